@@ -1,0 +1,365 @@
+"""The case: a couple of two partners, each partner's screening, and the case's history."""
+
+import datetime
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from cases.choices import (
+    Condition,
+    Contraindication,
+    CoupleStatus,
+    EventKind,
+    InteractingMedication,
+    PartnerLabel,
+    QuestionnaireContext,
+    ReminderChannel,
+    ScreeningOutcome,
+)
+from cases.instruments import INSTRUMENT_CHOICES, INSTRUMENTS
+
+ADULT_AGE = 18
+
+case_number_validator = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9-]{2,19}$", "Use 3 to 20 capital letters, digits and hyphens, e.g. KAP-0042."
+)
+
+
+def age_on(date_of_birth: datetime.date, day: datetime.date) -> int:
+    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
+
+
+class Couple(models.Model):
+    """The case: two partners treated together, their care team and where they are in treatment."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case_number = models.CharField(max_length=20, unique=True, validators=[case_number_validator])
+    status = models.CharField(max_length=16, choices=CoupleStatus.choices, default=CoupleStatus.REFERRED)
+    therapists = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="therapist_couples")
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="prescriber_couples",
+        help_text="Reviews screening and approves dosing for this couple.",
+    )
+    treatment_goals = models.TextField(blank=True)
+    relationship_concerns = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    status_changed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["case_number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=CoupleStatus.values),
+                name="couple_status_known",
+                violation_error_message="Unknown couple status.",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "case_number"])]
+
+    def __str__(self) -> str:
+        return self.case_number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (CoupleStatus.REFERRED, CoupleStatus.SCREENING, CoupleStatus.ACTIVE)
+
+
+class Partner(models.Model):
+    """One of the couple's two partners, with contact details and how they want reminders."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="partners")
+    label = models.CharField(max_length=1, choices=PartnerLabel.choices)
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80)
+    date_of_birth = models.DateField()
+    pronouns = models.CharField(max_length=40, blank=True, help_text="e.g. she/her, he/him, they/them")
+    email = models.EmailField(blank=True)
+    phone = models.CharField(
+        max_length=32,
+        blank=True,
+        validators=[RegexValidator(r"^\+?[0-9 ()\-.]{7,31}$", "Enter a phone number of digits, spaces, ( ) - or +.")],
+    )
+    reminder_channel = models.CharField(
+        "preferred reminder channel", max_length=8, choices=ReminderChannel.choices, default=ReminderChannel.EMAIL
+    )
+    emergency_contact_name = models.CharField(max_length=120, blank=True)
+    emergency_contact_phone = models.CharField(max_length=32, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["couple", "label"]
+        constraints = [
+            # A couple is exactly two partners: the labels A and B, each at most once.
+            models.UniqueConstraint(
+                fields=["couple", "label"],
+                name="partner_label_unique_per_couple",
+                violation_error_message="This couple already has that partner; a couple has exactly two.",
+            ),
+            models.CheckConstraint(condition=Q(label__in=PartnerLabel.values), name="partner_label_a_or_b"),
+            # Questionnaire links and reminders go to this address: it identifies one person.
+            models.UniqueConstraint(
+                Lower("email"),
+                name="partner_email_unique_ci",
+                condition=~Q(email=""),
+                violation_error_message="Another partner already uses this e-mail address.",
+            ),
+            # A reminder channel must have an address to send to.
+            models.CheckConstraint(
+                condition=~Q(reminder_channel=ReminderChannel.EMAIL, email=""),
+                name="partner_email_channel_has_email",
+                violation_error_message="E-mail reminders need an e-mail address.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reminder_channel=ReminderChannel.SMS, phone=""),
+                name="partner_sms_channel_has_phone",
+                violation_error_message="Text-message reminders need a phone number.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def age(self) -> int:
+        return age_on(self.date_of_birth, timezone.localdate())
+
+    def clean(self) -> None:
+        errors = {}
+        if self.date_of_birth:
+            today = timezone.localdate()
+            if self.date_of_birth > today:
+                errors["date_of_birth"] = "The date of birth is in the future."
+            elif age_on(self.date_of_birth, today) < ADULT_AGE:
+                errors["date_of_birth"] = "Partners must be 18 or older: being under 18 rules out ketamine treatment."
+            elif age_on(self.date_of_birth, today) > 120:
+                errors["date_of_birth"] = "Check the date of birth: that is over 120 years ago."
+        if self.email:
+            self.email = self.email.strip().lower()
+        if self.reminder_channel == ReminderChannel.EMAIL and not self.email:
+            errors["email"] = "E-mail reminders need an e-mail address (or choose another channel)."
+        if self.reminder_channel == ReminderChannel.SMS and not self.phone:
+            errors["phone"] = "Text-message reminders need a phone number (or choose another channel)."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Screening(models.Model):
+    """A partner's screening: conditions, medical checks, vitals, consent and the eligibility outcome."""
+
+    partner = models.OneToOneField(Partner, on_delete=models.CASCADE, related_name="screening")
+    medicine_candidate = models.BooleanField(
+        "screened to take ketamine",
+        default=True,
+        help_text="Untick for a partner who will only be the sober support; they need consent, not clearance.",
+    )
+    conditions = models.JSONField(default=list, blank=True)
+    military_or_veteran = models.BooleanField("military or veteran", default=False)
+    interacting_medications = models.JSONField(default=list, blank=True)
+    current_medications = models.TextField(blank=True)
+    allergies = models.TextField(blank=True)
+    medical_history = models.TextField(blank=True)
+
+    systolic = models.PositiveSmallIntegerField(
+        "baseline systolic (mmHg)", null=True, blank=True, validators=[MinValueValidator(60), MaxValueValidator(260)]
+    )
+    diastolic = models.PositiveSmallIntegerField(
+        "baseline diastolic (mmHg)", null=True, blank=True, validators=[MinValueValidator(30), MaxValueValidator(160)]
+    )
+    heart_rate = models.PositiveSmallIntegerField(
+        "baseline heart rate (bpm)", null=True, blank=True, validators=[MinValueValidator(25), MaxValueValidator(220)]
+    )
+    weight_kg = models.DecimalField(
+        "weight (kg)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(30), MaxValueValidator(350)],
+        help_text="Doses are often set in mg/kg.",
+    )
+
+    consent_signed_on = models.DateField("consent signed on", null=True, blank=True)
+    consent_version = models.CharField("consent form version", max_length=20, blank=True)
+
+    outcome = models.CharField(max_length=16, choices=ScreeningOutcome.choices, default=ScreeningOutcome.PENDING)
+    outcome_note = models.TextField(blank=True)
+    outcome_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome_at = models.DateTimeField(null=True, blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(outcome__in=ScreeningOutcome.values), name="screening_outcome_known"),
+            # An outcome is a decision: it always says who made it and when.
+            models.CheckConstraint(
+                condition=Q(outcome=ScreeningOutcome.PENDING)
+                | Q(outcome_by__isnull=False, outcome_at__isnull=False),
+                name="screening_outcome_has_decider",
+            ),
+            # Consent is a signed form of a known version: both or neither.
+            models.CheckConstraint(
+                condition=Q(consent_signed_on__isnull=True, consent_version="")
+                | (Q(consent_signed_on__isnull=False) & ~Q(consent_version="")),
+                name="screening_consent_complete",
+                violation_error_message="Consent needs both the date it was signed and the form's version.",
+            ),
+            # Plausible human vitals only (backs the form validators).
+            models.CheckConstraint(
+                condition=Q(systolic__isnull=True) | Q(systolic__gte=60, systolic__lte=260),
+                name="screening_systolic_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(diastolic__isnull=True) | Q(diastolic__gte=30, diastolic__lte=160),
+                name="screening_diastolic_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(heart_rate__isnull=True) | Q(heart_rate__gte=25, heart_rate__lte=220),
+                name="screening_heart_rate_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=30, weight_kg__lte=350),
+                name="screening_weight_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Screening of {self.partner}"
+
+    def clean(self) -> None:
+        errors = {}
+        unknown = set(self.conditions or []) - set(Condition.values)
+        if unknown:
+            errors["conditions"] = f"Unknown conditions: {', '.join(sorted(unknown))}."
+        unknown = set(self.interacting_medications or []) - set(InteractingMedication.values)
+        if unknown:
+            errors["interacting_medications"] = f"Unknown medications: {', '.join(sorted(unknown))}."
+        if self.systolic and self.diastolic and self.diastolic >= self.systolic:
+            errors["diastolic"] = "Diastolic pressure must be lower than systolic."
+        if self.consent_signed_on and self.consent_signed_on > timezone.localdate():
+            errors["consent_signed_on"] = "Consent cannot be signed in the future."
+        if bool(self.consent_signed_on) != bool(self.consent_version):
+            field = "consent_version" if self.consent_signed_on else "consent_signed_on"
+            errors[field] = "Consent needs both the date it was signed and the form's version."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def has_consent(self) -> bool:
+        return self.consent_signed_on is not None
+
+    @property
+    def condition_labels(self) -> list[str]:
+        return [Condition(c).label for c in self.conditions or [] if c in Condition.values]
+
+    @property
+    def medication_labels(self) -> list[str]:
+        return [InteractingMedication(c).label for c in self.interacting_medications or [] if c in InteractingMedication.values]
+
+
+class ContraindicationFinding(models.Model):
+    """One answered item of a partner's contraindication checklist: present or not, with a note."""
+
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="contraindications")
+    code = models.CharField(max_length=24, choices=Contraindication.choices)
+    present = models.BooleanField()
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["screening", "code"]
+        constraints = [
+            # The checklist holds each item once.
+            models.UniqueConstraint(fields=["screening", "code"], name="contraindication_once_per_screening"),
+            models.CheckConstraint(condition=Q(code__in=Contraindication.values), name="contraindication_code_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_code_display()}: {'yes' if self.present else 'no'}"
+
+
+class QuestionnaireResponse(models.Model):
+    """A partner's scored answers to one standard questionnaire on one day."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="questionnaires")
+    instrument = models.CharField(max_length=8, choices=INSTRUMENT_CHOICES)
+    context = models.CharField(max_length=20, choices=QuestionnaireContext.choices, default=QuestionnaireContext.SCREENING)
+    answers = models.JSONField()
+    score = models.PositiveSmallIntegerField()
+    suicide_risk = models.BooleanField(default=False, help_text="PHQ-9 item 9 answered above 0.")
+    administered_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["partner", "instrument", "-administered_on", "-recorded_at"]
+        indexes = [models.Index(fields=["partner", "instrument", "administered_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(instrument__in=list(INSTRUMENTS)), name="questionnaire_instrument_known"),
+            # A total outside the instrument's range can only come from a scoring bug or a bypass.
+            models.CheckConstraint(
+                condition=Q(instrument="PHQ9", score__lte=27)
+                | Q(instrument="GAD7", score__lte=21)
+                | Q(instrument="PCL5", score__lte=80)
+                | Q(instrument="CSI4", score__lte=21),
+                name="questionnaire_score_in_range",
+            ),
+            # Only the PHQ-9 has the suicide-risk item.
+            models.CheckConstraint(
+                condition=Q(suicide_risk=False) | Q(instrument="PHQ9"), name="questionnaire_suicide_flag_phq9_only"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} {self.score} ({self.partner}, {self.administered_on})"
+
+    @property
+    def definition(self):
+        return INSTRUMENTS[self.instrument]
+
+
+class CaseEvent(models.Model):
+    """A line in the couple's timeline: what happened, to whom, by whom and when. Append-only."""
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="events")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    from_status = models.CharField(max_length=16, choices=CoupleStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=CoupleStatus.choices, blank=True)
+    summary = models.CharField(max_length=300)
+    note = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["couple", "-at"])]
+        constraints = [
+            # A status event always names both ends of the move.
+            models.CheckConstraint(
+                condition=~Q(kind=EventKind.STATUS) | (~Q(from_status="") & ~Q(to_status="")),
+                name="case_event_status_has_both_ends",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary

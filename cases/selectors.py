@@ -1,0 +1,159 @@
+"""Reads of cases shared by pages, dashboards and exports, always scoped to the user."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from accounts.models import User
+from cases.choices import Contraindication, CoupleStatus, ScreeningOutcome
+from cases.instruments import INSTRUMENTS
+from cases.models import CaseEvent, Couple, Partner, QuestionnaireResponse
+from cases.policy import visible_couples
+from clinic.services import clinic_settings_get
+
+TIMELINE_LENGTH = 50
+
+
+def couple_list(*, user: User, search: str = "", status: str = "", therapist_id: int | None = None) -> QuerySet[Couple]:
+    """The user's couples, filtered, with partners and care team loaded in a fixed number of queries."""
+    couples = visible_couples(user)
+    search = search.strip()
+    if search:
+        couples = couples.filter(
+            Q(case_number__icontains=search)
+            | Q(partners__first_name__icontains=search)
+            | Q(partners__last_name__icontains=search)
+        ).distinct()
+    if status:
+        couples = couples.filter(status=status)
+    if therapist_id:
+        couples = couples.filter(therapists__id=therapist_id)
+    return couples.select_related("prescriber").prefetch_related(
+        Prefetch("partners", queryset=Partner.objects.select_related("screening").order_by("label")),
+        Prefetch("therapists", queryset=User.objects.order_by("last_name")),
+    ).order_by("case_number")
+
+
+@dataclass
+class ScoreView:
+    """The latest score of one instrument for one partner, ready for display."""
+
+    name: str
+    score: int
+    max_score: int
+    band: str
+    severity: int
+    administered_on: object
+    flags: tuple = ()
+
+
+@dataclass
+class PartnerView:
+    partner: Partner
+    contraindications: list = field(default_factory=list)
+    checklist_complete: bool = False
+    present_contraindications: list = field(default_factory=list)
+    scores: list[ScoreView] = field(default_factory=list)
+
+
+def couple_detail(*, couple: Couple) -> dict:
+    """Everything the couple page shows, in a number of queries that does not grow with the data."""
+    partners = list(
+        couple.partners.select_related("screening", "screening__outcome_by")
+        .prefetch_related("screening__contraindications")
+        .order_by("label")
+    )
+    cutoff = clinic_settings_get().pcl5_cutoff
+    latest: dict[tuple[int, str], QuestionnaireResponse] = {}
+    for response in QuestionnaireResponse.objects.filter(partner__couple=couple).order_by(
+        "partner_id", "instrument", "-administered_on", "-recorded_at"
+    ):
+        latest.setdefault((response.partner_id, response.instrument), response)
+    views = []
+    for partner in partners:
+        findings = {f.code: f for f in partner.screening.contraindications.all()}
+        view = PartnerView(
+            partner=partner,
+            contraindications=[(Contraindication(code).label, findings.get(code)) for code in Contraindication.values],
+            checklist_complete=len(findings) == len(Contraindication.values),
+            present_contraindications=[Contraindication(c).label for c, f in findings.items() if f.present],
+        )
+        for code, definition in INSTRUMENTS.items():
+            response = latest.get((partner.id, code))
+            if response is not None:
+                band = definition.band_for(response.score, cutoff=cutoff)
+                flags = definition.flags_for(response.answers) if response.suicide_risk else ()
+                view.scores.append(ScoreView(definition.name, response.score, definition.max_score, band.label,
+                                             band.severity, response.administered_on, flags))
+            else:
+                view.scores.append(ScoreView(definition.name, None, definition.max_score, "not recorded", -1, None))
+        views.append(view)
+    events = list(
+        CaseEvent.objects.filter(couple=couple).select_related("actor", "partner").order_by("-at", "-id")[:TIMELINE_LENGTH]
+    )
+    return {"partners": views, "events": events, "therapists": list(couple.therapists.all())}
+
+
+def prescriber_review_queue(*, user: User) -> QuerySet[Couple]:
+    """Couples of this prescriber with a partner waiting for their decision."""
+    waiting = Partner.objects.filter(couple=OuterRef("pk")).filter(
+        Q(screening__outcome=ScreeningOutcome.REVIEW)
+        | Q(screening__outcome=ScreeningOutcome.PENDING, screening__medicine_candidate=True,
+            screening__consent_signed_on__isnull=False)
+    )
+    return (
+        visible_couples(user).filter(prescriber=user)
+        .filter(Exists(waiting), status__in=[CoupleStatus.REFERRED, CoupleStatus.SCREENING, CoupleStatus.ACTIVE])
+        .prefetch_related(Prefetch("partners", queryset=Partner.objects.select_related("screening").order_by("label")))
+        .order_by("case_number")
+    )
+
+
+def therapist_todo(*, user: User) -> list[tuple[Couple, list[str]]]:
+    """The therapist's open couples, each with what needs doing next."""
+    couples = couple_list(user=user).filter(
+        therapists=user, status__in=[CoupleStatus.REFERRED, CoupleStatus.SCREENING, CoupleStatus.ACTIVE]
+    )
+    flagged = set(
+        QuestionnaireResponse.objects.filter(partner__couple__in=couples, suicide_risk=True)
+        .values_list("partner_id", flat=True)
+    )
+    result = []
+    for couple in couples:
+        todo = []
+        if couple.status == CoupleStatus.REFERRED:
+            todo.append("Start screening")
+        for partner in couple.partners.all():
+            screening = partner.screening
+            if partner.id in flagged:
+                todo.append(f"{partner.first_name}: PHQ-9 suicide-risk item flagged")
+            if couple.status in (CoupleStatus.REFERRED, CoupleStatus.SCREENING):
+                if not screening.has_consent:
+                    todo.append(f"{partner.first_name}: consent not signed")
+                if screening.outcome == ScreeningOutcome.PENDING:
+                    todo.append(f"{partner.first_name}: screening outcome pending")
+        if couple.status == CoupleStatus.SCREENING and all(
+            p.screening.outcome not in (ScreeningOutcome.PENDING, ScreeningOutcome.REVIEW) and p.screening.has_consent
+            for p in couple.partners.all()
+        ):
+            todo.append("Screening complete: ready to start treatment")
+        result.append((couple, todo))
+    return result
+
+
+def clinic_overview() -> dict:
+    """Counts an admin sees at a glance."""
+    from django.db.models import Count
+
+    by_status = dict(Couple.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return {
+        "by_status": [(label, by_status.get(value, 0), value) for value, label in CoupleStatus.choices],
+        "total": sum(by_status.values()),
+        "users": {
+            "therapists": User.objects.filter(is_active=True, is_therapist=True).count(),
+            "prescribers": User.objects.filter(is_active=True, is_prescriber=True).count(),
+            "admins": User.objects.filter(is_active=True, is_clinic_admin=True).count(),
+        },
+        "waiting_review": Partner.objects.filter(screening__outcome=ScreeningOutcome.REVIEW).count(),
+        "recent": list(CaseEvent.objects.select_related("couple", "actor").order_by("-at", "-id")[:15]),
+    }

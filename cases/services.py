@@ -1,0 +1,336 @@
+"""Verbs that change a case. Each checks its clinical rules, writes the change and its timeline event."""
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from cases.choices import (
+    COUPLE_TRANSITIONS,
+    Contraindication,
+    CoupleStatus,
+    EventKind,
+    PartnerLabel,
+    QuestionnaireContext,
+    ScreeningOutcome,
+)
+from cases.instruments import INSTRUMENTS, PCL5_CODE
+from cases.models import CaseEvent, ContraindicationFinding, Couple, Partner, QuestionnaireResponse, Screening
+from clinic.services import clinic_settings_get
+
+# Changing these after a decision sends a cleared partner back to the prescriber.
+MEDICAL_FIELDS = ("medicine_candidate", "interacting_medications", "current_medications", "allergies",
+                  "medical_history", "systolic", "diastolic", "heart_rate", "weight_kg")
+
+
+def _event(*, couple: Couple, kind: str, summary: str, actor: User | None, partner: Partner | None = None,
+           note: str = "", from_status: str = "", to_status: str = "") -> CaseEvent:
+    return CaseEvent.objects.create(
+        couple=couple, partner=partner, kind=kind, summary=summary[:300], note=note, actor=actor,
+        from_status=from_status, to_status=to_status,
+    )
+
+
+def partner_error_key(label: str, field: str) -> str:
+    """How couple_create names a partner's field in its errors: partner_a-email."""
+    return f"partner_{label.lower()}-{field}"
+
+
+def couple_create(*, by: User, couple: Couple, therapists: Iterable[User], partners: list[Partner]) -> Couple:
+    """Open a case: the couple and exactly two partners (A and B), each with an empty screening, at once."""
+    if not (by.is_therapist or by.is_clinic_admin):
+        raise ValidationError("Only a therapist or a clinic admin can open a case.")
+    if len(partners) != 2:
+        raise ValidationError("A couple is exactly two partners.")
+    therapists = set(therapists)
+    if by.is_therapist and not by.is_clinic_admin:
+        therapists.add(by)  # a therapist opening a case is on its care team, or could not see it
+    errors: dict[str, list] = {}
+    _check_care_team(therapists=therapists, prescriber=couple.prescriber, errors=errors)
+    couple.status = CoupleStatus.REFERRED
+    try:
+        couple.full_clean(exclude=["therapists"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    for label, partner in zip(PartnerLabel.values, partners, strict=True):
+        partner.label = label
+        try:
+            partner.full_clean(exclude=["couple"])
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors[partner_error_key(label, field)] = messages
+    emails = [p.email for p in partners]
+    if emails[0] and emails[0] == emails[1]:
+        errors.setdefault(partner_error_key("B", "email"), []).append("Each partner needs their own e-mail address.")
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            couple.save()
+            couple.therapists.set(therapists)
+            for partner in partners:
+                partner.couple = couple
+                partner.save()
+                Screening.objects.create(partner=partner)
+            _event(couple=couple, kind=EventKind.CREATED, actor=by,
+                   summary=f"Case {couple.case_number} opened for {partners[0].full_name} and {partners[1].full_name}")
+    except IntegrityError:
+        # Another request took the case number or an e-mail between the check and the insert.
+        raise ValidationError("The case number or an e-mail address was taken a moment ago; check them and save again.") from None
+    return couple
+
+
+def _check_care_team(*, therapists: set[User], prescriber: User | None, errors: dict) -> None:
+    if not therapists:
+        errors.setdefault("therapists", []).append("Assign at least one therapist.")
+    not_therapists = [str(t) for t in therapists if not t.is_therapist or not t.is_active]
+    if not_therapists:
+        errors.setdefault("therapists", []).append(f"Not an active therapist: {', '.join(not_therapists)}.")
+    if prescriber is not None and (not prescriber.is_prescriber or not prescriber.is_active):
+        errors.setdefault("prescriber", []).append(f"{prescriber} is not an active prescriber.")
+
+
+def couple_update(*, by: User, couple: Couple, values: dict, therapists: Iterable[User] | None = None) -> Couple:
+    """Change a couple's details; only a clinic admin changes the care team."""
+    team_change = therapists is not None or ("prescriber" in values and values["prescriber"] != couple.prescriber)
+    if team_change and not by.is_clinic_admin:
+        raise ValidationError("Only a clinic admin can change who is on the care team.")
+    errors: dict[str, list] = {}
+    if therapists is not None:
+        therapists = set(therapists)
+        _check_care_team(therapists=therapists, prescriber=values.get("prescriber", couple.prescriber), errors=errors)
+    allowed = {"case_number", "treatment_goals", "relationship_concerns", "prescriber"}
+    changed = []
+    for field, value in values.items():
+        if field not in allowed:
+            raise ValidationError(f"{field} cannot be changed here.")
+        if getattr(couple, field) != value:
+            setattr(couple, field, value)
+            changed.append(Couple._meta.get_field(field).verbose_name)
+    try:
+        couple.full_clean(exclude=["therapists"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        couple.save()
+        if therapists is not None and set(couple.therapists.all()) != therapists:
+            couple.therapists.set(therapists)
+            changed.append("therapists")
+        if changed:
+            _event(couple=couple, kind=EventKind.DETAILS, actor=by, summary=f"Changed {', '.join(map(str, changed))}")
+    return couple
+
+
+def partner_update(*, by: User, partner: Partner, values: dict) -> Partner:
+    """Change a partner's personal and contact details."""
+    allowed = {f.name for f in Partner._meta.get_fields() if f.concrete} - {"id", "uuid", "couple", "label"}
+    changed = []
+    for field, value in values.items():
+        if field not in allowed:
+            raise ValidationError(f"{field} cannot be changed here.")
+        if getattr(partner, field) != value:
+            setattr(partner, field, value)
+            changed.append(str(Partner._meta.get_field(field).verbose_name))
+    partner.full_clean()
+    if changed:
+        with transaction.atomic():
+            partner.save()
+            _event(couple=partner.couple, partner=partner, kind=EventKind.DETAILS, actor=by,
+                   summary=f"{partner.get_label_display()}: changed {', '.join(changed)}")
+    return partner
+
+
+def couple_activation_blockers(couple: Couple) -> list[str]:
+    """What stops a couple in screening from starting treatment, in words a clinician reads."""
+    blockers = []
+    partners = list(couple.partners.select_related("screening"))
+    for partner in partners:
+        screening = partner.screening
+        name = f"{partner.get_label_display()} ({partner.first_name})"
+        if not screening.has_consent:
+            blockers.append(f"{name} has not signed consent.")
+        if screening.outcome == ScreeningOutcome.PENDING:
+            blockers.append(f"{name} has no screening outcome yet.")
+        elif screening.outcome == ScreeningOutcome.REVIEW:
+            blockers.append(f"{name} is waiting for prescriber review.")
+    if not any(p.screening.outcome == ScreeningOutcome.CLEARED and p.screening.medicine_candidate for p in partners):
+        blockers.append("Neither partner is cleared to take ketamine.")
+    return blockers
+
+
+def couple_transition(*, by: User, couple: Couple, to_status: str, note: str = "") -> Couple:
+    """Move a couple along its lifecycle, if the move is allowed, and record it on the timeline."""
+    note = (note or "").strip()
+    with transaction.atomic():
+        couple = Couple.objects.select_for_update().get(pk=couple.pk)
+        if to_status not in COUPLE_TRANSITIONS.get(couple.status, ()):
+            allowed = ", ".join(CoupleStatus(s).label for s in COUPLE_TRANSITIONS.get(couple.status, ())) or "none"
+            raise ValidationError(
+                {"to_status": f"A couple cannot go from {couple.get_status_display()} to "
+                              f"{CoupleStatus(to_status).label if to_status in CoupleStatus.values else to_status!r}. "
+                              f"Possible next: {allowed}."}
+            )
+        if to_status == CoupleStatus.ACTIVE:
+            blockers = couple_activation_blockers(couple)
+            if blockers:
+                raise ValidationError({"to_status": ["Treatment cannot start yet:", *blockers]})
+        if to_status in (CoupleStatus.CLOSED, CoupleStatus.DECLINED) and not note:
+            raise ValidationError({"note": "Say why the case is being closed or declined."})
+        from_status = couple.status
+        couple.status = to_status
+        couple.status_changed_at = timezone.now()
+        couple.save(update_fields=["status", "status_changed_at"])
+        _event(couple=couple, kind=EventKind.STATUS, actor=by, note=note, from_status=from_status, to_status=to_status,
+               summary=f"{CoupleStatus(from_status).label} \u2192 {CoupleStatus(to_status).label}")
+    return couple
+
+
+def _reopen_review_if_cleared(*, screening: Screening, by: User, reason: str) -> None:
+    # A clearance was given on what the prescriber saw; new medical facts need a new look.
+    if screening.outcome == ScreeningOutcome.CLEARED and screening.medicine_candidate:
+        screening.outcome = ScreeningOutcome.REVIEW
+        screening.outcome_by = by
+        screening.outcome_at = timezone.now()
+        screening.outcome_note = f"Back to prescriber review: {reason}"
+        screening.save(update_fields=["outcome", "outcome_by", "outcome_at", "outcome_note", "updated_at"])
+        _event(couple=screening.partner.couple, partner=screening.partner, kind=EventKind.OUTCOME, actor=by,
+               summary=f"{screening.partner.get_label_display()}: clearance returned to prescriber review ({reason})")
+
+
+def screening_update(*, by: User, screening: Screening, values: dict) -> Screening:
+    """Record a partner's screening details (conditions, medication, vitals, consent)."""
+    allowed = {f.name for f in Screening._meta.get_fields() if f.concrete} - {
+        "id", "partner", "outcome", "outcome_note", "outcome_by", "outcome_at", "updated_at"}
+    changed = []
+    for field, value in values.items():
+        if field not in allowed:
+            raise ValidationError(f"{field} cannot be changed here; the outcome is decided separately.")
+        if getattr(screening, field) != value:
+            setattr(screening, field, value)
+            changed.append(field)
+    screening.full_clean()
+    if not changed:
+        return screening
+    with transaction.atomic():
+        screening.save()
+        partner = screening.partner
+        labels = [str(Screening._meta.get_field(f).verbose_name) for f in changed]
+        _event(couple=partner.couple, partner=partner, kind=EventKind.SCREENING, actor=by,
+               summary=f"{partner.get_label_display()}: screening updated ({', '.join(labels)})")
+        medical = [f for f in changed if f in MEDICAL_FIELDS]
+        if medical:
+            _reopen_review_if_cleared(screening=screening, by=by, reason="medical details changed")
+    return screening
+
+
+def contraindications_record(*, by: User, screening: Screening, findings: dict[str, tuple[bool, str]]) -> None:
+    """Record the whole contraindication checklist: every item answered yes or no, with an optional note."""
+    missing = [Contraindication(c).label for c in Contraindication.values if c not in findings]
+    unknown = set(findings) - set(Contraindication.values)
+    if missing or unknown:
+        raise ValidationError("Answer every item of the checklist yes or no." if missing else "Unknown checklist item.")
+    with transaction.atomic():
+        existing = {f.code: f for f in screening.contraindications.select_for_update()}
+        newly_present = []
+        for code, (present, note) in findings.items():
+            if present not in (True, False):
+                raise ValidationError({code: "Answer yes or no."})
+            note = (note or "").strip()[:300]
+            finding = existing.get(code)
+            if finding is None:
+                ContraindicationFinding.objects.create(screening=screening, code=code, present=present, note=note)
+                if present:
+                    newly_present.append(code)
+            elif (finding.present, finding.note) != (present, note):
+                if present and not finding.present:
+                    newly_present.append(code)
+                finding.present, finding.note = present, note
+                finding.save(update_fields=["present", "note"])
+        partner = screening.partner
+        present_labels = [Contraindication(c).label for c, (p, _) in findings.items() if p]
+        _event(couple=partner.couple, partner=partner, kind=EventKind.SCREENING, actor=by,
+               summary=f"{partner.get_label_display()}: contraindication checklist recorded "
+                       f"({'present: ' + '; '.join(present_labels) if present_labels else 'none present'})")
+        if newly_present:
+            _reopen_review_if_cleared(screening=screening, by=by, reason="a contraindication was recorded")
+
+
+def questionnaire_record(*, by: User | None, partner: Partner, instrument: str, answers: list,
+                         administered_on: datetime.date | None = None,
+                         context: str = QuestionnaireContext.SCREENING) -> QuestionnaireResponse:
+    """Score a questionnaire entered item by item and keep it with its total and flags."""
+    definition = INSTRUMENTS.get(instrument)
+    if definition is None:
+        raise ValidationError({"instrument": "Unknown questionnaire."})
+    administered_on = administered_on or timezone.localdate()
+    if administered_on > timezone.localdate():
+        raise ValidationError({"administered_on": "The questionnaire cannot be dated in the future."})
+    if context not in QuestionnaireContext.values:
+        raise ValidationError({"context": "Unknown questionnaire context."})
+    cutoff = clinic_settings_get().pcl5_cutoff if instrument == PCL5_CODE else None
+    result = definition.score(answers, cutoff=cutoff)
+    with transaction.atomic():
+        response = QuestionnaireResponse.objects.create(
+            partner=partner, instrument=instrument, context=context, answers=[int(a) for a in answers],
+            score=result.score, suicide_risk=bool(result.flags), administered_on=administered_on, recorded_by=by,
+        )
+        flag = f" - {result.flags[0]}" if result.flags else ""
+        _event(couple=partner.couple, partner=partner, kind=EventKind.QUESTIONNAIRE, actor=by,
+               summary=f"{partner.get_label_display()}: {definition.name} {result.score}/{definition.max_score} "
+                       f"({result.band.label}){flag}")
+    return response
+
+
+def screening_clearance_blockers(screening: Screening) -> list[str]:
+    """What must be on file before a partner can be cleared."""
+    blockers = []
+    if not screening.has_consent:
+        blockers.append("Signed consent is not recorded.")
+    if screening.medicine_candidate:
+        answered = {f.code for f in screening.contraindications.all()}
+        if set(Contraindication.values) - answered:
+            blockers.append("The contraindication checklist is not complete.")
+        if None in (screening.systolic, screening.diastolic, screening.heart_rate):
+            blockers.append("Baseline blood pressure and heart rate are not recorded.")
+        if screening.weight_kg is None:
+            blockers.append("Weight is not recorded (doses are set in mg/kg).")
+    return blockers
+
+
+def screening_decide(*, by: User, screening: Screening, outcome: str, note: str = "") -> Screening:
+    """Decide a partner's screening outcome. Only a prescriber clears a partner who will take ketamine."""
+    note = (note or "").strip()
+    if outcome not in (ScreeningOutcome.CLEARED, ScreeningOutcome.REVIEW, ScreeningOutcome.NOT_ELIGIBLE):
+        raise ValidationError({"outcome": "Choose cleared, needs prescriber review or not eligible."})
+    with transaction.atomic():
+        screening = Screening.objects.select_for_update().select_related("partner__couple").get(pk=screening.pk)
+        if outcome == ScreeningOutcome.CLEARED:
+            if screening.medicine_candidate and not by.is_prescriber:
+                raise ValidationError(
+                    {"outcome": "Only a prescriber can clear a partner who will take ketamine. "
+                                "Choose \u201cneeds prescriber review\u201d to send it to them."})
+            blockers = screening_clearance_blockers(screening)
+            if blockers:
+                raise ValidationError({"outcome": ["This partner cannot be cleared yet:", *blockers]})
+            if screening.medicine_candidate and not note:
+                present = screening.contraindications.filter(present=True).exists()
+                flagged = QuestionnaireResponse.objects.filter(partner=screening.partner, suicide_risk=True).exists()
+                if present or flagged:
+                    raise ValidationError({"note": "A contraindication or the PHQ-9 suicide-risk item is on file: "
+                                                   "say why clearing is safe."})
+        if outcome == ScreeningOutcome.NOT_ELIGIBLE and not note:
+            raise ValidationError({"note": "Say why this partner is not eligible."})
+        screening.outcome = outcome
+        screening.outcome_note = note
+        screening.outcome_by = by
+        screening.outcome_at = timezone.now()
+        screening.save(update_fields=["outcome", "outcome_note", "outcome_by", "outcome_at", "updated_at"])
+        partner = screening.partner
+        _event(couple=partner.couple, partner=partner, kind=EventKind.OUTCOME, actor=by, note=note,
+               summary=f"{partner.get_label_display()}: screening outcome {ScreeningOutcome(outcome).label.lower()}")
+    return screening

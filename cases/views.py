@@ -1,0 +1,236 @@
+"""Case pages: entry points that check access, call one service or selector, and render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases import selectors, services
+from cases.choices import COUPLE_TRANSITIONS, CoupleStatus
+from cases.forms import (
+    ContraindicationForm,
+    CoupleCreateForm,
+    CoupleEditForm,
+    CoupleFilterForm,
+    CoupleTransitionForm,
+    OutcomeForm,
+    PartnerForm,
+    QuestionnaireForm,
+    ScreeningForm,
+    add_service_errors,
+    split_partner_errors,
+)
+from cases.instruments import INSTRUMENTS
+from cases.models import Couple, Partner
+from cases.policy import can_assign_care_team, can_create_couple, couple_for_user
+from clinic.services import clinic_settings_get
+
+PAGE_SIZE = 25
+
+
+def _partner_for_user(request, couple_uuid, partner_uuid) -> tuple[Couple, Partner]:
+    couple = couple_for_user(request.user, couple_uuid)
+    partner = get_object_or_404(Partner.objects.select_related("screening"), couple=couple, uuid=partner_uuid)
+    partner.couple = couple
+    return couple, partner
+
+
+@login_required
+def couple_list(request):
+    form = CoupleFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    couples = selectors.couple_list(
+        user=request.user, search=filters.get("q", ""), status=filters.get("status", ""),
+        therapist_id=filters["therapist"].pk if filters.get("therapist") else None,
+    )
+    page = Paginator(couples, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "cases/couple_list.html", {
+        "form": form, "page": page, "query": query.urlencode(), "can_create": can_create_couple(request.user),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def couple_create(request):
+    if not can_create_couple(request.user):
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else None
+    couple_form = CoupleCreateForm(data)
+    partner_forms = {"partner_a": PartnerForm(data, prefix="partner_a"), "partner_b": PartnerForm(data, prefix="partner_b")}
+    if data is not None:
+        valid = [couple_form.is_valid()] + [f.is_valid() for f in partner_forms.values()]
+        if all(valid):
+            try:
+                couple = services.couple_create(
+                    by=request.user, couple=couple_form.save(commit=False),
+                    therapists=couple_form.cleaned_data["therapists"],
+                    partners=[f.save(commit=False) for f in partner_forms.values()],
+                )
+            except ValidationError as exc:
+                split_partner_errors(exc, couple_form, partner_forms)
+            else:
+                messages.success(request, f"Case {couple.case_number} opened.")
+                return redirect("cases:couple_detail", couple_uuid=couple.uuid)
+    return render(request, "cases/couple_form.html", {
+        "couple_form": couple_form, "partner_forms": list(partner_forms.items()),
+    }, status=400 if data is not None else 200)
+
+
+@login_required
+def couple_detail(request, couple_uuid):
+    couple = couple_for_user(request.user, couple_uuid)
+    context = selectors.couple_detail(couple=couple)
+    next_statuses = [(s, CoupleStatus(s).label) for s in COUPLE_TRANSITIONS[couple.status]]
+    context.update({
+        "couple": couple, "next_statuses": next_statuses, "instruments": list(INSTRUMENTS.values()),
+        "activation_blockers": services.couple_activation_blockers(couple)
+        if couple.status == CoupleStatus.SCREENING else [],
+    })
+    return render(request, "cases/couple_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def couple_edit(request, couple_uuid):
+    couple = couple_for_user(request.user, couple_uuid)
+    can_assign = can_assign_care_team(request.user)
+    form = CoupleEditForm(request.POST or None, instance=couple, can_assign=can_assign)
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k != "therapists"}
+        try:
+            services.couple_update(by=request.user, couple=couple, values=values,
+                                   therapists=form.cleaned_data.get("therapists") if can_assign else None)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Case details saved.")
+            return redirect("cases:couple_detail", couple_uuid=couple.uuid)
+    return _form_page(request, form, couple=couple, title=f"Edit case {couple.case_number}")
+
+
+@login_required
+@require_POST
+def couple_transition(request, couple_uuid):
+    couple = couple_for_user(request.user, couple_uuid)
+    form = CoupleTransitionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.couple_transition(by=request.user, couple=couple, to_status=form.cleaned_data["to_status"],
+                                       note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Status changed to {CoupleStatus(form.cleaned_data['to_status']).label}.")
+            return redirect("cases:couple_detail", couple_uuid=couple.uuid)
+    return _form_page(request, form, couple=couple, title=f"Change the status of {couple.case_number}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def partner_edit(request, couple_uuid, partner_uuid):
+    couple, partner = _partner_for_user(request, couple_uuid, partner_uuid)
+    form = PartnerForm(request.POST or None, instance=partner)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.partner_update(by=request.user, partner=partner, values=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{partner.full_name}'s details saved.")
+            return redirect("cases:couple_detail", couple_uuid=couple.uuid)
+    return _form_page(request, form, couple=couple, partner=partner, title=f"Edit {partner.get_label_display()}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def screening_edit(request, couple_uuid, partner_uuid):
+    couple, partner = _partner_for_user(request, couple_uuid, partner_uuid)
+    screening = partner.screening
+    form = ScreeningForm(request.POST or None, instance=screening)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.screening_update(by=request.user, screening=screening, values=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Screening of {partner.full_name} saved.")
+            return redirect("cases:couple_detail", couple_uuid=couple.uuid)
+    return _form_page(request, form, couple=couple, partner=partner, title=f"Screening: {partner.full_name}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contraindications_edit(request, couple_uuid, partner_uuid):
+    couple, partner = _partner_for_user(request, couple_uuid, partner_uuid)
+    findings = {f.code: f for f in partner.screening.contraindications.all()}
+    form = ContraindicationForm(request.POST or None, findings=findings)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contraindications_record(by=request.user, screening=partner.screening, findings=form.findings())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Contraindication checklist of {partner.full_name} saved.")
+            return redirect("cases:couple_detail", couple_uuid=couple.uuid)
+    return render(request, "cases/contraindications_form.html", {"form": form, "couple": couple, "partner": partner},
+                  status=400 if form.is_bound and form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def questionnaire_new(request, couple_uuid, partner_uuid, instrument):
+    couple, partner = _partner_for_user(request, couple_uuid, partner_uuid)
+    definition = INSTRUMENTS.get(instrument.upper())
+    if definition is None:
+        raise Http404("No such questionnaire.")
+    form = QuestionnaireForm(request.POST or None, instrument=definition)
+    if request.method == "POST" and form.is_valid():
+        try:
+            response = services.questionnaire_record(
+                by=request.user, partner=partner, instrument=definition.code, answers=form.answers(),
+                administered_on=form.cleaned_data["administered_on"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            band = definition.band_for(response.score, cutoff=clinic_settings_get().pcl5_cutoff)
+            messages.success(request, f"{definition.name} for {partner.full_name}: {response.score} "
+                                      f"of {definition.max_score}, {band.label}.")
+            if response.suicide_risk:
+                messages.warning(request, definition.flags_for(response.answers)[0])
+            return redirect("cases:couple_detail", couple_uuid=couple.uuid)
+    return render(request, "cases/questionnaire_form.html", {
+        "form": form, "couple": couple, "partner": partner, "instrument": definition,
+    }, status=400 if form.is_bound and form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def screening_decide(request, couple_uuid, partner_uuid):
+    couple, partner = _partner_for_user(request, couple_uuid, partner_uuid)
+    form = OutcomeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.screening_decide(by=request.user, screening=partner.screening,
+                                      outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Screening outcome of {partner.full_name} recorded.")
+            return redirect("cases:couple_detail", couple_uuid=couple.uuid)
+    return _form_page(request, form, couple=couple, partner=partner,
+                      title=f"Screening outcome: {partner.full_name}",
+                      intro="Only a prescriber can clear a partner who will take ketamine; "
+                            "a sober support partner needs signed consent.",
+                      blockers=services.screening_clearance_blockers(partner.screening))
+
+
+def _form_page(request, form, *, couple, title, partner=None, intro="", blockers=()):
+    return render(request, "cases/simple_form.html", {
+        "form": form, "couple": couple, "partner": partner, "title": title, "intro": intro, "blockers": blockers,
+    }, status=400 if form.is_bound and form.errors else 200)

@@ -1,0 +1,65 @@
+"""Test personas and fixtures shared by every app's tests."""
+
+import pytest
+
+from tests.factories import CoupleFactory, UserFactory
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _media_and_mail(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Plain password hashing keeps the suite fast; production keeps Django's default.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def therapist(db):
+    return UserFactory(username="tara", first_name="Tara", last_name="Therapist", is_therapist=True, password=PASSWORD)
+
+
+@pytest.fixture
+def other_therapist(db):
+    return UserFactory(username="omar", first_name="Omar", last_name="Other", is_therapist=True, password=PASSWORD)
+
+
+@pytest.fixture
+def prescriber(db):
+    return UserFactory(username="priya", first_name="Priya", last_name="Prescriber", credentials="MD",
+                       is_prescriber=True, password=PASSWORD)
+
+
+@pytest.fixture
+def other_prescriber(db):
+    return UserFactory(username="paul", first_name="Paul", last_name="Unassigned", credentials="NP",
+                       is_prescriber=True, password=PASSWORD)
+
+
+@pytest.fixture
+def clinic_admin(db):
+    return UserFactory(username="ada", first_name="Ada", last_name="Admin", is_clinic_admin=True, password=PASSWORD)
+
+
+@pytest.fixture
+def couple(therapist, prescriber):
+    """A couple on the therapist's caseload, with the prescriber assigned."""
+    return CoupleFactory(therapists=[therapist], prescriber=prescriber)
+
+
+@pytest.fixture
+def other_couple(other_therapist, other_prescriber):
+    """A couple on the other therapist's caseload, with another prescriber."""
+    return CoupleFactory(therapists=[other_therapist], prescriber=other_prescriber)
+
+
+@pytest.fixture
+def client_for(client):
+    """Log a persona in on the test client: client_for(user)."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "KAP Couples administration"
+admin.site.site_title = "KAP Couples"
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("couples/", include("cases.urls")),
+    path("clinic/", include("clinic.urls")),
+    path("admin/", admin.site.urls),
+]
