@@ -6,6 +6,8 @@ from tests.factories import CoupleFactory, UserFactory
 
 PASSWORD = "correct-horse-battery-staple"
 
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture(autouse=True)
 def _media_and_mail(settings, tmp_path):
@@ -63,3 +65,12 @@ def client_for(client):
         return client
 
     return login
+
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # Lets the browser fixture know whether the test failed, to keep a screenshot.
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

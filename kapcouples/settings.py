@@ -135,6 +135,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing folder
 # Front-end assets come from the npm registry at install time (package.json); Django serves
 # them from node_modules under vendor/, so no page ever loads a script from a third party.
 STATICFILES_DIRS = [
