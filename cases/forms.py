@@ -1,5 +1,7 @@
 """Forms of the case pages. They parse and show input; the rules live in cases.services."""
 
+import copy
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -15,6 +17,12 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def detached(instance):
+    """A copy for a ModelForm to validate into: is_valid() writes the input into its instance, and the
+    service must still see the stored values to know what changed."""
+    return copy.copy(instance)
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:

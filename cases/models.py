@@ -138,6 +138,12 @@ class Partner(models.Model):
     def age(self) -> int:
         return age_on(self.date_of_birth, timezone.localdate())
 
+    def get_constraints(self):
+        # clean() checks the e-mail itself, to show the message next to the field; the
+        # database constraint still stands behind it.
+        return [(model, [c for c in constraints if c.name != "partner_email_unique_ci"])
+                for model, constraints in super().get_constraints()]
+
     def clean(self) -> None:
         errors = {}
         if self.date_of_birth:
@@ -150,6 +156,8 @@ class Partner(models.Model):
                 errors["date_of_birth"] = "Check the date of birth: that is over 120 years ago."
         if self.email:
             self.email = self.email.strip().lower()
+            if Partner.objects.filter(email__iexact=self.email).exclude(pk=self.pk).exists():
+                errors["email"] = "Another partner already uses this e-mail address."
         if self.reminder_channel == ReminderChannel.EMAIL and not self.email:
             errors["email"] = "E-mail reminders need an e-mail address (or choose another channel)."
         if self.reminder_channel == ReminderChannel.SMS and not self.phone:

@@ -24,7 +24,7 @@ def visible_couples(user: User) -> QuerySet[Couple]:
 def couple_for_user(user: User, couple_uuid) -> Couple:
     """The couple with this UUID if the user may see it; otherwise 404, as if it did not exist."""
     try:
-        return visible_couples(user).get(uuid=couple_uuid)
+        return visible_couples(user).select_related("prescriber").get(uuid=couple_uuid)
     except Couple.DoesNotExist:
         raise Http404("No such couple.") from None
 

@@ -170,11 +170,9 @@ def couple_transition(*, by: User, couple: Couple, to_status: str, note: str = "
         couple = Couple.objects.select_for_update().get(pk=couple.pk)
         if to_status not in COUPLE_TRANSITIONS.get(couple.status, ()):
             allowed = ", ".join(CoupleStatus(s).label for s in COUPLE_TRANSITIONS.get(couple.status, ())) or "none"
-            raise ValidationError(
-                {"to_status": f"A couple cannot go from {couple.get_status_display()} to "
-                              f"{CoupleStatus(to_status).label if to_status in CoupleStatus.values else to_status!r}. "
-                              f"Possible next: {allowed}."}
-            )
+            target = CoupleStatus(to_status).label if to_status in CoupleStatus.values else repr(to_status)
+            raise ValidationError({"to_status": f"A couple cannot go from {couple.get_status_display()} to {target}. "
+                                                f"Possible next: {allowed}."})
         if to_status == CoupleStatus.ACTIVE:
             blockers = couple_activation_blockers(couple)
             if blockers:

@@ -21,6 +21,7 @@ from cases.forms import (
     QuestionnaireForm,
     ScreeningForm,
     add_service_errors,
+    detached,
     split_partner_errors,
 )
 from cases.instruments import INSTRUMENTS
@@ -99,7 +100,7 @@ def couple_detail(request, couple_uuid):
 def couple_edit(request, couple_uuid):
     couple = couple_for_user(request.user, couple_uuid)
     can_assign = can_assign_care_team(request.user)
-    form = CoupleEditForm(request.POST or None, instance=couple, can_assign=can_assign)
+    form = CoupleEditForm(request.POST or None, instance=detached(couple), can_assign=can_assign)
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k != "therapists"}
         try:
@@ -134,7 +135,7 @@ def couple_transition(request, couple_uuid):
 @require_http_methods(["GET", "POST"])
 def partner_edit(request, couple_uuid, partner_uuid):
     couple, partner = _partner_for_user(request, couple_uuid, partner_uuid)
-    form = PartnerForm(request.POST or None, instance=partner)
+    form = PartnerForm(request.POST or None, instance=detached(partner))
     if request.method == "POST" and form.is_valid():
         try:
             services.partner_update(by=request.user, partner=partner, values=form.cleaned_data)
@@ -151,7 +152,7 @@ def partner_edit(request, couple_uuid, partner_uuid):
 def screening_edit(request, couple_uuid, partner_uuid):
     couple, partner = _partner_for_user(request, couple_uuid, partner_uuid)
     screening = partner.screening
-    form = ScreeningForm(request.POST or None, instance=screening)
+    form = ScreeningForm(request.POST or None, instance=detached(screening))
     if request.method == "POST" and form.is_valid():
         try:
             services.screening_update(by=request.user, screening=screening, values=form.cleaned_data)
