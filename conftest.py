@@ -1,5 +1,7 @@
 """Test personas and fixtures shared by every app's tests."""
 
+import os
+
 import pytest
 
 from tests.factories import CoupleFactory, UserFactory
@@ -74,3 +76,9 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+def pytest_sessionstart(session):
+    # CI runs the suite on the real PostgreSQL; a silent fall-back to SQLite there would hide bugs.
+    if os.environ.get("CI") and not os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")):
+        raise pytest.UsageError("CI=true needs DATABASE_URL pointing at PostgreSQL.")
