@@ -88,3 +88,5 @@ class EventKind(models.TextChoices):
     SCREENING = "screening", "Screening updated"
     QUESTIONNAIRE = "questionnaire", "Questionnaire scored"
     OUTCOME = "outcome", "Screening outcome decided"
+    SESSION = "session", "Session booked or changed"
+    NOTE = "note", "Session note signed or amended"

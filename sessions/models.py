@@ -1,0 +1,222 @@
+"""Therapy sessions of a couple, their status history, rooms, and the signed notes that document them."""
+
+import datetime
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from sessions.choices import (
+    NOTE_FIELDS,
+    NoteStatus,
+    Phase,
+    Place,
+    SessionEventKind,
+    SessionStatus,
+)
+
+MAX_SESSION_MINUTES = 12 * 60
+
+
+class Room(models.Model):
+    """An office room sessions can be held in; a retired room stays for the sessions it held."""
+
+    name = models.CharField(max_length=60, unique=True)
+    active = models.BooleanField(default=True, help_text="Untick to stop booking this room; past sessions keep it.")
+    notes = models.CharField(max_length=200, blank=True, help_text="e.g. has a recliner, wheelchair accessible.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TherapySession(models.Model):
+    """One appointment of a couple with a therapist: phase, time (UTC), place and status.
+
+    Change it only through sessions.services, where the protocol, clash and status rules live.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    couple = models.ForeignKey("cases.Couple", on_delete=models.PROTECT, related_name="sessions")
+    phase = models.CharField(max_length=16, choices=Phase.choices)
+    therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="therapy_sessions")
+    start = models.DateTimeField(help_text="Stored in UTC, shown in the clinic's time zone.")
+    duration_minutes = models.PositiveIntegerField("duration (minutes)")
+    # Kept with start and duration so that clash queries are plain comparisons on every database.
+    end = models.DateTimeField(editable=False)
+    place = models.CharField(max_length=16, choices=Place.choices)
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions")
+    status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [
+            models.Index(fields=["therapist", "start"]),
+            models.Index(fields=["room", "start"]),
+            models.Index(fields=["couple", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(phase__in=Phase.values), name="session_phase_known"),
+            models.CheckConstraint(condition=Q(status__in=SessionStatus.values), name="session_status_known"),
+            models.CheckConstraint(condition=Q(place__in=Place.values), name="session_place_known"),
+            # A session takes time, and no clinic session runs past half a day.
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gt=0, duration_minutes__lte=MAX_SESSION_MINUTES),
+                name="session_duration_positive",
+                violation_error_message="A session lasts between 1 minute and 12 hours.",
+            ),
+            # The end is derived from start and duration; it can never come first.
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_ends_after_start"),
+            # An office session is in a room; telehealth and home sessions are not.
+            models.CheckConstraint(
+                condition=Q(place=Place.OFFICE, room__isnull=False) | (~Q(place=Place.OFFICE) & Q(room__isnull=True)),
+                name="session_room_iff_office",
+                violation_error_message="Choose a room for an office session (and none for telehealth or home).",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        local = timezone.localtime(self.start)
+        return f"{self.get_phase_display()} · {self.couple} · {local:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.start is not None and self.duration_minutes:
+            self.end = self.start + datetime.timedelta(minutes=self.duration_minutes)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.duration_minutes is not None and not 0 < self.duration_minutes <= MAX_SESSION_MINUTES:
+            errors["duration_minutes"] = "The session must end after it starts, and last at most 12 hours."
+        if self.place == Place.OFFICE and self.room_id is None:
+            errors["room"] = "Choose the office room."
+        if self.place != Place.OFFICE and self.room_id is not None:
+            errors["room"] = f"A {Place(self.place).label.lower()} session has no office room."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def place_label(self) -> str:
+        return str(self.room) if self.place == Place.OFFICE and self.room_id else self.get_place_display()
+
+    @property
+    def is_final(self) -> bool:
+        return self.status != SessionStatus.SCHEDULED
+
+
+class SessionEvent(models.Model):
+    """A line in a session's history: booked, moved, or its status changed; by whom and when. Append-only."""
+
+    session = models.ForeignKey(TherapySession, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=SessionEventKind.choices)
+    from_status = models.CharField(max_length=16, choices=SessionStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=SessionStatus.choices, blank=True)
+    summary = models.CharField(max_length=300)
+    note = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=SessionEventKind.values), name="session_event_kind_known"),
+            # A status change always names both ends of the move.
+            models.CheckConstraint(
+                condition=~Q(kind=SessionEventKind.STATUS) | (~Q(from_status="") & ~Q(to_status="")),
+                name="session_event_status_has_both_ends",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+class SignedNoteLocked(ValidationError):
+    """Raised when anything tries to change or delete a signed note."""
+
+
+class SessionNote(models.Model):
+    """The therapist's note of one session: drafted, then signed by that therapist, then locked for good.
+
+    A correction is a NoteAmendment under it, never an edit.
+    """
+
+    session = models.OneToOneField(TherapySession, on_delete=models.PROTECT, related_name="note")
+    content = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=8, choices=NoteStatus.choices, default=NoteStatus.DRAFT)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=NoteStatus.values), name="note_status_known"),
+            # A signature says who signed and when; a draft has neither.
+            models.CheckConstraint(
+                condition=Q(status=NoteStatus.DRAFT, signed_by__isnull=True, signed_at__isnull=True)
+                | Q(status=NoteStatus.SIGNED, signed_by__isnull=False, signed_at__isnull=False),
+                name="note_signature_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note of {self.session}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == NoteStatus.SIGNED
+
+    def sections(self) -> list[tuple[str, str]]:
+        """The note's parts in the phase's order, as (label, text)."""
+        return [(f.label, (self.content or {}).get(f.key, "")) for f in NOTE_FIELDS.get(self.session.phase, ())]
+
+    def save(self, *args, **kwargs):
+        # The lock is checked against the stored row, so no entry point (admin, shell, service) can rewrite
+        # a signed note by saving a stale or altered instance.
+        if self.pk and SessionNote.objects.filter(pk=self.pk, status=NoteStatus.SIGNED).exists():
+            raise SignedNoteLocked("This note is signed and locked; add an amendment instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if SessionNote.objects.filter(pk=self.pk, status=NoteStatus.SIGNED).exists():
+            raise SignedNoteLocked("A signed note is kept for good.")
+        return super().delete(*args, **kwargs)
+
+
+class NoteAmendment(models.Model):
+    """A dated correction or addition to a signed note, by a named user, shown under the original. Append-only."""
+
+    note = models.ForeignKey(SessionNote, on_delete=models.PROTECT, related_name="amendments")
+    text = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # An amendment says something.
+            models.CheckConstraint(condition=~Q(text=""), name="amendment_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Amendment to {self.note} by {self.author}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValidationError("An amendment is never changed; add another one.")
+        super().save(*args, **kwargs)

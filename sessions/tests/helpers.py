@@ -1,0 +1,30 @@
+"""Building a couple's history directly, for tests that need past sessions as they would have been left."""
+
+import datetime
+import zoneinfo
+
+from sessions.choices import Phase, Place, SessionStatus
+from sessions.models import TherapySession
+
+TZ = zoneinfo.ZoneInfo("America/New_York")
+
+
+def at(day: int, hour: int = 10, minute: int = 0, month: int = 3, year: int = 2030) -> datetime.datetime:
+    """An instant in the clinic's time zone (New York): at(5, 10) is 5 March 2030, 10:00."""
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=TZ)
+
+
+def held(couple, therapist, phase: str, start: datetime.datetime, *, status: str = SessionStatus.COMPLETED,
+         minutes: int = 60, place: str = Place.TELEHEALTH, room=None) -> TherapySession:
+    """A session as it stands in the database, written straight in (for history before the test begins)."""
+    session = TherapySession(couple=couple, therapist=therapist, phase=phase, start=start, duration_minutes=minutes,
+                             place=place, room=room, status=status, created_by=therapist)
+    session.save()
+    return session
+
+
+def history(couple, therapist, phases: list[tuple[str, datetime.datetime]], **kwargs) -> list[TherapySession]:
+    return [held(couple, therapist, phase, start, **kwargs) for phase, start in phases]
+
+
+A, P, M, I, F = Phase.ASSESSMENT, Phase.PREPARATION, Phase.MEDICINE, Phase.INTEGRATION, Phase.FOLLOW_UP
