@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("couples/", include("cases.urls")),
     path("clinic/", include("clinic.urls")),
+    path("sessions/", include("sessions.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -90,12 +90,16 @@ class TherapySession(models.Model):
         local = timezone.localtime(self.start)
         return f"{self.get_phase_display()} · {self.couple} · {local:%Y-%m-%d %H:%M}"
 
-    def save(self, *args, **kwargs):
+    def _derive_end(self) -> None:
         if self.start is not None and self.duration_minutes:
             self.end = self.start + datetime.timedelta(minutes=self.duration_minutes)
+
+    def save(self, *args, **kwargs):
+        self._derive_end()
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        self._derive_end()
         errors = {}
         if self.duration_minutes is not None and not 0 < self.duration_minutes <= MAX_SESSION_MINUTES:
             errors["duration_minutes"] = "The session must end after it starts, and last at most 12 hours."
@@ -105,6 +109,12 @@ class TherapySession(models.Model):
             errors["room"] = f"A {Place(self.place).label.lower()} session has no office room."
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def title(self) -> str:
+        """'Preparation session', 'Medicine session', 'Follow-up session'."""
+        label = self.get_phase_display()
+        return label if label.endswith("session") else f"{label} session"
 
     @property
     def place_label(self) -> str:

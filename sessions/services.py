@@ -65,7 +65,7 @@ def _case_event(*, session: TherapySession, by: User, summary: str, kind: str = 
 
 
 def _describe(session: TherapySession) -> str:
-    return f"{session.get_phase_display()} session on {moment_label(session.start)}"
+    return f"{session.title} on {moment_label(session.start)}"
 
 
 def _time_span(session: TherapySession) -> str:
@@ -111,12 +111,12 @@ def _check_clashes(*, couple: Couple, therapist: User, room: Room | None, start:
     clash = busy.filter(therapist=therapist).select_related("couple").first()
     if clash is not None:
         errors.setdefault("start", []).append(
-            f"{therapist} is already booked then: {clash.couple}'s {clash.get_phase_display().lower()} session "
+            f"{therapist} is already booked then: {clash.couple}'s {clash.title.lower()} "
             f"({_time_span(clash)}).")
     clash = busy.filter(couple=couple).exclude(therapist=therapist).select_related("therapist").first()
     if clash is not None:
         errors.setdefault("start", []).append(
-            f"{couple} already has a {clash.get_phase_display().lower()} session with {clash.therapist} then "
+            f"{couple} already has a {clash.title.lower()} with {clash.therapist} then "
             f"({_time_span(clash)}).")
     if room is not None:
         clash = busy.filter(room=room).select_related("therapist").first()

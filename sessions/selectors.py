@@ -1,0 +1,145 @@
+"""Reads of sessions shared by the calendar, the couple page and the dashboards, always scoped to the user."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from cases.choices import CoupleStatus
+from cases.models import Couple, Partner
+from cases.policy import visible_couples
+from clinic.services import clinic_settings_get
+from sessions import protocol
+from sessions.choices import NoteStatus, Phase, SessionStatus
+from sessions.models import Room, SessionNote, TherapySession
+
+OPEN_STATUSES = (CoupleStatus.REFERRED, CoupleStatus.SCREENING, CoupleStatus.ACTIVE)
+
+
+def visible_sessions(user: User) -> QuerySet[TherapySession]:
+    """Sessions of the couples the user may see."""
+    return TherapySession.objects.filter(couple__in=visible_couples(user))
+
+
+def session_for_user(user: User, session_uuid) -> TherapySession:
+    """The session with this UUID if the user may see its couple; otherwise 404, as if it did not exist."""
+    try:
+        return visible_sessions(user).select_related("couple", "therapist", "room").get(uuid=session_uuid)
+    except TherapySession.DoesNotExist:
+        raise Http404("No such session.") from None
+
+
+def _with_display(sessions: QuerySet[TherapySession]) -> QuerySet[TherapySession]:
+    return sessions.select_related("couple", "therapist", "room").prefetch_related(
+        Prefetch("couple__partners", queryset=Partner.objects.order_by("label"))
+    ).order_by("start", "id")
+
+
+def local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The UTC instants where this day begins and ends in the clinic's time zone."""
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    return start, end
+
+
+@dataclass
+class CalendarDay:
+    date: datetime.date
+    sessions: list
+
+    @property
+    def is_today(self) -> bool:
+        return self.date == timezone.localdate()
+
+
+def calendar(*, user: User, first_day: datetime.date, days: int, clinic_wide: bool = False,
+             therapist_id: int | None = None, room_id: int | None = None) -> list[CalendarDay]:
+    """The user's sessions (or, for an admin's clinic view, everyone's) day by day, in two queries."""
+    start, _ = local_day_bounds(first_day)
+    _, end = local_day_bounds(first_day + datetime.timedelta(days=days - 1))
+    sessions = visible_sessions(user).filter(start__lt=end, end__gt=start)
+    if clinic_wide and user.is_clinic_admin:
+        if therapist_id:
+            sessions = sessions.filter(therapist_id=therapist_id)
+    elif user.is_therapist:
+        sessions = sessions.filter(therapist=user)
+    if room_id:
+        sessions = sessions.filter(room_id=room_id)
+    by_day: dict[datetime.date, list] = {first_day + datetime.timedelta(days=i): [] for i in range(days)}
+    for session in _with_display(sessions):
+        day = timezone.localtime(session.start).date()
+        by_day.setdefault(day, []).append(session)
+    return [CalendarDay(day, by_day[day]) for day in sorted(by_day) if first_day <= day]
+
+
+def bookable_couples(user: User) -> QuerySet[Couple]:
+    """Open couples whose sessions the user may book: their own caseload, or every couple for an admin."""
+    couples = visible_couples(user).filter(status__in=OPEN_STATUSES)
+    if not user.is_clinic_admin:
+        couples = couples.filter(therapists=user) if user.is_therapist else couples.none()
+    return couples.order_by("case_number")
+
+
+def active_rooms() -> QuerySet[Room]:
+    return Room.objects.filter(active=True)
+
+
+def couple_course(*, couple: Couple) -> protocol.Course:
+    """The couple's course laid out by cycle, in a number of queries that does not grow with the sessions."""
+    sessions = list(
+        TherapySession.objects.filter(couple=couple).select_related("therapist", "room", "note").order_by("start", "id")
+    )
+    for session in sessions:
+        session.couple = couple
+    return protocol.course_build(couple=couple, sessions=sessions, limits=clinic_settings_get())
+
+
+@dataclass
+class Dashboard:
+    today: list
+    this_week: list
+    notes_to_sign: list
+    notes_to_write: list
+    due: list
+
+
+def therapist_dashboard(*, user: User) -> Dashboard:
+    """Today's and this week's sessions, notes waiting, and couples whose next step is not booked yet."""
+    today = timezone.localdate()
+    week_start = today - datetime.timedelta(days=today.weekday())
+    day_start, day_end = local_day_bounds(today)
+    _, week_end = local_day_bounds(week_start + datetime.timedelta(days=6))
+    mine = _with_display(visible_sessions(user).filter(therapist=user))
+    week = list(mine.filter(start__gte=day_start, start__lt=week_end).exclude(status=SessionStatus.CANCELLED))
+    notes_to_sign = list(
+        SessionNote.objects.filter(session__therapist=user, status=NoteStatus.DRAFT)
+        .select_related("session__couple").order_by("session__start")
+    )
+    notes_to_write = list(
+        mine.filter(status=SessionStatus.COMPLETED, note__isnull=True).exclude(phase=Phase.MEDICINE)
+    )
+    couples = list(visible_couples(user).filter(therapists=user, status__in=OPEN_STATUSES).order_by("case_number"))
+    sessions_by_couple: dict[int, list] = {c.pk: [] for c in couples}
+    for session in TherapySession.objects.filter(couple__in=couples).order_by("start", "id"):
+        sessions_by_couple[session.couple_id].append(session)
+    limits = clinic_settings_get()
+    due = []
+    for couple in couples:
+        for session in sessions_by_couple[couple.pk]:
+            session.couple = couple
+        course = protocol.course_build(couple=couple, sessions=sessions_by_couple[couple.pk], limits=limits)
+        if course.due:
+            due.append((couple, course.next_step))
+    return Dashboard(
+        today=[s for s in week if s.start < day_end],
+        this_week=[s for s in week if s.start >= day_end],
+        notes_to_sign=notes_to_sign, notes_to_write=notes_to_write, due=due,
+    )
+
+
+def therapists_for_filter() -> QuerySet[User]:
+    return User.objects.filter(Q(is_therapist=True) & Q(is_active=True))

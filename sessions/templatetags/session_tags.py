@@ -1,0 +1,28 @@
+"""Session panels that other apps' pages include: the course timeline and the therapist's sessions panel."""
+
+from django import template
+
+from sessions import selectors, services
+
+register = template.Library()
+
+
+@register.inclusion_tag("sessions/partials/course_timeline.html", takes_context=True)
+def course_timeline(context, couple):
+    """The couple's course by cycle, what comes next, and suggested sessions to accept."""
+    user = context["request"].user
+    return {
+        "couple": couple, "course": selectors.couple_course(couple=couple),
+        "can_manage": services.can_manage_sessions(user, couple), "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("sessions/partials/sessions_panel.html", takes_context=True)
+def sessions_panel(context):
+    """Today's and this week's sessions, notes waiting and couples due, for the signed-in therapist."""
+    return {"dashboard": selectors.therapist_dashboard(user=context["request"].user)}
+
+
+@register.inclusion_tag("sessions/partials/session_badge.html")
+def session_status_badge(session):
+    return {"session": session}

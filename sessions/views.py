@@ -1,0 +1,289 @@
+"""Session pages: entry points that check access, call one service or selector, and render."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases.policy import couple_for_user
+from sessions import selectors, services
+from sessions.choices import NOTE_FIELDS, SessionStatus
+from sessions.forms import (
+    AcceptSuggestionForm,
+    AmendmentForm,
+    BookingForm,
+    CalendarFilterForm,
+    NoteForm,
+    ReasonForm,
+    RescheduleForm,
+    add_service_errors,
+)
+from sessions.models import SessionNote, TherapySession
+
+
+def _report(request, change: services.SessionChange) -> None:
+    for warning in change.warnings:
+        messages.warning(request, warning)
+    for line in change.out_of_order:
+        messages.warning(request, line)
+
+
+def _errors_message(exc: ValidationError) -> str:
+    return " ".join(str(m) for m in exc.messages)
+
+
+# -- calendar -----------------------------------------------------------------------------------------
+
+
+def _calendar(request, *, days: int, clinic_wide: bool, view_name: str):
+    form = CalendarFilterForm(request.GET or None, clinic_wide=clinic_wide)
+    filters = form.cleaned_data if form.is_valid() else {}
+    day = filters.get("date") or timezone.localdate()
+    first = day - datetime.timedelta(days=day.weekday()) if days == 7 else day
+    calendar_days = selectors.calendar(
+        user=request.user, first_day=first, days=days, clinic_wide=clinic_wide,
+        therapist_id=filters["therapist"].pk if filters.get("therapist") else None,
+        room_id=filters["room"].pk if filters.get("room") else None,
+    )
+    query = request.GET.copy()
+    query.pop("date", None)
+    step = datetime.timedelta(days=days)
+    return render(request, "sessions/calendar.html", {
+        "form": form, "days": calendar_days, "first": first, "last": first + step - datetime.timedelta(days=1),
+        "previous": first - step, "next": first + step, "today": timezone.localdate(), "query": query.urlencode(),
+        "view_name": view_name, "is_week": days == 7, "clinic_wide": clinic_wide,
+        "can_book": request.user.is_therapist or request.user.is_clinic_admin,
+    })
+
+
+@login_required
+def calendar_week(request):
+    return _calendar(request, days=7, clinic_wide=False, view_name="sessions:calendar_week")
+
+
+@login_required
+def calendar_day(request):
+    return _calendar(request, days=1, clinic_wide=False, view_name="sessions:calendar_day")
+
+
+@login_required
+def calendar_clinic(request):
+    if not request.user.is_clinic_admin:
+        raise PermissionDenied
+    return _calendar(request, days=7, clinic_wide=True, view_name="sessions:calendar_clinic")
+
+
+# -- booking and changing sessions --------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_new(request):
+    if not (request.user.is_therapist or request.user.is_clinic_admin):
+        raise PermissionDenied
+    initial = {}
+    for key in ("couple", "phase"):
+        if request.GET.get(key):
+            initial[key] = request.GET[key]
+    if "couple" in initial:
+        couple = selectors.bookable_couples(request.user).filter(uuid=initial["couple"]).first()
+        initial["couple"] = couple.pk if couple else None
+    if request.GET.get("start"):
+        initial["start"] = request.GET["start"]
+    form = BookingForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            change = services.session_schedule(
+                by=request.user, couple=data["couple"], therapist=form.chosen_therapist(), phase=data["phase"],
+                start=data["start"], place=data["place"], room=data["room"], duration_minutes=form.duration_minutes(),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Booked: {change.session}.")
+            _report(request, change)
+            return redirect("sessions:session_detail", session_uuid=change.session.uuid)
+    return render(request, "sessions/session_form.html", {"form": form, "title": "Book a session"},
+                  status=400 if form.is_bound and form.errors else 200)
+
+
+@login_required
+def session_detail(request, session_uuid):
+    session = selectors.session_for_user(request.user, session_uuid)
+    note = SessionNote.objects.filter(session=session).select_related("signed_by", "author").first()
+    amendments = list(note.amendments.select_related("author")) if note else []
+    start_check = (services.session_start_check(session)
+                   if session.status == SessionStatus.SCHEDULED and session.start <= timezone.now() else None)
+    return render(request, "sessions/session_detail.html", {
+        "session": session, "couple": session.couple, "note": note, "amendments": amendments,
+        "events": list(session.events.select_related("actor")),
+        "can_manage": services.can_manage_sessions(request.user, session.couple),
+        "has_note_form": session.phase in NOTE_FIELDS, "start_check": start_check,
+        "started": session.start <= timezone.now(),
+        "amend_form": AmendmentForm(), "cancel_form": ReasonForm(prefix="cancel"),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_reschedule(request, session_uuid):
+    session = selectors.session_for_user(request.user, session_uuid)
+    local_end = timezone.localtime(session.end)
+    form = RescheduleForm(request.POST or None, initial={
+        "start": timezone.localtime(session.start), "end": local_end.time(), "place": session.place,
+        "room": session.room_id,
+    })
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            change = services.session_reschedule(by=request.user, session=session, start=data["start"],
+                                                 place=data["place"], room=data["room"],
+                                                 duration_minutes=form.duration_minutes())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Moved: {change.session}.")
+            _report(request, change)
+            return redirect("sessions:session_detail", session_uuid=session.uuid)
+    return render(request, "sessions/session_form.html", {
+        "form": form, "title": f"Move the {session.title.lower()}", "session": session,
+    }, status=400 if form.is_bound and form.errors else 200)
+
+
+def _status_change(request, session_uuid, verb, done: str):
+    session = selectors.session_for_user(request.user, session_uuid)
+    form = ReasonForm(request.POST, prefix="cancel")
+    form.is_valid()
+    try:
+        change = verb(session, form.cleaned_data.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, _errors_message(exc))
+    else:
+        messages.success(request, done)
+        if isinstance(change, services.SessionChange):
+            _report(request, change)
+    return redirect("sessions:session_detail", session_uuid=session.uuid)
+
+
+@login_required
+@require_POST
+def session_cancel(request, session_uuid):
+    return _status_change(request, session_uuid,
+                          lambda s, r: services.session_cancel(by=request.user, session=s, reason=r),
+                          "Session cancelled.")
+
+
+@login_required
+@require_POST
+def session_no_show(request, session_uuid):
+    return _status_change(request, session_uuid,
+                          lambda s, r: services.session_mark_no_show(by=request.user, session=s, note=r),
+                          "Recorded as a no-show.")
+
+
+@login_required
+@require_POST
+def session_complete(request, session_uuid):
+    return _status_change(request, session_uuid,
+                          lambda s, r: services.session_complete(by=request.user, session=s),
+                          "Session completed.")
+
+
+@login_required
+@require_POST
+def suggestion_accept(request, couple_uuid):
+    couple = couple_for_user(request.user, couple_uuid)
+    form = AcceptSuggestionForm(request.POST)
+    target = reverse("cases:couple_detail", kwargs={"couple_uuid": couple.uuid})
+    if not form.is_valid():
+        messages.error(request, "That suggestion could not be read; book the session from the calendar.")
+        return redirect(target)
+    anchor = TherapySession.objects.filter(couple=couple, uuid=form.cleaned_data["anchor"]).first()
+    if anchor is None:
+        raise Http404("No such session.")
+    therapist = request.user if request.user.is_therapist else anchor.therapist
+    try:
+        change = services.session_schedule(
+            by=request.user, couple=couple, therapist=therapist, phase=form.cleaned_data["phase"],
+            start=form.cleaned_data["start"], place=anchor.place, room=anchor.room,
+        )
+    except ValidationError as exc:
+        messages.error(request, f"Not booked: {_errors_message(exc)}")
+    else:
+        messages.success(request, f"Booked: {change.session}.")
+        _report(request, change)
+    return redirect(target)
+
+
+# -- notes --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def note_edit(request, session_uuid):
+    session = selectors.session_for_user(request.user, session_uuid)
+    if session.phase not in NOTE_FIELDS:
+        raise Http404("A medicine session is documented in its dosing record.")
+    note = SessionNote.objects.filter(session=session).first()
+    if note is not None and note.is_signed:
+        messages.info(request, "This note is signed and locked; add an amendment instead.")
+        return redirect("sessions:session_detail", session_uuid=session.uuid)
+    partners = {p.label: p.first_name for p in session.couple.partners.all()}
+    form = NoteForm(request.POST or None, phase=session.phase, partners=partners,
+                    initial=note.content if note else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.note_save_draft(by=request.user, session=session, content=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Draft note saved.")
+            return redirect("sessions:session_detail", session_uuid=session.uuid)
+    return render(request, "sessions/note_form.html", {"form": form, "session": session, "note": note},
+                  status=400 if form.is_bound and form.errors else 200)
+
+
+def _note_for(request, session_uuid) -> tuple[TherapySession, SessionNote]:
+    session = selectors.session_for_user(request.user, session_uuid)
+    note = SessionNote.objects.filter(session=session).first()
+    if note is None:
+        raise Http404("This session has no note yet.")
+    note.session = session
+    return session, note
+
+
+@login_required
+@require_POST
+def note_sign(request, session_uuid):
+    session, note = _note_for(request, session_uuid)
+    try:
+        services.note_sign(by=request.user, note=note)
+    except ValidationError as exc:
+        messages.error(request, f"Not signed: {_errors_message(exc)}")
+    else:
+        messages.success(request, "Note signed and locked.")
+    return redirect("sessions:session_detail", session_uuid=session.uuid)
+
+
+@login_required
+@require_POST
+def note_amend(request, session_uuid):
+    session, note = _note_for(request, session_uuid)
+    form = AmendmentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.note_amend(by=request.user, note=note, text=form.cleaned_data["text"])
+        except ValidationError as exc:
+            messages.error(request, f"Not added: {_errors_message(exc)}")
+        else:
+            messages.success(request, "Amendment added under the note.")
+    else:
+        messages.error(request, "Write the correction or addition.")
+    return redirect("sessions:session_detail", session_uuid=session.uuid)
