@@ -86,8 +86,9 @@ class BookingForm(SessionTimeMixin):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["couple"].queryset = bookable_couples(user)
-        self.fields["couple"].label_from_instance = lambda c: f"{c.case_number}"
+        self.fields["couple"].queryset = bookable_couples(user).prefetch_related("partners")
+        self.fields["couple"].label_from_instance = lambda c: " · ".join(
+            [c.case_number, " & ".join(p.full_name for p in sorted(c.partners.all(), key=lambda p: p.label))])
         self._setup_time_fields()
         if user.is_clinic_admin:
             self.fields["therapist"].queryset = User.objects.filter(is_active=True, is_therapist=True)
@@ -139,9 +140,12 @@ class AmendmentForm(forms.Form):
 
 
 class CalendarFilterForm(forms.Form):
-    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    therapist = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="All therapists")
-    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="All rooms")
+    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"},
+                                                                  format="%Y-%m-%d"))
+    therapist = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="All therapists",
+                                       widget=forms.Select(attrs={"class": "form-select"}))
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="All rooms",
+                                  widget=forms.Select(attrs={"class": "form-select"}))
 
     def __init__(self, *args, clinic_wide: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -395,10 +395,12 @@ def _suggest(plan: list, next_phase: str | None, now: datetime.datetime) -> list
         last = medicines[-1]
         n = len(medicines)
         integrations = [s for s in plan if s.phase == Phase.INTEGRATION]
+        next_cycle = next((s.start for s in plan if s.phase == Phase.PREPARATION and s.start > last.start), None)
         for offset, label in CHECK_IN_OFFSETS:
             when = timezone.localtime(last.start) + offset  # wall-clock time: a check-in keeps its hour over DST
             booked = any(abs(s.start - when) <= CHECK_IN_TOLERANCE for s in integrations)
-            if when > now and not booked:
+            moved_on = next_cycle is not None and next_cycle <= when
+            if when > now and not booked and not moved_on:
                 suggestions.append(Suggestion(Phase.INTEGRATION, when,
                                               f"Integration check-in {label} after medicine session {n}", last))
     if next_phase in (Phase.PREPARATION, Phase.ASSESSMENT) and plan:

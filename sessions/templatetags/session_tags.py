@@ -11,9 +11,14 @@ register = template.Library()
 def course_timeline(context, couple):
     """The couple's course by cycle, what comes next, and suggested sessions to accept."""
     user = context["request"].user
+    care_team = context.get("therapists")  # the couple page has the care team loaded already
+    if care_team is not None and user.is_active:
+        can_manage = user.is_clinic_admin or (user.is_therapist and user in care_team)
+    else:
+        can_manage = services.can_manage_sessions(user, couple)
     return {
         "couple": couple, "course": selectors.couple_course(couple=couple),
-        "can_manage": services.can_manage_sessions(user, couple), "csrf_token": context.get("csrf_token"),
+        "can_manage": can_manage, "csrf_token": context.get("csrf_token"),
     }
 
 

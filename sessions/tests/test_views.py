@@ -226,6 +226,6 @@ def test_therapist_home_shows_today_week_notes_and_couples_due(frozen, client_fo
     assert "Medicine session · " in week
     notes = page[page.index("notes-heading"):page.index("due-heading")]
     assert "draft to sign" in notes and "note not written" in notes  # the assessment has no note yet
-    due = page[page.index("due-heading"):]
-    assert "KAP-0900</a>: Preparation session 1 of cycle 1" in due
-    assert f"{active_couple.case_number}</a>" not in due  # its next session is booked
+    due = page[page.index("due-heading"):page.index("todo-heading")]
+    assert "KAP-0900: <a" in due and "Preparation session 1 of cycle 1 (at least 2 before medicine session 1)." in due
+    assert active_couple.case_number not in due  # its next session is booked
