@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from cases.choices import CoupleStatus
+from sessions import protocol
 
 CLINIC_TZ = "America/New_York"
 NOW = datetime.datetime(2030, 3, 4, 8, 0, tzinfo=zoneinfo.ZoneInfo(CLINIC_TZ))  # a Monday
@@ -15,6 +16,13 @@ NOW = datetime.datetime(2030, 3, 4, 8, 0, tzinfo=zoneinfo.ZoneInfo(CLINIC_TZ))  
 @pytest.fixture(autouse=True)
 def _clinic_time_zone(settings):
     settings.TIME_ZONE = CLINIC_TZ
+
+
+@pytest.fixture(autouse=True)
+def _phase_rules_only(monkeypatch):
+    """These tests are about the phase order; checks other apps plug into the medicine gate (the dosing
+    approval) are tested by those apps. test_medicine_refused_when_the_gate_says_no registers its own."""
+    monkeypatch.setattr(protocol, "MEDICINE_CHECKS", [])
 
 
 @pytest.fixture

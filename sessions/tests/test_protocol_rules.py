@@ -189,6 +189,10 @@ def test_medicine_allowed_up_to_the_course_maximum(frozen, therapist, active_cou
     assert book(active_couple, therapist, M, at(5)).phase == M
 
 
+def test_medicine_gate_is_open_when_nothing_is_plugged_in(active_couple):
+    assert protocol.medicine_gate_reasons(couple=active_couple, start=at(5), mode=protocol.Mode.PLAN) == []
+
+
 def test_medicine_refused_when_the_gate_says_no(frozen, therapist, active_couple):
     """The dosing app's approval check plugs in here; its reason reaches the clinician unchanged."""
     history(active_couple, therapist, [(A, at(1, month=2)), (P, at(8, month=2)), (P, at(15, month=2))])
