@@ -51,6 +51,14 @@ class ClinicSettings(models.Model):
     bp_hold_diastolic = _bounded(100, 50, 150, "hold dosing at diastolic (mmHg)")
     vitals_interval_minutes = _bounded(15, 5, 60, "vitals every (minutes) during a medicine session")
     discharge_observation_minutes = _bounded(120, 30, 600, "observation after the last dose before discharge (minutes)")
+    dose_fraction_tolerance_percent = _bounded(
+        25, 5, 100, "dose fraction tolerance (%)",
+        "A dose further than this from the approach's fraction of the partner's full dose needs a stated reason. "
+        "CLINICAL.md gives no number; set what your prescribers agree.",
+    )
+    approval_expiry_warning_days = _bounded(
+        14, 1, 90, "warn about approvals ending within (days)", "Shown on the prescriber's home page."
+    )
 
     updated_at = models.DateTimeField(auto_now=True)
 

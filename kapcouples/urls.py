@@ -9,5 +9,6 @@ urlpatterns = [
     path("couples/", include("cases.urls")),
     path("clinic/", include("clinic.urls")),
     path("sessions/", include("sessions.urls")),
+    path("", include("dosing.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,21 @@
+from django.contrib import admin
+
+from dosing.models import (
+    Administration,
+    Approval,
+    ApprovalDose,
+    ApprovalRevocation,
+    Discharge,
+    DosingRequest,
+    InventoryCount,
+    StockEntry,
+    StockLot,
+    VitalReading,
+)
+from kapcouples.admin_access import ReadOnlyClinicalAdmin
+
+# Dosing records are signed, controlled-substance or clinical data: the admin site shows them and changes
+# none of them; every change goes through dosing.services, where the gate and the limits live.
+for model in (DosingRequest, Approval, ApprovalDose, ApprovalRevocation, Administration, VitalReading, Discharge,
+              StockLot, StockEntry, InventoryCount):
+    admin.site.register(model, ReadOnlyClinicalAdmin)

@@ -1,0 +1,171 @@
+"""Reads for the dosing pages and dashboards, scoped to the user through cases.policy."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Prefetch
+from django.utils import timezone
+
+from accounts.models import User
+from cases.models import Couple, Partner, QuestionnaireResponse
+from cases.policy import visible_couples
+from clinic.services import clinic_settings_get
+from dosing.models import (
+    Administration,
+    Approval,
+    ApprovalDose,
+    Discharge,
+    DosingRequest,
+    MedicineSessionPlan,
+    Notice,
+    PreDoseCheck,
+    SideEffect,
+    StockLot,
+    VitalReading,
+)
+from dosing.services import bp_level, discharge_blockers, medicine_gate
+
+
+def couple_dosing(*, couple: Couple) -> dict:
+    """The couple's dosing page: current approval, its history and requests."""
+    approvals = list(
+        Approval.objects.filter(couple=couple).select_related("signed_by", "revocation__revoked_by", "supersedes")
+        .prefetch_related(Prefetch("doses", queryset=ApprovalDose.objects.select_related("partner")))
+        .order_by("-signed_at", "-id")
+    )
+    superseded = {a.supersedes_id for a in approvals if a.supersedes_id}
+    current = next((a for a in approvals if a.pk not in superseded and not hasattr(a, "revocation")), None)
+    for approval in approvals:
+        approval.is_superseded = approval.pk in superseded
+        approval.matches_signature = approval.compute_hash(list(approval.doses.all())) == approval.content_hash
+    requests = list(DosingRequest.objects.filter(couple=couple).select_related("requested_by", "decided_by",
+                                                                                "solo_partner"))
+    return {"approvals": approvals, "current": current, "requests": requests,
+            "pending": next((r for r in requests if r.status == "pending"), None)}
+
+
+@dataclass
+class PartnerRecord:
+    partner: Partner
+    approved: ApprovalDose | None
+    check: PreDoseCheck | None = None
+    doses: list = field(default_factory=list)
+    vitals: list = field(default_factory=list)
+    side_effects: list = field(default_factory=list)
+    discharge: Discharge | None = None
+    total_mg: object = 0
+    discharge_blockers: list = field(default_factory=list)
+
+
+def medicine_record(*, session) -> dict:
+    """Everything on the medicine session record page, per partner, in a fixed number of queries."""
+    approval, gate_reasons = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
+    plan = MedicineSessionPlan.objects.filter(session=session).first()
+    partners = list(session.couple.partners.select_related("screening").order_by("label"))
+    approved = {d.partner_id: d for d in approval.doses.all()} if approval else {}
+    checks = {c.partner_id: c for c in PreDoseCheck.objects.filter(session=session).select_related("override_by")}
+    doses = list(Administration.objects.filter(session=session).select_related("lot", "administered_by"))
+    vitals = list(VitalReading.objects.filter(session=session).order_by("at", "id"))
+    effects = list(SideEffect.objects.filter(session=session))
+    discharges = {d.partner_id: d for d in Discharge.objects.filter(session=session)}
+    records = []
+    now = timezone.now()
+    for partner in partners:
+        record = PartnerRecord(partner=partner, approved=approved.get(partner.pk), check=checks.get(partner.pk),
+                               doses=[d for d in doses if d.partner_id == partner.pk],
+                               vitals=[v for v in vitals if v.partner_id == partner.pk],
+                               side_effects=[e for e in effects if e.partner_id == partner.pk],
+                               discharge=discharges.get(partner.pk))
+        record.total_mg = sum((d.mg for d in record.doses), 0)
+        for reading in record.vitals:
+            reading.level = bp_level(reading.systolic, reading.diastolic)
+        if record.check:
+            record.check.level = bp_level(record.check.systolic, record.check.diastolic)
+        if record.doses and not record.discharge:
+            record.discharge_blockers = discharge_blockers(session=session, partner=partner, at=now)
+        record.chart = vitals_chart(record.vitals)
+        records.append(record)
+    return {"approval": approval, "gate_reasons": gate_reasons, "plan": plan, "records": records}
+
+
+def vitals_chart(readings, *, width: int = 320, height: int = 120) -> dict | None:
+    """Polylines of systolic, diastolic and heart rate over time, scaled for an inline SVG (no script)."""
+    if len(readings) < 1:
+        return None
+    start = readings[0].at
+    span = max((readings[-1].at - start).total_seconds(), 1)
+    low, high = 40, 200
+
+    def points(values):
+        return " ".join(
+            f"{10 + (r.at - start).total_seconds() / span * (width - 20):.1f},"
+            f"{height - 10 - (min(max(v, low), high) - low) / (high - low) * (height - 20):.1f}"
+            for r, v in values)
+
+    def y(value):
+        return f"{height - 10 - (value - low) / (high - low) * (height - 20):.1f}"
+
+    settings = clinic_settings_get()
+    return {
+        "width": width, "height": height,
+        "systolic": points([(r, r.systolic) for r in readings]),
+        "diastolic": points([(r, r.diastolic) for r in readings]),
+        "heart_rate": points([(r, r.heart_rate) for r in readings]),
+        "flag_y": y(settings.bp_flag_systolic), "hold_y": y(settings.bp_hold_systolic),
+    }
+
+
+def prescriber_panel(*, user: User) -> dict:
+    """The prescriber's dosing work: requests to answer, this week's medicine sessions, flagged vitals, approvals
+    ending soon."""
+    from sessions.choices import Phase, SessionStatus
+    from sessions.models import TherapySession
+
+    couples = visible_couples(user).filter(prescriber=user)
+    today = timezone.localdate()
+    week_start = timezone.make_aware(datetime.datetime.combine(today - datetime.timedelta(days=today.weekday()),
+                                                               datetime.time.min))
+    settings = clinic_settings_get()
+    medicine = TherapySession.objects.filter(couple__in=couples, phase=Phase.MEDICINE,
+                                             start__gte=week_start, start__lt=week_start + datetime.timedelta(days=7))
+    flagged_vitals = VitalReading.objects.filter(session=OuterRef("pk")).filter(
+        systolic__gte=settings.bp_flag_systolic) | VitalReading.objects.filter(
+        session=OuterRef("pk"), diastolic__gte=settings.bp_flag_diastolic)
+    soon = today + datetime.timedelta(days=settings.approval_expiry_warning_days)
+    expiring = (Approval.objects.filter(couple__in=couples, revocation__isnull=True, superseded_by__isnull=True,
+                                        valid_until__isnull=False, valid_until__gte=today, valid_until__lte=soon)
+                .select_related("couple").order_by("valid_until"))
+    return {
+        "requests": list(DosingRequest.objects.filter(couple__in=couples, status="pending")
+                         .select_related("couple", "requested_by").order_by("requested_at")),
+        "medicine_week": list(medicine.exclude(status=SessionStatus.CANCELLED).select_related("couple", "therapist")
+                              .order_by("start")),
+        "flagged": list(TherapySession.objects.filter(couple__in=couples, phase=Phase.MEDICINE)
+                        .filter(Exists(flagged_vitals)).select_related("couple").order_by("-start")[:10]),
+        "expiring": list(expiring),
+    }
+
+
+def notices_for(*, user: User) -> list[Notice]:
+    return list(Notice.objects.filter(recipient=user, dismissed_at__isnull=True).select_related("couple")[:20])
+
+
+def stock_lots():
+    """Every lot with its balance in the log, computed in the one query."""
+    from django.db.models import Case, DecimalField, F, Sum, Value, When
+    from django.db.models.functions import Coalesce
+
+    from dosing.choices import StockEntryKind
+
+    signed = Case(When(entries__kind__in=[StockEntryKind.RECEIVED, StockEntryKind.ADJUSTED],
+                       then=F("entries__amount_mg")), default=-F("entries__amount_mg"),
+                  output_field=DecimalField(max_digits=9, decimal_places=2))
+    return StockLot.objects.annotate(balance=Coalesce(Sum(signed), Value(0), output_field=DecimalField(
+        max_digits=9, decimal_places=2))).order_by("expires_on", "lot_number")
+
+
+def latest_scores(couple: Couple) -> dict:
+    latest = {}
+    for response in QuestionnaireResponse.objects.filter(partner__couple=couple).order_by("-administered_on", "-id"):
+        latest.setdefault((response.partner_id, response.instrument), response)
+    return latest

@@ -1,0 +1,191 @@
+"""Requests and the prescriber's signed approval."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from conftest import PASSWORD
+from dosing import services
+from dosing.choices import Approach, RequestStatus
+from dosing.models import Approval, ApprovalRevocation, DosingRequest, Notice
+from dosing.tests.factories import dose_rows, ready_couple, sign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ready(couple, prescriber):
+    return ready_couple(couple, prescriber)
+
+
+def test_therapist_requests_and_prescriber_approves(therapist, prescriber, ready):
+    request = services.dosing_request_create(by=therapist, couple=ready, approach=Approach.DUAL_PSYCHOLYTIC,
+                                             rationale="They want to stay able to talk.")
+    assert Notice.objects.filter(recipient=prescriber, couple=ready).exists()
+    approval = sign(ready, prescriber, Approach.DUAL_PSYCHOLYTIC, request=request)
+    request.refresh_from_db()
+    assert (request.status, request.decided_by) == (RequestStatus.APPROVED, prescriber)
+    assert approval.doses.count() == 2
+    assert services.approval_verify(approval)
+    assert Notice.objects.filter(recipient=therapist, text__contains="Dual psycholytic approved").exists()
+
+
+def test_a_second_pending_request_is_refused(therapist, ready):
+    services.dosing_request_create(by=therapist, couple=ready, approach=Approach.DUAL_PSYCHEDELIC, rationale="x")
+    with pytest.raises(ValidationError, match="already has a request waiting"):
+        services.dosing_request_create(by=therapist, couple=ready, approach=Approach.DUAL_PSYCHOLYTIC, rationale="y")
+
+
+def test_solo_request_names_one_partner_of_this_couple(therapist, ready, other_couple):
+    with pytest.raises(ValidationError) as exc:
+        services.dosing_request_create(by=therapist, couple=ready, approach=Approach.SOLO, rationale="x")
+    assert "solo_partner" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        services.dosing_request_create(by=therapist, couple=ready, approach=Approach.SOLO, rationale="x",
+                                       solo_partner=other_couple.partners.first())
+    assert exc.value.message_dict["solo_partner"] == ["That partner is not in this couple."]
+
+
+def test_a_therapist_cannot_approve(therapist, ready):
+    with pytest.raises(ValidationError, match="Only a prescriber"):
+        sign(ready, therapist)
+    assert not Approval.objects.exists()
+
+
+def test_another_prescriber_cannot_approve_this_couple(other_prescriber, ready):
+    with pytest.raises(ValidationError, match="own prescriber"):
+        sign(ready, other_prescriber)
+
+
+def test_a_wrong_password_signs_nothing(prescriber, ready):
+    today = timezone.localdate()
+    with pytest.raises(ValidationError) as exc:
+        services.approval_sign(by=prescriber, password="not-it", couple=ready, approach=Approach.DUAL_PSYCHEDELIC,
+                               valid_from=today, valid_until=None, sessions_covered=4, conditions="",
+                               doses=dose_rows(ready, Approach.DUAL_PSYCHEDELIC))
+    assert exc.value.message_dict == {"password": ["That is not your password; the approval was not signed."]}
+    assert not Approval.objects.exists()
+
+
+def test_solo_with_a_second_dosing_partner_is_refused(prescriber, ready):
+    with pytest.raises(ValidationError, match="exactly one partner takes ketamine"):
+        sign(ready, prescriber, Approach.SOLO, doses=dose_rows(ready, Approach.DUAL_PSYCHEDELIC))
+
+
+def test_dual_approach_needs_both_doses(prescriber, ready):
+    with pytest.raises(ValidationError, match="give both doses"):
+        sign(ready, prescriber, Approach.DUAL_PSYCHEDELIC, doses=dose_rows(ready, Approach.SOLO))
+
+
+def test_a_partner_not_cleared_cannot_dose(prescriber, couple):
+    ready_couple(couple, prescriber, sober="B")
+    with pytest.raises(ValidationError, match=r"Partner B \(.*\) was screened as sober support only"):
+        sign(couple, prescriber, Approach.DUAL_PSYCHEDELIC)
+    approval = sign(couple, prescriber, Approach.SOLO, solo_label="A")
+    assert [d.partner.label for d in approval.doses.all()] == ["A"]
+
+
+def test_a_dose_far_from_the_fraction_needs_a_reason(prescriber, ready):
+    doses = dose_rows(ready, Approach.EXTENDED_DISCUSSION)  # 25 of 100 mg
+    doses[0]["dose_mg"] = Decimal("60")  # 60% for a quarter-dose approach
+    doses[0]["max_total_mg"] = Decimal("60")
+    with pytest.raises(ValidationError, match="60% of the full dose, far from extended discussion's about 1/4 dose"):
+        sign(ready, prescriber, Approach.EXTENDED_DISCUSSION, doses=doses)
+    doses[0]["fraction_reason"] = "Minimal response to 25 mg in two previous sessions."
+    assert sign(ready, prescriber, Approach.EXTENDED_DISCUSSION, doses=doses).doses.count() == 2
+
+
+def test_within_tolerance_needs_no_reason(prescriber, ready):
+    doses = dose_rows(ready, Approach.DUAL_PSYCHOLYTIC)  # 50 of 100
+    doses[0]["dose_mg"] = Decimal("60")  # 20% above half: within the 25% default tolerance
+    doses[0]["max_total_mg"] = Decimal("70")
+    sign(ready, prescriber, Approach.DUAL_PSYCHOLYTIC, doses=doses)
+
+
+def test_maximum_below_the_dose_is_refused(prescriber, ready):
+    doses = dose_rows(ready, Approach.DUAL_PSYCHEDELIC)
+    doses[1]["max_total_mg"] = Decimal("10")
+    with pytest.raises(ValidationError, match="the maximum must be at least the dose"):
+        sign(ready, prescriber, Approach.DUAL_PSYCHEDELIC, doses=doses)
+
+
+def test_a_backdated_or_unbounded_approval_is_refused(prescriber, ready):
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    with pytest.raises(ValidationError) as exc:
+        services.approval_sign(by=prescriber, password=PASSWORD, couple=ready, approach=Approach.DUAL_PSYCHEDELIC,
+                               valid_from=yesterday, valid_until=None, sessions_covered=None, conditions="",
+                               doses=dose_rows(ready, Approach.DUAL_PSYCHEDELIC))
+    assert set(exc.value.message_dict) == {"valid_from", "sessions_covered"}
+
+
+def test_a_signed_approval_is_never_edited(prescriber, ready):
+    approval = sign(ready, prescriber)
+    approval.conditions = "changed afterwards"
+    with pytest.raises(ValidationError, match="never changed"):
+        approval.save()
+    with pytest.raises(ValidationError):
+        approval.delete()
+    dose = approval.doses.first()
+    dose.max_total_mg = Decimal("999")
+    with pytest.raises(ValidationError):
+        dose.save()
+
+
+def test_tampering_with_a_signed_approval_shows(prescriber, ready):
+    approval = sign(ready, prescriber)
+    Approval.objects.filter(pk=approval.pk).update(conditions="quietly added")  # bypassing the model
+    assert not services.approval_verify(Approval.objects.get(pk=approval.pk))
+
+
+def test_a_change_is_a_new_approval_that_supersedes(prescriber, ready):
+    first = sign(ready, prescriber, Approach.DUAL_PSYCHEDELIC)
+    second = sign(ready, prescriber, Approach.DUAL_PSYCHOLYTIC)
+    assert second.supersedes == first
+    assert services.approval_current(couple=ready) == second
+    with pytest.raises(ValidationError, match="replaced by a newer one"):
+        services.approval_revoke(by=prescriber, approval=first, reason="mistake")
+
+
+def test_revocation_takes_effect_at_once_and_tells_the_therapist(therapist, prescriber, ready):
+    approval = sign(ready, prescriber)
+    services.approval_revoke(by=prescriber, approval=approval, reason="New hypertension diagnosis")
+    assert ApprovalRevocation.objects.get(approval=approval).revoked_by == prescriber
+    assert services.approval_current(couple=ready) is None
+    gate, reasons = services.medicine_gate(couple=ready, start=timezone.now() + datetime.timedelta(days=3))
+    assert gate is None
+    assert "revoked" in reasons[0] and "New hypertension diagnosis" in reasons[0]
+    assert Notice.objects.filter(recipient=therapist, text__contains="was revoked").exists()
+
+
+def test_revocation_needs_a_reason(prescriber, ready):
+    approval = sign(ready, prescriber)
+    with pytest.raises(ValidationError):
+        services.approval_revoke(by=prescriber, approval=approval, reason=" ")
+    assert not ApprovalRevocation.objects.exists()
+
+
+def test_the_gate_names_what_is_missing(prescriber, ready):
+    start = timezone.now() + datetime.timedelta(days=2)
+    assert services.medicine_gate(couple=ready, start=start)[1] == [
+        "No prescriber approval of a dosing approach is on file for this couple."]
+    sign(ready, prescriber, days=10)
+    assert services.medicine_gate(couple=ready, start=start)[0] is not None
+    late = timezone.now() + datetime.timedelta(days=30)
+    assert "ended on" in services.medicine_gate(couple=ready, start=late)[1][0]
+    screening = ready.partners.get(label="B").screening
+    screening.consent_signed_on, screening.consent_version = None, ""
+    screening.save()
+    assert any("has not signed consent" in r for r in services.medicine_gate(couple=ready, start=start)[1])
+
+
+def test_declining_needs_a_reason_and_tells_the_therapist(therapist, prescriber, ready):
+    request = services.dosing_request_create(by=therapist, couple=ready, approach=Approach.SOLO, rationale="x",
+                                             solo_partner=ready.partners.get(label="A"))
+    with pytest.raises(ValidationError):
+        services.dosing_request_decline(by=prescriber, request=request, reason="")
+    services.dosing_request_decline(by=prescriber, request=request, reason="Psycholytic first")
+    assert DosingRequest.objects.get(pk=request.pk).status == RequestStatus.DECLINED
+    assert Notice.objects.filter(recipient=therapist, text__contains="Psycholytic first").exists()

@@ -1,0 +1,405 @@
+"""Dosing pages: entry points that check access, call one service or selector, and render."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.decorators import role_required
+from cases.forms import add_service_errors
+from cases.policy import couple_for_user
+from dosing import selectors, services
+from dosing.choices import APPROACHES, ROUTE_GUIDANCE, Route
+from dosing.forms import (
+    AdministrationForm,
+    ApprovalForm,
+    CountForm,
+    DischargeForm,
+    DoseForm,
+    PlanForm,
+    PreDoseForm,
+    ReasonForm,
+    RequestForm,
+    SideEffectForm,
+    StockReceiveForm,
+    VitalsForm,
+    WasteForm,
+)
+from dosing.models import Approval, DosingRequest, Notice, PreDoseCheck, StockEntry, StockLot
+from sessions.selectors import session_for_user
+
+
+def _status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+@login_required
+def approaches(request):
+    return render(request, "dosing/approaches.html", {"approaches": APPROACHES.values(), "routes": [
+        (label, ROUTE_GUIDANCE[value]) for value, label in Route.choices]})
+
+
+@login_required
+def couple_dosing(request, couple_uuid):
+    couple = couple_for_user(request.user, couple_uuid)
+    context = selectors.couple_dosing(couple=couple)
+    context.update({"couple": couple, "request_form": RequestForm(couple=couple),
+                    "approaches": APPROACHES.values(),
+                    "is_couple_prescriber": couple.prescriber_id == request.user.pk,
+                    "is_couple_therapist": couple.therapists.filter(pk=request.user.pk).exists()})
+    return render(request, "dosing/couple_dosing.html", context)
+
+
+@login_required
+@require_POST
+def request_create(request, couple_uuid):
+    couple = couple_for_user(request.user, couple_uuid)
+    form = RequestForm(request.POST, couple=couple)
+    if form.is_valid():
+        try:
+            services.dosing_request_create(by=request.user, couple=couple, approach=form.cleaned_data["approach"],
+                                           rationale=form.cleaned_data["rationale"],
+                                           solo_partner=form.cleaned_data["solo_partner"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Request sent to the prescriber.")
+            return redirect("dosing:couple_dosing", couple_uuid=couple.uuid)
+    context = selectors.couple_dosing(couple=couple)
+    context.update({"couple": couple, "request_form": form, "approaches": APPROACHES.values(),
+                    "is_couple_therapist": True})
+    return render(request, "dosing/couple_dosing.html", context, status=400)
+
+
+def _request_for(couple, request_uuid) -> DosingRequest:
+    return get_object_or_404(DosingRequest, couple=couple, uuid=request_uuid)
+
+
+@login_required
+@require_POST
+def request_withdraw(request, couple_uuid, request_uuid):
+    couple = couple_for_user(request.user, couple_uuid)
+    try:
+        services.dosing_request_withdraw(by=request.user, request=_request_for(couple, request_uuid))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Request withdrawn.")
+    return redirect("dosing:couple_dosing", couple_uuid=couple.uuid)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_decline(request, couple_uuid, request_uuid):
+    couple = couple_for_user(request.user, couple_uuid)
+    dosing_request = _request_for(couple, request_uuid)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.dosing_request_decline(by=request.user, request=dosing_request, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Request declined; the therapist has been told.")
+            return redirect("dosing:couple_dosing", couple_uuid=couple.uuid)
+    return render(request, "dosing/reason_form.html", {
+        "form": form, "couple": couple, "title": f"Decline {dosing_request.info.name.lower()}",
+        "button": "Decline the request"}, status=_status(form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def approval_new(request, couple_uuid):
+    """The prescriber's review page: both partners' screening on one page, and the approval to sign."""
+    couple = couple_for_user(request.user, couple_uuid)
+    if not request.user.is_prescriber:
+        raise PermissionDenied
+    context = selectors.couple_dosing(couple=couple)
+    pending = context["pending"]
+    partners = list(couple.partners.select_related("screening").prefetch_related("screening__contraindications")
+                    .order_by("label"))
+    data = request.POST if request.method == "POST" else None
+    initial = {"approach": pending.approach} if pending else {}
+    if context["current"] and not pending:
+        initial = {"approach": context["current"].approach, "conditions": context["current"].conditions}
+    form = ApprovalForm(data, initial=initial)
+    dose_forms = []
+    for partner in partners:
+        dose_initial = {"weight_kg": partner.screening.weight_kg}
+        if pending and (pending.info.both_dose or pending.solo_partner_id == partner.pk):
+            dose_initial["takes_ketamine"] = True
+        dose_forms.append(DoseForm(data, prefix=f"partner_{partner.label.lower()}", partner=partner,
+                                   initial=dose_initial))
+    if data is not None:
+        valid = [form.is_valid()] + [f.is_valid() for f in dose_forms]
+        if all(valid):
+            try:
+                approval = services.approval_sign(
+                    by=request.user, password=form.cleaned_data["password"], couple=couple,
+                    approach=form.cleaned_data["approach"], valid_from=form.cleaned_data["valid_from"],
+                    valid_until=form.cleaned_data["valid_until"],
+                    sessions_covered=form.cleaned_data["sessions_covered"],
+                    conditions=form.cleaned_data["conditions"],
+                    doses=[d for d in (f.dose() for f in dose_forms) if d], request=pending)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"{approval.info.name} approved and signed.")
+                return redirect("dosing:couple_dosing", couple_uuid=couple.uuid)
+    latest = selectors.latest_scores(couple)
+    for partner in partners:
+        partner.latest_scores = [latest[(partner.pk, code)] for code in ("PHQ9", "GAD7", "PCL5", "CSI4")
+                                 if (partner.pk, code) in latest]
+        partner.blockers = services.partner_dosing_blockers(partner)
+    context.update({"couple": couple, "form": form, "dose_forms": dose_forms, "partners": partners,
+                    "approaches": APPROACHES.values()})
+    # Reaching here after a POST means it was refused; the page shows why.
+    return render(request, "dosing/approval_form.html", context, status=400 if data is not None else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def approval_revoke(request, couple_uuid, approval_uuid):
+    couple = couple_for_user(request.user, couple_uuid)
+    approval = get_object_or_404(Approval, couple=couple, uuid=approval_uuid)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            blocked = services.approval_revoke(by=request.user, approval=approval, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.warning(request, f"Approval revoked. Medicine sessions now blocked: "
+                                      f"{'; '.join(map(str, blocked)) or 'none on the calendar'}.")
+            return redirect("dosing:couple_dosing", couple_uuid=couple.uuid)
+    return render(request, "dosing/reason_form.html", {
+        "form": form, "couple": couple, "title": f"Revoke the {approval.info.name.lower()} approval",
+        "intro": "Revocation takes effect at once: medicine sessions on the calendar are blocked and the "
+                 "therapists are told.", "button": "Revoke"}, status=_status(form))
+
+
+@login_required
+@require_POST
+def notice_dismiss(request, notice_id):
+    notice = get_object_or_404(Notice, pk=notice_id, recipient=request.user)
+    notice.dismissed_at = timezone.now()
+    notice.save(update_fields=["dismissed_at"])
+    return redirect(request.POST.get("next") or "accounts:home")
+
+
+# -- the medicine session record ------------------------------------------------------------------------
+
+
+def _medicine_session(request, session_uuid):
+    session = session_for_user(request.user, session_uuid)
+    from sessions.choices import Phase
+
+    if session.phase != Phase.MEDICINE:
+        from django.http import Http404
+
+        raise Http404("Only medicine sessions have a dosing record.")
+    return session
+
+
+def _partner(session, partner_uuid):
+    return get_object_or_404(session.couple.partners.select_related("screening"), uuid=partner_uuid)
+
+
+def _record_page(request, session, *, forms=None, status=200):
+    context = selectors.medicine_record(session=session)
+    forms = forms or {}
+    plan = context["plan"]
+    context.update({
+        "session": session, "couple": session.couple,
+        "plan_form": forms.get("plan") or PlanForm(initial={
+            "setting": plan.setting if plan else "office", "support_person": plan.support_person if plan else "",
+            "agenda": plan.agenda if plan else ""}),
+        "is_prescriber": request.user.is_prescriber,
+    })
+    for record in context["records"]:
+        key = str(record.partner.uuid)
+        record.predose_form = forms.get(("predose", key)) or PreDoseForm(
+            initial=_check_initial(record.check), prefix=f"predose-{record.partner.label}")
+        record.dose_form = forms.get(("dose", key)) or AdministrationForm(prefix=f"dose-{record.partner.label}")
+        record.vitals_form = forms.get(("vitals", key)) or VitalsForm(prefix=f"vitals-{record.partner.label}")
+        record.effect_form = forms.get(("effect", key)) or SideEffectForm(prefix=f"effect-{record.partner.label}")
+        record.discharge_form = forms.get(("discharge", key)) or DischargeForm(prefix=f"discharge-{record.partner.label}")
+        record.override_form = forms.get(("override", key)) or ReasonForm(prefix=f"override-{record.partner.label}")
+    return render(request, "dosing/medicine_record.html", context, status=status)
+
+
+def _check_initial(check: PreDoseCheck | None) -> dict:
+    if check is None:
+        return {}
+    return {f: getattr(check, f) for f in ("fasting_confirmed", "ride_home_arranged", "no_new_contraindication",
+                                           "sober_partner_present", "systolic", "diastolic", "heart_rate", "spo2")}
+
+
+@login_required
+def medicine_record(request, session_uuid):
+    return _record_page(request, _medicine_session(request, session_uuid))
+
+
+def _handle(request, session, key, form, action, success: str):
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect(reverse("dosing:medicine_record", kwargs={"session_uuid": session.uuid}) + "#" + (
+                key[1] if isinstance(key, tuple) else key))
+    return _record_page(request, session, forms={key: form}, status=400)
+
+
+@login_required
+@require_POST
+def medicine_plan(request, session_uuid):
+    session = _medicine_session(request, session_uuid)
+    form = PlanForm(request.POST)
+    return _handle(request, session, "plan", form, lambda d: services.medicine_plan_save(
+        by=request.user, session=session, setting=d["setting"], support_person=d["support_person"],
+        agenda=d["agenda"]), "Session plan saved.")
+
+
+@login_required
+@require_POST
+def predose(request, session_uuid, partner_uuid):
+    session = _medicine_session(request, session_uuid)
+    partner = _partner(session, partner_uuid)
+    form = PreDoseForm(request.POST, prefix=f"predose-{partner.label}")
+    return _handle(request, session, ("predose", str(partner.uuid)), form, lambda d: services.predose_record(
+        by=request.user, session=session, partner=partner, values=d), f"Pre-dose checks of {partner.first_name} saved.")
+
+
+@login_required
+@require_POST
+def predose_override(request, session_uuid, partner_uuid):
+    session = _medicine_session(request, session_uuid)
+    partner = _partner(session, partner_uuid)
+    check = get_object_or_404(PreDoseCheck, session=session, partner=partner)
+    form = ReasonForm(request.POST, prefix=f"override-{partner.label}")
+    return _handle(request, session, ("override", str(partner.uuid)), form, lambda d: services.predose_override(
+        by=request.user, check=check, reason=d["reason"]), "Override recorded.")
+
+
+@login_required
+@require_POST
+def dose(request, session_uuid, partner_uuid):
+    session = _medicine_session(request, session_uuid)
+    partner = _partner(session, partner_uuid)
+    form = AdministrationForm(request.POST, prefix=f"dose-{partner.label}")
+    return _handle(request, session, ("dose", str(partner.uuid)), form, lambda d: services.dose_record(
+        by=request.user, session=session, partner=partner, at=d["at"], mg=d["mg"], lot=d["lot"],
+        is_booster=d["is_booster"]), f"Dose for {partner.first_name} recorded.")
+
+
+@login_required
+@require_POST
+def vitals(request, session_uuid, partner_uuid):
+    session = _medicine_session(request, session_uuid)
+    partner = _partner(session, partner_uuid)
+    form = VitalsForm(request.POST, prefix=f"vitals-{partner.label}")
+    return _handle(request, session, ("vitals", str(partner.uuid)), form, lambda d: services.vitals_record(
+        by=request.user, session=session, partner=partner, at=d["at"], systolic=d["systolic"],
+        diastolic=d["diastolic"], heart_rate=d["heart_rate"], spo2=d["spo2"]),
+        f"Vitals of {partner.first_name} recorded.")
+
+
+@login_required
+@require_POST
+def side_effect(request, session_uuid, partner_uuid):
+    session = _medicine_session(request, session_uuid)
+    partner = _partner(session, partner_uuid)
+    form = SideEffectForm(request.POST, prefix=f"effect-{partner.label}")
+    return _handle(request, session, ("effect", str(partner.uuid)), form, lambda d: services.side_effect_record(
+        by=request.user, session=session, partner=partner, **d), "Side effect recorded.")
+
+
+@login_required
+@require_POST
+def discharge(request, session_uuid, partner_uuid):
+    session = _medicine_session(request, session_uuid)
+    partner = _partner(session, partner_uuid)
+    form = DischargeForm(request.POST, prefix=f"discharge-{partner.label}")
+    return _handle(request, session, ("discharge", str(partner.uuid)), form, lambda d: services.discharge_record(
+        by=request.user, session=session, partner=partner, **d), f"{partner.first_name} discharged.")
+
+
+# -- controlled-substance log ---------------------------------------------------------------------------
+
+
+@role_required("is_prescriber", "is_clinic_admin")
+@require_http_methods(["GET", "POST"])
+def stock(request):
+    form = StockReceiveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.stock_receive(by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Lot {form.cleaned_data['lot_number']} received.")
+            return redirect("dosing:stock")
+    return render(request, "dosing/stock.html", {"lots": selectors.stock_lots(), "form": form},
+                  status=_status(form))
+
+
+@role_required("is_prescriber", "is_clinic_admin")
+@require_http_methods(["GET", "POST"])
+def stock_lot(request, lot_id):
+    lot = get_object_or_404(selectors.stock_lots(), pk=lot_id)
+    data = request.POST if request.method == "POST" else None
+    action = request.POST.get("action")
+    waste_form = WasteForm(data if action == "waste" else None, user=request.user, prefix="waste")
+    count_form = CountForm(data if action == "count" else None, user=request.user, prefix="count")
+    form = {"waste": waste_form, "count": count_form}.get(action)
+    if form is not None and form.is_valid():
+        try:
+            if action == "waste":
+                services.stock_waste(by=request.user, lot=lot, **form.cleaned_data)
+            else:
+                services.inventory_count(by=request.user, lot=lot, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Waste logged." if action == "waste" else "Count recorded.")
+            return redirect("dosing:stock_lot", lot_id=lot.pk)
+    entries = StockEntry.objects.filter(lot=lot).select_related("by", "witness", "administration__partner")
+    return render(request, "dosing/stock_lot.html", {
+        "lot": lot, "entries": entries, "counts": lot.counts.select_related("by", "witness"),
+        "waste_form": waste_form, "count_form": count_form,
+    }, status=400 if form is not None and form.errors else 200)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@role_required("is_prescriber", "is_clinic_admin")
+def stock_report(request):
+    """The controlled-substance log as CSV, streamed."""
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(["time", "lot", "kind", "amount_mg", "by", "witness", "patient_case", "note"])
+        for entry in StockEntry.objects.select_related("lot", "by", "witness", "administration__session__couple") \
+                .order_by("at", "id").iterator(chunk_size=500):
+            administration = entry.administration
+            yield writer.writerow([
+                timezone.localtime(entry.at).isoformat(timespec="minutes"), entry.lot.lot_number,
+                entry.get_kind_display(), entry.amount_mg, entry.by.get_username(),
+                entry.witness.get_username() if entry.witness else "",
+                administration.session.couple.case_number if administration else "", entry.note])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="controlled-substance-log-{timezone.localdate()}.csv"'
+    return response
