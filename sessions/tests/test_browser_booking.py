@@ -40,7 +40,8 @@ def test_therapist_books_preparations_is_refused_medicine_then_books_it(login, t
 
         # Two days on, both preparations have been held: the therapist marks them completed from the calendar.
         clock.move_to(at(6, 12))
-        page = login(therapist)  # two days later: a new working day, a new sign-in
+        page.context.clear_cookies()  # two days later: a new working day, a new sign-in
+        page = login(therapist)
         for day in ("Tue 5 Mar", "Wed 6 Mar"):
             page.get_by_role("navigation", name="Main").get_by_role("link", name="Calendar").click()
             page.get_by_role("region", name=day).get_by_role("link", name="Preparation").click()
