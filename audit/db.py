@@ -1,0 +1,60 @@
+"""Database triggers that make the audit table append-only below the ORM, for raw SQL too.
+
+On SQLite a table rebuild (which Django does for many ALTERs) drops triggers: a later migration that
+alters audit_auditevent must call install_append_only_triggers again.
+"""
+
+TABLE = "audit_auditevent"
+
+_SQLITE_INSTALL = [
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE}
+        BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only: UPDATE refused'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
+        BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only: DELETE refused'); END""",
+]
+_SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS {TABLE}_no_update", f"DROP TRIGGER IF EXISTS {TABLE}_no_delete"]
+
+# restrict_violation (SQLSTATE 23001) surfaces as IntegrityError, as SQLite's RAISE(ABORT) does.
+_POSTGRES_INSTALL = [
+    f"""CREATE OR REPLACE FUNCTION {TABLE}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '{TABLE} is append-only: % refused', TG_OP USING ERRCODE = 'restrict_violation';
+        END;
+        $$""",
+    f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
+    f"""CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
+        FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only()""",
+]
+_POSTGRES_REMOVE = [f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
+                    f"DROP FUNCTION IF EXISTS {TABLE}_append_only()"]
+
+
+def _run(schema_editor, statements) -> None:
+    for statement in statements:
+        schema_editor.execute(statement, params=None)  # None: the % in plpgsql is not a placeholder
+
+
+def install_append_only_triggers(schema_editor) -> None:
+    """Create the UPDATE/DELETE-refusing triggers for this database; other vendors are refused."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        _run(schema_editor, _SQLITE_INSTALL)
+    elif vendor == "postgresql":
+        _run(schema_editor, _POSTGRES_INSTALL)
+    else:
+        raise NotImplementedError(f"No append-only trigger for {vendor}; the audit trail needs one.")
+
+
+def remove_append_only_triggers(schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    _run(schema_editor, _SQLITE_REMOVE if vendor == "sqlite" else _POSTGRES_REMOVE)
+
+
+def empty_audit_table_for_tests(connection) -> None:
+    """Empty the table with its triggers lifted, for test teardown on SQLite only: Django's flush
+    there is DELETE FROM, which the trigger refuses (PostgreSQL flushes with TRUNCATE)."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for statement in _SQLITE_REMOVE + [f"DELETE FROM {TABLE}"] + _SQLITE_INSTALL:
+            cursor.execute(statement)
