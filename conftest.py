@@ -60,13 +60,38 @@ def other_couple(other_therapist, other_prescriber):
 
 @pytest.fixture
 def client_for(client):
-    """Log a persona in on the test client: client_for(user)."""
+    """Log a persona in on the test client: client_for(user).
+
+    The session is marked as past two-factor, as if the persona had entered a code: tests of pages
+    are not tests of sign-in (accounts/tests test the two-factor gate itself)."""
+    from accounts import session_state
 
     def login(user):
         client.force_login(user)
+        session = client.session
+        session_state.two_factor_passed(session)
+        session.save()
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _audit_trail_flushable(request):
+    """On SQLite, Django empties tables after a transactional test with DELETE, which the audit
+    table's trigger refuses; empty that table first with the trigger lifted (test databases only)."""
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or any(
+        marker.kwargs.get("transaction") for marker in request.node.iter_markers("django_db"))
+    if not transactional:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    from django.db import connection
+
+    from audit.db import empty_audit_table_for_tests
+
+    empty_audit_table_for_tests(connection)
 
 
 

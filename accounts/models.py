@@ -5,6 +5,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -59,3 +60,78 @@ class User(AbstractUser):
 
     def role_labels(self) -> list[str]:
         return [Role(role).label for role in self.roles]
+
+
+class LoginAttempt(models.Model):
+    """One try at the sign-in form (or at a two-factor code), kept to count failures for lockouts."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    username = models.CharField(max_length=150, help_text="As typed, lower-cased; may name no account.")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    succeeded = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "-at"]),
+            models.Index(fields=["ip_address", "-at"]),
+        ]
+
+
+class LockoutScope(models.TextChoices):
+    USERNAME = "username", "Username"
+    ADDRESS = "address", "Client address"
+
+
+class LoginLockout(models.Model):
+    """Sign-in refused for a username or a client address until a time, whatever the password."""
+
+    scope = models.CharField(max_length=16, choices=LockoutScope.choices)
+    key = models.CharField(max_length=150, help_text="The lower-cased username or the IP address.")
+    started_at = models.DateTimeField(default=timezone.now)
+    until = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "-until"])]
+        constraints = [
+            # A lockout that ends before it starts would never lock anything.
+            models.CheckConstraint(condition=models.Q(until__gt=models.F("started_at")), name="lockout_ends_after_start"),
+            models.CheckConstraint(condition=models.Q(scope__in=LockoutScope.values), name="lockout_scope_known"),
+        ]
+
+
+class TOTPDevice(models.Model):
+    """A user's authenticator app: the shared TOTP secret, confirmed by a first code.
+
+    The secret is stored as is; encrypting it at rest (a key outside the database) is advisable."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(default=timezone.now)
+    last_used_step = models.BigIntegerField(
+        default=0, help_text="The 30-second step of the last accepted code: a code is accepted once.")
+
+    def __str__(self) -> str:
+        return f"Authenticator of {self.user.username}"
+
+
+class RecoveryCode(models.Model):
+    """A single-use code to sign in without the authenticator; only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # Two equal hashes for one user would let one code be used twice.
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique_per_user"),
+        ]
+
+
+class UserSession(models.Model):
+    """Which session belongs to which user, so that all of a user's sessions can be ended at once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)

@@ -65,16 +65,23 @@ INSTALLED_APPS = [
     "sessions.apps.ClinicalSessionsConfig",
     "dosing",
     "integration",
+    "audit",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files answer here, cacheable and without a session
+    "accounts.middleware.NoStoreForSignedInMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
+    "audit.middleware.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -181,6 +188,27 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 
+# Sessions: signed out after SESSION_IDLE_TIMEOUT_MINUTES without activity (a warning shows 2 minutes
+# before) and, whatever the activity, SESSION_ABSOLUTE_LIMIT_HOURS after signing in (rule). The idle
+# timeout belongs in the clinic's settings; until then it is read here.
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 15, minimum=2, maximum=120)
+SESSION_IDLE_WARNING_SECONDS = 120
+SESSION_ABSOLUTE_LIMIT_HOURS = 12
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIMIT_HOURS * 60 * 60  # the server-side session dies with the limit
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True  # shared clinic computers
+
+# Sign-in lockouts: this many failures within the window lock the username (or the client address)
+# for LOGIN_LOCKOUT_MINUTES, whether or not an account has that name.
+LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 5, minimum=3, maximum=20)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20, minimum=5, maximum=500)
+LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15, minimum=1, maximum=24 * 60)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
+# Reverse proxies in front of the app (production assumes one, as SECURE_PROXY_SSL_HEADER does): the
+# client's address is read from X-Forwarded-For that many hops from the right. Wrong here, and the
+# address lockout locks the proxy, i.e. everyone.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if PRODUCTION else 0, minimum=0, maximum=5)
+TWO_FACTOR_ISSUER = env_str("TWO_FACTOR_ISSUER", "KAP Couples")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -196,10 +224,33 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# No script, style or frame from anywhere but this server, and nothing inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# Logs and error reports never carry PHI: query strings are cut from logged request lines, and error
+# reports hide every POST value, query value and traceback variable.
+DEFAULT_EXCEPTION_REPORTER = "audit.redaction.PHISafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "audit.redaction.PHISafeExceptionReporterFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_phi": {"()": "audit.redaction.DropQueryStringsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_phi"]}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
+    # runserver's request lines would otherwise print query strings (searches by a partner's name).
+    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

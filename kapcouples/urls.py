@@ -10,5 +10,6 @@ urlpatterns = [
     path("clinic/", include("clinic.urls")),
     path("sessions/", include("sessions.urls")),
     path("", include("dosing.urls")),
+    path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

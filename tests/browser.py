@@ -85,15 +85,32 @@ def page(browser, live_server, request):
 
 @pytest.fixture
 def login(page):
-    """Sign a persona in through the real login form; returns the page."""
+    """Sign a persona in through the real login form; returns the page.
+
+    Prescribers and clinic admins (and anyone with an authenticator) then enter a code on the
+    two-factor page, computed here from an authenticator the fixture gives them."""
+    import pyotp
+
+    from accounts.models import TOTPDevice
+    from accounts.services import two_factor_required
     from conftest import PASSWORD
 
     def sign_in(user, password: str = PASSWORD):
+        device = None
+        if two_factor_required(user) or TOTPDevice.objects.filter(user=user).exists():
+            device, _ = TOTPDevice.objects.get_or_create(user=user, defaults={"secret": pyotp.random_base32()})
+            # A code is accepted once; a test that signs in twice within 30 seconds may reuse one.
+            TOTPDevice.objects.filter(pk=device.pk).update(last_used_step=0)
         page.goto("/accounts/login/")
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_load_state()
+        if device is not None:
+            page.get_by_label("Code from your authenticator app, or a recovery code").fill(
+                pyotp.TOTP(device.secret).now())
+            page.get_by_role("button", name="Verify").click()
+            page.wait_for_load_state()
         return page
 
     return sign_in

@@ -2,24 +2,37 @@
 
 import re
 
+import pyotp
 import pytest
 from django.core import mail
 from django.urls import reverse
 
+from accounts import session_state
 from conftest import PASSWORD
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
+def test_a_therapist_lands_on_their_home_page_after_the_password(client, therapist):
+    response = client.post(reverse("accounts:login"), {"username": therapist.username, "password": PASSWORD},
+                           follow=True)
+    assert response.redirect_chain[-1][0] == reverse("accounts:therapist_home")
+    assert ">My caseload</h1>" in response.content.decode()
+
+
 @pytest.mark.parametrize("persona, home, heading", [
-    ("therapist", "accounts:therapist_home", "My caseload"),
     ("prescriber", "accounts:prescriber_home", "Prescriber review"),
     ("clinic_admin", "accounts:admin_home", "Clinic at a glance"),
 ])
-def test_each_role_lands_on_its_own_home_page(client, request, persona, home, heading):
+def test_prescribers_and_admins_set_up_two_factor_then_land_on_their_home_page(client, request, persona, home,
+                                                                                heading):
     user = request.getfixturevalue(persona)
     response = client.post(reverse("accounts:login"), {"username": user.username, "password": PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("accounts:two_factor_enrol"))
+    secret = client.session[session_state.PENDING_SECRET]
+    client.post(reverse("accounts:two_factor_enrol"), {"code": pyotp.TOTP(secret).now()})
+    response = client.get(reverse("accounts:home"), follow=True)
     assert response.redirect_chain[-1][0] == reverse(home)
     assert f">{heading}</h1>" in response.content.decode()
 
@@ -29,6 +42,7 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(client, therapist):
     unknown = client.post(reverse("accounts:login"), {"username": "nobody-here", "password": "nope"})
     assert wrong.status_code == unknown.status_code == 200
     message = "The username and password did not match an active account."
+    assert wrong.content.decode().count("alert-danger") == unknown.content.decode().count("alert-danger") == 1
     assert message in wrong.content.decode() and message in unknown.content.decode()
 
 

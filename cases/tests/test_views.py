@@ -170,14 +170,14 @@ def test_the_list_is_paginated(client_for, clinic_admin):
     CoupleFactory.create_batch(30)
     html = client_for(clinic_admin).get(reverse("cases:couple_list"), {"page": 2}).content.decode()
     assert "Page 2 of 2" in html
-    assert html.count('<th scope="row">') == 5
+    assert html.count('<th scope="row"') == 5
 
 
 class TestQueryCounts:
     """Pages cost the same number of queries with 2 couples as with 20."""
 
     LIST_QUERIES = 7
-    DETAIL_QUERIES = 9
+    DETAIL_QUERIES = 10  # 9 for the page, 1 for the audit trail's record of the read (audit.middleware)
 
     def test_couple_list(self, client_for, clinic_admin, therapist, django_assert_num_queries):
         client = client_for(clinic_admin)
