@@ -3,11 +3,11 @@
 from sessions.protocol import register_medicine_check
 
 
-def approval_gate(*, couple, start, mode, session=None) -> list[str]:
+def approval_gate(*, couple, start, mode, session_pk=None) -> list[str]:
     """The reasons the gate is shut for a medicine session of this couple at this time (empty when open)."""
     from dosing.services import medicine_gate
 
-    return medicine_gate(couple=couple, start=start, session_pk=getattr(session, "pk", None))[1]
+    return medicine_gate(couple=couple, start=start, session_pk=session_pk)[1]
 
 
 def register() -> None:

@@ -502,6 +502,15 @@ def side_effect_record(*, by: User, session, partner: Partner, at: datetime.date
     return effect
 
 
+def medicine_completion_blockers(session) -> list[str]:
+    """A medicine session is complete once someone was dosed and every dosed partner was discharged."""
+    dosed = {a.partner_id: a.partner for a in session.administrations.select_related("partner")}
+    if not dosed:
+        return ["No dose is recorded: document the doses (or cancel the session if no one was dosed)."]
+    discharged = set(Discharge.objects.filter(session=session).values_list("partner_id", flat=True))
+    return [f"{_partner_name(p)} is not discharged yet." for pk, p in dosed.items() if pk not in discharged]
+
+
 def discharge_blockers(*, session, partner: Partner, at: datetime.datetime) -> list[str]:
     """What stops this dosed partner's discharge at this time."""
     last = session.administrations.filter(partner=partner).order_by("-at").first()

@@ -58,6 +58,10 @@ class TherapySession(models.Model):
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    approval = models.ForeignKey(
+        "dosing.Approval", on_delete=models.PROTECT, null=True, blank=True, related_name="medicine_sessions",
+        help_text="The prescriber approval a medicine session stands on; set by the services, never by hand.",
+    )
 
     class Meta:
         ordering = ["start", "id"]
@@ -78,6 +82,14 @@ class TherapySession(models.Model):
             ),
             # The end is derived from start and duration; it can never come first.
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_ends_after_start"),
+            # The gate, in the database: a medicine session cannot exist without its prescriber approval, and
+            # only medicine sessions carry one.
+            models.CheckConstraint(
+                condition=Q(phase=Phase.MEDICINE, approval__isnull=False) | (~Q(phase=Phase.MEDICINE)
+                                                                              & Q(approval__isnull=True)),
+                name="session_medicine_has_approval",
+                violation_error_message="A medicine session needs a prescriber approval in force.",
+            ),
             # An office session is in a room; telehealth and home sessions are not.
             models.CheckConstraint(
                 condition=Q(place=Place.OFFICE, room__isnull=False) | (~Q(place=Place.OFFICE) & Q(room__isnull=True)),

@@ -21,7 +21,7 @@ this module's rules::
     from sessions.protocol import register_medicine_check
 
     @register_medicine_check
-    def approval_in_force(*, couple, start, mode) -> list[str]:
+    def approval_in_force(*, couple, start, mode, session_pk=None) -> list[str]:
         return [] if ... else ["No prescriber approval is in force on 12 March 2030."]
 
 Register it in the app's AppConfig.ready(). Every medicine decision (scheduling, rescheduling, completing,
@@ -92,17 +92,18 @@ MEDICINE_CHECKS: list[MedicineCheck] = []
 
 
 def register_medicine_check(check: MedicineCheck) -> MedicineCheck:
-    """Add a check every medicine session must pass: check(*, couple, start, mode) -> reasons (empty = pass)."""
+    """Add a check every medicine session must pass: check(*, couple, start, mode, session_pk) -> reasons (empty =
+    pass); session_pk is the session being decided, or None for a new booking."""
     if check not in MEDICINE_CHECKS:
         MEDICINE_CHECKS.append(check)
     return check
 
 
-def medicine_gate_reasons(*, couple, start: datetime.datetime, mode: Mode) -> list[str]:
+def medicine_gate_reasons(*, couple, start: datetime.datetime, mode: Mode, session_pk=None) -> list[str]:
     """What stops a medicine session of this couple at this time outside the phase order (e.g. the approval)."""
     reasons: list[str] = []
     for check in MEDICINE_CHECKS:
-        reasons.extend(check(couple=couple, start=start, mode=mode))
+        reasons.extend(check(couple=couple, start=start, mode=mode, session_pk=session_pk))
     return reasons
 
 
@@ -218,7 +219,7 @@ def decide(*, couple, sessions: Iterable[SessionLike], phase: str, start: dateti
                                f"{_plural(gap, 'day')} after this one; at least {limits.days_between_medicine} "
                                f"are needed between two.")
         if gate:
-            reasons.extend(medicine_gate_reasons(couple=couple, start=start, mode=mode))
+            reasons.extend(medicine_gate_reasons(couple=couple, start=start, mode=mode, session_pk=exclude))
 
     elif phase == Phase.INTEGRATION:
         if previous is None:

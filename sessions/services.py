@@ -139,6 +139,19 @@ def _newly_out_of_order(couple: Couple, before: dict, sessions: list, limits) ->
             for pk, reasons in after.items() if pk not in before]
 
 
+def _bind_approval(session: TherapySession, *, field: str) -> None:
+    """A medicine session stands on the prescriber approval in force for it; anything else carries none."""
+    if session.phase != Phase.MEDICINE:
+        session.approval = None
+        return
+    from dosing.services import medicine_gate
+
+    approval, reasons = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
+    if approval is None:
+        raise ValidationError({field: reasons})
+    session.approval = approval
+
+
 def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, start: datetime.datetime,
                      place: str, room: Room | None = None, duration_minutes: int | None = None) -> SessionChange:
     """Book a session if it is in the future, fits the protocol's plan and clashes with no booking."""
@@ -171,6 +184,7 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
         session = TherapySession(couple=couple, therapist=therapist, phase=phase, start=start,
                                  duration_minutes=duration_minutes, place=place, room=room, created_by=by,
                                  status_changed_by=by)
+        _bind_approval(session, field="phase")
         session.full_clean()
         session.save()
         SessionEvent.objects.create(session=session, kind=SessionEventKind.BOOKED, to_status=session.status,
@@ -214,6 +228,7 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
         old = _describe(session)
         session.start, session.duration_minutes, session.place, session.room = start, duration_minutes, place, room
         session.therapist = therapist
+        _bind_approval(session, field="start")
         session.full_clean()
         session.save()
         SessionEvent.objects.create(session=session, kind=SessionEventKind.RESCHEDULED, actor=by,
@@ -289,8 +304,15 @@ def session_complete(*, by: User, session: TherapySession) -> TherapySession:
             raise ValidationError(f"This session starts {moment_label(session.start)}; it can be completed once "
                                   f"it has started.")
         decision = session_start_check(session, sessions=list(couple.sessions.all()))
-        if not decision.allowed:
-            raise ValidationError(["This session cannot be completed yet:", *decision.reasons])
+        reasons = list(decision.reasons)
+        if session.phase == Phase.MEDICINE:
+            from dosing.services import medicine_completion_blockers
+
+            reasons += medicine_completion_blockers(session)
+        if reasons:
+            raise ValidationError(["This session cannot be completed yet:", *dict.fromkeys(reasons)])
+        _bind_approval(session, field="status")
+        session.save(update_fields=["approval"])
         return _transition(by=by, session=session, to_status=SessionStatus.COMPLETED)
 
 

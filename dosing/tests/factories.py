@@ -10,7 +10,7 @@ from cases.models import Couple
 from conftest import PASSWORD
 from dosing import services
 from dosing.choices import APPROACHES, Approach
-from dosing.models import Approval, StockLot
+from dosing.models import Approval, ApprovalDose, StockLot
 from tests.factories import clear_partner
 
 
@@ -51,3 +51,43 @@ def lot(by, *, number: str = "LOT-1", amount: str = "1000", days: int = 365) -> 
     return services.stock_receive(by=by, lot_number=number, product="Ketamine HCl 50 mg/mL",
                                   expires_on=timezone.localdate() + datetime.timedelta(days=days),
                                   amount_mg=Decimal(amount))
+
+
+def approval_on_file(couple: Couple, prescriber, approach: str = Approach.DUAL_PSYCHOLYTIC, *,
+                     valid_from: datetime.date = datetime.date(2026, 1, 1),
+                     valid_until: datetime.date | None = datetime.date(2031, 12, 31),
+                     sessions_covered: int | None = None) -> Approval:
+    """An approval as it stands in the database, written straight in (for history set up before a test begins),
+    with both partners cleared so that the gate is open."""
+    ready_couple(couple, prescriber)
+    approval = Approval(couple=couple, approach=approach, valid_from=valid_from, valid_until=valid_until,
+                        sessions_covered=sessions_covered, signed_by=prescriber)
+    doses = [ApprovalDose(approval=approval, **row) for row in dose_rows(couple, approach)]
+    approval.content_hash = approval.compute_hash(doses)
+    approval.save()
+    for dose in doses:
+        dose.approval = approval
+        dose.save()
+    return approval
+
+
+def document_medicine(session, *, by, prescriber, lot_number: str | None = None) -> None:
+    """Document a medicine session as it is held: checks, one dose per dosing partner, vitals back in range,
+    discharge after the observation time. The clock must stand at or after the session's end."""
+    stock = StockLot.objects.filter(lot_number=lot_number or "WALK-1").first() or lot(
+        prescriber, number=lot_number or "WALK-1", amount="5000", days=3650)
+    approval = session.approval
+    for approved in approval.doses.select_related("partner"):
+        partner = approved.partner
+        services.predose_record(by=by, session=session, partner=partner, values={
+            "fasting_confirmed": True, "ride_home_arranged": True, "no_new_contraindication": True,
+            "sober_partner_present": True, "systolic": 124, "diastolic": 80, "heart_rate": 72, "spo2": 98})
+        services.dose_record(by=by, session=session, partner=partner, at=session.start + datetime.timedelta(minutes=10),
+                             mg=approved.dose_mg, lot=stock)
+        services.vitals_record(by=by, session=session, partner=partner,
+                               at=session.start + datetime.timedelta(minutes=140), systolic=126, diastolic=82,
+                               heart_rate=74, spo2=98)
+        services.discharge_record(by=by, session=session, partner=partner,
+                                  at=session.start + datetime.timedelta(minutes=135), alert_and_oriented=True,
+                                  released_to_name="A. Friend", released_to_relationship="friend",
+                                  released_to_other_partner=False, no_driving_acknowledged=True)

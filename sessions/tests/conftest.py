@@ -6,8 +6,7 @@ import zoneinfo
 import pytest
 import time_machine
 
-from cases.choices import CoupleStatus
-from sessions import protocol
+from dosing.tests.factories import approval_on_file
 
 CLINIC_TZ = "America/New_York"
 NOW = datetime.datetime(2030, 3, 4, 8, 0, tzinfo=zoneinfo.ZoneInfo(CLINIC_TZ))  # a Monday
@@ -18,13 +17,6 @@ def _clinic_time_zone(settings):
     settings.TIME_ZONE = CLINIC_TZ
 
 
-@pytest.fixture(autouse=True)
-def _phase_rules_only(monkeypatch):
-    """These tests are about the phase order; checks other apps plug into the medicine gate (the dosing
-    approval) are tested by those apps. test_medicine_refused_when_the_gate_says_no registers its own."""
-    monkeypatch.setattr(protocol, "MEDICINE_CHECKS", [])
-
-
 @pytest.fixture
 def frozen():
     """Time stands still at NOW; move it with frozen.move_to(...)."""
@@ -33,15 +25,14 @@ def frozen():
 
 
 @pytest.fixture
-def active_couple(couple):
-    """The therapist's couple, screened and in active treatment."""
-    couple.status = CoupleStatus.ACTIVE
-    couple.save(update_fields=["status"])
+def active_couple(couple, prescriber):
+    """The therapist's couple, cleared and in active treatment, with a dosing approval on file for 2026-2031
+    so that the medicine gate is open and these tests see the phase rules."""
+    approval_on_file(couple, prescriber)
     return couple
 
 
 @pytest.fixture
-def other_active_couple(other_couple):
-    other_couple.status = CoupleStatus.ACTIVE
-    other_couple.save(update_fields=["status"])
+def other_active_couple(other_couple, other_prescriber):
+    approval_on_file(other_couple, other_prescriber)
     return other_couple

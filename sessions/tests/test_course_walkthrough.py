@@ -9,12 +9,13 @@ from cases.models import CaseEvent
 from sessions import selectors, services
 from sessions.choices import Phase, Place, SessionStatus
 from sessions.models import SessionEvent
+from dosing.tests.factories import document_medicine
 from sessions.tests.helpers import at
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_couple_goes_through_a_whole_course(frozen, therapist, active_couple):
+def test_a_couple_goes_through_a_whole_course(frozen, therapist, prescriber, active_couple):
     couple = active_couple
 
     def book(phase, start):
@@ -23,6 +24,8 @@ def test_a_couple_goes_through_a_whole_course(frozen, therapist, active_couple):
 
     def hold(session):
         frozen.move_to(session.end)
+        if session.phase == Phase.MEDICINE:
+            document_medicine(session, by=therapist, prescriber=prescriber)
         return services.session_complete(by=therapist, session=session)
 
     def next_step():
@@ -66,6 +69,7 @@ def test_a_couple_goes_through_a_whole_course(frozen, therapist, active_couple):
     assert ("Medicine session 2 needs at least 2 completed preparation sessions since medicine session 1; 1 so far."
             in exc.value.messages)
     services.session_complete(by=therapist, session=early)
+    document_medicine(medicine_2, by=therapist, prescriber=prescriber)
     services.session_complete(by=therapist, session=medicine_2)
     hold(book(Phase.INTEGRATION, at(27)))
     assert next_step() == "Preparation for cycle 3, or a follow-up if the course ends here (2 medicine sessions so far)."

@@ -8,6 +8,7 @@ from clinic.services import clinic_settings_get
 from sessions import protocol, services
 from sessions.choices import Phase, Place, SessionStatus
 from sessions.models import TherapySession
+from dosing.tests.factories import document_medicine
 from sessions.tests.helpers import A, F, I, M, P, at, held, history
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +118,8 @@ def test_medicine_refused_for_a_couple_not_in_active_treatment(frozen, therapist
     couple.save()
     history(couple, therapist, [(A, at(1, month=2)), (P, at(8, month=2)), (P, at(15, month=2))])
     assert refused(couple, therapist, M, at(5)) == [
-        "Medicine sessions are for couples in active treatment; this couple is screening."]
+        "Medicine sessions are for couples in active treatment; this couple is screening.",
+        "No prescriber approval of a dosing approach is on file for this couple."]
 
 
 def cycle_one_done(couple, therapist):
@@ -197,7 +199,7 @@ def test_medicine_refused_when_the_gate_says_no(frozen, therapist, active_couple
     """The dosing app's approval check plugs in here; its reason reaches the clinician unchanged."""
     history(active_couple, therapist, [(A, at(1, month=2)), (P, at(8, month=2)), (P, at(15, month=2))])
 
-    def no_approval(*, couple, start, mode):
+    def no_approval(*, couple, start, mode, session_pk=None):
         return [f"No prescriber approval is in force for {couple} on {protocol.day_label(start)}."]
 
     protocol.register_medicine_check(no_approval)
@@ -249,7 +251,7 @@ def test_completing_medicine_looks_at_completed_preparations_not_the_plan(frozen
     medicine = held(active_couple, therapist, M, at(3, 7), status=SessionStatus.SCHEDULED)
     with pytest.raises(ValidationError) as exc:
         services.session_complete(by=therapist, session=medicine)
-    assert exc.value.messages == [
+    assert exc.value.messages[:2] == [
         "This session cannot be completed yet:",
         "Medicine session 2 needs at least 2 completed preparation sessions since medicine session 1; 1 so far.",
     ]
@@ -257,6 +259,7 @@ def test_completing_medicine_looks_at_completed_preparations_not_the_plan(frozen
     assert medicine.status == SessionStatus.SCHEDULED
 
     services.session_complete(by=therapist, session=TherapySession.objects.get(phase=P, start=at(2)))
+    document_medicine(medicine, by=therapist, prescriber=active_couple.prescriber)
     services.session_complete(by=therapist, session=medicine)
     medicine.refresh_from_db()
     assert medicine.status == SessionStatus.COMPLETED

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.choices import CoupleStatus
+from dosing.tests.factories import approval_on_file
 from sessions.choices import SessionStatus
 from sessions.models import Room
 from sessions.tests.helpers import A, I, M, P, at, held, history
@@ -56,7 +57,8 @@ def test_couple_timeline_query_count_is_fixed(frozen, therapist, active_couple, 
 
 def test_couple_page_query_count_does_not_grow_with_the_course(frozen, client_for, therapist, active_couple):
     client = client_for(therapist)
-    bigger = CoupleFactory(therapists=[therapist], status=CoupleStatus.ACTIVE)
+    bigger = CoupleFactory(therapists=[therapist], status=CoupleStatus.ACTIVE, prescriber=active_couple.prescriber)
+    approval_on_file(bigger, active_couple.prescriber)
     counts = []
     for couple, cycles in ((active_couple, 1), (bigger, 3)):
         course(couple, therapist, cycles)
