@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import User
+from accounts.models import TOTPDevice, User
 from kapcouples.admin_access import ClinicAdminAccess
 
 
@@ -24,4 +24,22 @@ class UserAdmin(ClinicAdminAccess, DjangoUserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Users sign clinical records; deactivate them instead of deleting.
+        return False
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(ClinicAdminAccess, admin.ModelAdmin):
+    """A clinic admin resets a user's two-factor (lost phone and codes) by deleting the authenticator;
+    the user sets up a new one at their next sign-in. The secret is never shown."""
+
+    list_display = ["user", "confirmed_at"]
+    search_fields = ["user__username", "user__last_name"]
+    fields = ["user", "confirmed_at"]
+    readonly_fields = ["user", "confirmed_at"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

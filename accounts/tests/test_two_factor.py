@@ -143,3 +143,17 @@ def test_new_recovery_codes_replace_the_old_ones(client, therapist, time_machine
     client.post(reverse("accounts:logout"))
     password_step(client, therapist)
     assert client.post(reverse("accounts:two_factor_verify"), {"code": old[2]}).status_code == 400
+
+
+def test_a_clinic_admin_resets_a_lost_authenticator_and_the_user_enrols_again(client, client_for, prescriber,
+                                                                              clinic_admin):
+    enrol(client, prescriber)
+    client.post(reverse("accounts:logout"))
+    device = TOTPDevice.objects.get(user=prescriber)
+    admin = client_for(clinic_admin)
+    assert device.secret not in admin.get(f"/admin/accounts/totpdevice/{device.pk}/change/").content.decode()
+    admin.post(f"/admin/accounts/totpdevice/{device.pk}/delete/", {"post": "yes"})
+    assert not TOTPDevice.objects.filter(user=prescriber).exists()
+    admin.post(reverse("accounts:logout"))
+    password_step(client, prescriber)
+    assert client.session[session_state.TWO_FACTOR] == session_state.ENROL
