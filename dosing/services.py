@@ -36,6 +36,12 @@ def _day(value: datetime.date) -> str:
     return formats.date_format(value, "j F Y")
 
 
+def fmt_mg(value) -> str:
+    """A dose as a clinician writes it: 75 mg, 12.5 mg."""
+    text = f"{Decimal(value):f}"
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + " mg"
+
+
 def _partner_name(partner: Partner) -> str:
     return f"{partner.get_label_display()} ({partner.first_name})"
 
@@ -167,11 +173,11 @@ def approval_sign(*, by: User, password: str, couple: Couple, approach: str, val
             errors.setdefault("__all__", []).append(f"{_partner_name(partner)}: choose a route.")
         if dose["max_total_mg"] < dose["dose_mg"]:
             errors.setdefault("__all__", []).append(
-                f"{_partner_name(partner)}: the maximum must be at least the dose ({dose['dose_mg']} mg).")
+                f"{_partner_name(partner)}: the maximum must be at least the dose ({fmt_mg(dose['dose_mg'])}).")
         ratio = dose["dose_mg"] / dose["full_dose_mg"]
         if abs(ratio - fraction) > tolerance * fraction and not (dose.get("fraction_reason") or "").strip():
             errors.setdefault("__all__", []).append(
-                f"{_partner_name(partner)}: {dose['dose_mg']} mg is {ratio:.0%} of the full dose, far from "
+                f"{_partner_name(partner)}: {fmt_mg(dose['dose_mg'])} is {ratio:.0%} of the full dose, far from "
                 f"{info.name.lower()}'s {info.fraction_label}; state the reason.")
     errors = {k: v for k, v in errors.items() if v}
     if errors:
@@ -430,10 +436,10 @@ def dose_record(*, by: User, session, partner: Partner, at: datetime.datetime, m
     if lot is None:
         raise ValidationError({"lot": "Give the lot the dose was drawn from."})
     try:
-        mg = Decimal(mg)
+        amount = Decimal(mg)
     except (InvalidOperation, TypeError):
         raise ValidationError({"mg": "Enter the dose in mg."}) from None
-    if mg <= 0:
+    if amount <= 0:
         raise ValidationError({"mg": "A dose is more than 0 mg."})
     if at > timezone.now() + datetime.timedelta(minutes=5):
         raise ValidationError({"at": "A dose cannot be recorded in the future."})
@@ -453,20 +459,21 @@ def dose_record(*, by: User, session, partner: Partner, at: datetime.datetime, m
         given = session.administrations.filter(partner=partner).aggregate(total=Sum("mg"))["total"] or Decimal(0)
         if is_booster and given == 0:
             raise ValidationError({"is_booster": "The first dose is not a booster."})
-        if given + mg > approved.max_total_mg:
-            raise ValidationError({"mg": f"{mg} mg would bring {partner.first_name}'s total to {given + mg} mg, over "
-                                         f"the approved maximum of {approved.max_total_mg} mg "
-                                         f"({given} mg given so far)."})
+        if given + amount > approved.max_total_mg:
+            raise ValidationError({"mg": f"{fmt_mg(amount)} would bring {partner.first_name}'s total to "
+                                         f"{fmt_mg(given + amount)}, over the approved maximum of "
+                                         f"{fmt_mg(approved.max_total_mg)} ({fmt_mg(given)} given so far)."})
         lot = StockLot.objects.select_for_update().get(pk=lot.pk)
         if lot.expires_on < timezone.localtime(at).date():
             raise ValidationError({"lot": f"Lot {lot.lot_number} expired on {_day(lot.expires_on)}."})
         balance = lot_balance(lot)
-        if mg > balance:
-            raise ValidationError({"lot": f"Lot {lot.lot_number} holds {balance} mg in the log, less than {mg} mg."})
+        if amount > balance:
+            raise ValidationError({"lot": f"Lot {lot.lot_number} holds {fmt_mg(balance)} in the log, less than "
+                                          f"{fmt_mg(amount)}."})
         administration = Administration.objects.create(
-            session=session, partner=partner, approved_dose=approved, at=at, route=approved.route, mg=mg,
+            session=session, partner=partner, approved_dose=approved, at=at, route=approved.route, mg=amount,
             weight_kg=approved.weight_kg, lot=lot, is_booster=is_booster, administered_by=by)
-        StockEntry.objects.create(lot=lot, kind=StockEntryKind.ADMINISTERED, amount_mg=mg, at=at, by=by,
+        StockEntry.objects.create(lot=lot, kind=StockEntryKind.ADMINISTERED, amount_mg=amount, at=at, by=by,
                                   administration=administration,
                                   note=f"{session.couple.case_number} {partner.get_label_display()}")
     return administration
@@ -616,7 +623,7 @@ def stock_waste(*, by: User, lot: StockLot, amount_mg: Decimal, witness: User | 
         lot = StockLot.objects.select_for_update().get(pk=lot.pk)
         balance = lot_balance(lot)
         if amount_mg > balance:
-            raise ValidationError({"amount_mg": f"The log shows only {balance} mg in lot {lot.lot_number}."})
+            raise ValidationError({"amount_mg": f"The log shows only {fmt_mg(balance)} in lot {lot.lot_number}."})
         return StockEntry.objects.create(lot=lot, kind=StockEntryKind.WASTED, amount_mg=amount_mg, by=by,
                                          witness=witness, note=note.strip())
 
@@ -633,7 +640,7 @@ def inventory_count(*, by: User, lot: StockLot, counted_mg: Decimal, witness: Us
         lot = StockLot.objects.select_for_update().get(pk=lot.pk)
         expected = lot_balance(lot)
         if counted_mg != expected and not note.strip():
-            raise ValidationError({"note": f"The log shows {expected} mg and you counted {counted_mg} mg: "
+            raise ValidationError({"note": f"The log shows {fmt_mg(expected)} and you counted {fmt_mg(counted_mg)}: "
                                            "explain the difference."})
         count = InventoryCount.objects.create(lot=lot, counted_mg=counted_mg, expected_mg=expected, by=by,
                                               witness=witness, note=note.strip())

@@ -54,7 +54,7 @@ class NoteField:
         self.key, self.label, self.help_text, self.to_sign = key, label, help_text, to_sign
 
 
-# What a note holds, per phase. Medicine sessions are documented in their dosing record (issue 4).
+# What a note holds, per phase.
 NOTE_FIELDS: dict[str, tuple[NoteField, ...]] = {
     Phase.ASSESSMENT: (
         NoteField("history", "History", "Relationship, psychiatric and substance history; screening reviewed.", True),
@@ -71,6 +71,14 @@ NOTE_FIELDS: dict[str, tuple[NoteField, ...]] = {
         NoteField("other_agreements", "Other agreements"),
         NoteField("sober_partner_role", "The sober partner's role",
                   "Where solo dosing is planned: what the sitter will and will not do."),
+    ),
+    # The dosing itself (checks, doses, vitals, discharge) is recorded in the dosing record; the note is the
+    # therapist's account of the session, signed like any other.
+    Phase.MEDICINE: (
+        NoteField("course", "Course of the session", "Set, onset, what each partner went through, the relational "
+                  "moments.", True),
+        NoteField("observations", "Clinical observations", "Mental state, safety, anything the prescriber should know."),
+        NoteField("integration_plan", "Integration plan", "What to pick up at the check-ins."),
     ),
     Phase.INTEGRATION: (
         NoteField("reflections_a", "Reflections of partner A", to_sign=True),

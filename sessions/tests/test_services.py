@@ -236,10 +236,12 @@ def test_amendment_is_dated_named_and_kept_under_the_signed_note(completed_prep,
     assert NoteAmendment.objects.get().text == "Safety word changed to Mango at their request."
 
 
-def test_medicine_session_has_no_session_note(frozen, therapist, active_couple):
+def test_medicine_session_note_tells_the_session_and_refuses_dosing_parts(frozen, therapist, active_couple):
     medicine = held(active_couple, therapist, M, at(1))
-    with pytest.raises(ValidationError, match="documented in its dosing record"):
-        services.note_save_draft(by=therapist, session=medicine, content={})
+    with pytest.raises(ValidationError, match="Unknown parts of a medicine session note: dose"):
+        services.note_save_draft(by=therapist, session=medicine, content={"dose": "50 mg"})
+    note = services.note_save_draft(by=therapist, session=medicine, content={"course": "Both settled quickly."})
+    assert note.sections()[0] == ("Course of the session", "Both settled quickly.")
 
 
 def test_unknown_note_parts_refused(completed_prep, therapist):
