@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test check-system migrate demo clean
+.PHONY: setup run test check-system migrate demo demo-code clean
 
 setup: $(VENV)/.installed node_modules/.installed check-system
 
@@ -35,6 +35,9 @@ run: demo
 
 test: setup
 	$(PY) -m pytest
+
+demo-code:
+	@$(PY) manage.py demo_code $(who)
 
 clean:
 	rm -rf $(VENV) node_modules var/test-artifacts

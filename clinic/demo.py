@@ -12,6 +12,7 @@ from accounts.models import User
 from cases import services
 from cases.choices import Condition, Contraindication, CoupleStatus, InteractingMedication, ReminderChannel, ScreeningOutcome
 from cases.models import Couple, Partner
+from clinic.demo_course import demo_course, demo_lot
 
 DEMO_PASSWORD = "demo-clinic-2026"
 
@@ -52,6 +53,9 @@ PLAN = [(CoupleStatus.REFERRED, 4), (CoupleStatus.SCREENING, 6), (CoupleStatus.A
 
 
 def demo_users() -> dict[str, User]:
+    from accounts.models import TOTPDevice
+    from accounts.services import totp_new_secret, two_factor_required
+
     users = {}
     for username, first, last, credentials, roles in DEMO_USERS:
         user = User.objects.filter(username=username).first()
@@ -60,8 +64,28 @@ def demo_users() -> dict[str, User]:
                         email=f"{username}@demo-clinic.example", **roles)
             user.set_password(DEMO_PASSWORD)
             user.save()
+        if two_factor_required(user):
+            # Prescribers and admins always need a second factor; the demo enrols an authenticator for them and
+            # `manage.py demo_code USERNAME` shows its current code.
+            TOTPDevice.objects.get_or_create(user=user, defaults={"secret": totp_new_secret()})
         users[username] = user
     return users
+
+
+def demo_code(username: str) -> str:
+    """The current authenticator code of a demo user (the demo clinic only, never production)."""
+    import pyotp
+
+    from accounts.models import TOTPDevice
+
+    if settings.PRODUCTION:
+        raise ImproperlyConfigured("Demo codes exist only in the demo clinic.")
+    if username not in {u[0] for u in DEMO_USERS}:
+        raise ValueError(f"{username} is not a demo user.")
+    device = TOTPDevice.objects.filter(user__username=username).first()
+    if device is None:
+        raise ValueError(f"{username} has no authenticator (only prescribers and admins need one).")
+    return pyotp.TOTP(device.secret).now()
 
 
 def load_demo_clinic() -> tuple[dict[str, User], int]:
@@ -75,6 +99,9 @@ def load_demo_clinic() -> tuple[dict[str, User], int]:
         prescriber, admin = users["sam"], users["lee"]
         added = 0
         number = 0
+        lot = demo_lot(prescriber)
+        stages = iter(["early", "cycle_done", "medicine_booked", "pending_request", "cycle_done", "early",
+                       "finished", "finished"])
         for status, count in PLAN:
             for _ in range(count):
                 number += 1
@@ -83,7 +110,13 @@ def load_demo_clinic() -> tuple[dict[str, User], int]:
                 names = [(rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)) for _ in range(2)]
                 if Couple.objects.filter(case_number=case_number).exists():
                     continue
-                _demo_couple(rng, case_number, status, therapist, prescriber, admin, names)
+                couple = _demo_couple(rng, case_number, status, therapist, prescriber, admin, names)
+                couple.refresh_from_db()
+                if status in (CoupleStatus.ACTIVE, CoupleStatus.COMPLETED):
+                    demo_course(couple, therapist=therapist, prescriber=prescriber, stage=next(stages), lot=lot)
+                if status == CoupleStatus.COMPLETED:
+                    services.couple_transition(by=therapist, couple=couple, to_status=status,
+                                               note="Course finished; follow-up held.")
                 added += 1
     return users, added
 
@@ -122,9 +155,7 @@ def _demo_couple(rng, case_number, status, therapist, prescriber, admin, names) 
                                    note="Couple decided ketamine-assisted work is not right for them now.")
     elif status in (CoupleStatus.ACTIVE, CoupleStatus.COMPLETED, CoupleStatus.CLOSED):
         services.couple_transition(by=therapist, couple=couple, to_status=CoupleStatus.ACTIVE)
-        if status == CoupleStatus.COMPLETED:
-            services.couple_transition(by=therapist, couple=couple, to_status=status)
-        elif status == CoupleStatus.CLOSED:
+        if status == CoupleStatus.CLOSED:
             services.couple_transition(by=therapist, couple=couple, to_status=status,
                                        note="Moved out of state; referred to a local clinic.")
     return couple

@@ -23,3 +23,33 @@ def test_demo_clinic_has_every_role_every_status_and_is_idempotent():
     _, added_again = load_demo_clinic()
     assert added_again == 0
     assert (Couple.objects.count(), User.objects.count(), CaseEvent.objects.count()) == (20, 4, events)
+
+
+def test_demo_courses_stand_on_the_rules():
+    from dosing.models import Approval, DosingRequest
+    from dosing.services import approval_verify, medicine_gate
+    from sessions.choices import Phase, SessionStatus
+    from sessions.models import TherapySession
+
+    load_demo_clinic()
+    booked = TherapySession.objects.get(phase=Phase.MEDICINE, status=SessionStatus.SCHEDULED)
+    assert booked.approval is not None
+    assert medicine_gate(couple=booked.couple, start=booked.start, session_pk=booked.pk)[1] == []
+    assert all(approval_verify(a) for a in Approval.objects.all())
+    assert DosingRequest.objects.filter(status="pending").count() == 1
+    assert TherapySession.objects.filter(phase=Phase.MEDICINE, status=SessionStatus.COMPLETED).count() == 6
+
+
+def test_demo_codes_only_for_demo_prescribers_and_admins():
+    import pyotp
+
+    from accounts.models import TOTPDevice
+    from clinic.demo import demo_code
+
+    load_demo_clinic()
+    device = TOTPDevice.objects.get(user__username="sam")
+    assert demo_code("sam") == pyotp.TOTP(device.secret).now()
+    with pytest.raises(ValueError):
+        demo_code("maya")
+    with pytest.raises(ValueError):
+        demo_code("someone-else")
