@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "integration",
     "audit",
     "csp",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +151,8 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    # The PDFs' font, bundled so a document looks the same on every machine (jobs/pdf.py).
+    ("vendor/fonts/dejavu-sans", BASE_DIR / "node_modules" / "@fontsource" / "dejavu-sans" / "files"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -187,6 +190,43 @@ elif PRODUCTION:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# Background work (jobs/): Celery on Redis when REDIS_URL is set. Without it, the embedded default uses
+# kombu's filesystem transport in var/celery, and `make run` starts a worker with beat beside runserver.
+# The broker only carries nudges: reminders, summaries and exports are rows that the beat sweeps find again.
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+else:
+    # Fine for one machine (the worker must share var/ with the web process); production should set REDIS_URL.
+    _queue_dir = VAR_DIR / "celery" / "queue"
+    _queue_dir.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir), "data_folder_out": str(_queue_dir),
+        "control_folder": str(VAR_DIR / "celery"), "store_processed": False,
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True  # results live in the database rows the tasks change
+CELERY_TASK_ACKS_LATE = True  # a task whose worker died is delivered again; every task is safe to run twice
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TIMEZONE = "UTC"
+# How often beat runs the sweeps that send due reminders and pick up documents left waiting.
+JOBS_SWEEP_SECONDS = env_int("JOBS_SWEEP_SECONDS", 60, minimum=1, maximum=3600)
+CELERY_BEAT_SCHEDULE = {
+    "reminders-dispatch": {"task": "jobs.tasks.reminders_dispatch", "schedule": float(JOBS_SWEEP_SECONDS)},
+    "documents-sweep": {"task": "jobs.tasks.documents_sweep", "schedule": float(JOBS_SWEEP_SECONDS)},
+    "exports-expire": {"task": "jobs.tasks.exports_expire", "schedule": 15 * 60.0},
+}
+# A claim (reminder, summary, export) not finished in this time belongs to a worker that died. A claimed
+# reminder is then sent by another worker; one that was already handed to the mail server is not (see jobs/).
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 10 * 60, minimum=5, maximum=24 * 60 * 60)
+# Text messages: a dotted path to a backend class (jobs/sms.py). The default only logs, without the text.
+SMS_BACKEND = env_str("SMS_BACKEND", "jobs.sms.LoggingSMSBackend")
+# Case report exports are deleted this many hours after they are built.
+EXPORT_EXPIRY_HOURS = env_int("EXPORT_EXPIRY_HOURS", 24, minimum=1, maximum=24 * 30)
 
 # Sessions: signed out after SESSION_IDLE_TIMEOUT_MINUTES without activity (a warning shows 2 minutes
 # before) and, whatever the activity, SESSION_ABSOLUTE_LIMIT_HOURS after signing in (rule). The idle

@@ -11,5 +11,6 @@ urlpatterns = [
     path("sessions/", include("sessions.urls")),
     path("", include("dosing.urls")),
     path("audit/", include("audit.urls")),
+    path("", include("jobs.urls")),
     path("admin/", admin.site.urls),
 ]

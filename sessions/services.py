@@ -11,6 +11,7 @@ from accounts.models import User
 from cases.choices import EventKind
 from cases.models import CaseEvent, Couple
 from clinic.services import clinic_settings_get
+from jobs.hooks import session_changed_on_commit, summary_needed_on_commit
 from sessions import protocol
 from sessions.choices import (
     NOTE_FIELDS,
@@ -190,6 +191,7 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
         SessionEvent.objects.create(session=session, kind=SessionEventKind.BOOKED, to_status=session.status,
                                     actor=by, summary=f"Booked with {therapist}, {session.place_label}")
         _case_event(session=session, by=by, summary=f"Booked: {_describe(session)} with {therapist}")
+        session_changed_on_commit(session.pk)  # plan its reminders once the booking is committed
         later = _newly_out_of_order(couple, before, [*sessions, session], limits)
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
 
@@ -235,6 +237,7 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
                                     summary=f"Moved from {old} to {_time_span(session)} with {therapist}, "
                                             f"{session.place_label}")
         _case_event(session=session, by=by, summary=f"Moved: {old} to {moment_label(session.start)}")
+        session_changed_on_commit(session.pk)  # reminders for the new time, none for the old
         moved = [session if s.pk == session.pk else s for s in sessions]
         later = _newly_out_of_order(couple, before, moved, limits)
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
@@ -255,6 +258,7 @@ def _transition(*, by: User, session: TherapySession, to_status: str, note: str 
                                 to_status=to_status, actor=by, note=note, summary=summary)
     _case_event(session=session, by=by, note=note,
                 summary=f"{SessionStatus(to_status).label}: {_describe(session)}")
+    session_changed_on_commit(session.pk)  # a session that ended or was cancelled sends no more reminders
     return session
 
 
@@ -313,6 +317,8 @@ def session_complete(*, by: User, session: TherapySession) -> TherapySession:
             raise ValidationError(["This session cannot be completed yet:", *dict.fromkeys(reasons)])
         _bind_approval(session, field="status")
         session.save(update_fields=["approval"])
+        if session.phase == Phase.MEDICINE:
+            summary_needed_on_commit(session.pk, "completed")  # its PDF summary: approval, doses, vitals
         return _transition(by=by, session=session, to_status=SessionStatus.COMPLETED)
 
 
@@ -371,6 +377,7 @@ def note_sign(*, by: User, note: SessionNote) -> SessionNote:
         note.signed_at = timezone.now()
         note.save()
         _case_event(session=session, by=by, kind=EventKind.NOTE, summary=f"Note signed: {_describe(session)}")
+        summary_needed_on_commit(session.pk, "signed")  # the PDF summary, built after the commit
     return note
 
 
@@ -387,4 +394,5 @@ def note_amend(*, by: User, note: SessionNote, text: str) -> NoteAmendment:
     with transaction.atomic():
         amendment = NoteAmendment.objects.create(note=note, text=text, author=by)
         _case_event(session=session, by=by, kind=EventKind.NOTE, summary=f"Note amended: {_describe(session)}")
+        summary_needed_on_commit(session.pk, "amended")  # a new PDF version with the amendment
     return amendment

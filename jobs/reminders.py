@@ -1,0 +1,320 @@
+"""Session reminders: planned as rows when a session is booked or moved, claimed once, sent at most once.
+
+Exactly once, and what it costs. A dispatcher claims a due row with a conditional UPDATE (pending ->
+claimed); only the worker whose UPDATE matched goes on. Right before it calls the mail server or the SMS
+gateway it writes 'sending' (again conditional, and only while the session still stands at the planned
+time). So:
+- a worker that dies after claiming and before 'sending' sent nothing: after JOBS_STALE_SECONDS the row
+  goes back to 'pending' and another worker sends it;
+- a worker that dies after 'sending' may or may not have handed the message over: the row becomes
+  'unknown' and is shown on the session page for a person to check; it is never resent blindly.
+We prefer a rare reminder that a person must confirm to a patient receiving the same reminder twice.
+Errors that prove nothing left (connection refused, a 4xx before the message was accepted) go back to
+'pending' with backoff; errors that prove it never will (no address, a 5xx refusal) are 'failed'.
+"""
+
+import datetime
+import logging
+import smtplib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from cases.choices import ReminderChannel
+from jobs.choices import (
+    OPEN_REMINDER_STATUSES,
+    REMINDER_TRANSITIONS,
+    Channel,
+    RecipientKind,
+    ReminderStatus,
+)
+from jobs.models import Reminder, ReminderLead
+from jobs.sms import SMSError, SMSTransientError, sms_backend
+from sessions.choices import Phase, SessionStatus
+from sessions.models import TherapySession
+
+logger = logging.getLogger("jobs.reminders")
+
+DEFAULT_LEADS_MINUTES = (48 * 60, 2 * 60)
+# A reminder whose time had already passed by more than this when the session was booked is not sent.
+LATE_GRACE = datetime.timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+OPTED_OUT = "The partner has opted out of reminders."
+MEDICINE_INSTRUCTIONS = (
+    "Come fasting, as your care team has instructed.",
+    "Arrange a ride home: you will not be able to drive yourself after the session.",
+    "Do not drive until the next day, after a night's sleep.",
+)
+
+
+class NotSent(Exception):
+    """Delivery failed in a way that proves the message did not leave; it may be tried again."""
+
+
+class Refused(Exception):
+    """Delivery failed for good (no address, refused by the server); the message did not leave."""
+
+
+def leads_for(phase: str) -> list[int]:
+    """The clinic's reminder lead times for a phase, in minutes, longest first."""
+    return sorted(ReminderLead.objects.filter(phase=phase).values_list("minutes_before", flat=True), reverse=True)
+
+
+def _move(reminder_id: int, *, to: str, only_from: tuple[str, ...], extra: Q | None = None, **fields) -> bool:
+    """Perform one transition of REMINDER_TRANSITIONS as a conditional UPDATE; True if this call made it."""
+    assert all(to in REMINDER_TRANSITIONS[s] for s in only_from), (only_from, to)
+    rows = Reminder.objects.filter(pk=reminder_id, status__in=only_from)
+    if extra is not None:
+        rows = rows.filter(extra)
+    return rows.update(status=to, updated_at=timezone.now(), **fields) == 1
+
+
+# -- planning -----------------------------------------------------------------------------------------
+
+
+def reminders_plan_for_session(session_id: int) -> None:
+    """Make the session's reminder rows match it: rows for its current time and people, none for an old time,
+    none at all once it is cancelled or over. Safe to run any number of times, concurrently."""
+    session = TherapySession.objects.select_related("couple").filter(pk=session_id).first()
+    if session is None:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        open_rows = Reminder.objects.filter(session=session, status__in=OPEN_REMINDER_STATUSES)
+        if session.status != SessionStatus.SCHEDULED or session.start <= now:
+            reason = ("The session was cancelled." if session.status == SessionStatus.CANCELLED
+                      else "The session is no longer ahead.")
+            open_rows.update(status=ReminderStatus.CANCELLED, error=reason, updated_at=now)
+            return
+        open_rows.exclude(session_start=session.start).update(
+            status=ReminderStatus.CANCELLED, error="The session moved; reminders go out for the new time.",
+            updated_at=now)
+        wanted: list[Reminder] = []
+        partners = list(session.couple.partners.all())
+        for lead in leads_for(session.phase):
+            due = session.start - datetime.timedelta(minutes=lead)
+            late = due < now - LATE_GRACE
+            for partner in partners:
+                channel = partner.reminder_channel
+                status, error = ReminderStatus.PENDING, ""
+                if channel == ReminderChannel.NONE:
+                    status, error = ReminderStatus.SKIPPED, OPTED_OUT
+                elif late:
+                    status, error = ReminderStatus.SKIPPED, "Booked after this reminder was due."
+                wanted.append(Reminder(session=session, session_start=session.start,
+                                       recipient_kind=RecipientKind.PARTNER, partner=partner, channel=channel,
+                                       lead_minutes=lead, due_at=due, status=status, error=error))
+            wanted.append(Reminder(
+                session=session, session_start=session.start, recipient_kind=RecipientKind.THERAPIST,
+                user_id=session.therapist_id, channel=Channel.EMAIL, lead_minutes=lead, due_at=due,
+                status=ReminderStatus.SKIPPED if late else ReminderStatus.PENDING,
+                error="Booked after this reminder was due." if late else ""))
+        # Rows of this time for people or leads no longer wanted (therapist changed, a lead removed).
+        keys = {(r.partner_id, r.user_id, r.lead_minutes) for r in wanted}
+        for row in Reminder.objects.filter(session=session, session_start=session.start):
+            key = (row.partner_id, row.user_id, row.lead_minutes)
+            if key not in keys and row.status in OPEN_REMINDER_STATUSES:
+                _move(row.pk, to=ReminderStatus.CANCELLED, only_from=OPEN_REMINDER_STATUSES,
+                      error="No longer planned for this session.")
+            elif key in keys and row.status == ReminderStatus.CANCELLED and row.due_at > now:
+                # Moved away and back again, or a lead put back: the reminder for this time is wanted again.
+                _move(row.pk, to=ReminderStatus.PENDING, only_from=(ReminderStatus.CANCELLED,), error="")
+        # The unique constraints make a concurrent or repeated plan a no-op.
+        Reminder.objects.bulk_create(wanted, ignore_conflicts=True)
+        # A partner who opted back in before the reminder was due gets it.
+        for partner in partners:
+            if partner.reminder_channel != ReminderChannel.NONE:
+                Reminder.objects.filter(session=session, session_start=session.start, partner=partner,
+                                        status=ReminderStatus.SKIPPED, error=OPTED_OUT, due_at__gt=now).update(
+                    status=ReminderStatus.PENDING, channel=partner.reminder_channel, error="", updated_at=now)
+
+
+def reminders_plan_missing() -> int:
+    """Plan every session that should have reminders and has none for its time, and close the rows of sessions
+    no longer ahead: the safety net for a plan lost to a crash or made outside the services."""
+    now = timezone.now()
+    longest = ReminderLead.objects.order_by("-minutes_before").values_list("minutes_before", flat=True).first()
+    if longest is None:
+        return 0
+    planned_now = Reminder.objects.filter(session=OuterRef("pk"), session_start=OuterRef("start"))
+    missing = TherapySession.objects.filter(
+        status=SessionStatus.SCHEDULED, start__gt=now, start__lte=now + datetime.timedelta(minutes=longest)
+    ).exclude(Exists(planned_now)).values_list("pk", flat=True)
+    stale = Reminder.objects.filter(status__in=OPEN_REMINDER_STATUSES).filter(
+        ~Q(session__status=SessionStatus.SCHEDULED) | ~Q(session__start=F("session_start"))
+    ).values_list("session_id", flat=True).distinct()
+    ids = set(missing) | set(stale)
+    for session_id in ids:
+        reminders_plan_for_session(session_id)
+    return len(ids)
+
+
+# -- sending ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    failed: int = 0
+    other: int = 0
+
+
+def reminders_release_stale() -> None:
+    """Claims of workers that died: unsent claims go back to the queue, interrupted sends go to a person."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=settings.JOBS_STALE_SECONDS)
+    Reminder.objects.filter(status=ReminderStatus.CLAIMED, claimed_at__lt=cutoff).update(
+        status=ReminderStatus.PENDING, claimed_by="", updated_at=timezone.now())
+    Reminder.objects.filter(status=ReminderStatus.SENDING, sending_at__lt=cutoff).update(
+        status=ReminderStatus.UNKNOWN, updated_at=timezone.now(),
+        error="The worker stopped while sending; it may or may not have arrived. Check with the recipient.")
+
+
+def reminders_dispatch_due(*, worker: str, limit: int = 500) -> DispatchResult:
+    """Send every reminder that is due, each claimed first so that two dispatchers never send the same one."""
+    reminders_release_stale()
+    now = timezone.now()
+    due = list(Reminder.objects.filter(status=ReminderStatus.PENDING, due_at__lte=now)
+               .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+               .order_by("due_at", "id").values_list("pk", flat=True)[:limit])
+    result = DispatchResult()
+    for reminder_id in due:
+        outcome = reminder_send(reminder_id, worker=worker)
+        if outcome == ReminderStatus.SENT:
+            result.sent += 1
+        elif outcome == ReminderStatus.FAILED:
+            result.failed += 1
+        elif outcome is not None:
+            result.other += 1
+    return result
+
+
+def _message(reminder: Reminder) -> tuple[str, str, str]:
+    """(address, subject, body) for the reminder's channel; Refused if there is nowhere to send it."""
+    session = reminder.session
+    context = {
+        "session": session, "reminder": reminder, "clinic": _clinic_name(),
+        "medicine": session.phase == Phase.MEDICINE, "instructions": MEDICINE_INSTRUCTIONS,
+        "start": timezone.localtime(session.start),
+    }
+    if reminder.recipient_kind == RecipientKind.THERAPIST:
+        user = reminder.user
+        if not user.email:
+            raise Refused(f"{user} has no e-mail address on file.")
+        body = render_to_string("jobs/emails/reminder_therapist.txt", context)
+        return user.email, f"Reminder: {session.title} for {session.couple} on {context['start']:%a %d %b %H:%M}", body
+    partner = reminder.partner
+    context["partner"] = partner
+    if reminder.channel == Channel.SMS:
+        if not partner.phone:
+            raise Refused(f"{partner.get_label_display()} has no phone number for text reminders.")
+        return partner.phone, "", render_to_string("jobs/sms/reminder.txt", context).strip()
+    if not partner.email:
+        raise Refused(f"{partner.get_label_display()} has no e-mail address for e-mail reminders.")
+    body = render_to_string("jobs/emails/reminder_partner.txt", context)
+    return partner.email, f"Reminder: your appointment on {context['start']:%a %d %b at %H:%M}", body
+
+
+def _clinic_name() -> str:
+    from clinic.services import clinic_settings_get
+
+    return clinic_settings_get().clinic_name
+
+
+def _deliver_email(address: str, subject: str, body: str) -> None:
+    connection = get_connection()
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as exc:
+        raise NotSent(f"The mail server could not be reached ({type(exc).__name__}).") from exc
+    try:
+        connection.send_messages([EmailMessage(subject=subject, body=body, to=[address], connection=connection)])
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
+        raise Refused(f"The mail server refused the address ({type(exc).__name__}).") from exc
+    except smtplib.SMTPResponseException as exc:
+        # The server answered with an error instead of accepting the message: it did not take it.
+        if 400 <= exc.smtp_code < 500:
+            raise NotSent(f"The mail server said try later ({exc.smtp_code}).") from exc
+        raise Refused(f"The mail server refused the message ({exc.smtp_code}).") from exc
+    finally:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection must not hide the outcome
+            pass
+
+
+def _deliver(reminder: Reminder, address: str, subject: str, body: str) -> None:
+    if reminder.channel == Channel.SMS:
+        try:
+            sms_backend().send(to=address, body=body)
+        except SMSTransientError as exc:
+            raise NotSent(str(exc)[:200] or "The SMS gateway could not be reached.") from exc
+        except SMSError as exc:
+            raise Refused(str(exc)[:200] or "The SMS gateway refused the message.") from exc
+    else:
+        _deliver_email(address, subject, body)
+
+
+def reminder_send(reminder_id: int, *, worker: str) -> str | None:
+    """Claim one due reminder and send it; returns the status it ended in, or None if another worker has it."""
+    now = timezone.now()
+    if not _move(reminder_id, to=ReminderStatus.CLAIMED, only_from=(ReminderStatus.PENDING,),
+                 extra=Q(due_at__lte=now), claimed_by=worker, claimed_at=now, attempts=F("attempts") + 1):
+        return None
+    reminder = Reminder.objects.select_related("session__couple", "session__therapist", "partner", "user").get(
+        pk=reminder_id)
+    mine = Q(claimed_by=worker)
+    session = reminder.session
+    if session.status != SessionStatus.SCHEDULED or session.start != reminder.session_start:
+        _move(reminder_id, to=ReminderStatus.CANCELLED, only_from=(ReminderStatus.CLAIMED,), extra=mine,
+              error="The session was cancelled or moved.")
+        return ReminderStatus.CANCELLED
+    if session.start <= now:
+        _move(reminder_id, to=ReminderStatus.SKIPPED, only_from=(ReminderStatus.CLAIMED,), extra=mine,
+              error="The session had already started.")
+        return ReminderStatus.SKIPPED
+    if reminder.recipient_kind == RecipientKind.PARTNER:
+        # The partner's choice at sending time wins over the one at planning time.
+        reminder.channel = reminder.partner.reminder_channel
+        if reminder.channel == ReminderChannel.NONE:
+            _move(reminder_id, to=ReminderStatus.SKIPPED, only_from=(ReminderStatus.CLAIMED,), extra=mine,
+                  error=OPTED_OUT, channel=Channel.NONE)
+            return ReminderStatus.SKIPPED
+    try:
+        address, subject, body = _message(reminder)
+    except Refused as exc:
+        _move(reminder_id, to=ReminderStatus.FAILED, only_from=(ReminderStatus.CLAIMED,), extra=mine,
+              error=str(exc)[:300], channel=reminder.channel)
+        return ReminderStatus.FAILED
+    # The point of no return: from here on the message may leave, so this row is never sent again.
+    if not _move(reminder_id, to=ReminderStatus.SENDING, only_from=(ReminderStatus.CLAIMED,),
+                 extra=mine & Q(session__status=SessionStatus.SCHEDULED, session__start=F("session_start")),
+                 sending_at=timezone.now(), channel=reminder.channel):
+        return None
+    try:
+        _deliver(reminder, address, subject, body)
+    except NotSent as exc:
+        if reminder.attempts + 1 > MAX_ATTEMPTS:
+            _move(reminder_id, to=ReminderStatus.FAILED, only_from=(ReminderStatus.SENDING,), extra=mine,
+                  error=f"Gave up after {reminder.attempts + 1} attempts: {exc}"[:300])
+            return ReminderStatus.FAILED
+        backoff = datetime.timedelta(minutes=min(2 ** (reminder.attempts - 1), 60))  # 1, 2, 4... minutes
+        _move(reminder_id, to=ReminderStatus.PENDING, only_from=(ReminderStatus.SENDING,), extra=mine,
+              error=str(exc)[:300], next_attempt_at=timezone.now() + backoff, claimed_by="")
+        return ReminderStatus.PENDING
+    except Refused as exc:
+        _move(reminder_id, to=ReminderStatus.FAILED, only_from=(ReminderStatus.SENDING,), extra=mine,
+              error=str(exc)[:300])
+        return ReminderStatus.FAILED
+    except Exception as exc:  # noqa: BLE001 - anything else may have happened after the message left
+        logger.exception("Reminder %s: delivery ended in an unexpected error", reminder_id)
+        _move(reminder_id, to=ReminderStatus.UNKNOWN, only_from=(ReminderStatus.SENDING,), extra=mine,
+              error=f"Unexpected error while sending ({type(exc).__name__}); check with the recipient.")
+        return ReminderStatus.UNKNOWN
+    _move(reminder_id, to=ReminderStatus.SENT, only_from=(ReminderStatus.SENDING,), extra=mine,
+          sent_at=timezone.now(), error="")
+    return ReminderStatus.SENT

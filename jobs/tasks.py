@@ -1,0 +1,57 @@
+"""Celery entry points: each takes ids, calls one service, and is safe to run twice (the rows carry the state).
+
+Only transient database errors are retried, with backoff; anything else is recorded on the row by the service.
+"""
+
+import os
+import socket
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from jobs import exports, reminders, summaries
+
+TRANSIENT = (OperationalError, InterfaceError)
+RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": 5, "retry_backoff_max": 300, "retry_jitter": True,
+         "max_retries": 8}
+
+
+def _worker_id(task) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{task.request.id or 'eager'}"[:64]
+
+
+@shared_task(bind=True, name="jobs.tasks.reminders_dispatch", **RETRY)
+def reminders_dispatch(self) -> dict:
+    """Beat, every JOBS_SWEEP_SECONDS: plan what is missing, then send what is due."""
+    reminders.reminders_plan_missing()
+    result = reminders.reminders_dispatch_due(worker=_worker_id(self))
+    return {"sent": result.sent, "failed": result.failed, "other": result.other}
+
+
+@shared_task(name="jobs.tasks.reminders_plan", **RETRY)
+def reminders_plan(session_id: int) -> None:
+    reminders.reminders_plan_for_session(session_id)
+
+
+@shared_task(name="jobs.tasks.summary_render", **RETRY)
+def summary_render(summary_id: int) -> str | None:
+    return summaries.summary_render(summary_id)
+
+
+@shared_task(bind=True, name="jobs.tasks.export_build", **RETRY)
+def export_build(self, job_id: int) -> str | None:
+    return exports.export_build(job_id, worker=_worker_id(self))
+
+
+@shared_task(bind=True, name="jobs.tasks.documents_sweep", **RETRY)
+def documents_sweep(self) -> None:
+    """Beat: summaries and exports whose nudge was lost or whose worker died."""
+    summaries.summaries_request_missing()
+    summaries.summaries_render_waiting()
+    for job_id in exports.exports_waiting():
+        exports.export_build(job_id, worker=_worker_id(self))
+
+
+@shared_task(name="jobs.tasks.exports_expire", **RETRY)
+def exports_expire() -> int:
+    return exports.exports_expire()
