@@ -140,7 +140,8 @@ def prescriber_panel(*, user: User) -> dict:
                          .select_related("couple", "requested_by").order_by("requested_at")),
         "medicine_week": list(medicine.exclude(status=SessionStatus.CANCELLED).select_related("couple", "therapist")
                               .order_by("start")),
-        "flagged": list(TherapySession.objects.filter(couple__in=couples, phase=Phase.MEDICINE)
+        "flagged": list(TherapySession.objects.filter(couple__in=couples, phase=Phase.MEDICINE,
+                                                      start__gte=timezone.now() - datetime.timedelta(days=14))
                         .filter(Exists(flagged_vitals)).select_related("couple").order_by("-start")[:10]),
         "expiring": list(expiring),
     }

@@ -78,7 +78,7 @@ def dosing_request_create(*, by: User, couple: Couple, approach: str, rationale:
     except IntegrityError:
         raise ValidationError("This couple already has a request waiting for the prescriber.") from None
     _notify(recipients=[couple.prescriber], couple=couple,
-            text=f"{couple.case_number}: {by} requests {APPROACHES[approach].name.lower()}.")
+            text=f"{by} requests {APPROACHES[approach].name.lower()}.")
     return request
 
 
@@ -95,7 +95,7 @@ def dosing_request_decline(*, by: User, request: DosingRequest, reason: str) -> 
         request.decided_by, request.decided_at, request.decision_reason = by, timezone.now(), reason.strip()
         request.save()
     _notify(recipients=[request.requested_by], couple=request.couple,
-            text=f"{request.couple.case_number}: {request.info.name} was declined by {by}: {reason.strip()}")
+            text=f"{request.info.name} was declined by {by}: {reason.strip()}")
     return request
 
 
@@ -206,7 +206,7 @@ def approval_sign(*, by: User, password: str, couple: Couple, approach: str, val
             request.status, request.decided_by, request.decided_at = RequestStatus.APPROVED, by, approval.signed_at
             request.save()
     _notify(recipients=list(couple.therapists.all()), couple=couple,
-            text=f"{couple.case_number}: {info.name} approved by {by}"
+            text=f"{info.name} approved by {by}"
                  + (f", replacing the approval of {_day(current.signed_at.date())}." if current else "."))
     return approval
 
@@ -238,7 +238,7 @@ def approval_revoke(*, by: User, approval: Approval, reason: str) -> list:
     blocked = medicine_sessions_blocked(couple=approval.couple)
     listing = "; ".join(str(s) for s in blocked) or "none on the calendar"
     _notify(recipients=list(approval.couple.therapists.all()), couple=approval.couple,
-            text=f"{approval.couple.case_number}: the {approval.info.name.lower()} approval was revoked by {by} "
+            text=f"The {approval.info.name.lower()} approval was revoked by {by} "
                  f"({reason.strip()}). Medicine sessions now blocked: {listing}.")
     return blocked
 
@@ -313,8 +313,10 @@ def _medicine_session(session):
 
     if session.phase != Phase.MEDICINE:
         raise ValidationError("Only a medicine session has a dosing record.")
-    if session.status not in (SessionStatus.SCHEDULED, SessionStatus.COMPLETED):
-        raise ValidationError(f"This session is {session.get_status_display().lower()}; it cannot be documented.")
+    if session.status != SessionStatus.SCHEDULED:
+        # Once completed the record is closed like a signed note: corrections go in the note's amendments.
+        raise ValidationError(f"This session is {session.get_status_display().lower()}; its dosing record is closed "
+                              "(add an amendment to the session note to correct it).")
     return session
 
 
@@ -456,6 +458,8 @@ def dose_record(*, by: User, session, partner: Partner, at: datetime.datetime, m
             (_, _), (hold_s, hold_d) = _thresholds()
             raise ValidationError(f"Dosing is held: blood pressure {systolic}/{diastolic} mmHg is at or above "
                                   f"{hold_s}/{hold_d}. A prescriber must record an override first.")
+        if Discharge.objects.filter(session=session, partner=partner).exists():
+            raise ValidationError(f"{_partner_name(partner)} has been discharged; no more doses in this session.")
         given = session.administrations.filter(partner=partner).aggregate(total=Sum("mg"))["total"] or Decimal(0)
         if is_booster and given == 0:
             raise ValidationError({"is_booster": "The first dose is not a booster."})

@@ -26,6 +26,7 @@ def _clinic_time_zone(settings):
 def sign_out(page):
     page.get_by_role("button", name=page.locator("#user-menu").inner_text().strip()).click()
     page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/accounts/login/")
 
 
 def test_psycholytic_request_approval_booking_and_the_maximum(login, therapist, prescriber, couple):

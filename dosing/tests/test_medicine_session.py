@@ -354,3 +354,29 @@ def test_medicine_record_page_shows_the_doses_and_flags(client_for, therapist, s
     assert 'data-total="A">50.00 mg' in html
     assert "145/85" in html and ">flag<" in html
     assert "<svg" in html
+
+
+def test_a_completed_session_closes_its_dosing_record(therapist, prescriber, scheduled):
+    from dosing.tests.factories import document_medicine
+
+    session = scheduled["session"]
+    with time_machine.travel(session.end, tick=False):
+        document_medicine(session, by=therapist, prescriber=prescriber, lot_number=scheduled["lot"].lot_number)
+        session_services.session_complete(by=therapist, session=session)
+        session.refresh_from_db()
+        partner = scheduled["couple"].partners.get(label="A")
+        with pytest.raises(ValidationError, match="its dosing record is closed"):
+            services.vitals_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                                   systolic=120, diastolic=80, heart_rate=70)
+
+
+def test_no_dose_after_discharge(therapist, prescriber, scheduled):
+    from dosing.tests.factories import document_medicine
+
+    session = scheduled["session"]
+    with time_machine.travel(session.end, tick=False):
+        document_medicine(session, by=therapist, prescriber=prescriber, lot_number=scheduled["lot"].lot_number)
+        partner = scheduled["couple"].partners.get(label="A")
+        with pytest.raises(ValidationError, match="has been discharged"):
+            services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                                 mg=Decimal("5"), lot=scheduled["lot"], is_booster=True)
