@@ -29,12 +29,22 @@ migrate: setup
 demo: migrate
 	$(PY) manage.py load_demo_clinic
 
+# A Celery worker with beat runs beside the web server (reminders, PDF summaries, exports); it stops with it.
+# Without REDIS_URL its broker is a folder in var/celery (see README, "Background work").
+CELERY_VAR := $(or $(KAPCOUPLES_VAR_DIR),var)/celery
 run: demo
 	@$(PY) manage.py demo_logins
+	@mkdir -p $(CELERY_VAR)
+	@$(VENV)/bin/celery -A kapcouples worker --beat --pool=solo --purge --loglevel=INFO \
+		--schedule $(CELERY_VAR)/beat-schedule >>$(CELERY_VAR)/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "Background worker started (pid $$worker, log in $(CELERY_VAR)/worker.log)."; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# jobs/ is named here until pytest.ini's testpaths lists it; pytest ignores a path given twice.
+TEST_PATHS := $(shell sed -n 's/^testpaths *= *//p' pytest.ini) jobs
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest $(TEST_PATHS)
 
 demo-code:
 	@$(PY) manage.py demo_code $(who)
