@@ -62,9 +62,12 @@ def _held(couple: Couple, therapist: User, phase: str, start: datetime.datetime,
         place=Place.TELEHEALTH if phase != Phase.MEDICINE else Place.HOME, status=SessionStatus.COMPLETED,
         created_by=therapist, status_changed_by=therapist, status_changed_at=start, approval=approval)
     done = start + datetime.timedelta(minutes=minutes + 30)
-    SessionNote.objects.create(session=session, content=NOTES[phase], author=therapist, created_at=done,
-                               updated_at=done, status=NoteStatus.SIGNED if signed else NoteStatus.DRAFT,
-                               signed_by=therapist if signed else None, signed_at=done if signed else None)
+    note = SessionNote(session=session, content=NOTES[phase], author=therapist, created_at=done, updated_at=done,
+                       status=NoteStatus.SIGNED if signed else NoteStatus.DRAFT,
+                       signed_by=therapist if signed else None, signed_at=done if signed else None)
+    if signed:
+        note.content_hash = note.compute_hash()
+    note.save()
     return session
 
 

@@ -1,6 +1,8 @@
 """Therapy sessions of a couple, their status history, rooms, and the signed notes that document them."""
 
 import datetime
+import hashlib
+import json
 import uuid
 
 from django.conf import settings
@@ -184,6 +186,7 @@ class SessionNote(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     signed_at = models.DateTimeField(null=True, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of what was signed.")
 
     class Meta:
         constraints = [
@@ -202,6 +205,19 @@ class SessionNote(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.status == NoteStatus.SIGNED
+
+    def compute_hash(self) -> str:
+        """The SHA-256 of what the therapist signs: the session, the content, the signer and the time."""
+        payload = json.dumps({"session": str(self.session.uuid), "content": self.content or {},
+                              "signed_by": self.signed_by_id,
+                              "signed_at": self.signed_at.isoformat() if self.signed_at else None},
+                             sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    @property
+    def matches_signature(self) -> bool:
+        """Whether the stored note is still what was signed (False also flags a signed note with no hash)."""
+        return self.is_signed and self.content_hash == self.compute_hash()
 
     def sections(self) -> list[tuple[str, str]]:
         """The note's parts in the phase's order, as (label, text)."""

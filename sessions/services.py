@@ -375,6 +375,7 @@ def note_sign(*, by: User, note: SessionNote) -> SessionNote:
         note.status = NoteStatus.SIGNED
         note.signed_by = by
         note.signed_at = timezone.now()
+        note.content_hash = note.compute_hash()
         note.save()
         _case_event(session=session, by=by, kind=EventKind.NOTE, summary=f"Note signed: {_describe(session)}")
         summary_needed_on_commit(session.pk, "signed")  # the PDF summary, built after the commit

@@ -256,3 +256,14 @@ def test_integration_note_holds_each_partners_reflections(frozen, therapist, act
         "commitments": "Weekly walk (both)"})
     assert [label for label, _ in note.sections()] == [
         "Reflections of partner A", "Reflections of partner B", "Shared insights", "Commitments"]
+
+
+def test_a_signed_note_keeps_a_hash_and_tampering_shows(client_for, completed_prep, therapist):
+    note = services.note_save_draft(by=therapist, session=completed_prep, content={
+        "intentions_a": "Listen", "intentions_b": "Speak up", "psychoeducation": "Set and setting"})
+    note = services.note_sign(by=therapist, note=note)
+    assert note.matches_signature
+    SessionNote.objects.filter(pk=note.pk).update(content={"intentions_a": "Rewritten behind the product's back"})
+    assert not SessionNote.objects.get(pk=note.pk).matches_signature
+    html = client_for(therapist).get(f"/sessions/{completed_prep.uuid}/").content.decode()
+    assert "Does not match what was signed" in html
