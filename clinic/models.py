@@ -1,9 +1,17 @@
 """The clinic's own settings: every number CLINICAL.md marks *default*, editable and audited."""
 
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+
+from cases.instruments import INSTRUMENT_CHOICES, INSTRUMENTS
+
+ALL_INSTRUMENTS = ",".join(INSTRUMENTS)
+MAX_FOLLOW_UP_WEEKS = 104
+MAX_FOLLOW_UPS = 8
 
 
 def _bounded(default: int, low: int, high: int, verbose_name: str, help_text: str = "") -> models.PositiveIntegerField:
@@ -13,6 +21,78 @@ def _bounded(default: int, low: int, high: int, verbose_name: str, help_text: st
         validators=[MinValueValidator(low), MaxValueValidator(high)],
         help_text=help_text,
     )
+
+
+def parse_instrument_set(value: str) -> list[str]:
+    """The instrument codes of a stored set ("PHQ9,GAD7"), in the instruments' own order."""
+    codes = {c.strip() for c in (value or "").split(",") if c.strip()}
+    return [code for code in INSTRUMENTS if code in codes]
+
+
+def validate_instrument_set(value: str) -> None:
+    unknown = {c.strip() for c in (value or "").split(",") if c.strip()} - set(INSTRUMENTS)
+    if unknown:
+        raise ValidationError(f"Unknown questionnaires: {', '.join(sorted(unknown))}.")
+
+
+class InstrumentSetFormField(forms.MultipleChoiceField):
+    """Ticks one box per questionnaire; cleans to the stored form, codes in a fixed order joined by commas."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def prepare_value(self, value):
+        return parse_instrument_set(value) if isinstance(value, str) else value
+
+    def clean(self, value):
+        chosen = set(super().clean(value))
+        return ",".join(code for code in INSTRUMENTS if code in chosen)
+
+
+class InstrumentSetField(models.CharField):
+    """Which standard questionnaires are given at one measurement point, stored as "PHQ9,GAD7,..."."""
+
+    default_validators = [validate_instrument_set]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if kwargs.get("max_length") == 40:
+            del kwargs["max_length"]
+        if kwargs.get("blank") is True:
+            del kwargs["blank"]
+        return name, path, args, kwargs
+
+    def formfield(self, **kwargs):
+        return InstrumentSetFormField(
+            label=self.verbose_name[:1].upper() + self.verbose_name[1:], help_text=self.help_text, required=False,
+            choices=INSTRUMENT_CHOICES,
+        )
+
+
+def parse_follow_up_weeks(value: str) -> list[int]:
+    """"4,12,26" -> [4, 12, 26]; raises ValidationError on anything but rising whole weeks."""
+    text = (value or "").replace(" ", "")
+    if not text:
+        return []
+    parts = text.split(",")
+    if not all(p.isdigit() for p in parts):
+        raise ValidationError("Write whole numbers of weeks separated by commas, e.g. 4,12,26.")
+    weeks = [int(p) for p in parts]
+    if any(not 1 <= w <= MAX_FOLLOW_UP_WEEKS for w in weeks):
+        raise ValidationError(f"Each interval is between 1 and {MAX_FOLLOW_UP_WEEKS} weeks.")
+    if any(b <= a for a, b in zip(weeks, weeks[1:])):
+        raise ValidationError("List the intervals from the earliest to the latest, each once.")
+    if len(weeks) > MAX_FOLLOW_UPS:
+        raise ValidationError(f"At most {MAX_FOLLOW_UPS} follow-ups.")
+    return weeks
+
+
+def validate_follow_up_weeks(value: str) -> None:
+    parse_follow_up_weeks(value)
 
 
 class ClinicSettings(models.Model):
@@ -60,6 +140,34 @@ class ClinicSettings(models.Model):
         14, 1, 90, "warn about approvals ending within (days)", "Shown on the prescriber's home page."
     )
 
+    # Repeated measures (CLINICAL.md, Integration and outcomes): which questionnaires at which point.
+    measures_baseline = InstrumentSetField(
+        "questionnaires at baseline (assessment)", default=ALL_INSTRUMENTS,
+        help_text="Given to each partner before the first medicine session.",
+    )
+    measures_pre_medicine = InstrumentSetField(
+        "questionnaires before each medicine session", default=ALL_INSTRUMENTS,
+        help_text="Given to each partner in the weeks before each medicine session.",
+    )
+    measures_post_integration = InstrumentSetField(
+        "questionnaires after integration", default=ALL_INSTRUMENTS,
+        help_text="Given to each partner after each medicine session, at its integration.",
+    )
+    measures_follow_up = InstrumentSetField(
+        "questionnaires at follow-up", default=ALL_INSTRUMENTS,
+        help_text="Given to each partner at each follow-up after the last integration.",
+    )
+    questionnaire_link_days = _bounded(
+        7, 1, 60, "questionnaire links expire after (days)",
+        "A partner can fill in an e-mailed questionnaire without signing in until then; the link works once.",
+    )
+    follow_up_weeks = models.CharField(
+        "follow-ups after the last integration (weeks)", max_length=60, blank=True, default="4,12,26",
+        validators=[validate_follow_up_weeks],
+        help_text="Weeks after the last integration session, separated by commas; empty for none. CLINICAL.md "
+                  "gives no intervals: 4, 12 and 26 weeks are placeholders, set what your clinic uses.",
+    )
+
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -84,6 +192,14 @@ class ClinicSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Settings of {self.clinic_name}"
+
+    def measures_at(self, point: str) -> list[str]:
+        """The instrument codes given at a measurement point: baseline, pre_medicine, post_integration, follow_up."""
+        return parse_instrument_set(getattr(self, f"measures_{point}"))
+
+    @property
+    def follow_up_week_list(self) -> list[int]:
+        return parse_follow_up_weeks(self.follow_up_weeks)
 
 
 class ClinicSettingChange(models.Model):
