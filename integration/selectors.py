@@ -1,0 +1,439 @@
+"""Reads of integration work and outcomes shared by the session page, the couple page and the clinic view.
+
+Each loads what it needs in a fixed number of queries, whatever the size of the course."""
+
+import datetime
+import statistics
+from dataclasses import dataclass, field
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from cases.choices import CoupleStatus, QuestionnaireContext
+from cases.instruments import INSTRUMENTS, PCL5_CODE
+from cases.models import Couple, Partner, QuestionnaireResponse
+from clinic.services import clinic_settings_get
+from integration import measures
+from integration.charts import outcome_chart
+from integration.choices import ACTIVE_COMMITMENT_STATUSES, COMMITMENT_TRANSITIONS, MeasurePoint
+from integration.models import Commitment, CommitmentEvent, IntegrationRecord, QuestionnaireLink
+from sessions.choices import PLANNED_STATUSES, Phase, SessionStatus
+from sessions.models import SessionNote, TherapySession
+from sessions.protocol import local_date
+
+
+def _partners(couple: Couple) -> list[Partner]:
+    return list(Partner.objects.filter(couple=couple).order_by("label"))
+
+
+def link_for_couple(couple: Couple, link_uuid) -> QuestionnaireLink:
+    """A questionnaire link of this couple's partners, or 404."""
+    link = QuestionnaireLink.objects.filter(partner__couple=couple, uuid=link_uuid).select_related("partner").first()
+    if link is None:
+        raise Http404("No such link.")
+    link.partner.couple = couple
+    return link
+
+
+def commitment_for_couple(couple: Couple, commitment_uuid) -> Commitment:
+    """A commitment of this couple, or 404."""
+    commitment = Commitment.objects.filter(couple=couple, uuid=commitment_uuid).select_related("made_in__session").first()
+    if commitment is None:
+        raise Http404("No such commitment.")
+    return commitment
+
+
+# -- what is due ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DueMeasure:
+    partner: Partner
+    instrument: str
+    name: str
+    done: bool
+    live_link: QuestionnaireLink | None = None
+
+
+@dataclass
+class MeasuresDue:
+    """The measurement point of a session and, for each partner and instrument of that point, whether it is done."""
+
+    window: measures.Window
+    rows: list[DueMeasure]
+
+    @property
+    def point_label(self) -> str:
+        return MeasurePoint(self.window.point).label
+
+    @property
+    def due(self) -> list[DueMeasure]:
+        return [r for r in self.rows if not r.done]
+
+
+def measures_due(*, session: TherapySession, sessions: list | None = None, partners: list | None = None,
+                 responses: list | None = None, links: list | None = None) -> MeasuresDue | None:
+    """Which questionnaires are due at this session for which partner: those of the session's measurement point
+    (a clinic setting) with no response of that context from that partner inside the point's window."""
+    couple = session.couple
+    settings = clinic_settings_get()
+    sessions = sessions if sessions is not None else list(TherapySession.objects.filter(couple_id=couple.pk))
+    window = measures.window_for(session, sessions, follow_up_weeks=settings.follow_up_week_list)
+    if window is None:
+        return None
+    codes = settings.measures_at(window.point)
+    partners = partners if partners is not None else _partners(couple)
+    if responses is None:
+        responses = list(QuestionnaireResponse.objects.filter(partner__couple=couple, context=window.context)
+                         .only("partner_id", "instrument", "context", "administered_on"))
+    if links is None:
+        links = [link for link in QuestionnaireLink.objects.filter(partner__couple=couple, used_at__isnull=True,
+                                                                   withdrawn_at__isnull=True)
+                 if link.state == "live"]
+    live = {(link.partner_id, link.instrument): link for link in links}
+    rows = [DueMeasure(partner=p, instrument=code, name=INSTRUMENTS[code].name,
+                       done=measures.answered(window, responses, p.pk, code), live_link=live.get((p.pk, code)))
+            for p in partners for code in codes]
+    return MeasuresDue(window=window, rows=rows)
+
+
+# -- the session page panel -------------------------------------------------------------------------------
+
+
+@dataclass
+class CommitmentRow:
+    commitment: Commitment
+    owner_label: str
+    last_event: CommitmentEvent | None
+    next_statuses: list
+
+
+def _owner_label(owner: str, partners: dict[str, Partner]) -> str:
+    if owner in partners:
+        return f"{partners[owner].get_label_display()} ({partners[owner].first_name})"
+    return "Both partners"
+
+
+def _rows(commitments, partners) -> list[CommitmentRow]:
+    rows = []
+    for c in commitments:
+        events = list(c.events.all())
+        rows.append(CommitmentRow(commitment=c, owner_label=_owner_label(c.owner, partners),
+                                  last_event=events[-1] if events else None,
+                                  next_statuses=list(COMMITMENT_TRANSITIONS[c.status])))
+    return rows
+
+
+def _commitments(couple_id: int) -> QuerySet[Commitment]:
+    return (Commitment.objects.filter(couple_id=couple_id)
+            .select_related("made_in__session", "made_in__follows")
+            .prefetch_related(Prefetch("events", queryset=CommitmentEvent.objects.select_related("actor", "session")))
+            .order_by("due_on", "id"))
+
+
+@dataclass
+class SessionPanel:
+    session: TherapySession
+    record: IntegrationRecord | None
+    made_here: list
+    to_review: list
+    carried_insights: str
+    carried_from: TherapySession | None
+    measures: MeasuresDue | None
+    partners: list
+
+    @property
+    def shows_anything(self) -> bool:
+        return bool(self.record or self.made_here or self.to_review or self.carried_insights or self.measures)
+
+
+def session_panel(*, session: TherapySession) -> SessionPanel:
+    """What the session page shows of integration work: for an integration session the medicine session it
+    follows and the commitments made in it; for any later session the commitments still open to review; for a
+    preparation session the last integration's shared insights carried into the new cycle; and the
+    questionnaires due at this session."""
+    couple = session.couple
+    partners = _partners(couple)
+    by_label = {p.label: p for p in partners}
+    sessions = list(TherapySession.objects.filter(couple_id=couple.pk).order_by("start", "id"))
+    record = None
+    if session.phase == Phase.INTEGRATION:
+        record = IntegrationRecord.objects.filter(session=session).select_related("follows").first()
+    all_commitments = list(_commitments(couple.pk))
+    made_here = _rows([c for c in all_commitments if c.made_in.session_id == session.pk], by_label)
+    to_review = _rows([c for c in all_commitments if c.status in ACTIVE_COMMITMENT_STATUSES
+                       and c.made_in.session.start < session.start], by_label)
+    carried_insights, carried_from = "", None
+    if session.phase == Phase.PREPARATION:
+        earlier = [s for s in sessions if s.phase == Phase.INTEGRATION and s.status == SessionStatus.COMPLETED
+                   and s.start < session.start]
+        if earlier:
+            carried_from = earlier[-1]
+            note = SessionNote.objects.filter(session=carried_from).first()
+            carried_insights = (note.content or {}).get("shared_insights", "") if note else ""
+    due = None
+    if session.status in PLANNED_STATUSES:
+        for s in sessions:
+            if s.pk == session.pk:
+                s.couple = couple
+        due = measures_due(session=session, sessions=sessions, partners=partners)
+    return SessionPanel(session=session, record=record, made_here=made_here, to_review=to_review,
+                        carried_insights=carried_insights, carried_from=carried_from, measures=due, partners=partners)
+
+
+# -- outcomes on the couple page --------------------------------------------------------------------------
+
+
+@dataclass
+class PartnerOutcome:
+    partner: Partner
+    baseline: QuestionnaireResponse | None
+    latest: QuestionnaireResponse | None
+    change: measures.Change | None
+
+
+@dataclass
+class TableRow:
+    response: QuestionnaireResponse
+    band: str
+    severity: int
+    change: measures.Change | None
+
+
+@dataclass
+class InstrumentOutcome:
+    code: str
+    name: str
+    max_score: int
+    higher_is_better: bool
+    chart: object
+    partners: list[PartnerOutcome]
+    rows: list[TableRow] = field(default_factory=list)
+
+
+def baseline_of(responses: list[QuestionnaireResponse]) -> QuestionnaireResponse | None:
+    """A partner's baseline of one instrument: their first screening (baseline) response, else their first."""
+    ordered = sorted(responses, key=lambda r: (r.administered_on, r.recorded_at))
+    screening = [r for r in ordered if r.context == QuestionnaireContext.SCREENING]
+    return (screening or ordered or [None])[0]
+
+
+def latest_of(responses: list[QuestionnaireResponse]) -> QuestionnaireResponse | None:
+    ordered = sorted(responses, key=lambda r: (r.administered_on, r.recorded_at))
+    return ordered[-1] if ordered else None
+
+
+def couple_outcomes(*, couple: Couple, settings=None, sessions: list | None = None) -> list[InstrumentOutcome]:
+    """Both partners' scores over time for each instrument: a chart on the bands with the (held) medicine
+    sessions marked, change from baseline, and every response in a table. At most four queries."""
+    settings = settings or clinic_settings_get()
+    partners = _partners(couple)
+    responses = list(QuestionnaireResponse.objects.filter(partner__couple=couple)
+                     .order_by("administered_on", "recorded_at", "id"))
+    if sessions is None:
+        sessions = list(TherapySession.objects.filter(couple=couple, phase=Phase.MEDICINE))
+    medicine_days = sorted(local_date(s.start) for s in sessions
+                           if s.phase == Phase.MEDICINE and s.status == SessionStatus.COMPLETED)
+    by_partner = {p.pk: p for p in partners}
+    outcomes = []
+    for code, definition in INSTRUMENTS.items():
+        cutoff = settings.pcl5_cutoff if code == PCL5_CODE else None
+        mine = [r for r in responses if r.instrument == code]
+        partner_outcomes, baselines = [], {}
+        for p in partners:
+            own = [r for r in mine if r.partner_id == p.pk]
+            base, last = baseline_of(own), latest_of(own)
+            change = (measures.change_from_baseline(code, base.score, last.score)
+                      if base is not None and last is not None and last.pk != base.pk else None)
+            baselines[p.pk] = base
+            partner_outcomes.append(PartnerOutcome(partner=p, baseline=base, latest=last, change=change))
+        rows = []
+        for r in mine:
+            r.partner = by_partner[r.partner_id]
+            band = definition.band_for(r.score, cutoff=cutoff)
+            base = baselines.get(r.partner_id)
+            change = (measures.change_from_baseline(code, base.score, r.score)
+                      if base is not None and r.pk != base.pk else None)
+            rows.append(TableRow(response=r, band=band.label, severity=band.severity, change=change))
+        series = {p.label: [(r.administered_on, r.score) for r in mine if r.partner_id == p.pk] for p in partners}
+        chart = outcome_chart(definition=definition, cutoff=cutoff, series=series,
+                              names={p.label: f"{p.get_label_display()} ({p.first_name})" for p in partners},
+                              medicine_days=medicine_days)
+        outcomes.append(InstrumentOutcome(code=code, name=definition.name, max_score=definition.max_score,
+                                          higher_is_better=code in measures.HIGHER_IS_BETTER, chart=chart,
+                                          partners=partner_outcomes, rows=rows))
+    return outcomes
+
+
+# -- follow-up --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FollowUpSlot:
+    number: int
+    weeks: int
+    due_on: datetime.date
+    window: measures.Window
+    session: TherapySession | None
+    answered: int
+    expected: int
+
+    @property
+    def state(self) -> str:
+        if self.expected and self.answered >= self.expected:
+            return "done"
+        if self.window.first is not None and timezone.localdate() < self.window.first:
+            return "upcoming"
+        return "due"
+
+
+@dataclass
+class FollowUpPlan:
+    """The follow-ups after the last integration, at the clinic's intervals; provisional while the course could
+    still go on to another cycle."""
+
+    anchor: datetime.date | None
+    provisional: bool
+    slots: list[FollowUpSlot]
+    weeks: list[int]
+
+
+def follow_up_plan(*, couple: Couple, sessions: list, responses: list, partners: list,
+                   settings=None) -> FollowUpPlan | None:
+    """Follow-up sessions and questionnaires due after the last integration, or None before the course can end."""
+    settings = settings or clinic_settings_get()
+    plan = sorted((s for s in sessions if s.status in PLANNED_STATUSES), key=lambda s: (s.start, s.pk or 0))
+    medicines = [s for s in plan if s.phase == Phase.MEDICINE]
+    if not medicines:
+        return None
+    last_medicine = medicines[-1]
+    after = [s for s in plan if s.start > last_medicine.start]
+    completed_integrations = [s for s in after if s.phase == Phase.INTEGRATION
+                              and s.status == SessionStatus.COMPLETED]
+    if len(completed_integrations) < settings.integration_min:
+        return None
+    if any(s.phase in (Phase.PREPARATION, Phase.MEDICINE) for s in after):
+        return None  # another cycle is planned
+    in_follow_up = (any(s.phase == Phase.FOLLOW_UP for s in after) or couple.status == CoupleStatus.COMPLETED
+                    or len(medicines) >= settings.medicine_sessions_max)
+    if not in_follow_up and len(medicines) < settings.medicine_sessions_min:
+        return None
+    anchor = local_date(completed_integrations[-1].start)
+    weeks = settings.follow_up_week_list
+    due_days = measures.follow_up_due_days(anchor, weeks)
+    spans = measures.split_by_midpoints(due_days, after=local_date(last_medicine.start))
+    codes = settings.measures_at(MeasurePoint.FOLLOW_UP)
+    follow_ups = [s for s in after if s.phase == Phase.FOLLOW_UP]
+    slots = []
+    for n, (w, due_on, (first, last)) in enumerate(zip(weeks, due_days, spans, strict=True), start=1):
+        window = measures.Window(MeasurePoint.FOLLOW_UP, first, last, f"follow-up {n}")
+        session = next((s for s in follow_ups if window.holds(local_date(s.start))), None)
+        answered = sum(1 for p in partners for code in codes if measures.answered(window, responses, p.pk, code))
+        slots.append(FollowUpSlot(number=n, weeks=w, due_on=due_on, window=window, session=session,
+                                  answered=answered, expected=len(codes) * len(partners)))
+    return FollowUpPlan(anchor=anchor, provisional=not in_follow_up, slots=slots, weeks=weeks)
+
+
+# -- the couple page section --------------------------------------------------------------------------------
+
+
+def couple_section(*, couple: Couple) -> dict:
+    """The couple page's integration and outcomes section: charts, open commitments and the follow-up plan."""
+    settings = clinic_settings_get()
+    sessions = list(TherapySession.objects.filter(couple=couple).order_by("start", "id"))
+    outcomes = couple_outcomes(couple=couple, settings=settings, sessions=sessions)
+    responses = [r for o in outcomes for r in (row.response for row in o.rows)]
+    partners = [po.partner for po in outcomes[0].partners] if outcomes else []
+    active = list(Commitment.objects.filter(couple=couple, status__in=ACTIVE_COMMITMENT_STATUSES)
+                  .order_by("due_on", "id"))
+    by_label = {p.label: p for p in partners}
+    return {
+        "outcomes": outcomes,
+        "follow_up": follow_up_plan(couple=couple, sessions=sessions, responses=responses, partners=partners,
+                                    settings=settings),
+        "active_commitments": [(c, _owner_label(c.owner, by_label)) for c in active],
+    }
+
+
+def couple_integration_page(*, couple: Couple) -> dict:
+    """The couple's integration page: every commitment with its history, the questionnaire links, what is due
+    at the next session, and the follow-up plan."""
+    partners = _partners(couple)
+    by_label = {p.label: p for p in partners}
+    sessions = list(TherapySession.objects.filter(couple=couple).order_by("start", "id"))
+    for s in sessions:
+        s.couple = couple
+    responses = list(QuestionnaireResponse.objects.filter(partner__couple=couple))
+    links = list(QuestionnaireLink.objects.filter(partner__couple=couple)
+                 .select_related("partner", "created_by", "withdrawn_by", "session", "response"))
+    live = [link for link in links if link.state == "live"]
+    now = timezone.now()
+    upcoming = next((s for s in sessions if s.status == SessionStatus.SCHEDULED and s.end >= now), None)
+    due = measures_due(session=upcoming, sessions=sessions, partners=partners, responses=responses,
+                       links=live) if upcoming else None
+    return {
+        "commitments": _rows(list(_commitments(couple.pk)), by_label),
+        "links": links,
+        "upcoming": upcoming,
+        "measures": due,
+        "follow_up": follow_up_plan(couple=couple, sessions=sessions, responses=responses, partners=partners),
+        "partners": partners,
+    }
+
+
+# -- the clinic-wide view ---------------------------------------------------------------------------------
+
+
+@dataclass
+class InstrumentSummary:
+    code: str
+    name: str
+    higher_is_better: bool
+    count: int
+    median_baseline: float | None
+    median_last: float | None
+    median_change: float | None
+    better: int
+    worse: int
+    unchanged: int
+
+
+def _median(values: list) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def clinic_outcomes(*, approach: str = "") -> dict:
+    """How scores changed across completed courses, per instrument: partners with a baseline and a later last
+    measure, the medians of baseline, last and change. Filtered by the couple's latest approval's approach."""
+    from dosing.models import Approval
+
+    latest_approach = Subquery(Approval.objects.filter(couple=OuterRef("pk")).order_by("-signed_at", "-id")
+                               .values("approach")[:1])
+    couples = Couple.objects.filter(status=CoupleStatus.COMPLETED).annotate(approach=latest_approach)
+    if approach:
+        couples = couples.filter(approach=approach)
+    couple_ids = list(couples.values_list("pk", flat=True))
+    responses = list(QuestionnaireResponse.objects.filter(partner__couple_id__in=couple_ids)
+                     .only("partner_id", "instrument", "context", "score", "administered_on", "recorded_at"))
+    grouped: dict[tuple[int, str], list] = {}
+    for r in responses:
+        grouped.setdefault((r.partner_id, r.instrument), []).append(r)
+    summaries = []
+    for code, definition in INSTRUMENTS.items():
+        pairs = []
+        for (partner_id, instrument), own in grouped.items():
+            if instrument != code:
+                continue
+            base, last = baseline_of(own), latest_of(own)
+            if base is not None and last is not None and last.pk != base.pk:
+                pairs.append((base.score, last.score, measures.change_from_baseline(code, base.score, last.score)))
+        summaries.append(InstrumentSummary(
+            code=code, name=definition.name, higher_is_better=code in measures.HIGHER_IS_BETTER, count=len(pairs),
+            median_baseline=_median([b for b, _, _ in pairs]), median_last=_median([last for _, last, _ in pairs]),
+            median_change=_median([c.delta for _, _, c in pairs]),
+            better=sum(1 for *_, c in pairs if c.word == "better"),
+            worse=sum(1 for *_, c in pairs if c.word == "worse"),
+            unchanged=sum(1 for *_, c in pairs if c.word == "no change"),
+        ))
+    return {"courses": len(couple_ids), "summaries": summaries}
