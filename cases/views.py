@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import selectors, services
-from cases.choices import COUPLE_TRANSITIONS, CoupleStatus
+from cases.choices import COUPLE_TRANSITIONS, CoupleStatus, QuestionnaireContext
 from cases.forms import (
     ContraindicationForm,
     CoupleCreateForm,
@@ -195,6 +195,8 @@ def questionnaire_new(request, couple_uuid, partner_uuid, instrument):
             response = services.questionnaire_record(
                 by=request.user, partner=partner, instrument=definition.code, answers=form.answers(),
                 administered_on=form.cleaned_data["administered_on"],
+                # The measure point a due questionnaire is recorded for (integration's lists link with it).
+                context=request.GET.get("context") or QuestionnaireContext.SCREENING,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

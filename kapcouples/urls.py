@@ -11,6 +11,7 @@ urlpatterns = [
     path("sessions/", include("sessions.urls")),
     path("", include("dosing.urls")),
     path("audit/", include("audit.urls")),
+    path("", include("integration.urls")),
     path("", include("jobs.urls")),
     path("admin/", admin.site.urls),
 ]
