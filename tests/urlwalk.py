@@ -27,7 +27,7 @@ def route_of(name):
     return next(route for route, n, _ in iter_patterns() if n == name)
 
 
-def fill_route(name, **values):
+def fill_route(name, /, **values):
     """The URL of a named route with its <converter:parameter> parts filled from values."""
 
     def value(match):

@@ -1,0 +1,133 @@
+"""Each persona against each kind of object and action. The couple's own care team and the admin reach its pages
+(a role may still refuse with 403); another therapist or an unassigned prescriber gets 404 for every URL that
+names the couple or one of its sessions, whatever the method - and ids swapped into a form body change nothing."""
+
+import datetime
+import uuid
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dosing import services as dosing_services
+from dosing.choices import Approach
+from dosing.models import DosingRequest, Notice
+from dosing.tests.factories import approval_on_file, lot
+from sessions.choices import Phase, SessionStatus
+from sessions.models import TherapySession
+from sessions.tests.helpers import held
+from tests.urlwalk import fill_route, iter_patterns
+
+pytestmark = pytest.mark.django_db
+
+OBJECT_KWARGS = ("couple_uuid", "session_uuid")
+
+
+def scoped_routes():
+    return sorted({name for route, name, _ in iter_patterns()
+                   if name and any(f"<uuid:{kwarg}>" in route for kwarg in OBJECT_KWARGS)})
+
+
+@pytest.fixture
+def world(therapist, prescriber, couple):
+    """One couple with something behind every URL: partners, sessions of each kind, an approval, a request."""
+    approval = approval_on_file(couple, prescriber, valid_from=timezone.localdate() - datetime.timedelta(days=60))
+    now = timezone.now()
+    preparation = held(couple, therapist, Phase.PREPARATION, now - datetime.timedelta(days=20))
+    medicine = held(couple, therapist, Phase.MEDICINE, now - datetime.timedelta(days=10))
+    integration = held(couple, therapist, Phase.INTEGRATION, now - datetime.timedelta(days=9))
+    request = DosingRequest.objects.create(couple=couple, approach=Approach.SOLO, rationale="Alternate roles",
+                                           requested_by=therapist, solo_partner=couple.partners.get(label="A"))
+    sessions = {"dosing": medicine, "integration": integration}
+    return {"couple": couple, "partner": couple.partners.get(label="A"), "approval": approval, "request": request,
+            "preparation": preparation, "sessions": sessions}
+
+
+def url_for(name, world):
+    session = world["sessions"].get(name.split(":")[0], world["preparation"])
+    return fill_route(name, couple_uuid=world["couple"].uuid, session_uuid=session.uuid,
+                      partner_uuid=world["partner"].uuid, approval_uuid=world["approval"].uuid,
+                      request_uuid=world["request"].uuid, instrument="GAD7")
+
+
+def test_the_matrix_covers_couples_and_sessions_of_every_clinical_app():
+    names = scoped_routes()
+    for prefix in ("cases:", "sessions:", "dosing:", "integration:"):
+        assert any(n.startswith(prefix) for n in names), prefix
+
+
+@pytest.mark.parametrize("name", scoped_routes())
+@pytest.mark.parametrize("persona", ["other_therapist", "other_prescriber"])
+def test_outside_the_caseload_every_url_is_404(request, client_for, world, name, persona):
+    client = client_for(request.getfixturevalue(persona))
+    url = url_for(name, world)
+    for method in ("get", "post"):
+        response = getattr(client, method)(url, {"to_status": "closed", "note": "x", "reason": "x"})
+        expected = {404, 405} if method == "get" else {404}
+        assert response.status_code in expected, (persona, method, url, response.status_code)
+    assert TherapySession.objects.filter(status=SessionStatus.CANCELLED).count() == 0
+
+
+@pytest.mark.parametrize("name", scoped_routes())
+@pytest.mark.parametrize("persona", ["therapist", "prescriber", "clinic_admin"])
+def test_the_care_team_and_the_admin_are_never_told_404(request, client_for, world, name, persona):
+    response = client_for(request.getfixturevalue(persona)).get(url_for(name, world))
+    assert response.status_code in (200, 302, 403, 405), (persona, name, response.status_code)
+
+
+# -- ids swapped into the form body -------------------------------------------------------------------------
+
+
+def test_booking_for_a_couple_outside_the_caseload_is_refused(client_for, therapist, couple, other_couple):
+    start = (timezone.localtime() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    response = client_for(therapist).post(reverse("sessions:session_new"), {
+        "couple": other_couple.pk, "phase": "assessment", "start": start, "place": "telehealth"})
+    assert response.status_code == 400
+    assert "Select a valid choice." in response.content.decode()
+    assert not TherapySession.objects.exists()
+
+
+def test_a_dosing_request_naming_another_couples_partner_is_refused(client_for, therapist, prescriber, couple,
+                                                                      other_couple):
+    approval_on_file(couple, prescriber)
+    response = client_for(therapist).post(
+        reverse("dosing:request_create", kwargs={"couple_uuid": couple.uuid}),
+        {"approach": "solo", "solo_partner": str(other_couple.partners.first().uuid), "rationale": "x"})
+    assert response.status_code == 400
+    assert not DosingRequest.objects.exists()
+
+
+def test_someone_elses_notice_cannot_be_dismissed(client_for, therapist, other_therapist, couple):
+    notice = Notice.objects.create(recipient=other_therapist, couple=couple, text="For Omar")
+    response = client_for(therapist).post(reverse("dosing:notice_dismiss", kwargs={"notice_id": notice.pk}))
+    assert response.status_code == 404
+    assert Notice.objects.get(pk=notice.pk).dismissed_at is None
+
+
+def test_a_partner_of_another_couple_cannot_be_dosed_through_my_session(client_for, therapist, prescriber, world,
+                                                                          other_couple):
+    session = TherapySession.objects.filter(phase=Phase.MEDICINE).first()
+    stranger = other_couple.partners.first()
+    url = reverse("dosing:dose", kwargs={"session_uuid": session.uuid, "partner_uuid": stranger.uuid})
+    stock = lot(prescriber)
+    response = client_for(therapist).post(url, {"dose-A-mg": "10", "dose-A-lot": stock.pk,
+                                                "dose-A-at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")})
+    assert response.status_code == 404
+    assert not session.administrations.exists()
+
+
+def test_a_revocation_cannot_reach_another_couples_approval(client_for, prescriber, other_prescriber, world,
+                                                              other_couple):
+    theirs = approval_on_file(other_couple, other_prescriber)
+    url = reverse("dosing:approval_revoke", kwargs={"couple_uuid": world["couple"].uuid,
+                                                    "approval_uuid": theirs.uuid})
+    assert client_for(prescriber).post(url, {"reason": "x"}).status_code == 404
+    assert dosing_services.approval_current(couple=other_couple) == theirs
+
+
+def test_random_ids_are_404_not_500(client_for, clinic_admin, world):
+    client = client_for(clinic_admin)
+    for name in scoped_routes():
+        url = fill_route(name, couple_uuid=uuid.uuid4(), session_uuid=uuid.uuid4(), partner_uuid=uuid.uuid4(),
+                         approval_uuid=uuid.uuid4(), request_uuid=uuid.uuid4(), instrument="PHQ9")
+        assert client.get(url).status_code in (404, 405), name
