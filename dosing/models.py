@@ -210,6 +210,9 @@ class Notice(models.Model):
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
     couple = models.ForeignKey("cases.Couple", on_delete=models.CASCADE, related_name="+")
+    blocked_session = models.ForeignKey(
+        "clinical_sessions.TherapySession", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        help_text="Set when the notice says this booked medicine session is blocked by the gate.")
     text = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
     dismissed_at = models.DateTimeField(null=True, blank=True)
@@ -217,6 +220,11 @@ class Notice(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["recipient", "dismissed_at"])]
+        constraints = [
+            # The daily sweep tells each therapist once about each blocked session, however often it runs.
+            models.UniqueConstraint(fields=["recipient", "blocked_session"], condition=Q(blocked_session__isnull=False),
+                                    name="notice_once_per_blocked_session"),
+        ]
 
     def __str__(self) -> str:
         return self.text[:60]

@@ -301,6 +301,22 @@ def medicine_sessions_blocked(*, couple: Couple | None = None) -> list:
     return [s for s in sessions.order_by("start") if medicine_gate(couple=s.couple, start=s.start, session_pk=s.pk)[1]]
 
 
+def medicine_gate_sweep() -> int:
+    """Tell the therapists, once per session, about booked medicine sessions the gate now shuts (an approval
+    expired, used up or revoked; a partner no longer cleared). Returns how many notices were written."""
+    written = 0
+    for session in medicine_sessions_blocked():
+        _, reasons = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
+        for therapist in session.couple.therapists.all():
+            _, created = Notice.objects.get_or_create(
+                recipient=therapist, blocked_session=session,
+                defaults={"couple": session.couple,
+                          "text": f"{session} is blocked: {' '.join(reasons)} Move or cancel it, or ask the "
+                                  "prescriber for a new approval."})
+            written += created
+    return written
+
+
 def _notify(*, recipients, couple: Couple, text: str) -> None:
     Notice.objects.bulk_create([Notice(recipient=r, couple=couple, text=text) for r in recipients if r is not None])
 

@@ -219,6 +219,8 @@ CELERY_BEAT_SCHEDULE = {
     "reminders-dispatch": {"task": "jobs.tasks.reminders_dispatch", "schedule": float(JOBS_SWEEP_SECONDS)},
     "documents-sweep": {"task": "jobs.tasks.documents_sweep", "schedule": float(JOBS_SWEEP_SECONDS)},
     "exports-expire": {"task": "jobs.tasks.exports_expire", "schedule": 15 * 60.0},
+    # Booked medicine sessions whose approval expired or was used up are listed to their therapists.
+    "dosing-gate-sweep": {"task": "dosing.tasks.medicine_gate_sweep", "schedule": 60 * 60.0},
 }
 # A claim (reminder, summary, export) not finished in this time belongs to a worker that died. A claimed
 # reminder is then sent by another worker; one that was already handed to the mail server is not (see jobs/).

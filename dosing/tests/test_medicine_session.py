@@ -380,3 +380,24 @@ def test_no_dose_after_discharge(therapist, prescriber, scheduled):
         with pytest.raises(ValidationError, match="has been discharged"):
             services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
                                  mg=Decimal("5"), lot=scheduled["lot"], is_booster=True)
+
+
+def test_the_gate_holds_in_a_celery_task_and_the_sweep_lists_blocked_sessions_once(therapist, prescriber, couple):
+    from dosing.tasks import medicine_gate_sweep
+
+    ready_couple(couple, prescriber)
+    sign(couple, prescriber, days=3)
+    prepared(couple, therapist)
+    session = book_medicine(couple, therapist, days=2)
+    assert medicine_gate_sweep.apply().get() == 0  # in force: nothing to say
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=1), tick=False):
+        screening = couple.partners.get(label="A").screening
+        screening.consent_signed_on, screening.consent_version = None, ""
+        screening.save()
+        assert medicine_gate_sweep.apply().get() == 1
+        assert medicine_gate_sweep.apply().get() == 0  # said once
+        notice = Notice.objects.get(recipient=therapist, blocked_session=session)
+        assert "has not signed consent" in notice.text
+        with pytest.raises(ValidationError, match="has not signed consent"):
+            session_services.session_reschedule(by=therapist, session=session, start=local(2, 11),
+                                                place=Place.TELEHEALTH)
