@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -116,7 +117,7 @@ def link_send(request, couple_uuid, partner_uuid, instrument):
     else:
         messages.success(request, f"{sent.link.definition.name} link e-mailed to {partner.first_name} "
                                   f"({partner.email}); it works once and expires "
-                                  f"{sent.link.expires_at:%d %b %Y}.")
+                                  f"{timezone.localtime(sent.link.expires_at):%d %b %Y}.")
     return _back(couple, session)
 
 
