@@ -15,10 +15,17 @@ class DropQueryStringsFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str) and "?" in record.msg:
             record.msg = _QUERY.sub("?[query removed]", record.msg)
-        if record.args:
+        if isinstance(record.args, dict):
+            # logger.info("%(name)s ...", {"name": ...}) - Celery logs this way - must stay a mapping.
+            record.args = {k: _scrub(v) for k, v in record.args.items()}
+        elif record.args:
             args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(_QUERY.sub("?[query removed]", a) if isinstance(a, str) else a for a in args)
+            record.args = tuple(_scrub(a) for a in args)
         return True
+
+
+def _scrub(value):
+    return _QUERY.sub("?[query removed]", value) if isinstance(value, str) else value
 
 
 class PHISafeExceptionReporterFilter(SafeExceptionReporterFilter):

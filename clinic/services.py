@@ -1,5 +1,7 @@
 """Reading and changing the clinic settings."""
 
+from contextvars import ContextVar
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -11,10 +13,34 @@ EDITABLE_FIELDS = [
 ]
 
 
+# Within one request the settings are read once: pages consult them from several places (protocol, bands,
+# thresholds, measures), and a change made during the request drops the copy.
+_request_copy: ContextVar[dict | None] = ContextVar("clinic_settings_request_copy", default=None)
+
+
 def clinic_settings_get() -> ClinicSettings:
-    """Return the clinic settings row, creating it with the CLINICAL.md defaults the first time."""
+    """Return the clinic settings row (read once per request; treat it as read-only)."""
+    copy = _request_copy.get()
+    if copy is not None and "settings" in copy:
+        return copy["settings"]
     obj, _ = ClinicSettings.objects.get_or_create(id=1)
+    if copy is not None:
+        copy["settings"] = obj
     return obj
+
+
+class ClinicSettingsPerRequest:
+    """Middleware: one read of the clinic settings per request, however many places ask."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _request_copy.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _request_copy.reset(token)
 
 
 def clinic_settings_update(*, by: User, values: dict) -> list[ClinicSettingChange]:
@@ -41,4 +67,7 @@ def clinic_settings_update(*, by: User, values: dict) -> list[ClinicSettingChang
             return []
         current.full_clean()
         current.save()
+        copy = _request_copy.get()
+        if copy is not None:
+            copy.pop("settings", None)
         return ClinicSettingChange.objects.bulk_create(changes)

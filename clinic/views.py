@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import role_required
-from cases.forms import add_service_errors
+from cases.forms import add_service_errors, detached
 from clinic.forms import ClinicSettingsForm
 from clinic.models import ClinicSettingChange
 from clinic.services import clinic_settings_get, clinic_settings_update
@@ -16,7 +16,7 @@ from clinic.services import clinic_settings_get, clinic_settings_update
 @require_http_methods(["GET", "POST"])
 def settings_edit(request):
     current = clinic_settings_get()
-    form = ClinicSettingsForm(request.POST or None, instance=clinic_settings_get())
+    form = ClinicSettingsForm(request.POST or None, instance=detached(current))
     if request.method == "POST" and form.is_valid():
         try:
             changes = clinic_settings_update(by=request.user, values=form.cleaned_data)

@@ -83,6 +83,23 @@ def page(browser, live_server, request):
     assert external == [], f"The page tried to reach outside the clinic's server: {external}"
 
 
+def _open_login_page(page) -> None:
+    """Open the sign-in page, even if the page before it is navigating away on its own (the idle-logoff
+    script sends a page whose session expired to sign-in, which can abort a navigation started at the same
+    moment)."""
+    from playwright.sync_api import Error
+
+    page.goto("about:blank")
+    for attempt in range(3):
+        try:
+            page.goto("/accounts/login/")
+            return
+        except Error as exc:
+            if "ERR_ABORTED" not in str(exc) or attempt == 2:
+                raise
+            page.wait_for_load_state()
+
+
 @pytest.fixture
 def login(page):
     """Sign a persona in through the real login form; returns the page.
@@ -101,7 +118,7 @@ def login(page):
             device, _ = TOTPDevice.objects.get_or_create(user=user, defaults={"secret": pyotp.random_base32()})
             # A code is accepted once; a test that signs in twice within 30 seconds may reuse one.
             TOTPDevice.objects.filter(pk=device.pk).update(last_used_step=0)
-        page.goto("/accounts/login/")
+        _open_login_page(page)
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()

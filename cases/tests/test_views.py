@@ -177,7 +177,7 @@ class TestQueryCounts:
     """Pages cost the same number of queries with 2 couples as with 20."""
 
     LIST_QUERIES = 7
-    DETAIL_QUERIES = 13  # 9 for the case, 2 for the course timeline, 1 to record the read, 1 to show the history
+    DETAIL_QUERIES = 16  # the case, the course timeline, the outcomes, and the audit record and history of reads
 
     def test_couple_list(self, client_for, clinic_admin, therapist, django_assert_num_queries):
         client = client_for(clinic_admin)
