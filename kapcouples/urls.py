@@ -13,5 +13,6 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("", include("integration.urls")),
     path("", include("jobs.urls")),
+    path("", include("ops.urls")),  # /healthz, /readyz
     path("admin/", admin.site.urls),
 ]
