@@ -25,7 +25,7 @@ def is_background(request) -> bool:
 
 
 class SessionTimeoutMiddleware:
-    """Sign out after SESSION_IDLE_TIMEOUT_MINUTES without activity and SESSION_ABSOLUTE_LIMIT_HOURS after
+    """Sign out after the clinic's idle limit without activity and SESSION_ABSOLUTE_LIMIT_HOURS after
     sign-in, whichever comes first; the request then goes on as anonymous (login_required redirects)."""
 
     def __init__(self, get_response):
@@ -51,9 +51,10 @@ class SessionTimeoutMiddleware:
             self._end(request, f"signed out: {settings.SESSION_ABSOLUTE_LIMIT_HOURS}-hour limit",
                       f"You were signed out {settings.SESSION_ABSOLUTE_LIMIT_HOURS} hours after signing in. "
                       "Please sign in again.")
-        elif now - last_active >= settings.SESSION_IDLE_TIMEOUT_MINUTES * 60:
+        elif now - last_active >= session_state.idle_limit(session):
             self._end(request, "signed out: idle",
-                      f"You were signed out after {settings.SESSION_IDLE_TIMEOUT_MINUTES} minutes without activity.")
+                      f"You were signed out after {session_state.idle_limit(session) // 60} minutes without "
+                      "activity.")
         elif not is_background(request) and now - last_active >= ACTIVITY_RESOLUTION_SECONDS:
             session[session_state.LAST_ACTIVE] = now
 

@@ -8,6 +8,7 @@ from accounts.services import two_factor_enrolled, two_factor_required
 
 AUTH_AT = "kap_auth_at"
 LAST_ACTIVE = "kap_last_active"
+IDLE_LIMIT = "kap_idle_limit"  # seconds, from the clinic setting at sign-in
 TWO_FACTOR = "kap_2fa"
 PENDING_SECRET = "kap_2fa_pending_secret"
 NEXT_URL = "kap_2fa_next"
@@ -25,10 +26,21 @@ def two_factor_state_for(user: User) -> str:
 
 def session_begin(session, user: User) -> None:
     """Called at every sign-in, whatever the entry point (login form, admin login, test force_login)."""
+    from clinic.services import clinic_settings_get
+
     now = int(time.time())
     session[AUTH_AT] = now
     session[LAST_ACTIVE] = now
+    session[IDLE_LIMIT] = clinic_settings_get().idle_logoff_minutes * 60
     session[TWO_FACTOR] = two_factor_state_for(user)
+
+
+def idle_limit(session) -> int:
+    """Seconds of inactivity this session allows (the clinic's setting when it began)."""
+    return session.get(IDLE_LIMIT, DEFAULT_IDLE_MINUTES * 60)
+
+
+DEFAULT_IDLE_MINUTES = 15  # CLINICAL/issue default, for sessions begun before the setting existed
 
 
 def two_factor_passed(session) -> None:

@@ -163,7 +163,7 @@ def security(request):
 def _session_times(request) -> dict:
     now = int(time.time())
     session = request.session
-    idle = settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
+    idle = session_state.idle_limit(session)
     absolute = settings.SESSION_ABSOLUTE_LIMIT_HOURS * 3600
     return {
         "authenticated": True,

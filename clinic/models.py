@@ -168,6 +168,12 @@ class ClinicSettings(models.Model):
                   "gives no intervals: 4, 12 and 26 weeks are placeholders, set what your clinic uses.",
     )
 
+    # Sign-in security
+    idle_logoff_minutes = _bounded(
+        15, 2, 120, "sign out after (minutes without activity)",
+        "A warning shows 2 minutes before. Applies to sign-ins after a change; the 12-hour limit is a rule.",
+    )
+
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

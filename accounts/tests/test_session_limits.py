@@ -90,3 +90,16 @@ def test_disabling_a_user_ends_all_their_sessions_at_once(client_for, therapist)
     assert not Session.objects.filter(session_key__in=keys).exists()
     assert not is_signed_in(laptop) and not is_signed_in(tablet)
     assert AuditEvent.objects.filter(action=AuditAction.LOGOUT, summary__contains="disabled: 2 sessions").exists()
+
+
+def test_the_idle_limit_is_the_clinics_setting(client, clinic_admin, therapist, time_machine):
+    from clinic.services import clinic_settings_update
+
+    clinic_settings_update(by=clinic_admin, values={"idle_logoff_minutes": 30})
+    time_machine.move_to("2030-03-04 09:00:00+00:00", tick=False)
+    client.force_login(therapist)
+    time_machine.move_to("2030-03-04 09:20:00+00:00", tick=False)
+    assert client.get(reverse("cases:couple_list")).status_code == 200  # 20 minutes: still signed in
+    time_machine.move_to("2030-03-04 09:51:00+00:00", tick=False)
+    response = client.get(reverse("cases:couple_list"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
