@@ -6,11 +6,13 @@ KAPCOUPLES_ENV=production refuses to start without a real SECRET_KEY, DATABASE_U
 ALLOWED_HOSTS.
 """
 
+import re
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from kapcouples.env import check_secret_key, env_bool, env_choice, env_int, env_list, env_str
 
@@ -68,9 +70,12 @@ INSTALLED_APPS = [
     "audit",
     "csp",
     "jobs",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "ops.middleware.RequestIdMiddleware",  # every response and log line carries the request's id
+    "ops.middleware.HealthCheckMiddleware",  # /healthz, /readyz: before the HTTPS redirect, host check and sessions
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files answer here, cacheable and without a session
     "accounts.middleware.NoStoreForSignedInMiddleware",
@@ -125,6 +130,15 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 REDIS_URL = env_str("REDIS_URL")
 
+# Web processes keep no state of their own, so a load balancer may send any request to any of them: sessions
+# are rows in the database (Django's default session engine), caches live in Redis when there is one, and
+# files go to shared storage (STORAGES below).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "kapcouples-cache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -167,6 +181,30 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Uploaded and generated files (summaries, exports) go to an S3 bucket (or any S3-compatible store) when one is
+# named, so that web and worker processes on several hosts share them; otherwise to MEDIA_ROOT on this machine.
+# The bucket must block all public access: files are served only through the app's views, or by links signed
+# for five minutes.
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", AWS_STORAGE_BUCKET_NAME):
+        raise ImproperlyConfigured(f"AWS_STORAGE_BUCKET_NAME={AWS_STORAGE_BUCKET_NAME!r} is not a bucket name.")
+    _s3_endpoint = env_str("AWS_S3_ENDPOINT_URL")  # for S3-compatible stores (MinIO, Ceph...); empty for AWS
+    if _s3_endpoint and not _s3_endpoint.startswith("https://" if PRODUCTION else ("https://", "http://")):
+        raise ImproperlyConfigured("AWS_S3_ENDPOINT_URL must be an https:// URL in production (the files hold PHI).")
+    _s3_key, _s3_secret = env_str("AWS_ACCESS_KEY_ID"), env_str("AWS_SECRET_ACCESS_KEY")
+    if bool(_s3_key) != bool(_s3_secret):
+        raise ImproperlyConfigured("Set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither (instance role).")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME, "region_name": env_str("AWS_S3_REGION_NAME"),
+            "endpoint_url": _s3_endpoint, "access_key": _s3_key, "secret_key": _s3_secret,
+            "location": env_str("AWS_S3_LOCATION", "media"),
+            "default_acl": None, "querystring_auth": True, "querystring_expire": 300, "file_overwrite": False,
+            "object_parameters": {"CacheControl": "private, no-store"},
+        },
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -223,6 +261,29 @@ CELERY_BEAT_SCHEDULE = {
     # Booked medicine sessions whose approval expired or was used up are listed to their therapists.
     "dosing-gate-sweep": {"task": "dosing.tasks.medicine_gate_sweep", "schedule": 60 * 60.0},
 }
+# Queues, so that a reminder never waits behind a large export: on several hosts, a worker takes only
+# `-Q reminders` and another `-Q documents,exports,celery` (README, "Growing from one server to several").
+# A worker started without -Q (make run) takes them all. Tasks not named here go to the default queue, celery.
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name)
+                      for name in ("celery", "reminders", "documents", "exports")]
+CELERY_TASK_ROUTES = {
+    "jobs.tasks.reminders_dispatch": {"queue": "reminders"},
+    "jobs.tasks.reminders_plan": {"queue": "reminders"},
+    "jobs.tasks.summary_render": {"queue": "documents"},
+    "jobs.tasks.documents_sweep": {"queue": "documents"},
+    "jobs.tasks.export_build": {"queue": "exports"},
+    "jobs.tasks.exports_expire": {"queue": "exports"},
+}
+# Beat sends a heartbeat to each queue; the worker that takes it writes the time, which /readyz checks (a queue
+# whose last heartbeat is older than three intervals has no live worker). A heartbeat not taken within one
+# interval expires, so a worker coming back does not work through a pile of them.
+OPS_HEARTBEAT_SECONDS = env_int("OPS_HEARTBEAT_SECONDS", 30, minimum=1, maximum=600)
+OPS_HEARTBEAT_QUEUES = ("reminders", "documents", "exports")
+CELERY_BEAT_SCHEDULE.update({
+    f"ops-heartbeat-{queue}": {"task": "ops.tasks.heartbeat", "schedule": float(OPS_HEARTBEAT_SECONDS),
+                               "args": (queue,), "options": {"queue": queue, "expires": OPS_HEARTBEAT_SECONDS}}
+    for queue in OPS_HEARTBEAT_QUEUES
+})
 # A claim (reminder, summary, export) not finished in this time belongs to a worker that died. A claimed
 # reminder is then sent by another worker; one that was already handed to the mail server is not (see jobs/).
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 10 * 60, minimum=5, maximum=24 * 60 * 60)
@@ -286,13 +347,33 @@ CONTENT_SECURITY_POLICY = {
 # reports hide every POST value, query value and traceback variable.
 DEFAULT_EXCEPTION_REPORTER = "audit.redaction.PHISafeExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "audit.redaction.PHISafeExceptionReporterFilter"
+# Production logs one JSON object a line (ops/logging.py) with the request id, and, per request, the method,
+# path, status, duration and user id (kapcouples.request; gunicorn's own access log is off). Celery's workers
+# log through the same handler and filters instead of their own.
+LOG_FORMAT = env_choice("LOG_FORMAT", "json" if PRODUCTION else "plain", ("json", "plain"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"no_phi": {"()": "audit.redaction.DropQueryStringsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_phi"]}},
+    "filters": {
+        "no_phi": {"()": "audit.redaction.DropQueryStringsFilter"},
+        "task_errors": {"()": "ops.logging.TaskErrorsFilter"},
+        "request_id": {"()": "ops.logging.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "ops.logging.JSONFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["no_phi", "task_errors", "request_id"]}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
-    # runserver's request lines would otherwise print query strings (searches by a partner's name).
-    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        # runserver's request lines would otherwise print query strings (searches by a partner's name).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # One line per request; locally runserver already prints one.
+        "kapcouples.request": {"level": "INFO" if PRODUCTION else "WARNING"},
+        # WeasyPrint narrates every step of every PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
