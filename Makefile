@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test check-system migrate demo demo-code clean
+.PHONY: setup run test check-system migrate demo demo-code clean serve
 
 setup: $(VENV)/.installed node_modules/.installed check-system
 
@@ -45,6 +45,11 @@ run: demo
 TEST_PATHS := $(shell sed -n 's/^testpaths *= *//p' pytest.ini) jobs
 test: setup
 	$(PY) -m pytest $(TEST_PATHS)
+
+# The production stack on this machine: gunicorn, the Celery workers and beat (Procfile) with production
+# settings, on the machine's PostgreSQL and Redis (README, "Running in production"). Ctrl-C stops it all.
+serve: setup
+	$(PY) scripts/serve.py
 
 demo-code:
 	@$(PY) manage.py demo_code $(who)
