@@ -42,9 +42,8 @@ run: demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # jobs/ is named here until pytest.ini's testpaths lists it; pytest ignores a path given twice.
-TEST_PATHS := $(shell sed -n 's/^testpaths *= *//p' pytest.ini) jobs
 test: setup
-	$(PY) -m pytest $(TEST_PATHS)
+	$(PY) -m pytest
 
 # The production stack on this machine: gunicorn, the Celery workers and beat (Procfile) with production
 # settings, on the machine's PostgreSQL and Redis (README, "Running in production"). Ctrl-C stops it all.

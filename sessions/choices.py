@@ -84,8 +84,9 @@ NOTE_FIELDS: dict[str, tuple[NoteField, ...]] = {
         NoteField("reflections_a", "Reflections of partner A", to_sign=True),
         NoteField("reflections_b", "Reflections of partner B", to_sign=True),
         NoteField("shared_insights", "Shared insights"),
-        NoteField("commitments", "Commitments",
-                  "Practices, conversations, homework - with who owns each (partner A, B or both)."),
+        NoteField("commitments", "Notes on commitments",
+                  "How the commitments came about. Each commitment itself goes in this session's commitments list, "
+                  "with its owner and due date, so that later sessions review it."),
     ),
     Phase.FOLLOW_UP: (
         NoteField("progress", "Progress since the last cycle", to_sign=True),

@@ -255,7 +255,7 @@ def test_integration_note_holds_each_partners_reflections(frozen, therapist, act
         "reflections_a": "Felt held", "reflections_b": "Felt heard", "shared_insights": "We avoid conflict",
         "commitments": "Weekly walk (both)"})
     assert [label for label, _ in note.sections()] == [
-        "Reflections of partner A", "Reflections of partner B", "Shared insights", "Commitments"]
+        "Reflections of partner A", "Reflections of partner B", "Shared insights", "Notes on commitments"]
 
 
 def test_a_signed_note_keeps_a_hash_and_tampering_shows(client_for, completed_prep, therapist):
