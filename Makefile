@@ -41,7 +41,6 @@ run: demo
 	echo "Background worker started (pid $$worker, log in $(CELERY_VAR)/worker.log)."; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# jobs/ is named here until pytest.ini's testpaths lists it; pytest ignores a path given twice.
 test: setup
 	$(PY) -m pytest
 
