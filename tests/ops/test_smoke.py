@@ -105,6 +105,7 @@ def test_production_stack_books_reminds_and_builds_the_summary(tmp_path):
                 "couple": setup["couple_id"], "phase": Phase.ASSESSMENT, "start": start, "end": "",
                 "place": Place.TELEHEALTH, "room": ""})
             assert response.status == 302, content.decode(errors="replace")[-3000:]
+            booking_request_id = response.headers["X-Request-ID"]
             wait_for(lambda: inbox.recipients() >= set(setup["addresses"]), timeout=60,
                      what=f"the reminders to {setup['addresses']}", logs=logs)
             assert all(b"Reminder" in content or b"reminder" in content for _, content in inbox.messages)
@@ -150,6 +151,8 @@ def test_production_stack_books_reminds_and_builds_the_summary(tmp_path):
     assert search and search[0]["status"] == 200 and isinstance(search[0]["user_id"], int), web_log[-3000:]
     assert setup["case_number"] not in web_log
     assert "smoke-therapist" not in web_log
+    # The reminders task's log lines carry the id of the booking request that queued it.
+    assert booking_request_id in (logs_dir / "worker-reminders.log").read_text()
 
 
 def _answers(client: Client, path: str) -> bool:
