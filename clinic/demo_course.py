@@ -136,6 +136,29 @@ def _document(session: TherapySession, therapist: User, lot: StockLot) -> None:
                                  discharged_by=therapist)
 
 
+def _measures(couple: Couple, therapist: User, points: list[tuple[int, str]]) -> None:
+    """Repeated measures along the course: the screening answers become the baseline (dated before the
+    assessment), then each later point shows the improvement a course like this often brings."""
+    from cases.instruments import INSTRUMENTS
+    from cases.models import QuestionnaireResponse
+    from clinic.demo import _answers_for
+
+    baseline_day = (timezone.localdate() + datetime.timedelta(days=points[0][0]))
+    QuestionnaireResponse.objects.filter(partner__couple=couple).update(administered_on=baseline_day)
+    baseline = {(r.partner_id, r.instrument): r.score for r in QuestionnaireResponse.objects.filter(
+        partner__couple=couple)}
+    rng = __import__("random").Random(couple.pk)
+    for step, (days, context) in enumerate(points[1:], start=1):
+        for (partner_id, code), score in baseline.items():
+            better_high = code == "CSI4"
+            change = round(score * 0.15 * step) if not better_high else round((21 - score) * 0.2 * step)
+            target = min(score + change, INSTRUMENTS[code].max_score) if better_high else max(score - change, 0)
+            QuestionnaireResponse.objects.create(
+                partner_id=partner_id, instrument=code, context=context, answers=_answers_for(code, target, rng),
+                score=target, administered_on=timezone.localdate() + datetime.timedelta(days=days),
+                recorded_by=therapist)
+
+
 def demo_course(couple: Couple, *, therapist: User, prescriber: User, stage: str, lot: StockLot) -> None:
     """Give an active or completed couple a course. Stages: early, pending_request, medicine_booked, cycle_done,
     finished."""
@@ -163,6 +186,8 @@ def demo_course(couple: Couple, *, therapist: User, prescriber: User, stage: str
                             else None)
             if phase == Phase.MEDICINE:
                 _document(session, therapist, lot)
+        _measures(couple, therapist, [(-62, "screening"), (-41, "pre_medicine"), (-33, "post_integration"),
+                                      (-20, "pre_medicine"), (-18, "post_integration"), (-5, "follow_up")])
         return
     _held(couple, therapist, Phase.PREPARATION, _at(-23))
     _held(couple, therapist, Phase.PREPARATION, _at(-16))
@@ -176,6 +201,7 @@ def demo_course(couple: Couple, *, therapist: User, prescriber: User, stage: str
     _document(medicine, therapist, lot)
     _held(couple, therapist, Phase.INTEGRATION, _at(-8))
     _held(couple, therapist, Phase.INTEGRATION, _at(-6), signed=False)
+    _measures(couple, therapist, [(-32, "screening"), (-10, "pre_medicine"), (-6, "post_integration")])
     session_services.session_schedule(by=therapist, couple=couple, therapist=therapist, phase=Phase.INTEGRATION,
                                       start=_at(0, 15) if _at(0, 15) > timezone.now() else _at(1, 15),
                                       place=Place.TELEHEALTH)
