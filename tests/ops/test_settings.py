@@ -13,7 +13,8 @@ PRODUCTION = {"KAPCOUPLES_ENV": "production", "SECRET_KEY": "k3Y-" + "abcdefghij
               "EMAIL_HOST": "smtp.clinic.example"}
 SETTINGS_VARIABLES = {"DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "EMAIL_HOST", "KAPCOUPLES_ENV",
                       "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL",
-                      "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LOG_FORMAT"}
+                      "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LOG_FORMAT",
+                      "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
 def run(args: list[str], env: dict) -> subprocess.CompletedProcess:
