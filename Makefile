@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test check-system migrate demo demo-code clean serve
+.PHONY: setup run test check-system migrate demo demo-code clean serve bench
 
 setup: $(VENV)/.installed node_modules/.installed check-system
 
@@ -48,6 +48,12 @@ test: setup
 # settings, on the machine's PostgreSQL and Redis (README, "Running in production"). Ctrl-C stops it all.
 serve: setup
 	$(PY) scripts/serve.py
+
+# Performance at clinic-network scale (docs/benchmarks.md): a throwaway kapcouples_bench database on the local
+# PostgreSQL (postgres@127.0.0.1) and Redis database 3, 100 then 10,000 generated couples; about 15 minutes.
+# Prints one table and writes it to var/bench/latest.md. Not part of `make test`.
+bench: setup
+	$(PY) -m bench.run
 
 demo-code:
 	@$(PY) manage.py demo_code $(who)
