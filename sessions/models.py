@@ -71,6 +71,8 @@ class TherapySession(models.Model):
             models.Index(fields=["therapist", "start"]),
             models.Index(fields=["room", "start"]),
             models.Index(fields=["couple", "start"]),
+            # The prescriber's panel: medicine sessions of this week and of the last two weeks, clinic-wide.
+            models.Index(fields=["phase", "start"], name="session_phase_start_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(phase__in=Phase.values), name="session_phase_known"),
