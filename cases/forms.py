@@ -191,11 +191,14 @@ class OutcomeForm(forms.Form):
 
 
 class CoupleFilterForm(forms.Form):
+    # Styled here and laid out by hand in the template (no crispy): the couple list is the page therapists
+    # open most, and crispy's per-field templates were a fifth of its server time (docs/benchmarks.md).
     q = forms.CharField(label="Search", required=False, widget=forms.TextInput(
-        attrs={"placeholder": "Case number or partner name", "type": "search"}))
-    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *CoupleStatus.choices])
+        attrs={"placeholder": "Case number or partner name", "type": "search", "class": "form-control"}))
+    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *CoupleStatus.choices],
+                               widget=forms.Select(attrs={"class": "form-select"}))
     therapist = forms.ModelChoiceField(label="Therapist", required=False, queryset=User.objects.none(),
-                                       empty_label="Any therapist")
+                                       empty_label="Any therapist", widget=forms.Select(attrs={"class": "form-select"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
