@@ -79,7 +79,9 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, name):
 def test_public_views_exist_and_answer(client, name):
     if name not in named_routes():
         pytest.fail(f"{name} is listed as public but no longer exists: remove it from PUBLIC")
-    assert client.get(url_for(name)).status_code < 500
+    # A public view answers without crashing; /readyz says 503 when a dependency is down, which is its job.
+    status = client.get(url_for(name)).status_code
+    assert status < 500 or (name == "ops:readyz" and status == 503), status
 
 
 @pytest.mark.parametrize("name", [n for n in named_routes() if n not in set(PUBLIC) | ANY_SIGNED_IN])
