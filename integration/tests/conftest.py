@@ -1,29 +1,11 @@
 """Fixtures of the integration tests: a clinic in New York time, frozen on Monday 4 March 2030, 08:00, and a
 couple part-way through a course."""
 
-import datetime
-import zoneinfo
-
 import pytest
-import time_machine
 
 from dosing.tests.factories import approval_on_file
+from sessions.tests.conftest import _clinic_time_zone, frozen  # noqa: F401  (the same clinic clock)
 from sessions.tests.helpers import A, I, M, P, at, history
-
-CLINIC_TZ = "America/New_York"
-NOW = datetime.datetime(2030, 3, 4, 8, 0, tzinfo=zoneinfo.ZoneInfo(CLINIC_TZ))  # a Monday
-
-
-@pytest.fixture(autouse=True)
-def _clinic_time_zone(settings):
-    settings.TIME_ZONE = CLINIC_TZ
-
-
-@pytest.fixture
-def frozen():
-    """Time stands still at NOW; move it with frozen.move_to(...)."""
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
