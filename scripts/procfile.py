@@ -12,6 +12,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _die_with_parent() -> None:
+    """On Linux, the child is sent SIGTERM if this process dies without stopping it (killed, or its terminal
+    gone), so no server is left running unseen."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def read_procfile(path: Path = ROOT / "Procfile") -> dict[str, str]:
     """{name: command} in the Procfile's order; comments and blank lines skipped."""
     processes = {}
@@ -39,7 +49,8 @@ class ProcessGroup:
     def start(self) -> None:
         for name, command in self.commands.items():
             process = subprocess.Popen(["/bin/sh", "-c", f"exec {command}"], cwd=ROOT, env=self.env,
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                                       preexec_fn=_die_with_parent)
             self.processes[name] = process
             thread = threading.Thread(target=self._pump, args=(name, process), daemon=True)
             thread.start()
