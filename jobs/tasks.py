@@ -45,11 +45,12 @@ def export_build(self, job_id: int) -> str | None:
 
 @shared_task(bind=True, name="jobs.tasks.documents_sweep", **RETRY)
 def documents_sweep(self) -> None:
-    """Beat: summaries and exports whose nudge was lost or whose worker died."""
+    """Beat: summaries and exports whose nudge was lost or whose worker died. Exports are handed to the exports
+    queue, so that a large one never holds up session summaries on this one."""
     summaries.summaries_request_missing()
     summaries.summaries_render_waiting()
     for job_id in exports.exports_waiting():
-        exports.export_build(job_id, worker=_worker_id(self))
+        export_build.delay(job_id)
 
 
 @shared_task(name="jobs.tasks.exports_expire", **RETRY)
