@@ -401,3 +401,33 @@ def test_the_gate_holds_in_a_celery_task_and_the_sweep_lists_blocked_sessions_on
         with pytest.raises(ValidationError, match="has not signed consent"):
             session_services.session_reschedule(by=therapist, session=session, start=local(2, 11),
                                                 place=Place.TELEHEALTH)
+
+
+RECORD_PAGE_QUERIES = 25  # the gate (approval, doses, screenings), the record per partner, session, audit
+
+
+def test_the_medicine_record_page_costs_the_same_with_more_readings(client_for, therapist, scheduled,
+                                                                    django_assert_num_queries):
+    session, stock = scheduled["session"], scheduled["lot"]
+    a, b = scheduled["couple"].partners.order_by("label")
+    url = reverse("dosing:medicine_record", kwargs={"session_uuid": session.uuid})
+    with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False) as clock:
+        client = client_for(therapist)
+        for partner in (a, b):
+            start_dosing(session, therapist, partner)
+            services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                                 mg=Decimal("50"), lot=stock)
+        counts = []
+        for readings in (1, 8):
+            for minute in range(readings):
+                clock.shift(datetime.timedelta(minutes=1))
+                for partner in (a, b):
+                    services.vitals_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                                           systolic=130, diastolic=80, heart_rate=75)
+            from django.db import connection
+            from django.test.utils import CaptureQueriesContext
+
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            counts.append(len(captured))
+    assert counts == [RECORD_PAGE_QUERIES] * 2, counts
