@@ -12,6 +12,7 @@ from audit.services import audit_record
 
 # Apps whose every model holds clinical data (clinic: its settings changes must be audited too).
 CLINICAL_APP_LABELS = ("cases", "clinical_sessions", "dosing", "integration", "clinic")
+AUDITED_SETTINGS_MODELS = ("jobs.ReminderLead",)
 _UID = "audit"
 
 
@@ -78,3 +79,8 @@ def connect() -> None:
             post_delete.connect(record_delete, sender=model, dispatch_uid=f"{uid}.delete")
             for field in model._meta.local_many_to_many:
                 m2m_changed.connect(record_m2m, sender=field.remote_field.through, dispatch_uid=f"{uid}.{field.name}")
+    # Settings that live outside the clinical apps are audited like the clinic settings: who changed what, when.
+    for label in AUDITED_SETTINGS_MODELS:
+        model = apps.get_model(label)
+        post_save.connect(record_save, sender=model, dispatch_uid=f"{_UID}.{label.lower()}.save")
+        post_delete.connect(record_delete, sender=model, dispatch_uid=f"{_UID}.{label.lower()}.delete")

@@ -96,3 +96,13 @@ def test_a_record_two_steps_from_the_couple_finds_it(therapist, couple):
 def test_changing_the_care_team_is_recorded(couple, other_therapist):
     couple.therapists.add(other_therapist)
     assert events(AuditAction.CHANGE, couple=couple, summary__contains="therapists add").exists()
+
+
+def test_a_change_of_reminder_lead_times_is_audited(client_for, clinic_admin):
+    from jobs.models import ReminderLead
+
+    lead = ReminderLead.objects.create(phase="medicine", minutes_before=24 * 60)
+    lead.delete()
+    actions = list(AuditEvent.objects.filter(object_type="jobs.reminderlead").order_by("at", "id")
+                   .values_list("action", flat=True))
+    assert actions == ["create", "delete"]
