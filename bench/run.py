@@ -419,7 +419,8 @@ def table(report: dict) -> str:
     for e in report["exports"]:
         lines.append(f"| CSV export of {e['couples']:,} couples ({e['session_rows']:,} session rows) | "
                      f"{e['seconds']:.1f} s | peak RSS {e['rss_peak_mb']:.0f} MB, of which the export "
-                     f"{e['rss_peak_mb'] - e['rss_before_mb']:.0f} MB |")
+                     f"{e['rss_peak_mb'] - e['rss_before_mb']:.0f} MB ({e['rss_at_tenth_mb'] - e['rss_before_mb']:.0f} MB "
+                     f"a tenth of the way through) |")
     lines.append(f"| {reminders['rows']:,} due reminders, one worker (in-process) | {reminders['seconds']:.1f} s | "
                  f"{reminders['sent']:,} sent, {reminders['rows'] / reminders['seconds']:.0f}/s |")
     lines += ["", "| goal | result | holds |", "|---|---|---|"]
