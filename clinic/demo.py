@@ -107,7 +107,9 @@ def load_demo_clinic() -> tuple[dict[str, User], int]:
                 number += 1
                 case_number = f"KAP-{number:04d}"
                 therapist = therapists[number % 2]
-                names = [(rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)) for _ in range(2)]
+                first_a = rng.choice(FIRST_NAMES)
+                first_b = rng.choice([name for name in FIRST_NAMES if name != first_a])
+                names = [(first_a, rng.choice(LAST_NAMES)), (first_b, rng.choice(LAST_NAMES))]
                 if Couple.objects.filter(case_number=case_number).exists():
                     continue
                 couple = _demo_couple(rng, case_number, status, therapist, prescriber, admin, names)
