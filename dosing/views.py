@@ -157,6 +157,7 @@ def approval_new(request, couple_uuid):
         partner.latest_scores = [latest[(partner.pk, code)] for code in ("PHQ9", "GAD7", "PCL5", "CSI4")
                                  if (partner.pk, code) in latest]
         partner.blockers = services.partner_dosing_blockers(partner)
+        partner.contraindications_present = any(f.present for f in partner.screening.contraindications.all())
     context.update({"couple": couple, "form": form, "dose_forms": dose_forms, "partners": partners,
                     "approaches": APPROACHES.values()})
     # Reaching here after a POST means it was refused; the page shows why.
