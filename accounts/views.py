@@ -9,6 +9,7 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -58,8 +59,9 @@ def therapist_home(request):
 
 @role_required("is_prescriber")
 def prescriber_home(request):
-    return render(request, "accounts/prescriber_home.html",
-                  {"queue": list(selectors.prescriber_review_queue(user=request.user))})
+    # Paged like the couple list, so the page does the same work at any clinic size.
+    page = Paginator(selectors.prescriber_review_queue(user=request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "accounts/prescriber_home.html", {"queue": page, "page": page, "query": ""})
 
 
 @role_required("is_clinic_admin")
