@@ -404,6 +404,26 @@ def _median(values: list) -> float | None:
 
 
 def clinic_outcomes(*, approach: str = "") -> dict:
+    """How scores changed across completed courses, per instrument (see _clinic_outcomes). Kept in the cache
+    under the newest response, case event and approval ids: clinical rows are never deleted, so any change that
+    can move these numbers (a new score, a course completed, a new approval) makes a new key."""
+    from django.core.cache import cache
+    from django.db.models import Max
+
+    from cases.models import CaseEvent
+    from dosing.models import Approval
+
+    version = [model.objects.aggregate(newest=Max("id"))["newest"] or 0
+               for model in (QuestionnaireResponse, CaseEvent, Approval)]
+    key = "clinic-outcomes:" + ":".join(map(str, [approach or "all", *version]))
+    result = cache.get(key)
+    if result is None:
+        result = _clinic_outcomes(approach=approach)
+        cache.set(key, result, timeout=60 * 60)
+    return result
+
+
+def _clinic_outcomes(*, approach: str = "") -> dict:
     """How scores changed across completed courses, per instrument: partners with a baseline and a later last
     measure, the medians of baseline, last and change. Filtered by the couple's latest approval's approach."""
     from dosing.models import Approval
@@ -414,20 +434,30 @@ def clinic_outcomes(*, approach: str = "") -> dict:
     if approach:
         couples = couples.filter(approach=approach)
     couple_ids = list(couples.values_list("pk", flat=True))
-    responses = list(QuestionnaireResponse.objects.filter(partner__couple_id__in=couple_ids)
-                     .only("partner_id", "instrument", "context", "score", "administered_on", "recorded_at"))
-    grouped: dict[tuple[int, str], list] = {}
-    for r in responses:
-        grouped.setdefault((r.partner_id, r.instrument), []).append(r)
+    # Plain tuples, sorted by the database: at clinic-network scale this reads a six-figure number of rows, and
+    # model instances for each cost most of the page's time (docs/benchmarks.md). Same rules as baseline_of and
+    # latest_of: the baseline is a partner's first screening response, else their first; the last is the latest.
+    rows = (QuestionnaireResponse.objects.filter(partner__couple_id__in=couple_ids)
+            .order_by("partner_id", "instrument", "administered_on", "recorded_at", "id")
+            .values_list("partner_id", "instrument", "context", "score", "id"))
+    firsts: dict[tuple[int, str], tuple] = {}
+    screenings: dict[tuple[int, str], tuple] = {}
+    lasts: dict[tuple[int, str], tuple] = {}
+    for partner_id, instrument, context, score, pk in rows.iterator(chunk_size=5000):
+        key = (partner_id, instrument)
+        firsts.setdefault(key, (score, pk))
+        if context == QuestionnaireContext.SCREENING:
+            screenings.setdefault(key, (score, pk))
+        lasts[key] = (score, pk)
     summaries = []
     for code, definition in INSTRUMENTS.items():
         pairs = []
-        for (partner_id, instrument), own in grouped.items():
-            if instrument != code:
+        for key, (last_score, last_pk) in lasts.items():
+            if key[1] != code:
                 continue
-            base, last = baseline_of(own), latest_of(own)
-            if base is not None and last is not None and last.pk != base.pk:
-                pairs.append((base.score, last.score, measures.change_from_baseline(code, base.score, last.score)))
+            base_score, base_pk = screenings.get(key) or firsts[key]
+            if last_pk != base_pk:
+                pairs.append((base_score, last_score, measures.change_from_baseline(code, base_score, last_score)))
         summaries.append(InstrumentSummary(
             code=code, name=definition.name, higher_is_better=code in measures.HIGHER_IS_BETTER, count=len(pairs),
             median_baseline=_median([b for b, _, _ in pairs]), median_last=_median([last for _, last, _ in pairs]),
