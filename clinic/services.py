@@ -1,5 +1,6 @@
 """Reading and changing the clinic settings."""
 
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.core.exceptions import ValidationError
@@ -29,6 +30,17 @@ def clinic_settings_get() -> ClinicSettings:
     return obj
 
 
+@contextmanager
+def clinic_settings_read_once():
+    """Within the block the clinic settings are read from the database at most once (a request, a batch of
+    background work)."""
+    token = _request_copy.set({})
+    try:
+        yield
+    finally:
+        _request_copy.reset(token)
+
+
 class ClinicSettingsPerRequest:
     """Middleware: one read of the clinic settings per request, however many places ask."""
 
@@ -36,11 +48,8 @@ class ClinicSettingsPerRequest:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _request_copy.set({})
-        try:
+        with clinic_settings_read_once():
             return self.get_response(request)
-        finally:
-            _request_copy.reset(token)
 
 
 def clinic_settings_update(*, by: User, values: dict) -> list[ClinicSettingChange]:

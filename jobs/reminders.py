@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cases.choices import ReminderChannel
+from clinic.services import clinic_settings_read_once
 from jobs.choices import (
     OPEN_REMINDER_STATUSES,
     REMINDER_TRANSITIONS,
@@ -182,14 +183,15 @@ def reminders_dispatch_due(*, worker: str, limit: int = 500) -> DispatchResult:
                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
                .order_by("due_at", "id").values_list("pk", flat=True)[:limit])
     result = DispatchResult()
-    for reminder_id in due:
-        outcome = reminder_send(reminder_id, worker=worker)
-        if outcome == ReminderStatus.SENT:
-            result.sent += 1
-        elif outcome == ReminderStatus.FAILED:
-            result.failed += 1
-        elif outcome is not None:
-            result.other += 1
+    with clinic_settings_read_once():  # the clinic's name goes into every message; read it once per batch
+        for reminder_id in due:
+            outcome = reminder_send(reminder_id, worker=worker)
+            if outcome == ReminderStatus.SENT:
+                result.sent += 1
+            elif outcome == ReminderStatus.FAILED:
+                result.failed += 1
+            elif outcome is not None:
+                result.other += 1
     return result
 
 
