@@ -1,6 +1,7 @@
 """Dosing pages: entry points that check access, call one service or selector, and render."""
 
 import csv
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -270,68 +271,62 @@ def medicine_plan(request, session_uuid):
         agenda=d["agenda"]), "Session plan saved.")
 
 
-@login_required
-@require_POST
-def predose(request, session_uuid, partner_uuid):
-    session = _medicine_session(request, session_uuid)
-    partner = _partner(session, partner_uuid)
-    form = PreDoseForm(request.POST, prefix=f"predose-{partner.label}")
-    return _handle(request, session, ("predose", str(partner.uuid)), form, lambda d: services.predose_record(
-        by=request.user, session=session, partner=partner, values=d), f"Pre-dose checks of {partner.first_name} saved.")
+def _partner_post(key: str, form_class):
+    """A POST that records one thing for one partner of a medicine session. The view resolves the session (404
+    outside the caseload) and the partner (404 outside the couple), binds the form under the partner's prefix
+    and hands the record function the cleaned data; the function returns (service call, success message)."""
+
+    def decorator(record):
+        @login_required
+        @require_POST
+        @wraps(record)
+        def view(request, session_uuid, partner_uuid):
+            session = _medicine_session(request, session_uuid)
+            partner = _partner(session, partner_uuid)
+            form = form_class(request.POST, prefix=f"{key}-{partner.label}")
+            action, success = record(request, session, partner)
+            return _handle(request, session, (key, str(partner.uuid)), form, action, success)
+
+        return view
+
+    return decorator
 
 
-@login_required
-@require_POST
-def predose_override(request, session_uuid, partner_uuid):
-    session = _medicine_session(request, session_uuid)
-    partner = _partner(session, partner_uuid)
+@_partner_post("predose", PreDoseForm)
+def predose(request, session, partner):
+    return (lambda d: services.predose_record(by=request.user, session=session, partner=partner, values=d),
+            f"Pre-dose checks of {partner.first_name} saved.")
+
+
+@_partner_post("override", ReasonForm)
+def predose_override(request, session, partner):
     check = get_object_or_404(PreDoseCheck, session=session, partner=partner)
-    form = ReasonForm(request.POST, prefix=f"override-{partner.label}")
-    return _handle(request, session, ("override", str(partner.uuid)), form, lambda d: services.predose_override(
-        by=request.user, check=check, reason=d["reason"]), "Override recorded.")
+    return (lambda d: services.predose_override(by=request.user, check=check, reason=d["reason"]),
+            "Override recorded.")
 
 
-@login_required
-@require_POST
-def dose(request, session_uuid, partner_uuid):
-    session = _medicine_session(request, session_uuid)
-    partner = _partner(session, partner_uuid)
-    form = AdministrationForm(request.POST, prefix=f"dose-{partner.label}")
-    return _handle(request, session, ("dose", str(partner.uuid)), form, lambda d: services.dose_record(
-        by=request.user, session=session, partner=partner, at=d["at"], mg=d["mg"], lot=d["lot"],
-        is_booster=d["is_booster"]), f"Dose for {partner.first_name} recorded.")
+@_partner_post("dose", AdministrationForm)
+def dose(request, session, partner):
+    return (lambda d: services.dose_record(by=request.user, session=session, partner=partner, **d),
+            f"Dose for {partner.first_name} recorded.")
 
 
-@login_required
-@require_POST
-def vitals(request, session_uuid, partner_uuid):
-    session = _medicine_session(request, session_uuid)
-    partner = _partner(session, partner_uuid)
-    form = VitalsForm(request.POST, prefix=f"vitals-{partner.label}")
-    return _handle(request, session, ("vitals", str(partner.uuid)), form, lambda d: services.vitals_record(
-        by=request.user, session=session, partner=partner, at=d["at"], systolic=d["systolic"],
-        diastolic=d["diastolic"], heart_rate=d["heart_rate"], spo2=d["spo2"]),
-        f"Vitals of {partner.first_name} recorded.")
+@_partner_post("vitals", VitalsForm)
+def vitals(request, session, partner):
+    return (lambda d: services.vitals_record(by=request.user, session=session, partner=partner, **d),
+            f"Vitals of {partner.first_name} recorded.")
 
 
-@login_required
-@require_POST
-def side_effect(request, session_uuid, partner_uuid):
-    session = _medicine_session(request, session_uuid)
-    partner = _partner(session, partner_uuid)
-    form = SideEffectForm(request.POST, prefix=f"effect-{partner.label}")
-    return _handle(request, session, ("effect", str(partner.uuid)), form, lambda d: services.side_effect_record(
-        by=request.user, session=session, partner=partner, **d), "Side effect recorded.")
+@_partner_post("effect", SideEffectForm)
+def side_effect(request, session, partner):
+    return (lambda d: services.side_effect_record(by=request.user, session=session, partner=partner, **d),
+            "Side effect recorded.")
 
 
-@login_required
-@require_POST
-def discharge(request, session_uuid, partner_uuid):
-    session = _medicine_session(request, session_uuid)
-    partner = _partner(session, partner_uuid)
-    form = DischargeForm(request.POST, prefix=f"discharge-{partner.label}")
-    return _handle(request, session, ("discharge", str(partner.uuid)), form, lambda d: services.discharge_record(
-        by=request.user, session=session, partner=partner, **d), f"{partner.first_name} discharged.")
+@_partner_post("discharge", DischargeForm)
+def discharge(request, session, partner):
+    return (lambda d: services.discharge_record(by=request.user, session=session, partner=partner, **d),
+            f"{partner.first_name} discharged.")
 
 
 # -- controlled-substance log ---------------------------------------------------------------------------
