@@ -33,7 +33,7 @@ demo: migrate
 # Without REDIS_URL its broker is a folder in var/celery (see README, "Background work").
 CELERY_VAR := $(or $(KAPCOUPLES_VAR_DIR),var)/celery
 run: demo
-	@$(PY) manage.py demo_logins
+	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
 	@mkdir -p $(CELERY_VAR)
 	@$(VENV)/bin/celery -A kapcouples worker --beat --pool=solo --purge --loglevel=INFO \
 		--schedule $(CELERY_VAR)/beat-schedule >>$(CELERY_VAR)/worker.log 2>&1 & worker=$$!; \

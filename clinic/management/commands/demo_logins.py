@@ -6,8 +6,11 @@ from clinic.demo import DEMO_PASSWORD, DEMO_USERS
 class Command(BaseCommand):
     help = "Print the demo clinic's logins."
 
-    def handle(self, *args, **options):
-        self.stdout.write("\nKAP Couples demo clinic: http://127.0.0.1:8000/")
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000/", help="Where the clinic is served.")
+
+    def handle(self, *args, url, **options):
+        self.stdout.write(f"\nKAP Couples demo clinic: {url}")
         self.stdout.write(f"Every demo user's password is: {DEMO_PASSWORD}")
         for username, first, last, credentials, roles in DEMO_USERS:
             role = ", ".join(r.removeprefix("is_").replace("_", " ") for r in roles)
