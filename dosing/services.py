@@ -171,6 +171,11 @@ def approval_sign(*, by: User, password: str, couple: Couple, approach: str, val
         errors.setdefault("__all__", []).extend(partner_dosing_blockers(partner))
         if dose["route"] not in Route.values:
             errors.setdefault("__all__", []).append(f"{_partner_name(partner)}: choose a route.")
+        if min(dose["full_dose_mg"], dose["dose_mg"], dose["max_total_mg"], dose["weight_kg"]) <= 0:
+            # Checked here, not only in the form: a task or script calling this service gets the same answer.
+            errors.setdefault("__all__", []).append(
+                f"{_partner_name(partner)}: the full dose, the dose, the maximum and the weight must all be above 0.")
+            continue
         if dose["max_total_mg"] < dose["dose_mg"]:
             errors.setdefault("__all__", []).append(
                 f"{_partner_name(partner)}: the maximum must be at least the dose ({fmt_mg(dose['dose_mg'])}).")

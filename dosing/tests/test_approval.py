@@ -189,3 +189,11 @@ def test_declining_needs_a_reason_and_tells_the_therapist(therapist, prescriber,
     services.dosing_request_decline(by=prescriber, request=request, reason="Psycholytic first")
     assert DosingRequest.objects.get(pk=request.pk).status == RequestStatus.DECLINED
     assert Notice.objects.filter(recipient=therapist, text__contains="Psycholytic first").exists()
+
+
+def test_a_zero_full_dose_is_refused_by_the_service_itself(prescriber, ready):
+    doses = dose_rows(ready, Approach.DUAL_PSYCHEDELIC)
+    doses[0]["full_dose_mg"] = Decimal("0")
+    with pytest.raises(ValidationError, match="must all be above 0"):
+        sign(ready, prescriber, Approach.DUAL_PSYCHEDELIC, doses=doses)
+    assert not Approval.objects.exists()

@@ -431,3 +431,25 @@ def test_the_medicine_record_page_costs_the_same_with_more_readings(client_for, 
                 assert client.get(url).status_code == 200
             counts.append(len(captured))
     assert counts == [RECORD_PAGE_QUERIES] * 2, counts
+
+
+def test_after_a_revocation_mid_session_no_more_doses_but_monitoring_goes_on(therapist, prescriber, scheduled):
+    """Revocation stops dosing at once; a partner already dosed is still watched, recorded and discharged."""
+    session, stock = scheduled["session"], scheduled["lot"]
+    partner = scheduled["couple"].partners.get(label="A")
+    with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False) as clock:
+        start_dosing(session, therapist, partner)
+        services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"),
+                             lot=stock)
+        services.approval_revoke(by=prescriber, approval=scheduled["approval"], reason="Lab result")
+        with pytest.raises(ValidationError, match="revoked"):
+            services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                                 mg=Decimal("10"), lot=stock, is_booster=True)
+        clock.move_to(session.start + datetime.timedelta(minutes=130))
+        services.vitals_record(by=therapist, session=session, partner=partner, at=timezone.now(), systolic=122,
+                               diastolic=78, heart_rate=70)
+        services.discharge_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                                  alert_and_oriented=True, released_to_name="Jo Park", released_to_relationship="friend",
+                                  released_to_other_partner=False, no_driving_acknowledged=True)
+    assert Administration.objects.filter(session=session).count() == 1
+    assert Discharge.objects.filter(session=session, partner=partner).exists()
