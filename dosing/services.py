@@ -14,6 +14,7 @@ from cases.choices import CoupleStatus, ScreeningOutcome
 from cases.models import Couple, Partner
 from clinic.services import clinic_settings_get
 from dosing.choices import APPROACHES, Approach, RequestStatus, Route, Setting, StockEntryKind
+from dosing.integrity import approval_integrity_reasons
 from dosing.models import (
     Administration,
     Approval,
@@ -289,7 +290,10 @@ def medicine_gate(*, couple: Couple, start: datetime.datetime, session_pk=None) 
     approval, reasons = approval_in_force(couple=couple, start=start, session_pk=session_pk)
     if approval is None:
         return None, reasons
-    for dose in approval.doses.select_related("partner__screening"):
+    approval.couple = couple  # approval_in_force found it by this couple
+    doses = list(approval.doses.select_related("partner__screening"))
+    reasons = approval_integrity_reasons(approval=approval, doses=doses)
+    for dose in doses:
         reasons.extend(partner_dosing_blockers(dose.partner))
     return (None, reasons) if reasons else (approval, [])
 

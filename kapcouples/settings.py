@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 from kapcouples.env import check_secret_key, env_bool, env_choice, env_int, env_list, env_str
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "csp",
     "jobs",
     "ops",
+    "records",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +262,8 @@ CELERY_BEAT_SCHEDULE = {
     "exports-expire": {"task": "jobs.tasks.exports_expire", "schedule": 15 * 60.0},
     # Booked medicine sessions whose approval expired or was used up are listed to their therapists.
     "dosing-gate-sweep": {"task": "dosing.tasks.medicine_gate_sweep", "schedule": 60 * 60.0},
+    # Every signed record against its hash, the database guards and the audit seal (records/verify.py).
+    "records-verify": {"task": "records.tasks.records_verify", "schedule": crontab(hour=3, minute=17)},
 }
 # Queues, so that a reminder never waits behind a large export: on several hosts, a worker takes only
 # `-Q reminders` and another `-Q documents,exports,celery` (README, "Growing from one server to several").

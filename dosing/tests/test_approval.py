@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conftest import PASSWORD
@@ -12,6 +13,7 @@ from dosing import services
 from dosing.choices import Approach, RequestStatus
 from dosing.models import Approval, ApprovalRevocation, DosingRequest, Notice
 from dosing.tests.factories import dose_rows, ready_couple, sign
+from records.testing import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +138,10 @@ def test_a_signed_approval_is_never_edited(prescriber, ready):
 
 def test_tampering_with_a_signed_approval_shows(prescriber, ready):
     approval = sign(ready, prescriber)
-    Approval.objects.filter(pk=approval.pk).update(conditions="quietly added")  # bypassing the model
+    with pytest.raises(IntegrityError, match="signed approval is never changed"), transaction.atomic():
+        Approval.objects.filter(pk=approval.pk).update(conditions="quietly added")  # bypassing the model
+    tamper("UPDATE dosing_approval SET conditions = 'quietly added' WHERE id = %s", [approval.pk],
+           table="dosing_approval")
     assert not services.approval_verify(Approval.objects.get(pk=approval.pk))
 
 
