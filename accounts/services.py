@@ -7,7 +7,7 @@ from importlib import import_module
 
 import pyotp
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -194,3 +194,19 @@ def user_sessions_end(*, user: User) -> int:
         store(session_key=key).delete()
     UserSession.objects.filter(user=user).delete()
     return len(keys)
+
+
+def totp_secrets_rotate() -> int:
+    """Re-encrypt every stored TOTP secret under the first TOTP_ENCRYPTION_KEYS key; returns how many. Safe to
+    run twice (a secret already under the first key is simply encrypted again)."""
+    from accounts.crypto import secret_rotate
+
+    rotated = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Raw rows: the ciphertext itself is what changes, the model field only shows plain text.
+        cursor.execute("SELECT id, secret FROM accounts_totpdevice FOR UPDATE" if connection.vendor == "postgresql"
+                       else "SELECT id, secret FROM accounts_totpdevice")
+        for pk, token in cursor.fetchall():
+            cursor.execute("UPDATE accounts_totpdevice SET secret = %s WHERE id = %s", [secret_rotate(token), pk])
+            rotated += 1
+    return rotated

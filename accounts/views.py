@@ -11,7 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services, session_state
@@ -190,3 +191,9 @@ def session_keep_alive(request):
         return JsonResponse({"authenticated": False}, status=401)
     request.session[session_state.LAST_ACTIVE] = int(time.time())
     return JsonResponse(_session_times(request))
+
+
+def admin_login(request):
+    """The Django admin's own sign-in page is never used: it would skip the lockout and the second factor."""
+    target = _next_url(request) or reverse("admin:index")
+    return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")

@@ -12,6 +12,7 @@ var/serve/mail/ (unless EMAIL_HOST is set). Then migrate, collectstatic, and run
     .venv/bin/python scripts/serve.py manage createsuperuser   # any manage.py command with the same settings
 """
 
+import base64
 import os
 import secrets
 import signal
@@ -43,6 +44,15 @@ def secret_key() -> str:
     return path.read_text().strip()
 
 
+def totp_encryption_key() -> str:
+    path = SERVE / "totp_encryption_key"
+    if not path.exists():
+        SERVE.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def environment() -> dict[str, str]:
     env = dict(os.environ)
     defaults = {
@@ -62,6 +72,8 @@ def environment() -> dict[str, str]:
             env[name] = value
     if not env.get("SECRET_KEY"):
         env["SECRET_KEY"] = secret_key()
+    if not env.get("TOTP_ENCRYPTION_KEYS"):
+        env["TOTP_ENCRYPTION_KEYS"] = totp_encryption_key()
     return env
 
 
