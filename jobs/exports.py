@@ -146,7 +146,8 @@ def _couple_chunks(filters: dict):
                    .prefetch_related(
                        "therapists", "partners__screening",
                        Prefetch("sessions", queryset=session_qs, to_attr="export_sessions"),
-                       Prefetch("approvals", queryset=Approval.objects.select_related("signed_by", "revocation")
+                       Prefetch("approvals", queryset=Approval.objects.with_is_current()
+                                .select_related("signed_by", "revocation")
                                 .prefetch_related(Prefetch("doses", queryset=ApprovalDose.objects.select_related(
                                     "partner"))).order_by("signed_at"), to_attr="export_approvals"),
                        Prefetch("partners__administrations", queryset=Administration.objects.select_related(
@@ -173,7 +174,7 @@ def _session_rows(couple: Couple):
 def _couple_row(couple: Couple) -> list:
     sessions = couple.export_sessions
     partners = {p.label: p for p in couple.partners.all()}
-    current = next((a for a in reversed(couple.export_approvals) if not hasattr(a, "revocation")), None)
+    current = next((a for a in couple.export_approvals if a.is_current), None)
     completed = [s for s in sessions if s.status == "completed"]
     return [couple.case_number, couple.uuid, couple.get_status_display(),
             "; ".join(str(t) for t in couple.therapists.all()), str(couple.prescriber or ""),
