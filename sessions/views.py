@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases import policy
 from cases.policy import couple_for_user
 from sessions import selectors, services
 from sessions.choices import NOTE_FIELDS, SessionStatus
@@ -58,7 +59,7 @@ def _calendar(request, *, days: int, clinic_wide: bool, view_name: str):
         "form": form, "days": calendar_days, "first": first, "last": first + step - datetime.timedelta(days=1),
         "previous": first - step, "next": first + step, "today": timezone.localdate(), "query": query.urlencode(),
         "view_name": view_name, "is_week": days == 7, "clinic_wide": clinic_wide,
-        "can_book": request.user.is_therapist or request.user.is_clinic_admin,
+        "can_book": bool(policy.may_book_sessions(request.user)),
     })
 
 
@@ -74,7 +75,7 @@ def calendar_day(request):
 
 @login_required
 def calendar_clinic(request):
-    if not request.user.is_clinic_admin:
+    if not policy.may_administer_clinic(request.user):
         raise PermissionDenied
     return _calendar(request, days=7, clinic_wide=True, view_name="sessions:calendar_clinic")
 
@@ -85,7 +86,7 @@ def calendar_clinic(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_new(request):
-    if not (request.user.is_therapist or request.user.is_clinic_admin):
+    if not policy.may_book_sessions(request.user):
         raise PermissionDenied
     initial = {}
     for key in ("couple", "phase"):
@@ -124,7 +125,7 @@ def session_detail(request, session_uuid):
     return render(request, "sessions/session_detail.html", {
         "session": session, "couple": session.couple, "note": note, "amendments": amendments,
         "events": list(session.events.select_related("actor")),
-        "can_manage": services.can_manage_sessions(request.user, session.couple),
+        "can_manage": bool(policy.may_manage_sessions(request.user, session.couple)),
         "has_note_form": session.phase in NOTE_FIELDS, "start_check": start_check,
         "started": session.start <= timezone.now(),
         "amend_form": AmendmentForm(), "cancel_form": ReasonForm(prefix="cancel"),

@@ -4,7 +4,7 @@ from django import template
 
 from integration import selectors
 from integration.forms import CommitmentForm
-from sessions.services import can_manage_sessions
+from cases import policy
 
 register = template.Library()
 
@@ -16,7 +16,7 @@ def session_integration(context, session):
     panel = selectors.session_panel(session=session)
     return {
         "panel": panel, "session": session, "couple": session.couple, "csrf_token": context.get("csrf_token"),
-        "can_manage": can_manage_sessions(user, session.couple),
+        "can_manage": bool(policy.may_manage_sessions(user, session.couple)),
         "commitment_form": CommitmentForm(partners=panel.partners) if session.phase == "integration" else None,
     }
 
@@ -25,7 +25,8 @@ def session_integration(context, session):
 def couple_integration(context, couple):
     """Both partners' scores over time per instrument, open commitments and the follow-up plan."""
     user = context["request"].user
-    return {"couple": couple, "is_clinic_admin": user.is_clinic_admin, **selectors.couple_section(couple=couple)}
+    return {"couple": couple, "may_see_clinic_outcomes": bool(policy.may_administer_clinic(user)),
+            **selectors.couple_section(couple=couple)}
 
 
 @register.filter

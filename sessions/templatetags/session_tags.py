@@ -2,7 +2,9 @@
 
 from django import template
 
-from sessions import selectors, services
+from cases import policy
+from cases.policy import CareTeam
+from sessions import selectors
 
 register = template.Library()
 
@@ -11,11 +13,10 @@ register = template.Library()
 def course_timeline(context, couple):
     """The couple's course by cycle, what comes next, and suggested sessions to accept."""
     user = context["request"].user
-    care_team = context.get("therapists")  # the couple page has the care team loaded already
-    if care_team is not None and user.is_active:
-        can_manage = user.is_clinic_admin or (user.is_therapist and user in care_team)
-    else:
-        can_manage = services.can_manage_sessions(user, couple)
+    therapists = context.get("therapists")  # the couple page has the care team loaded already: no query
+    team = couple if therapists is None else CareTeam(couple_id=couple.pk, prescriber_id=couple.prescriber_id,
+                                                      therapist_ids=frozenset(t.pk for t in therapists))
+    can_manage = bool(policy.may_manage_sessions(user, team))
     return {
         "couple": couple, "course": selectors.couple_course(couple=couple),
         "can_manage": can_manage, "csrf_token": context.get("csrf_token"),
