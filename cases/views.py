@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import selectors, services
-from cases.choices import COUPLE_TRANSITIONS, CoupleStatus, QuestionnaireContext
+from cases.choices import CoupleStatus, QuestionnaireContext
 from cases.forms import (
     ContraindicationForm,
     CoupleCreateForm,
@@ -28,6 +28,7 @@ from cases.instruments import INSTRUMENTS
 from cases.models import Couple, Partner
 from cases.policy import couple_for_user, may_assign_care_team, may_create_couple
 from clinic.services import clinic_settings_get
+from pages import selectors as pages
 
 PAGE_SIZE = 25
 
@@ -85,14 +86,8 @@ def couple_create(request):
 @login_required
 def couple_detail(request, couple_uuid):
     couple = couple_for_user(request.user, couple_uuid)
-    context = selectors.couple_detail(couple=couple)
-    next_statuses = [(s, CoupleStatus(s).label) for s in COUPLE_TRANSITIONS[couple.status]]
-    context.update({
-        "couple": couple, "next_statuses": next_statuses, "instruments": list(INSTRUMENTS.values()),
-        "activation_blockers": services.couple_activation_blockers(couple)
-        if couple.status == CoupleStatus.SCREENING else [],
-    })
-    return render(request, "cases/couple_detail.html", context)
+    page = pages.couple_page(user=request.user, couple=couple)
+    return render(request, "cases/couple_detail.html", {"page": page, "couple": couple})
 
 
 @login_required
