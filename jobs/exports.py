@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
+from cases import policy
 from cases.models import Couple, QuestionnaireResponse
 from jobs.choices import ExportFile, ExportStatus
 from jobs.models import ExportJob
@@ -82,8 +83,7 @@ def export_start(*, by: User, filters: dict) -> ExportJob:
     from jobs import tasks
     from jobs.hooks import nudge
 
-    if not (by.is_active and by.is_clinic_admin):
-        raise ValidationError("Only clinic admins export case reports.")
+    policy.require_clinic_admin(by, what="export case reports")
     start, end = _date(filters.get("date_from")), _date(filters.get("date_to"))
     if start and end and start > end:
         raise ValidationError({"date_to": "The end date is before the start date."})
@@ -205,8 +205,14 @@ def export_build(job_id: int, *, worker: str) -> str | None:
     ).update(status=ExportStatus.RUNNING, claimed_by=worker, heartbeat_at=now, progress_done=0)
     if not claimed:
         return None
-    job = ExportJob.objects.get(pk=job_id)
+    job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     mine = ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING, claimed_by=worker)
+    # Queued work acts for the admin who asked: if they may no longer export (deactivated, no longer an admin),
+    # nothing is built.
+    allowed = policy.may_administer_clinic(job.requested_by)
+    if not allowed:
+        mine.update(status=ExportStatus.FAILED, error=f"Not built: {allowed.reason}"[:300])
+        return ExportStatus.FAILED
     clinic = clinic_settings_get().clinic_name
     try:
         with tempfile.TemporaryDirectory(prefix="kap-export-") as tmp:
