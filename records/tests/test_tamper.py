@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from audit.choices import AuditAction
 from audit.models import AuditEvent
-from dosing import services
+from dosing.gate import medicine_gate
+from dosing.record import dose_record
 from dosing.choices import Approach
 from dosing.models import Notice
 from dosing.tests.factories import lot, ready_couple, sign
@@ -61,12 +62,12 @@ def test_a_raised_maximum_is_refused_by_the_gate_alerted_audited_and_fails_verif
     tamper("UPDATE dosing_approvaldose SET max_total_mg = 400 WHERE approval_id = %s AND partner_id = %s",
            [approval.pk, partner.pk], table="dosing_approvaldose")
 
-    gate, reasons = services.medicine_gate(couple=couple, start=session.start, session_pk=session.pk)
+    gate, reasons = medicine_gate(couple=couple, start=session.start, session_pk=session.pk)
     assert gate is None
     assert any("no longer matches what the prescriber signed" in r for r in reasons)
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
         with pytest.raises(ValidationError, match="no longer matches what the prescriber signed"):
-            services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+            dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
                                  mg=Decimal("300"), lot=booked["lot"])
     assert not session.administrations.exists()
 

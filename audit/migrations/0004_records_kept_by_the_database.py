@@ -18,6 +18,6 @@ def remove(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
-    dependencies = [("audit", "0002_append_only_triggers")]
+    dependencies = [("audit", "0003_dual_role_action")]
 
     operations = [migrations.RunPython(install, remove, elidable=False)]
