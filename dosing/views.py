@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import role_required
+from audit.choices import AuditAction
+from audit.services import audit_record
 from cases.forms import add_service_errors
 from cases.policy import couple_for_user
 from dosing import approvals, gate, record, requests, selectors
@@ -383,8 +385,14 @@ class _Echo:
 
 @role_required("is_prescriber", "is_clinic_admin")
 def stock_report(request):
-    """The controlled-substance log as CSV, streamed."""
+    """The controlled-substance log as CSV, streamed; the download is audited, typed text cannot run as a formula."""
     writer = csv.writer(_Echo())
+    audit_record(action=AuditAction.DOWNLOAD, request=request, object_type="dosing.stockentry",
+                 summary="controlled-substance log downloaded as CSV")
+
+    def cell(value) -> str:
+        text = "" if value is None else str(value)
+        return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
     def rows():
         yield writer.writerow(["time", "lot", "kind", "amount_mg", "by", "witness", "patient_case", "note"])
@@ -392,10 +400,10 @@ def stock_report(request):
                 .order_by("at", "id").iterator(chunk_size=500):
             administration = entry.administration
             yield writer.writerow([
-                timezone.localtime(entry.at).isoformat(timespec="minutes"), entry.lot.lot_number,
-                entry.get_kind_display(), entry.amount_mg, entry.by.get_username(),
-                entry.witness.get_username() if entry.witness else "",
-                administration.session.couple.case_number if administration else "", entry.note])
+                timezone.localtime(entry.at).isoformat(timespec="minutes"), cell(entry.lot.lot_number),
+                entry.get_kind_display(), entry.amount_mg, cell(entry.by.get_username()),
+                cell(entry.witness.get_username() if entry.witness else ""),
+                administration.session.couple.case_number if administration else "", cell(entry.note)])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="controlled-substance-log-{timezone.localdate()}.csv"'
