@@ -29,6 +29,8 @@ from integration.choices import (
     LinkState,
 )
 from integration.models import Commitment, CommitmentEvent, IntegrationRecord, QuestionnaireLink, token_hash
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 from sessions.choices import PLANNED_STATUSES, Phase, SessionStatus
 from sessions.models import TherapySession
 from sessions.protocol import Mode, counted
@@ -243,24 +245,26 @@ def questionnaire_link_send(*, by: User, partner: Partner, instrument: str, cont
                     summary=f"{partner.get_label_display()}: {definition.name} link e-mailed "
                             f"(expires {_day(timezone.localtime(link.expires_at).date())})")
         url = site_url.rstrip("/") + reverse("integration:questionnaire_fill", kwargs={"token": token})
-        transaction.on_commit(lambda: _email_link(link.pk, url))
+        # The worker sends the e-mail after the commit; the token waits in the outbox row until then only.
+        outbox_add(kind=OutboxKind.QUESTIONNAIRE_LINK, object_id=link.pk, payload={"url": url})
     return SentLink(link=link, url=url)
 
 
-def _email_link(link_id: int, url: str) -> None:
-    """Send the e-mail after the commit; it names only the addressee, never the other partner or the case."""
+def questionnaire_link_email(*, link_id: int, url: str) -> bool:
+    """Send a link's e-mail (the worker, after the commit); it names only the addressee, never the other partner
+    or the case. A link withdrawn or answered meanwhile is not sent. Raises if the mail server refuses, so the
+    outbox tries again."""
     link = QuestionnaireLink.objects.select_related("partner").get(pk=link_id)
+    if link.emailed_at is not None or link.withdrawn_at is not None or link.used_at is not None:
+        return False
     clinic = clinic_settings_get()
     context = {"first_name": link.partner.first_name, "clinic_name": clinic.clinic_name, "url": url,
                "instrument": link.definition.name, "expires": timezone.localtime(link.expires_at)}
-    try:
-        send_mail(subject=f"{clinic.clinic_name}: a short questionnaire for you",
-                  message=render_to_string("integration/emails/questionnaire_link.txt", context),
-                  from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[link.partner.email])
-    except Exception:  # noqa: BLE001 - the link stays unsent and the page says so; the request must not fail
-        logger.exception("Questionnaire link %s could not be e-mailed", link.pk)
-        return
+    send_mail(subject=f"{clinic.clinic_name}: a short questionnaire for you",
+              message=render_to_string("integration/emails/questionnaire_link.txt", context),
+              from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[link.partner.email])
     QuestionnaireLink.objects.filter(pk=link.pk).update(emailed_at=timezone.now())
+    return True
 
 
 def questionnaire_link_withdraw(*, by: User, link: QuestionnaireLink, reason: str = "") -> QuestionnaireLink:

@@ -11,9 +11,13 @@ import logging
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.services import password_reset_email
+from integration.services import integration_links_sync, questionnaire_link_email
 from jobs import reminders, summaries
-from outbox.models import OutboxKind, OutboxMessage
+from outbox.models import MAX_ATTEMPTS, SECRET_KINDS, OutboxKind, OutboxMessage
 from outbox.services import task_send
+from sessions.choices import Phase
+from sessions.models import TherapySession
 
 logger = logging.getLogger("jobs")
 
@@ -23,7 +27,13 @@ SWEEP_GRACE_SECONDS = 5  # younger messages are still on their way through the b
 
 
 def _session_changed(message: OutboxMessage) -> None:
-    reminders.reminders_plan_for_session(message.object_id)
+    session = TherapySession.objects.filter(pk=message.object_id).only("couple_id", "phase").first()
+    if session is None:
+        return
+    reminders.reminders_plan_for_session(session.pk)
+    if session.phase in (Phase.MEDICINE, Phase.INTEGRATION):
+        # Which medicine session each integration session follows (was a post_save signal on every save).
+        integration_links_sync(couple_id=session.couple_id)
     task_send("jobs.tasks.reminders_dispatch")  # a reminder due at once goes now, not at the next sweep
 
 
@@ -37,10 +47,20 @@ def _export_requested(message: OutboxMessage) -> None:
     task_send("jobs.tasks.export_build", message.object_id)  # exports run on their own queue, never here
 
 
+def _questionnaire_link(message: OutboxMessage) -> None:
+    questionnaire_link_email(link_id=message.object_id, url=message.payload["url"])
+
+
+def _password_reset(message: OutboxMessage) -> None:
+    password_reset_email(user_id=message.object_id, **message.payload)
+
+
 HANDLERS = {
     OutboxKind.SESSION_CHANGED: _session_changed,
     OutboxKind.SUMMARY_NEEDED: _summary_needed,
     OutboxKind.EXPORT_REQUESTED: _export_requested,
+    OutboxKind.QUESTIONNAIRE_LINK: _questionnaire_link,
+    OutboxKind.PASSWORD_RESET: _password_reset,
 }
 
 
@@ -60,7 +80,10 @@ def outbox_deliver(*, message_id: int) -> bool:
         OutboxMessage.objects.filter(pk=message_id).update(claimed_until=None,
                                                            last_error=f"{type(exc).__name__}: {exc}"[:500])
         raise
-    OutboxMessage.objects.filter(pk=message_id).update(sent_at=timezone.now(), claimed_until=None, last_error="")
+    done = {"sent_at": timezone.now(), "claimed_until": None, "last_error": ""}
+    if message.kind in SECRET_KINDS:
+        done["payload"] = {}  # the link's token is no longer needed anywhere
+    OutboxMessage.objects.filter(pk=message_id).update(**done)
     return True
 
 
@@ -68,7 +91,7 @@ def outbox_waiting(*, limit: int = SWEEP_BATCH) -> list[int]:
     """Messages no worker delivered: the broker lost or never took them, or the worker died holding them."""
     now = timezone.now()
     return list(OutboxMessage.objects.filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), sent_at__isnull=True,
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS,
         created_at__lt=now - datetime.timedelta(seconds=SWEEP_GRACE_SECONDS),
     ).order_by("id").values_list("pk", flat=True)[:limit])
 

@@ -12,7 +12,13 @@ class OutboxKind(models.TextChoices):
     SESSION_CHANGED = "session_changed", "A session was booked, moved or ended: its reminders follow"
     SUMMARY_NEEDED = "summary_needed", "A session needs a new PDF summary"
     EXPORT_REQUESTED = "export_requested", "A case report export was requested"
-    EMAIL = "email", "An e-mail to send"
+    QUESTIONNAIRE_LINK = "questionnaire_link", "A questionnaire link to e-mail to a partner"
+    PASSWORD_RESET = "password_reset", "A password reset link to e-mail"
+
+
+# Kinds whose payload carries a secret (a link's token): it is erased once the e-mail is sent.
+SECRET_KINDS = {OutboxKind.QUESTIONNAIRE_LINK}
+MAX_ATTEMPTS = 8  # after this many failed deliveries a message waits for a person (it stays listed with its error)
 
 
 class OutboxMessage(models.Model):
