@@ -2,6 +2,7 @@
 
 import logging
 import time
+from contextvars import ContextVar, Token
 
 from celery import current_app
 from django.conf import settings
@@ -16,6 +17,27 @@ DELIVER_TASK = "jobs.tasks.outbox_deliver"  # by name: the worker side (jobs) si
 # request never waits for a broker that is down.
 BROKER_PAUSE_SECONDS = 30
 _broker_down_until = 0.0
+# Within one request: how many messages waited for the sweep instead of going to the broker (a warning says so).
+_deferred: ContextVar[list | None] = ContextVar("outbox_deferred", default=None)
+
+
+def deferred_reset(token: Token | None = None) -> Token | None:
+    """Start counting for a request (returns a token), or stop (given the token)."""
+    if token is not None:
+        _deferred.reset(token)
+        return None
+    return _deferred.set([])
+
+
+def deferred_in_request() -> bool:
+    """Whether work asked for in this request waits for the sweep because the broker did not take it."""
+    return bool(_deferred.get())
+
+
+def _deferred_note(name: str) -> None:
+    waiting = _deferred.get()
+    if waiting is not None:
+        waiting.append(name)
 
 
 def outbox_add(*, kind: str, object_id: int | None = None, payload: dict | None = None) -> OutboxMessage:
@@ -49,6 +71,7 @@ def task_send(name: str, *args) -> bool:
         task(*args)  # inline, as a worker would run it (tests, and CELERY_TASK_ALWAYS_EAGER=1 on one machine)
         return True
     if not broker_available():
+        _deferred_note(name)
         return False
     try:
         task.apply_async(args=args, retry=False)
@@ -56,5 +79,6 @@ def task_send(name: str, *args) -> bool:
         _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
         logger.warning("Broker unreachable (%s); %s waits for the sweep (publishing paused %s s).",
                        type(exc).__name__, name, BROKER_PAUSE_SECONDS)
+        _deferred_note(name)
         return False
     return True
