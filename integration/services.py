@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from accounts.models import User
+from audit.choices import AuditAction
+from audit.services import audit_record
 from cases.choices import QuestionnaireContext
 from cases.instruments import INSTRUMENTS
 from cases.models import CaseEvent, Partner, QuestionnaireResponse
@@ -234,9 +236,14 @@ def questionnaire_link_send(*, by: User, partner: Partner, instrument: str, cont
     days = clinic_settings_get().questionnaire_link_days
     with transaction.atomic():
         Partner.objects.select_for_update().filter(pk=partner.pk).exists()  # one sender at a time per partner
-        QuestionnaireLink.objects.filter(partner=partner, instrument=instrument, used_at__isnull=True,
-                                         withdrawn_at__isnull=True).update(
+        replaced = list(QuestionnaireLink.objects.filter(partner=partner, instrument=instrument, used_at__isnull=True,
+                                                         withdrawn_at__isnull=True).values_list("pk", flat=True))
+        QuestionnaireLink.objects.filter(pk__in=replaced).update(
             withdrawn_at=now, withdrawn_by=by, withdraw_reason="Replaced by a newer link.")
+        for pk in replaced:  # an update sends no signal: the audit row is written here, in the same transaction
+            audit_record(action=AuditAction.CHANGE, actor=by, couple_id=couple.pk, object_id=str(pk),
+                         object_type="integration.questionnairelink",
+                         summary=f"integration.QuestionnaireLink {pk} withdrawn (replaced)")
         link = QuestionnaireLink.objects.create(
             token_hash=token_hash(token), partner=partner, instrument=instrument, context=context, session=session,
             created_by=by, created_at=now, expires_at=now + datetime.timedelta(days=days),
@@ -263,7 +270,11 @@ def questionnaire_link_email(*, link_id: int, url: str) -> bool:
     send_mail(subject=f"{clinic.clinic_name}: a short questionnaire for you",
               message=render_to_string("integration/emails/questionnaire_link.txt", context),
               from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[link.partner.email])
-    QuestionnaireLink.objects.filter(pk=link.pk).update(emailed_at=timezone.now())
+    with transaction.atomic():  # the mark and its audit row stand or fall together
+        QuestionnaireLink.objects.filter(pk=link.pk).update(emailed_at=timezone.now())
+        audit_record(action=AuditAction.CHANGE, couple_id=link.partner.couple_id, object_id=str(link.pk),
+                     object_type="integration.questionnairelink",
+                     summary=f"integration.QuestionnaireLink {link.pk} e-mailed")
     return True
 
 

@@ -209,3 +209,32 @@ def test_a_link_withdrawn_before_the_worker_sends_it_is_never_emailed(frozen, th
     services.questionnaire_link_withdraw(by=therapist, link=sent.link, reason="Sent to the wrong partner")
     tasks.outbox_deliver(OutboxMessage.objects.get(kind=OutboxKind.QUESTIONNAIRE_LINK).pk)
     assert not mail.outbox
+
+
+def test_the_emailed_mark_and_replacements_are_on_the_audit_trail_and_a_failed_audit_undoes_the_mark(
+        frozen, therapist, partners, active_couple, monkeypatch):
+    from audit.models import AuditEvent
+    from jobs import tasks
+    from outbox.models import OutboxKind, OutboxMessage
+
+    first = services.questionnaire_link_send(by=therapist, partner=partners["A"], instrument="GAD7",
+                                             context="post_integration", site_url="http://testserver/")
+    services.questionnaire_link_send(by=therapist, partner=partners["A"], instrument="GAD7",
+                                     context="post_integration", site_url="http://testserver/")
+    assert AuditEvent.objects.filter(object_id=str(first.link.pk), summary__endswith="withdrawn (replaced)").exists()
+    latest = OutboxMessage.objects.filter(kind=OutboxKind.QUESTIONNAIRE_LINK).order_by("-id").first()
+
+    def audit_fails(*args, **kwargs):
+        raise RuntimeError("connection dropped")
+
+    monkeypatch.setattr(AuditEvent.objects, "create", audit_fails)
+    with pytest.raises(RuntimeError):
+        tasks.outbox_deliver(latest.pk)
+    link = QuestionnaireLink.objects.get(pk=latest.object_id)
+    assert link.emailed_at is None  # the mark went with its audit row; the outbox tries again
+    monkeypatch.undo()
+    frozen.shift(datetime.timedelta(seconds=30))  # the next sweep
+    assert tasks.outbox_sweep() >= 1
+    link.refresh_from_db()
+    assert link.emailed_at is not None
+    assert AuditEvent.objects.filter(object_id=str(link.pk), summary__endswith="e-mailed").count() == 1
