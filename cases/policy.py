@@ -119,11 +119,12 @@ def _dual_role_allowed() -> bool:
 # -- raising -----------------------------------------------------------------------------------------------
 
 
-def require(verdict: Verdict, *, field: str | None = None) -> Verdict:
-    """Raise the refusal of a verdict that does not allow the act (tied to a form field if given); else return it."""
+def require(verdict: Verdict, *, field: str | None = None, hint: str = "") -> Verdict:
+    """Raise the refusal of a verdict that does not allow the act (tied to a form field if given, with a hint of
+    what to do instead); else return the verdict, which a service passes to audit_if_flagged."""
     if verdict.allowed:
         return verdict
-    error = ValidationError(verdict.reason, code=verdict.rule)
+    error = ValidationError(f"{verdict.reason} {hint}".strip(), code=verdict.rule)
     raise ValidationError({field: [error]}) if field else error
 
 
@@ -311,17 +312,38 @@ def require_may_withdraw_request(user, couple: Couple | CareTeam) -> Verdict:
     return require(may_withdraw_request(user, couple))
 
 
-def may_write_note(user, session) -> Verdict:
+def may_write_note(user, session, *, what: str = "writes and signs its note") -> Verdict:
     """A session's note is written and signed by the session's own therapist (it is their record of it)."""
     verdict = may_act(user)
     if verdict and user.pk != session.therapist_id:
-        return _no(SESSION_THERAPIST, f"Only the session's therapist ({_name(session.therapist)}) writes and signs "
-                                      "its note.")
+        return _no(SESSION_THERAPIST, f"Only the session's therapist ({_name(session.therapist)}) {what}.")
     return verdict
 
 
-def require_may_write_note(user, session) -> Verdict:
-    return require(may_write_note(user, session))
+def require_may_write_note(user, session, *, what: str = "writes and signs its note") -> Verdict:
+    return require(may_write_note(user, session, what=what))
+
+
+def may_book_sessions(user) -> Verdict:
+    """A coarse filter for the booking pages: therapists book for their couples, clinic admins for any."""
+    verdict = may_act(user)
+    if verdict and not (user.is_therapist or user.is_clinic_admin):
+        return _no(SESSION_MANAGER, "Only therapists and clinic admins book sessions.")
+    return verdict
+
+
+def may_work_on_case(user, couple: Couple | CareTeam, *, on: datetime.date | None = None) -> Verdict:
+    """Recording a couple's case (details, screening, questionnaires, its status): its care team and clinic
+    admins - the people who may see it. A decision reserved to a prescriber is checked on top of this."""
+    verdict = may_see_couple(user, care_team(couple), on=on)
+    if not verdict and verdict.rule == CARE_TEAM:
+        return _no(CARE_TEAM, "Only the couple's care team or a clinic admin can change this case.")
+    return verdict
+
+
+def require_may_work_on_case(user, couple: Couple | CareTeam, *, on: datetime.date | None = None,
+                             field: str | None = None) -> Verdict:
+    return require(may_work_on_case(user, couple, on=on), field=field)
 
 
 # -- prescriber powers ---------------------------------------------------------------------------------------
