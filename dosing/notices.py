@@ -5,5 +5,9 @@ from dosing.models import Notice
 
 
 def notice_send(*, recipients, couple: Couple, text: str) -> None:
-    """Write one notice about the couple to each recipient (None entries are skipped)."""
-    Notice.objects.bulk_create([Notice(recipient=r, couple=couple, text=text) for r in recipients if r is not None])
+    """Write one notice about the couple to each recipient (None entries are skipped), inside the caller's
+    transaction; each is saved on its own so that its audit row is written with it (a bulk insert sends no
+    signal, and notices went unaudited)."""
+    for recipient in recipients:
+        if recipient is not None:
+            Notice.objects.create(recipient=recipient, couple=couple, text=text)
