@@ -41,7 +41,9 @@ run: demo
 	echo "Background worker started (pid $$worker, log in $(CELERY_VAR)/worker.log)."; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# The import contracts first (.importlinter: one-way layers, no cycles, nothing imports the demo), then the suite.
 test: setup
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 # The production stack on this machine: gunicorn, the Celery workers and beat (Procfile) with production
