@@ -100,9 +100,9 @@ def approval_sign(*, by: User, password: str, couple: Couple, approach: str, val
         if request is not None:
             request.status, request.decided_by, request.decided_at = RequestStatus.APPROVED, by, approval.signed_at
             request.save()
-    notice_send(recipients=list(couple.therapists.all()), couple=couple,
-                text=f"{info.name} approved by {by}"
-                + (f", replacing the approval of {day_label(current.signed_at.date())}." if current else "."))
+        notice_send(recipients=list(couple.therapists.all()), couple=couple,
+                    text=f"{info.name} approved by {by}"
+                    + (f", replacing the approval of {day_label(current.signed_at.date())}." if current else "."))
     return approval
 
 
@@ -124,11 +124,11 @@ def approval_revoke(*, by: User, approval: Approval, reason: str) -> list:
         if Approval.objects.filter(supersedes=approval).exists():
             raise ValidationError("This approval was replaced by a newer one; revoke that one instead.")
         ApprovalRevocation.objects.create(approval=approval, revoked_by=by, reason=reason.strip())
-    blocked = medicine_sessions_blocked(couple=approval.couple)
-    listing = "; ".join(str(s) for s in blocked) or "none on the calendar"
-    notice_send(recipients=list(approval.couple.therapists.all()), couple=approval.couple,
-                text=f"The {approval.info.name.lower()} approval was revoked by {by} "
-                f"({reason.strip()}). Medicine sessions now blocked: {listing}.")
+        blocked = medicine_sessions_blocked(couple=approval.couple)
+        listing = "; ".join(str(s) for s in blocked) or "none on the calendar"
+        notice_send(recipients=list(approval.couple.therapists.all()), couple=approval.couple,
+                    text=f"The {approval.info.name.lower()} approval was revoked by {by} "
+                    f"({reason.strip()}). Medicine sessions now blocked: {listing}.")
     return blocked
 
 

@@ -10,6 +10,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import role_required
@@ -34,6 +35,7 @@ from dosing.forms import (
     WasteForm,
 )
 from dosing.models import Approval, DosingRequest, Notice, PreDoseCheck, StockEntry, StockLot
+from dosing.notices import notice_dismiss_for
 from dosing.stock import inventory_count, stock_receive, stock_waste
 from sessions.selectors import session_for_user
 
@@ -191,10 +193,13 @@ def approval_revoke(request, couple_uuid, approval_uuid):
 @login_required
 @require_POST
 def notice_dismiss(request, notice_id):
-    notice = get_object_or_404(Notice, pk=notice_id, recipient=request.user)
-    notice.dismissed_at = timezone.now()
-    notice.save(update_fields=["dismissed_at"])
-    return redirect(request.POST.get("next") or "accounts:home")
+    notice_dismiss_for(by=request.user, notice=get_object_or_404(Notice, pk=notice_id, recipient=request.user))
+    target = request.POST.get("next") or ""
+    # Only a path on this site: anything else (another host, a script, a word that is no URL) goes home.
+    if not (target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                                       require_https=request.is_secure())):
+        target = "accounts:home"
+    return redirect(target)
 
 
 # -- the medicine session record ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -25,6 +26,8 @@ from cases.models import Couple, QuestionnaireResponse
 from jobs.choices import ExportFile, ExportStatus
 from jobs.models import ExportJob
 from jobs.pdf import render_pdf
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 from sessions.models import TherapySession
 
 logger = logging.getLogger("jobs.exports")
@@ -80,9 +83,6 @@ def _sessions_in_range(filters: dict) -> QuerySet[TherapySession] | None:
 
 def export_start(*, by: User, filters: dict) -> ExportJob:
     """Queue an export of the couples the filters match; refused with a message when none match."""
-    from jobs import tasks
-    from jobs.hooks import nudge
-
     policy.require_clinic_admin(by, what="export case reports")
     start, end = _date(filters.get("date_from")), _date(filters.get("date_to"))
     if start and end and start > end:
@@ -91,16 +91,11 @@ def export_start(*, by: User, filters: dict) -> ExportJob:
     if total == 0:
         raise ValidationError("No couples match these filters, so there is nothing to export. Widen the dates or "
                               "clear a filter.")
-    job = ExportJob.objects.create(requested_by=by, filters=filters, progress_total=total)
-    _audit(by=by, job=job, summary=f"export {job.uuid} started ({total} couples)")
-    nudge_after_commit(lambda: nudge(tasks.export_build, job.pk))
+    with transaction.atomic():  # the job, its audit row and the work it asks for stand or fall together
+        job = ExportJob.objects.create(requested_by=by, filters=filters, progress_total=total)
+        _audit(by=by, job=job, summary=f"export {job.uuid} started ({total} couples)")
+        outbox_add(kind=OutboxKind.EXPORT_REQUESTED, object_id=job.pk)
     return job
-
-
-def nudge_after_commit(callback) -> None:
-    from django.db import transaction
-
-    transaction.on_commit(callback, robust=True)
 
 
 def _audit(*, by: User, job: ExportJob, summary: str, request=None) -> None:
