@@ -57,7 +57,10 @@ serve: setup
 bench: setup
 	$(PY) -m bench.run
 
-demo-code:
+# The code of a demo prescriber or admin for the second factor: make demo-code who=sam (or who=lee). It reads the
+# same database as make run, so give it the same KAPCOUPLES_VAR_DIR or DATABASE_URL.
+demo-code: $(VENV)/.installed
+	@test -n "$(who)" || { echo "Say whose code: make demo-code who=sam (or who=lee)"; exit 2; }
 	@$(PY) manage.py demo_code $(who)
 
 clean:

@@ -8,13 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from cases import policy
 from cases.models import Couple
 from clinic.services import clinic_settings_get
 from dosing.choices import APPROACHES, RequestStatus, Route
 from dosing.gate import medicine_sessions_blocked, partner_dosing_blockers
 from dosing.models import Approval, ApprovalDose, ApprovalRevocation, DosingRequest
 from dosing.notices import notice_send
-from dosing.policy import require_couple_prescriber
 from dosing.wording import day_label, fmt_mg, partner_name
 
 
@@ -27,8 +27,10 @@ def approval_sign(*, by: User, password: str, couple: Couple, approach: str, val
                   valid_until: datetime.date | None, sessions_covered: int | None, conditions: str,
                   doses: list[dict], request: DosingRequest | None = None) -> Approval:
     """Sign an approval as the couple's prescriber, re-entering the password. It supersedes the approval in
-    force, answers the pending request, and its content is hashed so later tampering shows."""
-    require_couple_prescriber(by, couple)
+    force, answers the pending request, and its content is hashed so later tampering shows. The person who
+    requested the approach (the request answered, or the couple's pending one) may not sign it."""
+    pending = request or DosingRequest.objects.filter(couple=couple, status=RequestStatus.PENDING).first()
+    policy.require_may_approve(by, couple, requested_by_id=pending.requested_by_id if pending else None)
     if not password or not by.check_password(password):
         raise ValidationError({"password": "That is not your password; the approval was not signed."})
     info = APPROACHES.get(approach)
@@ -112,7 +114,7 @@ def approval_verify(approval: Approval) -> bool:
 def approval_revoke(*, by: User, approval: Approval, reason: str) -> list:
     """Revoke an approval at once, with a reason; returns the medicine sessions on the calendar it blocks and
     tells the couple's therapists which they are."""
-    require_couple_prescriber(by, approval.couple)
+    policy.require_may_decide_dosing(by, approval.couple)
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the approval is revoked."})
     with transaction.atomic():

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import role_required
+from cases import policy
 from cases.forms import add_service_errors
 from cases.policy import couple_for_user
 from dosing import approvals, gate, record, requests, selectors
@@ -55,8 +56,8 @@ def couple_dosing(request, couple_uuid):
     context = selectors.couple_dosing(couple=couple)
     context.update({"couple": couple, "request_form": RequestForm(couple=couple),
                     "approaches": APPROACHES.values(),
-                    "is_couple_prescriber": couple.prescriber_id == request.user.pk,
-                    "is_couple_therapist": couple.therapists.filter(pk=request.user.pk).exists()})
+                    "may_decide_dosing": bool(policy.may_decide_dosing(request.user, couple)),
+                    "may_request_dosing": bool(policy.may_request_dosing(request.user, couple))})
     return render(request, "dosing/couple_dosing.html", context)
 
 
@@ -77,7 +78,7 @@ def request_create(request, couple_uuid):
             return redirect("dosing:couple_dosing", couple_uuid=couple.uuid)
     context = selectors.couple_dosing(couple=couple)
     context.update({"couple": couple, "request_form": form, "approaches": APPROACHES.values(),
-                    "is_couple_therapist": True})
+                    "may_request_dosing": True})
     return render(request, "dosing/couple_dosing.html", context, status=400)
 
 
@@ -122,7 +123,7 @@ def request_decline(request, couple_uuid, request_uuid):
 def approval_new(request, couple_uuid):
     """The prescriber's review page: both partners' screening on one page, and the approval to sign."""
     couple = couple_for_user(request.user, couple_uuid)
-    if not request.user.is_prescriber:
+    if not policy.may_decide_dosing(request.user, couple):
         raise PermissionDenied
     context = selectors.couple_dosing(couple=couple)
     pending = context["pending"]
@@ -228,7 +229,7 @@ def _record_page(request, session, *, forms=None, status=200):
         "plan_form": forms.get("plan") or PlanForm(initial={
             "setting": plan.setting if plan else "office", "support_person": plan.support_person if plan else "",
             "agenda": plan.agenda if plan else ""}),
-        "is_prescriber": request.user.is_prescriber,
+        "may_override_hold": bool(policy.may_override_hold(request.user, session)),
     })
     for row in context["records"]:
         key = str(row.partner.uuid)
