@@ -19,6 +19,7 @@ from integration import selectors as integration_selectors
 from integration.forms import CommitmentForm
 from jobs.selectors import session_background
 from ops.selectors import task_failures_recent_count
+from outbox.selectors import Backlog, outbox_backlog
 from records.models import VerificationRun
 from records.verify import verification_latest
 from sessions import protocol
@@ -103,6 +104,7 @@ class AdminHome:
     task_failures: int
     task_failure_days: int
     verification: VerificationRun | None
+    outbox: Backlog
 
 
 def admin_home() -> AdminHome:
@@ -110,7 +112,7 @@ def admin_home() -> AdminHome:
     last verify_records result."""
     return AdminHome(overview=cases_selectors.clinic_overview(),
                      task_failures=task_failures_recent_count(days=TASK_FAILURE_DAYS),
-                     task_failure_days=TASK_FAILURE_DAYS, verification=verification_latest())
+                     task_failure_days=TASK_FAILURE_DAYS, verification=verification_latest(), outbox=outbox_backlog())
 
 
 # -- the couple page ------------------------------------------------------------------------------------------
