@@ -10,7 +10,7 @@ from accounts.models import User
 from audit.choices import AuditAction
 from audit.services import audit_record
 from dosing.models import Approval, ApprovalDose, Notice
-from jobs.hooks import nudge
+from outbox.services import task_send
 
 
 def _alert_text(approval: Approval) -> str:
@@ -47,9 +47,8 @@ def approval_integrity_reasons(*, approval: Approval, doses: list[ApprovalDose])
     if approval_matches(approval=approval, doses=doses):
         return []
     if transaction.get_connection().in_atomic_block:
-        from dosing import tasks  # here, not at the top: dosing.tasks imports the services, which import this
-
-        nudge(tasks.approval_mismatch_alert, approval.pk)
+        # Sent now, not after the commit, and by name: dosing.tasks is the entry point above this module.
+        task_send("dosing.tasks.approval_mismatch_alert", approval.pk)
     approval_mismatch_alert(approval_id=approval.pk)
     return ["The approval on file no longer matches what the prescriber signed (it was changed outside the "
             "product); no dosing under it. The clinic admins have been alerted."]
