@@ -47,7 +47,8 @@ def approval_integrity_reasons(*, approval: Approval, doses: list[ApprovalDose])
     if approval_matches(approval=approval, doses=doses):
         return []
     if transaction.get_connection().in_atomic_block:
-        # Sent now, not after the commit: the refusal may roll the enclosing transaction back, notices and all.
+        # Sent now, not after the commit (the refusal may roll the enclosing transaction back, notices and all), and
+        # by name: dosing.tasks is the entry point above this module.
         task_send("dosing.tasks.approval_mismatch_alert", approval.pk)
     approval_mismatch_alert(approval_id=approval.pk)
     return ["The approval on file no longer matches what the prescriber signed (it was changed outside the "
