@@ -9,11 +9,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.choices import EventKind
+from cases import policy
 from cases.models import CaseEvent, Couple
 from clinic.services import clinic_settings_get
 from dosing.gate import Gate, medicine_gate
 from dosing.lifecycle import end_blockers, medicine_completion_blockers, medicine_session_unblock
-from jobs.hooks import session_changed_on_commit, summary_needed_on_commit
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 from sessions import protocol
 from sessions.choices import (
     NOTE_FIELDS,
@@ -48,18 +50,6 @@ def default_duration(phase: str) -> int:
         Phase.INTEGRATION: settings.integration_minutes,
         Phase.FOLLOW_UP: settings.follow_up_minutes,
     }[phase]
-
-
-def can_manage_sessions(user: User, couple: Couple) -> bool:
-    """A couple's sessions are booked and changed by its therapists and by clinic admins."""
-    if not user.is_active:
-        return False
-    return user.is_clinic_admin or (user.is_therapist and couple.therapists.filter(pk=user.pk).exists())
-
-
-def _require_manager(by: User, couple: Couple) -> None:
-    if not can_manage_sessions(by, couple):
-        raise ValidationError("Only the couple's therapists or a clinic admin can book and change its sessions.")
 
 
 def _case_event(*, session: TherapySession, by: User, summary: str, kind: str = EventKind.SESSION,
@@ -131,7 +121,7 @@ def _check_clashes(*, couple: Couple, therapist: User, room: Room | None, start:
 
 
 def _check_therapist(couple: Couple, therapist: User, errors: dict) -> None:
-    if not (therapist.is_active and therapist.is_therapist) or not couple.therapists.filter(pk=therapist.pk).exists():
+    if not policy.may_work_as_therapist(therapist, couple):
         errors["therapist"] = f"{therapist} is not a therapist on this couple's care team."
 
 
@@ -165,7 +155,7 @@ def _gate(couple: Couple, phase: str, start: datetime.datetime, session_pk=None)
 def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, start: datetime.datetime,
                      place: str, room: Room | None = None, duration_minutes: int | None = None) -> SessionChange:
     """Book a session if it is in the future, fits the protocol's plan and clashes with no booking."""
-    _require_manager(by, couple)
+    policy.require_may_manage_sessions(by, couple)
     errors: dict = {}
     if phase not in Phase.values:
         raise ValidationError({"phase": "Choose the session's phase."})
@@ -200,7 +190,8 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
         SessionEvent.objects.create(session=session, kind=SessionEventKind.BOOKED, to_status=session.status,
                                     actor=by, summary=f"Booked with {therapist}, {session.place_label}")
         _case_event(session=session, by=by, summary=f"Booked: {_describe(session)} with {therapist}")
-        session_changed_on_commit(session.pk)  # plan its reminders once the booking is committed
+        # Plan its reminders once the booking is committed
+        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
         later = _newly_out_of_order(couple, before, [*sessions, session], limits)
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
 
@@ -210,7 +201,7 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
                        therapist: User | None = None) -> SessionChange:
     """Move a scheduled session (time, length, place, therapist) under the same rules as a new booking."""
     couple = session.couple
-    _require_manager(by, couple)
+    policy.require_may_manage_sessions(by, couple)
     therapist = therapist or session.therapist
     duration_minutes = duration_minutes or session.duration_minutes
     errors: dict = {}
@@ -250,7 +241,8 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
                                     summary=f"Moved from {old} to {_time_span(session)} with {therapist}, "
                                             f"{session.place_label}")
         _case_event(session=session, by=by, summary=f"Moved: {old} to {moment_label(session.start)}")
-        session_changed_on_commit(session.pk)  # reminders for the new time, none for the old
+        # Reminders for the new time, none for the old
+        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
         moved = [session if s.pk == session.pk else s for s in sessions]
         later = _newly_out_of_order(couple, before, moved, limits)
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
@@ -271,12 +263,13 @@ def _transition(*, by: User, session: TherapySession, to_status: str, note: str 
                                 to_status=to_status, actor=by, note=note, summary=summary)
     _case_event(session=session, by=by, note=note,
                 summary=f"{SessionStatus(to_status).label}: {_describe(session)}")
-    session_changed_on_commit(session.pk)  # a session that ended or was cancelled sends no more reminders
+    # A session that ended or was cancelled sends no more reminders
+    outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
     return session
 
 
 def _end_session(*, by: User, session: TherapySession, to_status: str, note: str) -> SessionChange:
-    _require_manager(by, session.couple)
+    policy.require_may_manage_sessions(by, session.couple)
     limits = clinic_settings_get()
     with transaction.atomic():
         couple = Couple.objects.select_for_update().get(pk=session.couple_id)
@@ -326,7 +319,7 @@ def session_start_check(session: TherapySession, *, sessions: list | None = None
 
 def session_complete(*, by: User, session: TherapySession) -> TherapySession:
     """Record a session as held, if it has started and the sessions completed before it allow it."""
-    _require_manager(by, session.couple)
+    policy.require_may_manage_sessions(by, session.couple)
     with transaction.atomic():
         couple = Couple.objects.select_for_update().get(pk=session.couple_id)
         session = TherapySession.objects.select_for_update().get(pk=session.pk)
@@ -345,7 +338,8 @@ def session_complete(*, by: User, session: TherapySession) -> TherapySession:
         session.approval = gate.approval
         session.save(update_fields=["approval"])
         if session.phase == Phase.MEDICINE:
-            summary_needed_on_commit(session.pk, "completed")  # its PDF summary: approval, doses, vitals
+            # Its PDF summary: approval, doses, vitals
+            outbox_add(kind=OutboxKind.SUMMARY_NEEDED, object_id=session.pk, payload={"trigger": "completed"})
         return _transition(by=by, session=session, to_status=SessionStatus.COMPLETED)
 
 
@@ -362,8 +356,7 @@ def _note_fields(session: TherapySession):
 def note_save_draft(*, by: User, session: TherapySession, content: dict) -> SessionNote:
     """Write or rewrite the draft note of a session; only its therapist writes it, and never once signed."""
     fields = _note_fields(session)
-    if by.pk != session.therapist_id:
-        raise ValidationError(f"Only the session's therapist ({session.therapist}) writes its note.")
+    policy.require_may_write_note(by, session, what="writes its note")
     if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
         raise ValidationError(f"A {session.get_status_display().lower()} session has no note.")
     unknown = set(content) - {f.key for f in fields}
@@ -389,8 +382,7 @@ def note_sign(*, by: User, note: SessionNote) -> SessionNote:
         note = SessionNote.objects.select_for_update().select_related("session").get(pk=note.pk)
         session = note.session
         fields = _note_fields(session)
-        if by.pk != session.therapist_id:
-            raise ValidationError(f"Only the session's therapist ({session.therapist}) can sign its note.")
+        policy.require_may_write_note(by, session, what="can sign its note")
         if note.is_signed:
             raise ValidationError("This note is already signed.")
         if session.status != SessionStatus.COMPLETED:
@@ -405,7 +397,8 @@ def note_sign(*, by: User, note: SessionNote) -> SessionNote:
         note.content_hash = note.compute_hash()
         note.save()
         _case_event(session=session, by=by, kind=EventKind.NOTE, summary=f"Note signed: {_describe(session)}")
-        summary_needed_on_commit(session.pk, "signed")  # the PDF summary, built after the commit
+        # The PDF summary, built after the commit
+        outbox_add(kind=OutboxKind.SUMMARY_NEEDED, object_id=session.pk, payload={"trigger": "signed"})
     return note
 
 
@@ -415,12 +408,12 @@ def note_amend(*, by: User, note: SessionNote, text: str) -> NoteAmendment:
     if not text:
         raise ValidationError({"text": "Write the correction or addition."})
     session = note.session
-    if not (by.is_active and by.is_therapist and session.couple.therapists.filter(pk=by.pk).exists()):
-        raise ValidationError("Only a therapist on the couple's care team can amend its notes.")
+    policy.require_care_team_therapist(by, session.couple, what="amend its notes")
     if not note.is_signed:
         raise ValidationError("A draft is still edited directly; amendments are for signed notes.")
     with transaction.atomic():
         amendment = NoteAmendment.objects.create(note=note, text=text, author=by)
         _case_event(session=session, by=by, kind=EventKind.NOTE, summary=f"Note amended: {_describe(session)}")
-        summary_needed_on_commit(session.pk, "amended")  # a new PDF version with the amendment
+        # A new PDF version with the amendment
+        outbox_add(kind=OutboxKind.SUMMARY_NEEDED, object_id=session.pk, payload={"trigger": "amended"})
     return amendment
