@@ -19,7 +19,7 @@ from audit.services import audit_record
 from cases import policy
 from cases.forms import add_service_errors
 from cases.policy import couple_for_user
-from dosing import approvals, gate, record, requests, selectors
+from dosing import approvals, gate, lifecycle, record, requests, selectors
 from dosing.choices import APPROACHES, ROUTE_GUIDANCE, Route
 from dosing.forms import (
     AdministrationForm,
@@ -223,7 +223,7 @@ def _partner(session, partner_uuid):
 
 
 def _record_page(request, session, *, forms=None, status=200):
-    context = selectors.medicine_record(session=session)
+    context = selectors.medicine_record(session=session, user=request.user)
     override = policy.may_override_hold(request.user, session)
     forms = forms or {}
     plan = context["plan"]
@@ -269,6 +269,33 @@ def _handle(request, session, key, form, action, success: str):
             return redirect(reverse("dosing:medicine_record", kwargs={"session_uuid": session.uuid}) + "#" + (
                 key[1] if isinstance(key, tuple) else key))
     return _record_page(request, session, forms={key: form}, status=400)
+
+
+def _stage_change(request, session_uuid, verb, done: str):
+    """A POST that moves the medicine session along; a refusal is shown on the record page with its reasons."""
+    session = _medicine_session(request, session_uuid)
+    try:
+        verb(session)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect("dosing:medicine_record", session_uuid=session.uuid)
+
+
+@login_required
+@require_POST
+def medicine_start(request, session_uuid):
+    return _stage_change(request, session_uuid,
+                         lambda s: lifecycle.medicine_session_start(by=request.user, session=s), "Session started.")
+
+
+@login_required
+@require_POST
+def medicine_observe(request, session_uuid):
+    return _stage_change(request, session_uuid,
+                         lambda s: lifecycle.medicine_session_observe(by=request.user, session=s),
+                         "Dosing done: the session is in observation.")
 
 
 @login_required

@@ -14,6 +14,7 @@ from django.utils import timezone
 from audit.querysets import AuditedQuerySet, InsertOnlyQuerySet
 from sessions.choices import (
     NOTE_FIELDS,
+    MedicineState,
     NoteStatus,
     Phase,
     Place,
@@ -66,6 +67,11 @@ class TherapySession(models.Model):
         "dosing.Approval", on_delete=models.PROTECT, null=True, blank=True, related_name="medicine_sessions",
         help_text="The prescriber approval a medicine session stands on; set by the services, never by hand.",
     )
+    # The medicine session's lifecycle, as facts (dosing.lifecycle moves them, one transition at a time):
+    # started by its therapist, dosing declared done (observation), or blocked because the gate shut after booking.
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    dosing_done_at = models.DateTimeField(null=True, blank=True, editable=False)
+    blocked_reason = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["start", "id"]
@@ -86,6 +92,15 @@ class TherapySession(models.Model):
                 name="session_duration_positive",
                 violation_error_message="A session lasts between 1 minute and 12 hours.",
             ),
+            # Only a medicine session is started, moves to observation or is blocked; observation follows the start,
+            # and a blocked session has not started.
+            models.CheckConstraint(
+                condition=Q(phase="medicine") | Q(started_at__isnull=True, dosing_done_at__isnull=True, blocked_reason=""),
+                name="session_stages_only_medicine"),
+            models.CheckConstraint(condition=Q(dosing_done_at__isnull=True) | Q(started_at__isnull=False),
+                                   name="session_observation_after_start"),
+            models.CheckConstraint(condition=Q(blocked_reason="") | Q(started_at__isnull=True),
+                                   name="session_blocked_not_started"),
             # The end is derived from start and duration; it can never come first.
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_ends_after_start"),
             # The gate, in the database: a medicine session cannot exist without its prescriber approval, and
@@ -135,6 +150,23 @@ class TherapySession(models.Model):
         return label if label.endswith("session") else f"{label} session"
 
     @property
+    def medicine_state(self) -> str | None:
+        """The medicine session's state (MedicineState) read from its status and lifecycle facts; None otherwise."""
+        if self.phase != Phase.MEDICINE:
+            return None
+        if self.status != SessionStatus.SCHEDULED:
+            return MedicineState(self.status)
+        if self.dosing_done_at is not None:
+            return MedicineState.OBSERVATION
+        if self.started_at is not None:
+            return MedicineState.IN_PROGRESS
+        return MedicineState.BLOCKED if self.blocked_reason else MedicineState.BOOKED
+
+    def get_medicine_state_display(self) -> str:
+        state = self.medicine_state
+        return MedicineState(state).label if state else ""
+
+    @property
     def place_label(self) -> str:
         return str(self.room) if self.place == Place.OFFICE and self.room_id else self.get_place_display()
 
@@ -152,7 +184,9 @@ class SessionEvent(models.Model):
     to_status = models.CharField(max_length=16, choices=SessionStatus.choices, blank=True)
     summary = models.CharField(max_length=300)
     note = models.TextField(blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None: the clinic's scheduled check did it (a medicine session blocked because its approval expired).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
