@@ -33,6 +33,7 @@ from dosing.forms import (
     WasteForm,
 )
 from dosing.models import Approval, DosingRequest, Notice, PreDoseCheck, StockEntry, StockLot
+from kapcouples.spreadsheet import csv_row
 from sessions.selectors import session_for_user
 
 
@@ -387,14 +388,15 @@ def stock_report(request):
 
     def rows():
         yield writer.writerow(["time", "lot", "kind", "amount_mg", "by", "witness", "patient_case", "note"])
+        # Notes and lot numbers are typed by people: every cell goes through the one CSV-injection guard.
         for entry in StockEntry.objects.select_related("lot", "by", "witness", "administration__session__couple") \
                 .order_by("at", "id").iterator(chunk_size=500):
             administration = entry.administration
-            yield writer.writerow([
+            yield writer.writerow(csv_row([
                 timezone.localtime(entry.at).isoformat(timespec="minutes"), entry.lot.lot_number,
                 entry.get_kind_display(), entry.amount_mg, entry.by.get_username(),
                 entry.witness.get_username() if entry.witness else "",
-                administration.session.couple.case_number if administration else "", entry.note])
+                administration.session.couple.case_number if administration else "", entry.note]))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="controlled-substance-log-{timezone.localdate()}.csv"'
