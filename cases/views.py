@@ -26,7 +26,7 @@ from cases.forms import (
 )
 from cases.instruments import INSTRUMENTS
 from cases.models import Couple, Partner
-from cases.policy import can_assign_care_team, can_create_couple, couple_for_user
+from cases.policy import couple_for_user, may_assign_care_team, may_create_couple
 from clinic.services import clinic_settings_get
 from pages import selectors as pages
 
@@ -52,14 +52,14 @@ def couple_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "cases/couple_list.html", {
-        "form": form, "page": page, "query": query.urlencode(), "can_create": can_create_couple(request.user),
+        "form": form, "page": page, "query": query.urlencode(), "can_create": bool(may_create_couple(request.user)),
     })
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def couple_create(request):
-    if not can_create_couple(request.user):
+    if not may_create_couple(request.user):
         raise PermissionDenied
     data = request.POST if request.method == "POST" else None
     couple_form = CoupleCreateForm(data)
@@ -94,7 +94,7 @@ def couple_detail(request, couple_uuid):
 @require_http_methods(["GET", "POST"])
 def couple_edit(request, couple_uuid):
     couple = couple_for_user(request.user, couple_uuid)
-    can_assign = can_assign_care_team(request.user)
+    can_assign = bool(may_assign_care_team(request.user))
     form = CoupleEditForm(request.POST or None, instance=detached(couple), can_assign=can_assign)
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k != "therapists"}

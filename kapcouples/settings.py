@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "csp",
     "jobs",
     "ops",
+    "demo",  # the demo clinic and scale data: above every other app, imported by none
 ]
 
 MIDDLEWARE = [
