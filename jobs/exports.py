@@ -195,23 +195,68 @@ def _scoped_sessions(filters: dict) -> QuerySet[TherapySession]:
     return scope.filter(couple__in=Couple.objects.filter(pk__in=export_couples(filters).values("pk")))
 
 
+def export_queries(filters: dict) -> dict[str, QuerySet]:
+    """The four queries the CSV files are written from, as values_list querysets in the order they are read:
+    sessions and their doses (merged into sessions.csv), couples and their care teams (couples.csv). The
+    benchmark COPYs the same queries to measure the export against the database's own speed."""
+    from django.db.models import Count, IntegerField, Value
+    from django.db.models.functions import Coalesce, Concat
+
+    from cases.models import Partner
+    from dosing.models import Administration, Approval
+
+    sessions = _scoped_sessions(filters)
+    scope = _sessions_in_range(filters)
+    scope = (scope if scope is not None else TherapySession.objects.all()).filter(couple=OuterRef("pk"))
+
+    def count(of):
+        return Coalesce(Subquery(of.order_by().values("couple").annotate(n=Count("pk")).values("n")),
+                        Value(0), output_field=IntegerField())
+
+    def partner(label):
+        return Subquery(Partner.objects.filter(couple=OuterRef("pk"), label=label)
+                        .annotate(full=Concat("first_name", Value(" "), "last_name")).values("full")[:1])
+
+    matched = export_couples(filters).values("pk")
+    return {
+        "sessions": sessions.order_by("couple_id", "start", "id").values_list(
+            "couple_id", "start", "id", "couple__case_number", "uuid", "phase", "status", "duration_minutes",
+            "place", "room__name", "therapist__first_name", "therapist__last_name", "therapist__username",
+            "therapist__credentials", "approval__approach", "note__status"),
+        "doses": Administration.objects.filter(session__in=sessions.values("pk"))
+        .order_by("session__couple_id", "session__start", "session_id", "partner__label", "at", "id")
+        .values_list("session__couple_id", "session__start", "session_id", "mg"),
+        "couples": Couple.objects.filter(pk__in=matched).order_by("pk").annotate(
+            sessions_total=count(scope),
+            sessions_completed=count(scope.filter(status=SessionStatus.COMPLETED)),
+            medicine_completed=count(scope.filter(status=SessionStatus.COMPLETED, phase=Phase.MEDICINE)),
+            first_start=Subquery(scope.order_by("start", "id").values("start")[:1]),
+            last_start=Subquery(scope.order_by("-start", "-id").values("start")[:1]),
+            partner_a=partner("A"), partner_b=partner("B"),
+            # The current approval as dosing.services.approval_current decides it: neither revoked nor superseded.
+            approach_current=Subquery(Approval.objects.filter(couple=OuterRef("pk"), revocation__isnull=True,
+                                                              superseded_by__isnull=True)
+                                      .order_by("-signed_at", "-id").values("approach")[:1]),
+        ).values_list("pk", "case_number", "uuid", "status", "prescriber__first_name", "prescriber__last_name",
+                      "prescriber__username", "prescriber__credentials", "partner_a", "partner_b",
+                      "approach_current", "sessions_total", "sessions_completed", "medicine_completed",
+                      "first_start", "last_start"),
+        "care_team": Couple.therapists.through.objects.filter(couple__in=matched)
+        .order_by("couple_id", "user__last_name", "user__first_name", "user_id")
+        .values_list("couple_id", "user__first_name", "user__last_name", "user__username", "user__credentials"),
+    }
+
+
 def _sessions_csv_rows(filters: dict, alive):
     """The sessions.csv rows (without the header): couples in id order, each couple's sessions by start."""
     from dosing.choices import Approach
-    from dosing.models import Administration
 
     phases, statuses, places = dict(Phase.choices), dict(SessionStatus.choices), dict(Place.choices)
     approaches = dict(Approach.choices)
     tz = timezone.get_current_timezone()
-    sessions = _scoped_sessions(filters)
-    doses = _merge(_stream(
-        Administration.objects.filter(session__in=sessions.values("pk"))
-        .order_by("session__couple_id", "session__start", "session_id", "partner__label", "at", "id")
-        .values_list("session__couple_id", "session__start", "session_id", "mg")), key=lambda r: r[:3])
-    rows = _stream(sessions.order_by("couple_id", "start", "id").values_list(
-        "couple_id", "start", "id", "couple__case_number", "uuid", "phase", "status", "duration_minutes", "place",
-        "room__name", "therapist__first_name", "therapist__last_name", "therapist__username",
-        "therapist__credentials", "approval__approach", "note__status"))
+    queries = export_queries(filters)
+    doses = _merge(_stream(queries["doses"]), key=lambda r: r[:3])
+    rows = _stream(queries["sessions"])
     for n, (couple_id, start, pk, case_number, uuid, phase, status, minutes, place, room, first, last, username,
             credentials, approach, note_status) in enumerate(rows, 1):
         if n % HEARTBEAT_ROWS == 0:
@@ -226,45 +271,14 @@ def _sessions_csv_rows(filters: dict, alive):
 
 def _couples_csv_rows(filters: dict, alive):
     """The couples.csv rows (without the header), in couple id order."""
-    from django.db.models import Count, IntegerField, Value
-    from django.db.models.functions import Coalesce, Concat
-
     from cases.choices import CoupleStatus
-    from cases.models import Partner
     from dosing.choices import Approach
-    from dosing.models import Approval
 
     statuses, approaches = dict(CoupleStatus.choices), dict(Approach.choices)
     tz = timezone.get_current_timezone()
-    scope = _sessions_in_range(filters)
-    scope = (scope if scope is not None else TherapySession.objects.all()).filter(couple=OuterRef("pk"))
-
-    def count(sessions):
-        return Coalesce(Subquery(sessions.order_by().values("couple").annotate(n=Count("pk")).values("n")),
-                        Value(0), output_field=IntegerField())
-
-    def partner(label):
-        return Subquery(Partner.objects.filter(couple=OuterRef("pk"), label=label)
-                        .annotate(full=Concat("first_name", Value(" "), "last_name")).values("full")[:1])
-
-    couples = Couple.objects.filter(pk__in=export_couples(filters).values("pk")).order_by("pk").annotate(
-        sessions_total=count(scope),
-        sessions_completed=count(scope.filter(status=SessionStatus.COMPLETED)),
-        medicine_completed=count(scope.filter(status=SessionStatus.COMPLETED, phase=Phase.MEDICINE)),
-        first_start=Subquery(scope.order_by("start", "id").values("start")[:1]),
-        last_start=Subquery(scope.order_by("-start", "-id").values("start")[:1]),
-        partner_a=partner("A"), partner_b=partner("B"),
-        # The current approval as dosing.services.approval_current decides it: neither revoked nor superseded.
-        approach_current=Subquery(Approval.objects.filter(couple=OuterRef("pk"), revocation__isnull=True,
-                                                          superseded_by__isnull=True)
-                                  .order_by("-signed_at", "-id").values("approach")[:1]),
-    ).values_list("pk", "case_number", "uuid", "status", "prescriber__first_name", "prescriber__last_name",
-                  "prescriber__username", "prescriber__credentials", "partner_a", "partner_b", "approach_current",
-                  "sessions_total", "sessions_completed", "medicine_completed", "first_start", "last_start")
-    care_team = Couple.therapists.through.objects.filter(couple__in=export_couples(filters).values("pk"))
-    therapists = _merge(_stream(care_team.order_by("couple_id", "user__last_name", "user__first_name", "user_id")
-                                .values_list("couple_id", "user__first_name", "user__last_name", "user__username",
-                                             "user__credentials")), key=lambda r: r[0])
+    queries = export_queries(filters)
+    therapists = _merge(_stream(queries["care_team"]), key=lambda r: r[0])
+    couples = queries["couples"]
     for n, (pk, case_number, uuid, status, p_first, p_last, p_username, p_credentials, partner_a, partner_b,
             approach, total, completed, medicine, first, last) in enumerate(_stream(couples), 1):
         if n % HEARTBEAT_ROWS == 0:
