@@ -53,7 +53,7 @@ serve: setup
 
 # Performance at clinic-network scale (docs/benchmarks.md): a throwaway kapcouples_bench database on the local
 # PostgreSQL (postgres@127.0.0.1) and Redis database 3, 100 then 10,000 generated couples; about 15 minutes.
-# Prints one table and writes it to var/bench/latest.md. Not part of `make test`.
+# Writes var/bench/latest.json and regenerates docs/benchmarks.md from it. Not part of `make test`.
 bench: setup
 	$(PY) -m bench.run
 
