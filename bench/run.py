@@ -32,17 +32,12 @@ import urllib.parse
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+from bench.report import goals, headline, render
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 DATABASE = "kapcouples_bench"
 REDIS_URL = "redis://127.0.0.1:6379/3"  # a Redis database of its own, apart from the test suite's
-PAGE_P95_BUDGET_MS = 50  # goals of issue 19, checked in goals()
-FLAT_WITHIN = 1.5
-EXPORT_VS_COPY_MAX = 3
-EXPORT_RSS_MAX_MB = 30
-REMINDERS_VS_LOOP_MAX = 3
-COUPLE_LIST_VS_BARE_MIN = 0.3
-PDF_VS_PLAIN_MAX = 1.5
 MIN_REQUESTS = 10
 SIGN_IN_PASSWORD = "bench-sign-in-2026"  # set on the two users the throughput run signs in as
 
@@ -158,7 +153,6 @@ PAGES = [  # (key in latest.json, name, who, url)
     ("admin_dashboard", "Clinic admin dashboard", "admin", lambda who: "/home/clinic/"),
     ("outcomes", "Outcomes, clinic-wide (admin)", "admin", lambda who: "/outcomes/"),
 ]
-FLAT_PAGES = ("therapist_home", "calendar_week", "prescriber_queue", "admin_dashboard", "outcomes")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -457,60 +451,6 @@ def machine() -> list[str]:
             f"{platform.release()}."]
 
 
-def headline(report: dict) -> dict:
-    """The figures issue 19 sets goals for, as latest.json's top-level keys."""
-    export, copy = report["export"]["export"], report["export"]["copy"]
-    reminders, pdf = report["reminders"], report["pdf"]
-    throughput = report["throughput"]
-    bare = throughput["bare"]["rps"]
-    return {
-        "export_vs_copy": export["seconds"] / copy["seconds"],
-        "export_peak_rss_mb": export["rss_peak_mb"] - export["rss_before_mb"],
-        "reminders_per_s": reminders["rows"] / reminders["seconds"],
-        "reminders_vs_send_mail_loop": reminders["seconds"] / reminders["send_mail_loop_seconds"],
-        "couple_list_vs_bare": throughput["couple_list"]["rps"] / bare,
-        "admin_changelist_vs_bare": throughput["admin_changelist"]["rps"] / bare,
-        "pdf_vs_plain_weasyprint": pdf["summary_ms"] / pdf["plain_weasyprint_ms"],
-    }
-
-
-def goals(report: dict) -> list[tuple[str, str, bool]]:
-    """Each goal of issue 19 with what this run measured and whether it holds."""
-    sizes = report["sizes"]
-    small, large = sizes[0], sizes[-1]
-    pages, h = report["pages"], report["headline"]
-    result = []
-    differing = [key for key in pages if len({pages[key][str(n)]["queries"] for n in sizes}) > 1]
-    result.append((f"Queries per page the same at {', '.join(f'{n:,}' for n in sizes)} couples",
-                   "all the same" if not differing else "differ: " + ", ".join(differing), not differing))
-    for key in FLAT_PAGES:
-        a, b = pages[key][str(small)], pages[key][str(large)]
-        ratio = b["p50_ms"] / a["p50_ms"]
-        result.append((f"{a['name']}: median at {large:,} within {FLAT_WITHIN}x of {small:,}, p95 < "
-                       f"{PAGE_P95_BUDGET_MS} ms at {large:,}",
-                       f"{a['p50_ms']:.1f} -> {b['p50_ms']:.1f} ms ({ratio:.2f}x), p95 {b['p95_ms']:.1f} ms",
-                       ratio <= FLAT_WITHIN and b["p95_ms"] < PAGE_P95_BUDGET_MS))
-    e = report["export"]
-    result.append((f"Export at {e['export']['couples']:,} couples at most {EXPORT_VS_COPY_MAX}x COPY of the same rows",
-                   f"{e['export']['seconds']:.1f} s vs {e['copy']['seconds']:.1f} s ({h['export_vs_copy']:.2f}x)",
-                   h["export_vs_copy"] <= EXPORT_VS_COPY_MAX))
-    result.append((f"Export's peak memory at most +{EXPORT_RSS_MAX_MB} MB", f"+{h['export_peak_rss_mb']:.0f} MB",
-                   h["export_peak_rss_mb"] <= EXPORT_RSS_MAX_MB))
-    r = report["reminders"]
-    result.append((f"{r['rows']:,} reminders in under 10 s and at most {REMINDERS_VS_LOOP_MAX}x a bare send_mail loop",
-                   f"{r['seconds']:.1f} s ({h['reminders_per_s']:.0f}/s, {r['sent']:,} sent) vs "
-                   f"{r['send_mail_loop_seconds']:.1f} s ({h['reminders_vs_send_mail_loop']:.2f}x)",
-                   r["seconds"] < 10 and h["reminders_vs_send_mail_loop"] <= REMINDERS_VS_LOOP_MAX
-                   and r["sent"] == r["rows"]))
-    result.append((f"Couple list under gunicorn at least {COUPLE_LIST_VS_BARE_MIN}x the bare view",
-                   f"{h['couple_list_vs_bare']:.2f}x", h["couple_list_vs_bare"] >= COUPLE_LIST_VS_BARE_MIN))
-    p = report["pdf"]
-    result.append((f"Session summary PDF at most {PDF_VS_PLAIN_MAX}x WeasyPrint on the same HTML",
-                   f"{p['summary_ms']:.0f} vs {p['plain_weasyprint_ms']:.0f} ms ({h['pdf_vs_plain_weasyprint']:.2f}x)",
-                   h["pdf_vs_plain_weasyprint"] <= PDF_VS_PLAIN_MAX))
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,30000", help="couples, comma-separated, ascending")
@@ -582,9 +522,7 @@ def main() -> None:
     out = ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(report, default=str, indent=1))
-    from bench import report as report_md
-
-    text = report_md.render(report)
+    text = render(report)
     (out / "latest.md").write_text(text)
     if not args.no_docs:
         (ROOT / "docs" / "benchmarks.md").write_text(text)

@@ -153,7 +153,7 @@ def test_many_couples_are_built_a_chunk_at_a_time(clinic_admin, therapist, monke
 
 
 def test_the_csv_rows_say_what_the_records_say(couple, therapist, prescriber, clinic_admin):
-    from dosing import services as dosing_services
+    from dosing.approvals import approval_revoke
     from dosing.tests.factories import approval_on_file, document_medicine
     from sessions.models import Room
 
@@ -164,7 +164,7 @@ def test_the_csv_rows_say_what_the_records_say(couple, therapist, prescriber, cl
     medicine = held(couple, therapist, Phase.MEDICINE, day + datetime.timedelta(days=3), status="scheduled")
     document_medicine(medicine, by=therapist, prescriber=prescriber)
     type(medicine).objects.filter(pk=medicine.pk).update(status="completed")
-    dosing_services.approval_revoke(by=prescriber, approval=approval, reason="New heart condition")
+    approval_revoke(by=prescriber, approval=approval, reason="New heart condition")
     sessions_file, couples_file = io.StringIO(), io.StringIO()
     exports.export_csv_write(filters={}, sessions_file=sessions_file, couples_file=couples_file)
 
