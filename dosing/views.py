@@ -223,6 +223,7 @@ def _partner(session, partner_uuid):
 
 def _record_page(request, session, *, forms=None, status=200):
     context = selectors.medicine_record(session=session)
+    override = policy.may_override_hold(request.user, session)
     forms = forms or {}
     plan = context["plan"]
     context.update({
@@ -230,7 +231,7 @@ def _record_page(request, session, *, forms=None, status=200):
         "plan_form": forms.get("plan") or PlanForm(initial={
             "setting": plan.setting if plan else "office", "support_person": plan.support_person if plan else "",
             "agenda": plan.agenda if plan else ""}),
-        "may_override_hold": bool(policy.may_override_hold(request.user, session)),
+        "may_override_hold": bool(override), "override_refusal": override.reason,
     })
     for row in context["records"]:
         key = str(row.partner.uuid)

@@ -186,3 +186,14 @@ def test_the_csv_rows_say_what_the_records_say(couple, therapist, prescriber, cl
     assert row["first_session"] == timezone.localtime(first.start).strftime("%Y-%m-%d")
     # A revoked approval is not current (the old export still named its approach).
     assert row["approach_current"] == ""
+
+
+@pytest.mark.parametrize(("field", "value"), [("date_to", "9999-12-31"), ("date_from", "0001-01-01")])
+def test_an_export_dated_outside_any_plausible_session_is_refused_next_to_the_date(client_for, clinic_admin, field,
+                                                                                   value):
+    from jobs.models import ExportJob
+
+    response = client_for(clinic_admin).post(reverse("jobs:export_list"), {field: value})
+    assert response.status_code == 400
+    assert "Choose a date between 1990 and ten years from now." in response.content.decode()
+    assert not ExportJob.objects.exists()
