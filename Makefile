@@ -52,8 +52,8 @@ serve: setup
 	$(PY) scripts/serve.py
 
 # Performance at clinic-network scale (docs/benchmarks.md): a throwaway kapcouples_bench database on the local
-# PostgreSQL (postgres@127.0.0.1) and Redis database 3, 100 then 10,000 generated couples; about 15 minutes.
-# Prints one table and writes it to var/bench/latest.md. Not part of `make test`.
+# PostgreSQL (postgres@127.0.0.1) and Redis database 3, 1,000, 10,000 then 30,000 generated couples.
+# Writes var/bench/latest.json and regenerates docs/benchmarks.md from it. Not part of `make test`.
 bench: setup
 	$(PY) -m bench.run
 

@@ -13,6 +13,7 @@ from audit import selectors
 from audit.choices import AuditAction
 from audit.forms import AuditFilterForm
 from audit.services import audit_record
+from kapcouples.spreadsheet import csv_row
 
 PAGE_SIZE = 50
 CSV_COLUMNS = ["at", "actor_username", "action", "object_type", "object_id", "case_number", "summary", "path",
@@ -39,20 +40,13 @@ class _Echo:
         return value
 
 
-def _csv_safe(value) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet; usernames of failed
-    # sign-ins are typed by anyone.
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _rows(events):
     yield CSV_COLUMNS
     for event in events.iterator(chunk_size=2000):
-        yield [_csv_safe(v) for v in (
+        yield csv_row((
             event.at.isoformat(), event.actor_username, event.action, event.object_type, event.object_id,
             event.couple.case_number if event.couple else "", event.summary, event.path, event.method,
-            event.ip_address, event.user_agent)]
+            event.ip_address, event.user_agent))
 
 
 @require_GET

@@ -39,6 +39,7 @@ from dosing.forms import (
 from dosing.models import Approval, DosingRequest, Notice, PreDoseCheck, StockEntry, StockLot
 from dosing.notices import notice_dismiss_for
 from dosing.stock import inventory_count, stock_receive, stock_waste
+from kapcouples.spreadsheet import csv_row
 from sessions.selectors import session_for_user
 
 
@@ -424,20 +425,17 @@ def stock_report(request):
     audit_record(action=AuditAction.DOWNLOAD, request=request, object_type="dosing.stockentry",
                  summary="controlled-substance log downloaded as CSV")
 
-    def cell(value) -> str:
-        text = "" if value is None else str(value)
-        return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
     def rows():
         yield writer.writerow(["time", "lot", "kind", "amount_mg", "by", "witness", "patient_case", "note"])
+        # Notes and lot numbers are typed by people: every cell goes through the one CSV-injection guard.
         for entry in StockEntry.objects.select_related("lot", "by", "witness", "administration__session__couple") \
                 .order_by("at", "id").iterator(chunk_size=500):
             administration = entry.administration
-            yield writer.writerow([
-                timezone.localtime(entry.at).isoformat(timespec="minutes"), cell(entry.lot.lot_number),
-                entry.get_kind_display(), entry.amount_mg, cell(entry.by.get_username()),
-                cell(entry.witness.get_username() if entry.witness else ""),
-                administration.session.couple.case_number if administration else "", cell(entry.note)])
+            yield writer.writerow(csv_row([
+                timezone.localtime(entry.at).isoformat(timespec="minutes"), entry.lot.lot_number,
+                entry.get_kind_display(), entry.amount_mg, entry.by.get_username(),
+                entry.witness.get_username() if entry.witness else "",
+                administration.session.couple.case_number if administration else "", entry.note]))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="controlled-substance-log-{timezone.localdate()}.csv"'

@@ -1,8 +1,9 @@
 """Case report exports for clinic admins: couples chosen by filters, built in the background into a CSV of
 sessions, a CSV of couples and a ZIP of one PDF case report per couple; deleted after EXPORT_EXPIRY_HOURS.
 
-Built couple by couple into temporary files on disk, so memory holds one couple at a time however many
-couples match (the CSV rows stream to disk, each PDF goes into the ZIP as soon as it is rendered).
+Built into temporary files on disk, so memory does not grow with the couples matched: each CSV streams plain
+rows of one query from a server-side cursor (no model objects), and the case reports are built a chunk of
+couples at a time, each PDF going into the ZIP as soon as it is rendered.
 """
 
 import csv
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -26,8 +27,10 @@ from cases.models import Couple, QuestionnaireResponse
 from jobs.choices import ExportFile, ExportStatus
 from jobs.models import ExportJob
 from jobs.pdf import render_pdf
+from kapcouples.spreadsheet import csv_row
 from outbox.models import OutboxKind
 from outbox.services import outbox_add
+from sessions.choices import NoteStatus, Phase, Place, SessionStatus
 from sessions.models import TherapySession
 
 logger = logging.getLogger("jobs.exports")
@@ -129,12 +132,6 @@ def export_download_recorded(*, by: User, job: ExportJob, name: str, request=Non
 # -- building -----------------------------------------------------------------------------------------
 
 
-def _safe(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _couple_chunks(filters: dict):
     """The matched couples in chunks, with what the rows and reports need prefetched per chunk."""
     from dosing.models import Administration, Approval, ApprovalDose
@@ -164,32 +161,155 @@ def _couple_chunks(filters: dict):
                    ))
 
 
-def _session_rows(couple: Couple):
-    doses_by_session: dict[int, list] = {}
-    for partner in couple.partners.all():
-        for dose in partner.export_doses:
-            doses_by_session.setdefault(dose.session_id, []).append(dose)
-    for s in couple.export_sessions:
-        note = getattr(s, "note", None)
-        doses = doses_by_session.get(s.pk, [])
-        yield [couple.case_number, s.uuid, s.get_phase_display(), s.get_status_display(),
-               timezone.localtime(s.start).strftime("%Y-%m-%d %H:%M"), s.duration_minutes, s.place_label,
-               str(s.therapist), s.approval.get_approach_display() if s.approval else "",
-               "; ".join(f"{d.mg}" for d in doses), "yes" if note is not None and note.is_signed else "no"]
+# -- the CSV files: one streamed query per file (plus one merged stream), plain tuples, constant memory -------
+
+HEARTBEAT_ROWS = 2000  # how often the CSV writers prove the worker alive (and learn it lost the job)
 
 
-def _couple_row(couple: Couple) -> list:
-    sessions = couple.export_sessions
-    partners = {p.label: p for p in couple.partners.all()}
-    current = next((a for a in couple.export_approvals if a.is_current), None)
-    completed = [s for s in sessions if s.status == "completed"]
-    return [couple.case_number, couple.uuid, couple.get_status_display(),
-            "; ".join(str(t) for t in couple.therapists.all()), str(couple.prescriber or ""),
-            partners["A"].full_name if "A" in partners else "", partners["B"].full_name if "B" in partners else "",
-            current.get_approach_display() if current else "", len(sessions), len(completed),
-            len([s for s in completed if s.phase == "medicine"]),
-            timezone.localtime(sessions[0].start).strftime("%Y-%m-%d") if sessions else "",
-            timezone.localtime(sessions[-1].start).strftime("%Y-%m-%d") if sessions else ""]
+class ExportLost(Exception):
+    """The job is no longer this worker's (another took it over): stop writing."""
+
+
+def _user_label(first: str, last: str, username: str, credentials: str) -> str:
+    # accounts.User.__str__, from plain columns.
+    name = f"{first} {last}".strip() or username
+    return f"{name}, {credentials}" if credentials else name
+
+
+def _stream(queryset):
+    """Rows of a values_list query fetched in chunks (a server-side cursor on PostgreSQL), never all at once."""
+    return queryset.iterator(chunk_size=HEARTBEAT_ROWS)
+
+
+def _merge(rows, key):
+    """For rows sorted by key, a function giving the list of rows of one key at a time, asked in sorted order."""
+    rows = iter(rows)
+    pending = [next(rows, None)]
+
+    def of(wanted) -> list:
+        found = []
+        while pending[0] is not None and key(pending[0]) <= wanted:
+            if key(pending[0]) == wanted:
+                found.append(pending[0])
+            pending[0] = next(rows, None)
+        return found
+
+    return of
+
+
+def _scoped_sessions(filters: dict) -> QuerySet[TherapySession]:
+    sessions = _sessions_in_range(filters)
+    scope = sessions if sessions is not None else TherapySession.objects.all()
+    return scope.filter(couple__in=Couple.objects.filter(pk__in=export_couples(filters).values("pk")))
+
+
+def export_queries(filters: dict) -> dict[str, QuerySet]:
+    """The four queries the CSV files are written from, as values_list querysets in the order they are read:
+    sessions and their doses (merged into sessions.csv), couples and their care teams (couples.csv). The
+    benchmark COPYs the same queries to measure the export against the database's own speed."""
+    from django.db.models import Count, IntegerField, Value
+    from django.db.models.functions import Coalesce, Concat
+
+    from cases.models import Partner
+    from dosing.models import Administration, Approval
+
+    sessions = _scoped_sessions(filters)
+    scope = _sessions_in_range(filters)
+    scope = (scope if scope is not None else TherapySession.objects.all()).filter(couple=OuterRef("pk"))
+
+    def count(of):
+        return Coalesce(Subquery(of.order_by().values("couple").annotate(n=Count("pk")).values("n")),
+                        Value(0), output_field=IntegerField())
+
+    def partner(label):
+        return Subquery(Partner.objects.filter(couple=OuterRef("pk"), label=label)
+                        .annotate(full=Concat("first_name", Value(" "), "last_name")).values("full")[:1])
+
+    matched = export_couples(filters).values("pk")
+    return {
+        "sessions": sessions.order_by("couple_id", "start", "id").values_list(
+            "couple_id", "start", "id", "couple__case_number", "uuid", "phase", "status", "duration_minutes",
+            "place", "room__name", "therapist__first_name", "therapist__last_name", "therapist__username",
+            "therapist__credentials", "approval__approach", "note__status"),
+        "doses": Administration.objects.filter(session__in=sessions.values("pk"))
+        .order_by("session__couple_id", "session__start", "session_id", "partner__label", "at", "id")
+        .values_list("session__couple_id", "session__start", "session_id", "mg"),
+        "couples": Couple.objects.filter(pk__in=matched).order_by("pk").annotate(
+            sessions_total=count(scope),
+            sessions_completed=count(scope.filter(status=SessionStatus.COMPLETED)),
+            medicine_completed=count(scope.filter(status=SessionStatus.COMPLETED, phase=Phase.MEDICINE)),
+            first_start=Subquery(scope.order_by("start", "id").values("start")[:1]),
+            last_start=Subquery(scope.order_by("-start", "-id").values("start")[:1]),
+            partner_a=partner("A"), partner_b=partner("B"),
+            # The current approval as dosing.approvals.approval_current decides it (Approval.objects.current()).
+            approach_current=Subquery(Approval.objects.current().filter(couple=OuterRef("pk"))
+                                      .order_by("-signed_at", "-id").values("approach")[:1]),
+        ).values_list("pk", "case_number", "uuid", "status", "prescriber__first_name", "prescriber__last_name",
+                      "prescriber__username", "prescriber__credentials", "partner_a", "partner_b",
+                      "approach_current", "sessions_total", "sessions_completed", "medicine_completed",
+                      "first_start", "last_start"),
+        "care_team": Couple.therapists.through.objects.filter(couple__in=matched)
+        .order_by("couple_id", "user__last_name", "user__first_name", "user_id")
+        .values_list("couple_id", "user__first_name", "user__last_name", "user__username", "user__credentials"),
+    }
+
+
+def _sessions_csv_rows(filters: dict, alive):
+    """The sessions.csv rows (without the header): couples in id order, each couple's sessions by start."""
+    from dosing.choices import Approach
+
+    phases, statuses, places = dict(Phase.choices), dict(SessionStatus.choices), dict(Place.choices)
+    approaches = dict(Approach.choices)
+    tz = timezone.get_current_timezone()
+    queries = export_queries(filters)
+    doses = _merge(_stream(queries["doses"]), key=lambda r: r[:3])
+    rows = _stream(queries["sessions"])
+    for n, (couple_id, start, pk, case_number, uuid, phase, status, minutes, place, room, first, last, username,
+            credentials, approach, note_status) in enumerate(rows, 1):
+        if n % HEARTBEAT_ROWS == 0:
+            alive()
+        yield [case_number, uuid, phases.get(phase, phase), statuses.get(status, status),
+               start.astimezone(tz).strftime("%Y-%m-%d %H:%M"), minutes,
+               room if place == Place.OFFICE and room else places.get(place, place),
+               _user_label(first, last, username, credentials), approaches.get(approach, "") if approach else "",
+               "; ".join(f"{d[3]}" for d in doses((couple_id, start, pk))),
+               "yes" if note_status == NoteStatus.SIGNED else "no"]
+
+
+def _couples_csv_rows(filters: dict, alive):
+    """The couples.csv rows (without the header), in couple id order."""
+    from cases.choices import CoupleStatus
+    from dosing.choices import Approach
+
+    statuses, approaches = dict(CoupleStatus.choices), dict(Approach.choices)
+    tz = timezone.get_current_timezone()
+    queries = export_queries(filters)
+    therapists = _merge(_stream(queries["care_team"]), key=lambda r: r[0])
+    couples = queries["couples"]
+    for n, (pk, case_number, uuid, status, p_first, p_last, p_username, p_credentials, partner_a, partner_b,
+            approach, total, completed, medicine, first, last) in enumerate(_stream(couples), 1):
+        if n % HEARTBEAT_ROWS == 0:
+            alive()
+        yield [case_number, uuid, statuses.get(status, status),
+               "; ".join(_user_label(*t[1:]) for t in therapists(pk)),
+               _user_label(p_first, p_last, p_username, p_credentials) if p_username else "",
+               partner_a or "", partner_b or "", approaches.get(approach, "") if approach else "",
+               total, completed, medicine,
+               first.astimezone(tz).strftime("%Y-%m-%d") if first else "",
+               last.astimezone(tz).strftime("%Y-%m-%d") if last else ""]
+
+
+def export_csv_write(*, filters: dict, sessions_file, couples_file, alive=lambda: None) -> None:
+    """Write an export's sessions.csv and couples.csv to these open text files, streamed from the database (no
+    model objects, memory independent of the number of rows); every cell through kapcouples.spreadsheet.csv_cell.
+    `alive` is called every HEARTBEAT_ROWS rows and may raise ExportLost to stop."""
+    sessions_csv, couples_csv = csv.writer(sessions_file), csv.writer(couples_file)
+    sessions_csv.writerow(SESSION_COLUMNS)
+    for row in _sessions_csv_rows(filters, alive):
+        sessions_csv.writerow(csv_row(row))
+    couples_csv.writerow(COUPLE_COLUMNS)
+    for row in _couples_csv_rows(filters, alive):
+        couples_csv.writerow(csv_row(row))
 
 
 def case_report_html(couple: Couple, *, clinic: str, filters: dict) -> str:
@@ -228,18 +348,20 @@ def export_build(job_id: int, *, worker: str) -> str | None:
             with open(folder / "sessions.csv", "w", newline="", encoding="utf-8") as sessions_file, \
                     open(folder / "couples.csv", "w", newline="", encoding="utf-8") as couples_file, \
                     zipfile.ZipFile(folder / "reports.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                sessions_csv, couples_csv = csv.writer(sessions_file), csv.writer(couples_file)
-                sessions_csv.writerow(SESSION_COLUMNS)
-                couples_csv.writerow(COUPLE_COLUMNS)
+
+                def alive():
+                    # The heartbeat proves this worker is alive; losing the row means another took over.
+                    if not mine.update(heartbeat_at=timezone.now()):
+                        raise ExportLost
+
+                export_csv_write(filters=job.filters, sessions_file=sessions_file, couples_file=couples_file,
+                                 alive=alive)
+                alive()
                 for chunk in _couple_chunks(job.filters):
                     for couple in chunk:
-                        for row in _session_rows(couple):
-                            sessions_csv.writerow([_safe(v) for v in row])
-                        couples_csv.writerow([_safe(v) for v in _couple_row(couple)])
                         pdf, _refused = render_pdf(case_report_html(couple, clinic=clinic, filters=job.filters))
                         archive.writestr(f"{couple.case_number}.pdf", pdf)
                         done += 1
-                        # The heartbeat proves this worker is alive; losing the row means another took over.
                         if not mine.update(progress_done=min(done, job.progress_total), heartbeat_at=timezone.now()):
                             return None
             total = done
@@ -250,6 +372,8 @@ def export_build(job_id: int, *, worker: str) -> str | None:
                 with open(folder / local, "rb") as handle:
                     getattr(job, field).save(name.value, File(handle), save=False)
                     files[field] = getattr(job, field).name
+    except ExportLost:
+        return None
     except Exception as exc:  # noqa: BLE001 - recorded on the job for the admin to see
         logger.exception("Export %s failed", job_id)
         mine.update(status=ExportStatus.FAILED, error=f"The export could not be built ({type(exc).__name__}).")

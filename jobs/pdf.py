@@ -75,12 +75,20 @@ class ProjectOnlyFetcher(URLFetcher):
         return URLFetcherResponse(url, body=font, headers={"Content-Type": "font/ttf"})
 
 
+@cache
+def _stylesheet() -> tuple[CSS, FontConfiguration]:
+    """The parsed stylesheet with the bundled fonts registered, once per process: registering a font face with
+    fontconfig costs more than laying out a short document, and the fonts never change while the process runs."""
+    allowed, css = _bundled()
+    font_config = FontConfiguration()
+    return CSS(string=css, font_config=font_config, url_fetcher=ProjectOnlyFetcher(allowed)), font_config
+
+
 def render_pdf(html: str) -> tuple[bytes, list[str]]:
     """(PDF bytes, URLs that were refused) for an HTML document rendered with the bundled font and stylesheet."""
-    allowed, css = _bundled()
-    fetcher = ProjectOnlyFetcher(allowed)
-    font_config = FontConfiguration()
-    stylesheet = CSS(string=css, font_config=font_config, url_fetcher=fetcher)
+    allowed, _css = _bundled()
+    stylesheet, font_config = _stylesheet()
+    fetcher = ProjectOnlyFetcher(allowed)  # the document's own: what it asked for is recorded per document
     pdf = HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf(stylesheets=[stylesheet],
                                                                           font_config=font_config)
     if fetcher.refused:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import timezone
 
 from cases.choices import ReminderChannel
@@ -175,17 +175,46 @@ def reminders_release_stale() -> None:
         error="The worker stopped while sending; it may or may not have arrived. Check with the recipient.")
 
 
+# A batch is claimed in one statement and its outcomes are written in bulk, at the latest every FLUSH_EVERY
+# messages, so that a worker killed mid-batch leaves at most that many sent rows still marked 'sending' (and so
+# shown as 'unknown' for a person to confirm; never resent).
+BATCH_SIZE = 100
+FLUSH_EVERY = 20
+TEMPLATES = {
+    "therapist": "jobs/emails/reminder_therapist.txt",
+    "partner": "jobs/emails/reminder_partner.txt",
+    "sms": "jobs/sms/reminder.txt",
+}
+
+
+def _claim_batch(*, worker: str, now: datetime.datetime, limit: int) -> list[int]:
+    """Claim up to `limit` due reminders for this worker in one statement (pending -> claimed); their ids.
+    On PostgreSQL a concurrent dispatcher skips the rows this one has locked instead of waiting for them."""
+    assert ReminderStatus.CLAIMED in REMINDER_TRANSITIONS[ReminderStatus.PENDING]
+    table = connection.ops.quote_name(Reminder._meta.db_table)
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, claimed_by = %s, claimed_at = %s, updated_at = %s, "
+            f"attempts = attempts + 1 WHERE status = %s AND id IN ("
+            f"SELECT id FROM {table} WHERE status = %s AND due_at <= %s "
+            f"AND (next_attempt_at IS NULL OR next_attempt_at <= %s) ORDER BY due_at, id LIMIT %s{lock}) RETURNING id",
+            [ReminderStatus.CLAIMED, worker, now, now, ReminderStatus.PENDING, ReminderStatus.PENDING, now, now,
+             limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def reminders_dispatch_due(*, worker: str, limit: int = 500) -> DispatchResult:
-    """Send every reminder that is due, each claimed first so that two dispatchers never send the same one."""
+    """Send every reminder that is due (up to `limit`), claimed in batches so that two dispatchers never send the
+    same one."""
     reminders_release_stale()
-    now = timezone.now()
-    due = list(Reminder.objects.filter(status=ReminderStatus.PENDING, due_at__lte=now)
-               .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-               .order_by("due_at", "id").values_list("pk", flat=True)[:limit])
     result = DispatchResult()
-    with clinic_settings_read_once():  # the clinic's name goes into every message; read it once per batch
-        for reminder_id in due:
-            outcome = reminder_send(reminder_id, worker=worker)
+    while limit > 0:
+        ids = _claim_batch(worker=worker, now=timezone.now(), limit=min(BATCH_SIZE, limit))
+        if not ids:
+            break
+        limit -= len(ids)
+        for outcome in _send_claimed(ids, worker=worker).values():
             if outcome == ReminderStatus.SENT:
                 result.sent += 1
             elif outcome == ReminderStatus.FAILED:
@@ -195,30 +224,129 @@ def reminders_dispatch_due(*, worker: str, limit: int = 500) -> DispatchResult:
     return result
 
 
-def _message(reminder: Reminder) -> tuple[str, str, str]:
-    """(address, subject, body) for the reminder's channel; Refused if there is nowhere to send it."""
-    session = reminder.session
-    context = {
-        "session": session, "reminder": reminder, "clinic": _clinic_name(),
-        "medicine": session.phase == Phase.MEDICINE, "instructions": MEDICINE_INSTRUCTIONS,
-        "start": timezone.localtime(session.start),
-    }
-    if reminder.recipient_kind == RecipientKind.THERAPIST:
-        user = reminder.user
-        if not user.email:
-            raise Refused(f"{user} has no e-mail address on file.")
-        body = render_to_string("jobs/emails/reminder_therapist.txt", context)
-        return user.email, f"Reminder: {session.title} for {session.couple} on {context['start']:%a %d %b %H:%M}", body
-    partner = reminder.partner
-    context["partner"] = partner
-    if reminder.channel == Channel.SMS:
-        if not partner.phone:
-            raise Refused(f"{partner.get_label_display()} has no phone number for text reminders.")
-        return partner.phone, "", render_to_string("jobs/sms/reminder.txt", context).strip()
-    if not partner.email:
-        raise Refused(f"{partner.get_label_display()} has no e-mail address for e-mail reminders.")
-    body = render_to_string("jobs/emails/reminder_partner.txt", context)
-    return partner.email, f"Reminder: your appointment on {context['start']:%a %d %b at %H:%M}", body
+def reminder_send(reminder_id: int, *, worker: str) -> str | None:
+    """Claim one due reminder and send it; returns the status it ended in, or None if another worker has it."""
+    now = timezone.now()
+    if not _move(reminder_id, to=ReminderStatus.CLAIMED, only_from=(ReminderStatus.PENDING,),
+                 extra=Q(due_at__lte=now), claimed_by=worker, claimed_at=now, attempts=F("attempts") + 1):
+        return None
+    return _send_claimed([reminder_id], worker=worker).get(reminder_id)
+
+
+class _Outcomes:
+    """Transitions out of 'claimed' or 'sending', gathered and written as one conditional UPDATE per kind."""
+
+    def __init__(self, worker: str):
+        self.worker = worker
+        self.pending: dict[tuple, list[int]] = {}
+        self.count = 0
+
+    def add(self, reminder_id: int, *, to: str, only_from: str, **fields) -> None:
+        assert to in REMINDER_TRANSITIONS[only_from], (only_from, to)
+        key = (to, only_from, tuple(sorted(fields.items())))
+        self.pending.setdefault(key, []).append(reminder_id)
+        self.count += 1
+
+    def flush(self) -> None:
+        now = timezone.now()
+        for (to, only_from, fields), ids in self.pending.items():
+            values = dict(fields)
+            if to == ReminderStatus.SENT:
+                values["sent_at"] = now
+            Reminder.objects.filter(pk__in=ids, status=only_from, claimed_by=self.worker).update(
+                status=to, updated_at=now, **values)
+        self.pending, self.count = {}, 0
+
+
+class _Mailer:
+    """One mail connection for a batch, opened on its first e-mail and opened again after an error."""
+
+    def __init__(self):
+        self.connection = None
+
+    def send(self, address: str, subject: str, body: str) -> None:
+        if self.connection is None:
+            connection = get_connection()
+            try:
+                connection.open()
+            except (OSError, smtplib.SMTPException) as exc:
+                raise NotSent(f"The mail server could not be reached ({type(exc).__name__}).") from exc
+            self.connection = connection
+        try:
+            self.connection.send_messages([EmailMessage(subject=subject, body=body, to=[address],
+                                                        connection=self.connection)])
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
+            self.close()
+            raise Refused(f"The mail server refused the address ({type(exc).__name__}).") from exc
+        except smtplib.SMTPResponseException as exc:
+            self.close()
+            # The server answered with an error instead of accepting the message: it did not take it.
+            if 400 <= exc.smtp_code < 500:
+                raise NotSent(f"The mail server said try later ({exc.smtp_code}).") from exc
+            raise Refused(f"The mail server refused the message ({exc.smtp_code}).") from exc
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection must not hide the outcome
+                pass
+
+
+class _Batch:
+    """What a batch shares: the clinic's name, the templates, the mail connection and the SMS gateway."""
+
+    def __init__(self):
+        self.clinic = _clinic_name()
+        self.templates = {key: get_template(name) for key, name in TEMPLATES.items()}
+        self.mailer = _Mailer()
+        self._sms = None
+
+    def sms(self):
+        if self._sms is None:
+            self._sms = sms_backend()
+        return self._sms
+
+    def message(self, reminder: Reminder) -> tuple[str, str, str]:
+        """(address, subject, body) for the reminder's channel; Refused if there is nowhere to send it."""
+        session = reminder.session
+        context = {
+            "session": session, "reminder": reminder, "clinic": self.clinic,
+            "medicine": session.phase == Phase.MEDICINE, "instructions": MEDICINE_INSTRUCTIONS,
+            "start": timezone.localtime(session.start),
+        }
+        if reminder.recipient_kind == RecipientKind.THERAPIST:
+            user = reminder.user
+            if not user.email:
+                raise Refused(f"{user} has no e-mail address on file.")
+            body = self.templates["therapist"].render(context)
+            return (user.email, f"Reminder: {session.title} for {session.couple} on {context['start']:%a %d %b %H:%M}",
+                    body)
+        partner = reminder.partner
+        context["partner"] = partner
+        if reminder.channel == Channel.SMS:
+            if not partner.phone:
+                raise Refused(f"{partner.get_label_display()} has no phone number for text reminders.")
+            return partner.phone, "", self.templates["sms"].render(context).strip()
+        if not partner.email:
+            raise Refused(f"{partner.get_label_display()} has no e-mail address for e-mail reminders.")
+        body = self.templates["partner"].render(context)
+        return partner.email, f"Reminder: your appointment on {context['start']:%a %d %b at %H:%M}", body
+
+    def deliver(self, reminder: Reminder, address: str, subject: str, body: str) -> None:
+        if reminder.channel == Channel.SMS:
+            try:
+                self.sms().send(to=address, body=body)
+            except SMSTransientError as exc:
+                raise NotSent(str(exc)[:200] or "The SMS gateway could not be reached.") from exc
+            except SMSError as exc:
+                raise Refused(str(exc)[:200] or "The SMS gateway refused the message.") from exc
+        else:
+            self.mailer.send(address, subject, body)
 
 
 def _clinic_name() -> str:
@@ -227,96 +355,77 @@ def _clinic_name() -> str:
     return clinic_settings_get().clinic_name
 
 
-def _deliver_email(address: str, subject: str, body: str) -> None:
-    connection = get_connection()
-    try:
-        connection.open()
-    except (OSError, smtplib.SMTPException) as exc:
-        raise NotSent(f"The mail server could not be reached ({type(exc).__name__}).") from exc
-    try:
-        connection.send_messages([EmailMessage(subject=subject, body=body, to=[address], connection=connection)])
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
-        raise Refused(f"The mail server refused the address ({type(exc).__name__}).") from exc
-    except smtplib.SMTPResponseException as exc:
-        # The server answered with an error instead of accepting the message: it did not take it.
-        if 400 <= exc.smtp_code < 500:
-            raise NotSent(f"The mail server said try later ({exc.smtp_code}).") from exc
-        raise Refused(f"The mail server refused the message ({exc.smtp_code}).") from exc
-    finally:
+def _send_claimed(ids: list[int], *, worker: str) -> dict[int, str | None]:
+    """Send reminders this worker has claimed; each one's final status (None where another process took it)."""
+    rows = list(Reminder.objects.filter(pk__in=ids, status=ReminderStatus.CLAIMED, claimed_by=worker)
+                .select_related("session__couple", "session__therapist", "partner", "user").order_by("due_at", "id"))
+    result: dict[int, str | None] = dict.fromkeys(ids)
+    outcomes = _Outcomes(worker)
+    with clinic_settings_read_once():
+        batch = _Batch()
         try:
-            connection.close()
-        except Exception:  # noqa: BLE001 - closing a broken connection must not hide the outcome
-            pass
+            for reminder in rows:
+                result[reminder.pk] = _send_one(reminder, batch=batch, outcomes=outcomes, worker=worker)
+                if outcomes.count >= FLUSH_EVERY:
+                    outcomes.flush()
+        finally:
+            outcomes.flush()
+            batch.mailer.close()
+    return result
 
 
-def _deliver(reminder: Reminder, address: str, subject: str, body: str) -> None:
-    if reminder.channel == Channel.SMS:
-        try:
-            sms_backend().send(to=address, body=body)
-        except SMSTransientError as exc:
-            raise NotSent(str(exc)[:200] or "The SMS gateway could not be reached.") from exc
-        except SMSError as exc:
-            raise Refused(str(exc)[:200] or "The SMS gateway refused the message.") from exc
-    else:
-        _deliver_email(address, subject, body)
-
-
-def reminder_send(reminder_id: int, *, worker: str) -> str | None:
-    """Claim one due reminder and send it; returns the status it ended in, or None if another worker has it."""
+def _send_one(reminder: Reminder, *, batch: _Batch, outcomes: _Outcomes, worker: str) -> str | None:
+    claimed, sending = ReminderStatus.CLAIMED, ReminderStatus.SENDING
     now = timezone.now()
-    if not _move(reminder_id, to=ReminderStatus.CLAIMED, only_from=(ReminderStatus.PENDING,),
-                 extra=Q(due_at__lte=now), claimed_by=worker, claimed_at=now, attempts=F("attempts") + 1):
-        return None
-    reminder = Reminder.objects.select_related("session__couple", "session__therapist", "partner", "user").get(
-        pk=reminder_id)
-    mine = Q(claimed_by=worker)
     session = reminder.session
     if session.status != SessionStatus.SCHEDULED or session.start != reminder.session_start:
-        _move(reminder_id, to=ReminderStatus.CANCELLED, only_from=(ReminderStatus.CLAIMED,), extra=mine,
-              error="The session was cancelled or moved.")
+        outcomes.add(reminder.pk, to=ReminderStatus.CANCELLED, only_from=claimed,
+                     error="The session was cancelled or moved.")
         return ReminderStatus.CANCELLED
     if session.start <= now:
-        _move(reminder_id, to=ReminderStatus.SKIPPED, only_from=(ReminderStatus.CLAIMED,), extra=mine,
-              error="The session had already started.")
+        outcomes.add(reminder.pk, to=ReminderStatus.SKIPPED, only_from=claimed,
+                     error="The session had already started.")
         return ReminderStatus.SKIPPED
     if reminder.recipient_kind == RecipientKind.PARTNER:
         # The partner's choice at sending time wins over the one at planning time.
         reminder.channel = reminder.partner.reminder_channel
         if reminder.channel == ReminderChannel.NONE:
-            _move(reminder_id, to=ReminderStatus.SKIPPED, only_from=(ReminderStatus.CLAIMED,), extra=mine,
-                  error=OPTED_OUT, channel=Channel.NONE)
+            outcomes.add(reminder.pk, to=ReminderStatus.SKIPPED, only_from=claimed, error=OPTED_OUT,
+                         channel=Channel.NONE)
             return ReminderStatus.SKIPPED
     try:
-        address, subject, body = _message(reminder)
+        address, subject, body = batch.message(reminder)
     except Refused as exc:
-        _move(reminder_id, to=ReminderStatus.FAILED, only_from=(ReminderStatus.CLAIMED,), extra=mine,
-              error=str(exc)[:300], channel=reminder.channel)
+        outcomes.add(reminder.pk, to=ReminderStatus.FAILED, only_from=claimed, error=str(exc)[:300],
+                     channel=reminder.channel)
         return ReminderStatus.FAILED
-    # The point of no return: from here on the message may leave, so this row is never sent again.
-    if not _move(reminder_id, to=ReminderStatus.SENDING, only_from=(ReminderStatus.CLAIMED,),
-                 extra=mine & Q(session__status=SessionStatus.SCHEDULED, session__start=F("session_start")),
+    # The point of no return, written (and committed) alone before the message may leave: from here on this
+    # row is never sent again.
+    if not _move(reminder.pk, to=sending, only_from=(claimed,),
+                 extra=Q(claimed_by=worker, session__status=SessionStatus.SCHEDULED,
+                         session__start=F("session_start")),
                  sending_at=timezone.now(), channel=reminder.channel):
         return None
     try:
-        _deliver(reminder, address, subject, body)
+        batch.deliver(reminder, address, subject, body)
     except NotSent as exc:
         if reminder.attempts + 1 > MAX_ATTEMPTS:
-            _move(reminder_id, to=ReminderStatus.FAILED, only_from=(ReminderStatus.SENDING,), extra=mine,
-                  error=f"Gave up after {reminder.attempts + 1} attempts: {exc}"[:300])
+            outcomes.add(reminder.pk, to=ReminderStatus.FAILED, only_from=sending,
+                         error=f"Gave up after {reminder.attempts + 1} attempts: {exc}"[:300])
             return ReminderStatus.FAILED
         backoff = datetime.timedelta(minutes=min(2 ** (reminder.attempts - 1), 60))  # 1, 2, 4... minutes
-        _move(reminder_id, to=ReminderStatus.PENDING, only_from=(ReminderStatus.SENDING,), extra=mine,
+        # Back to the queue at once (not with the batch's outcomes): claimed_by is cleared, and with it the
+        # condition the batch's UPDATEs are written under.
+        _move(reminder.pk, to=ReminderStatus.PENDING, only_from=(sending,), extra=Q(claimed_by=worker),
               error=str(exc)[:300], next_attempt_at=timezone.now() + backoff, claimed_by="")
         return ReminderStatus.PENDING
     except Refused as exc:
-        _move(reminder_id, to=ReminderStatus.FAILED, only_from=(ReminderStatus.SENDING,), extra=mine,
-              error=str(exc)[:300])
+        outcomes.add(reminder.pk, to=ReminderStatus.FAILED, only_from=sending, error=str(exc)[:300])
         return ReminderStatus.FAILED
     except Exception as exc:  # noqa: BLE001 - anything else may have happened after the message left
-        logger.exception("Reminder %s: delivery ended in an unexpected error", reminder_id)
-        _move(reminder_id, to=ReminderStatus.UNKNOWN, only_from=(ReminderStatus.SENDING,), extra=mine,
-              error=f"Unexpected error while sending ({type(exc).__name__}); check with the recipient.")
+        logger.exception("Reminder %s: delivery ended in an unexpected error", reminder.pk)
+        outcomes.add(reminder.pk, to=ReminderStatus.UNKNOWN, only_from=sending,
+                     error=f"Unexpected error while sending ({type(exc).__name__}); check with the recipient.")
         return ReminderStatus.UNKNOWN
-    _move(reminder_id, to=ReminderStatus.SENT, only_from=(ReminderStatus.SENDING,), extra=mine,
-          sent_at=timezone.now(), error="")
+    outcomes.add(reminder.pk, to=ReminderStatus.SENT, only_from=sending, error="")
     return ReminderStatus.SENT
