@@ -9,6 +9,7 @@ from cases.choices import Contraindication, CoupleStatus, ScreeningOutcome
 from cases.instruments import INSTRUMENTS
 from cases.models import CaseEvent, Couple, Partner, QuestionnaireResponse
 from cases.policy import visible_couples
+from cases.scores import latest_responses
 from clinic.services import clinic_settings_get
 
 TIMELINE_LENGTH = 50
@@ -64,11 +65,7 @@ def couple_detail(*, couple: Couple) -> dict:
         .order_by("label")
     )
     cutoff = clinic_settings_get().pcl5_cutoff
-    latest: dict[tuple[int, str], QuestionnaireResponse] = {}
-    for response in QuestionnaireResponse.objects.filter(partner__couple=couple).order_by(
-        "partner_id", "instrument", "-administered_on", "-recorded_at"
-    ):
-        latest.setdefault((response.partner_id, response.instrument), response)
+    latest = latest_responses(QuestionnaireResponse.objects.filter(partner__couple=couple))
     views = []
     for partner in partners:
         findings = {f.code: f for f in partner.screening.contraindications.all()}

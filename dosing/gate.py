@@ -1,14 +1,9 @@
-"""Plugs the approval gate into the protocol engine (sessions.protocol's medicine checks)."""
-
-from sessions.protocol import register_medicine_check
+"""The prescriber's gate as the sessions services ask it: explicitly, once per medicine session decided."""
 
 
-def approval_gate(*, couple, start, mode, session_pk=None) -> list[str]:
-    """The reasons the gate is shut for a medicine session of this couple at this time (empty when open)."""
+def gate_check(*, couple, start, session_pk=None) -> tuple:
+    """(the approval in force for a medicine session of this couple at this time, with every dosing partner
+    cleared and consented, or None; every reason the gate is shut). `session_pk`: the session being decided."""
     from dosing.services import medicine_gate
 
-    return medicine_gate(couple=couple, start=start, session_pk=session_pk)[1]
-
-
-def register() -> None:
-    register_medicine_check(approval_gate)
+    return medicine_gate(couple=couple, start=start, session_pk=session_pk)

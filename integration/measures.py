@@ -1,17 +1,15 @@
-"""Pure rules of the repeated measures: when a questionnaire is due, and how a score moved from baseline.
+"""Pure rules of the repeated measures: whether a questionnaire was answered in its window, and how a score moved
+from baseline. The windows themselves are the course's (sessions.course.measure_window, follow_up_schedule).
 
 No database here: selectors load the sessions and responses once and ask these functions, so the rules are
 tested with plain values and pages keep a fixed number of queries.
 """
 
-import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cases.instruments import CSI4_CODE, INSTRUMENTS
-from integration.choices import POINT_CONTEXT, MeasurePoint
-from sessions.choices import PLANNED_STATUSES, Phase
-from sessions.protocol import local_date
+from sessions.course import Window
 
 # Instruments where a higher score is the better outcome (relationship satisfaction); on the others,
 # symptom scales, lower is better.
@@ -40,91 +38,6 @@ def change_from_baseline(instrument: str, baseline: int, latest: int) -> Change:
         return Change(0, "no change")
     improved = delta > 0 if instrument in HIGHER_IS_BETTER else delta < 0
     return Change(delta, "better" if improved else "worse")
-
-
-@dataclass(frozen=True)
-class Window:
-    """A measurement point and the days (inclusive, None = open) in which a response of its context counts."""
-
-    point: str
-    first: datetime.date | None
-    last: datetime.date | None
-    label: str
-
-    @property
-    def context(self) -> str:
-        return POINT_CONTEXT[self.point]
-
-    def holds(self, day: datetime.date) -> bool:
-        return (self.first is None or day >= self.first) and (self.last is None or day <= self.last)
-
-
-def split_by_midpoints(days: Sequence[datetime.date], *, after: datetime.date | None) -> list[tuple]:
-    """Cut the time after `after` into one span per day in `days` (rising), meeting halfway between two
-    neighbours: each response belongs to exactly one follow-up, the one it is nearest."""
-    spans = []
-    for i, day in enumerate(days):
-        if i == 0:
-            first = after + datetime.timedelta(days=1) if after is not None else None
-        else:
-            first = days[i - 1] + (day - days[i - 1]) // 2 + datetime.timedelta(days=1)
-        last = day + (days[i + 1] - day) // 2 if i + 1 < len(days) else None
-        spans.append((first, last))
-    return spans
-
-
-def follow_up_due_days(anchor: datetime.date, weeks: Sequence[int]) -> list[datetime.date]:
-    """The follow-up dates: the last integration's day plus each interval."""
-    return [anchor + datetime.timedelta(weeks=w) for w in weeks]
-
-
-def window_for(session, sessions: Sequence, *, follow_up_weeks: Sequence[int] = ()) -> Window | None:
-    """The measurement point a session stands at, with its window; None for a session that has none.
-
-    `sessions` are the couple's sessions (any status); only the plan (scheduled or completed) counts.
-    """
-    plan = sorted((s for s in sessions if s.status in PLANNED_STATUSES), key=lambda s: (s.start, s.pk or 0))
-    medicines = [s for s in plan if s.phase == Phase.MEDICINE]
-    med_days = [local_date(m.start) for m in medicines]
-    before = [m for m in medicines if m.start < session.start]
-    if session.phase == Phase.ASSESSMENT:
-        return Window(MeasurePoint.BASELINE, None, med_days[0] if med_days else None,
-                      "baseline, before the first medicine session")
-    if session.phase in (Phase.PREPARATION, Phase.MEDICINE):
-        k = len(before) + 1  # the medicine session this one prepares for (or is)
-        first = med_days[k - 2] + datetime.timedelta(days=1) if k >= 2 else None
-        last = med_days[k - 1] if len(med_days) >= k else None
-        return Window(MeasurePoint.PRE_MEDICINE, first, last, f"before medicine session {k}")
-    if session.phase == Phase.INTEGRATION:
-        k = len(before)
-        if k == 0:
-            return None
-        first = med_days[k - 1] + datetime.timedelta(days=1)
-        last = med_days[k] if len(med_days) > k else None
-        return Window(MeasurePoint.POST_INTEGRATION, first, last, f"after integration of medicine session {k}")
-    if session.phase == Phase.FOLLOW_UP:
-        after = med_days[-1] if med_days else None
-        anchor = last_integration_day(plan)
-        day = local_date(session.start)
-        if anchor is not None and follow_up_weeks:
-            due = follow_up_due_days(anchor, follow_up_weeks)
-        else:
-            due = [local_date(s.start) for s in plan if s.phase == Phase.FOLLOW_UP] or [day]
-        for n, (first, last) in enumerate(split_by_midpoints(due, after=after), start=1):
-            if (first is None or day >= first) and (last is None or day <= last):
-                return Window(MeasurePoint.FOLLOW_UP, first, last, f"follow-up {n}")
-        first, last = split_by_midpoints(due, after=after)[0]
-        return Window(MeasurePoint.FOLLOW_UP, first, last, "follow-up 1")
-    return None
-
-
-def last_integration_day(plan: Sequence) -> datetime.date | None:
-    """The day of the last integration session after the last medicine session of the plan, if there is one."""
-    medicines = [s for s in plan if s.phase == Phase.MEDICINE]
-    if not medicines:
-        return None
-    after = [s for s in plan if s.phase == Phase.INTEGRATION and s.start > medicines[-1].start]
-    return local_date(after[-1].start) if after else None
 
 
 def answered(window: Window, responses: Sequence, partner_id, instrument: str) -> bool:

@@ -12,7 +12,7 @@ from cases.choices import CoupleStatus
 from cases.models import Couple, Partner
 from cases.policy import visible_couples
 from clinic.services import clinic_settings_get
-from sessions import protocol
+from sessions import course
 from sessions.choices import NoteStatus, Phase, SessionStatus
 from sessions.models import Room, SessionNote, TherapySession
 
@@ -88,14 +88,13 @@ def active_rooms() -> QuerySet[Room]:
     return Room.objects.filter(active=True)
 
 
-def couple_course(*, couple: Couple) -> protocol.Course:
+def couple_course(*, couple: Couple) -> course.Course:
     """The couple's course laid out by cycle, in a number of queries that does not grow with the sessions."""
-    sessions = list(
-        TherapySession.objects.filter(couple=couple).select_related("therapist", "room", "note").order_by("start", "id")
-    )
+    sessions = course.course_sessions(couple_id=couple.pk, select_related=("therapist", "room", "note"))
     for session in sessions:
         session.couple = couple
-    return protocol.course_build(couple=couple, sessions=sessions, limits=clinic_settings_get())
+    state = course.course_state_build(couple=couple, sessions=sessions, settings=clinic_settings_get())
+    return course.course_layout(state, now=timezone.now())
 
 
 @dataclass
@@ -126,14 +125,15 @@ def therapist_dashboard(*, user: User) -> Dashboard:
     sessions_by_couple: dict[int, list] = {c.pk: [] for c in couples}
     for session in TherapySession.objects.filter(couple__in=couples).order_by("start", "id"):
         sessions_by_couple[session.couple_id].append(session)
-    limits = clinic_settings_get()
+    settings = clinic_settings_get()
+    now = timezone.now()
     due = []
     for couple in couples:
-        for session in sessions_by_couple[couple.pk]:
-            session.couple = couple
-        course = protocol.course_build(couple=couple, sessions=sessions_by_couple[couple.pk], limits=limits)
-        if course.due:
-            due.append((couple, course.next_step))
+        state = course.course_state_build(couple=couple, sessions=sessions_by_couple[couple.pk], settings=settings)
+        step = course.next_step(state)
+        upcoming = any(course.is_ahead(s.status) and s.start >= now for s in state.plan)
+        if not step.finished and not upcoming:
+            due.append((couple, step.text))
     return Dashboard(
         today=[s for s in week if s.start < day_end],
         this_week=[s for s in week if s.start >= day_end],

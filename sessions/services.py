@@ -12,7 +12,8 @@ from cases.choices import EventKind
 from cases.models import CaseEvent, Couple
 from clinic.services import clinic_settings_get
 from jobs.hooks import session_changed_on_commit, summary_needed_on_commit
-from sessions import protocol
+from kapcouples.clock import moment_label
+from sessions import course
 from sessions.choices import (
     NOTE_FIELDS,
     PLANNED_STATUSES,
@@ -24,7 +25,7 @@ from sessions.choices import (
     SessionStatus,
 )
 from sessions.models import MAX_SESSION_MINUTES, NoteAmendment, Room, SessionEvent, SessionNote, TherapySession
-from sessions.protocol import Mode, moment_label
+from sessions.course import CourseState, Decision, Mode, Step
 
 
 @dataclass
@@ -133,24 +134,39 @@ def _check_therapist(couple: Couple, therapist: User, errors: dict) -> None:
         errors["therapist"] = f"{therapist} is not a therapist on this couple's care team."
 
 
-def _newly_out_of_order(couple: Couple, before: dict, sessions: list, limits) -> list[str]:
-    after = protocol.out_of_order(couple=couple, sessions=sessions, limits=limits, gate=True)
-    by_pk = {s.pk: s for s in sessions}
+def _gate(*, couple: Couple, phase: str, start: datetime.datetime, session_pk=None) -> tuple[object, list[str]]:
+    """The prescriber's gate for a medicine session, asked once per session decided: (the approval in force or
+    None, every reason it is shut). Other phases pass it with no approval."""
+    if phase != Phase.MEDICINE:
+        return None, []
+    from dosing.gate import gate_check
+
+    return gate_check(couple=couple, start=start, session_pk=session_pk)
+
+
+def _course(couple: Couple) -> CourseState:
+    return course.course_state_build(couple=couple, settings=clinic_settings_get())
+
+
+def _out_of_order(couple: Couple, state: CourseState) -> dict[object, list[str]]:
+    """The sessions still ahead that the plan no longer allows, or whose gate is now shut, with every reason."""
+    protocol_reasons = course.out_of_order(state)
+    found = {}
+    for step in state.steps:
+        if not course.is_ahead(step.status):
+            continue
+        reasons = protocol_reasons.get(step.pk, []) + _gate(couple=couple, phase=step.phase, start=step.start,
+                                                            session_pk=step.pk)[1]
+        if reasons:
+            found[step.pk] = reasons
+    return found
+
+
+def _newly_out_of_order(couple: Couple, before: dict, state: CourseState) -> list[str]:
+    after = _out_of_order(couple, state)
+    by_pk = {s.pk: s.ref for s in state.steps}
     return [f"{_describe(by_pk[pk])} is now out of order: {' '.join(reasons)}"
             for pk, reasons in after.items() if pk not in before]
-
-
-def _bind_approval(session: TherapySession, *, field: str) -> None:
-    """A medicine session stands on the prescriber approval in force for it; anything else carries none."""
-    if session.phase != Phase.MEDICINE:
-        session.approval = None
-        return
-    from dosing.services import medicine_gate
-
-    approval, reasons = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
-    if approval is None:
-        raise ValidationError({field: reasons})
-    session.approval = approval
 
 
 def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, start: datetime.datetime,
@@ -169,13 +185,12 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
     _check_therapist(couple, therapist, errors)
     if errors:
         raise ValidationError(errors)
-    limits = clinic_settings_get()
     with transaction.atomic():
         couple = _lock(couple, therapist, room)
-        sessions = list(couple.sessions.all())
-        before = protocol.out_of_order(couple=couple, sessions=sessions, limits=limits, gate=True)
-        decision = protocol.decide(couple=couple, sessions=sessions, phase=phase, start=start, mode=Mode.PLAN,
-                                   limits=limits)
+        state = _course(couple)
+        before = _out_of_order(couple, state)
+        approval, gate_reasons = _gate(couple=couple, phase=phase, start=start)
+        decision = course.decide(state, phase=phase, start=start, mode=Mode.PLAN).adding(gate_reasons)
         if not decision.allowed:
             raise ValidationError({"phase": decision.reasons})
         end = start + datetime.timedelta(minutes=duration_minutes)
@@ -184,15 +199,14 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
             raise ValidationError(clashes)
         session = TherapySession(couple=couple, therapist=therapist, phase=phase, start=start,
                                  duration_minutes=duration_minutes, place=place, room=room, created_by=by,
-                                 status_changed_by=by)
-        _bind_approval(session, field="phase")
+                                 status_changed_by=by, approval=approval)
         session.full_clean()
         session.save()
         SessionEvent.objects.create(session=session, kind=SessionEventKind.BOOKED, to_status=session.status,
                                     actor=by, summary=f"Booked with {therapist}, {session.place_label}")
         _case_event(session=session, by=by, summary=f"Booked: {_describe(session)} with {therapist}")
         session_changed_on_commit(session.pk)  # plan its reminders once the booking is committed
-        later = _newly_out_of_order(couple, before, [*sessions, session], limits)
+        later = _newly_out_of_order(couple, before, course.with_step(state, course.step_of_session(session)))
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
 
 
@@ -210,16 +224,16 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
     _check_therapist(couple, therapist, errors)
     if errors:
         raise ValidationError(errors)
-    limits = clinic_settings_get()
     with transaction.atomic():
         couple = _lock(couple, therapist, room)
         session = TherapySession.objects.select_for_update().get(pk=session.pk)
         if session.status != SessionStatus.SCHEDULED:
             raise ValidationError(f"A {session.get_status_display().lower()} session cannot be moved.")
-        sessions = list(couple.sessions.all())
-        before = protocol.out_of_order(couple=couple, sessions=sessions, limits=limits, gate=True)
-        decision = protocol.decide(couple=couple, sessions=sessions, phase=session.phase, start=start,
-                                   mode=Mode.PLAN, limits=limits, exclude=session.pk)
+        state = _course(couple)
+        before = _out_of_order(couple, state)
+        approval, gate_reasons = _gate(couple=couple, phase=session.phase, start=start, session_pk=session.pk)
+        decision = course.decide(state, phase=session.phase, start=start, mode=Mode.PLAN,
+                                 exclude=session.pk).adding(gate_reasons)
         if not decision.allowed:
             raise ValidationError({"start": decision.reasons})
         end = start + datetime.timedelta(minutes=duration_minutes)
@@ -229,8 +243,7 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
             raise ValidationError(clashes)
         old = _describe(session)
         session.start, session.duration_minutes, session.place, session.room = start, duration_minutes, place, room
-        session.therapist = therapist
-        _bind_approval(session, field="start")
+        session.therapist, session.approval = therapist, approval
         session.full_clean()
         session.save()
         SessionEvent.objects.create(session=session, kind=SessionEventKind.RESCHEDULED, actor=by,
@@ -238,8 +251,7 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
                                             f"{session.place_label}")
         _case_event(session=session, by=by, summary=f"Moved: {old} to {moment_label(session.start)}")
         session_changed_on_commit(session.pk)  # reminders for the new time, none for the old
-        moved = [session if s.pk == session.pk else s for s in sessions]
-        later = _newly_out_of_order(couple, before, moved, limits)
+        later = _newly_out_of_order(couple, before, course.with_step(state, course.step_of_session(session)))
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
 
 
@@ -264,17 +276,17 @@ def _transition(*, by: User, session: TherapySession, to_status: str, note: str 
 
 def _end_session(*, by: User, session: TherapySession, to_status: str, note: str) -> SessionChange:
     _require_manager(by, session.couple)
-    limits = clinic_settings_get()
     with transaction.atomic():
         couple = Couple.objects.select_for_update().get(pk=session.couple_id)
         session = TherapySession.objects.select_for_update().get(pk=session.pk)
         if to_status == SessionStatus.NO_SHOW and session.start > timezone.now():
             raise ValidationError("A session can only be marked a no-show once its start time has passed.")
-        sessions = list(couple.sessions.all())
-        before = protocol.out_of_order(couple=couple, sessions=sessions, limits=limits, gate=True)
+        state = _course(couple)
+        before = _out_of_order(couple, state)
         session = _transition(by=by, session=session, to_status=to_status, note=note)
-        changed = [session if s.pk == session.pk else s for s in sessions]
-        later = _newly_out_of_order(couple, before, changed, limits)
+        dosed = next((s.dosed for s in state.steps if s.pk == session.pk), False)
+        later = _newly_out_of_order(couple, before,
+                                    course.with_step(state, course.step_of_session(session, dosed=dosed)))
     return SessionChange(session=session, out_of_order=later)
 
 
@@ -288,11 +300,19 @@ def session_mark_no_show(*, by: User, session: TherapySession, note: str = "") -
     return _end_session(by=by, session=session, to_status=SessionStatus.NO_SHOW, note=(note or "").strip())
 
 
-def session_start_check(session: TherapySession, *, sessions: list | None = None) -> protocol.Decision:
+def _held_decision(session: TherapySession, state: CourseState) -> tuple[Decision, object]:
+    """The protocol on what was held before this session, plus the gate for a medicine session, with the
+    approval in force (None unless a medicine session's gate is open)."""
+    approval, gate_reasons = _gate(couple=session.couple, phase=session.phase, start=session.start,
+                                   session_pk=session.pk)
+    step = state.step_of(session) or Step(pk=session.pk, phase=session.phase, start=session.start,
+                                          status=session.status)
+    return course.decide_step(state, step, mode=Mode.DONE).adding(gate_reasons), approval
+
+
+def session_start_check(session: TherapySession) -> Decision:
     """May this session be started (held)? Looks at what was completed before it, not at the plan."""
-    if sessions is None:
-        sessions = list(TherapySession.objects.filter(couple_id=session.couple_id))
-    return protocol.decide_session(session, sessions=sessions, mode=Mode.DONE, limits=clinic_settings_get())
+    return _held_decision(session, _course(session.couple))[0]
 
 
 def session_complete(*, by: User, session: TherapySession) -> TherapySession:
@@ -307,7 +327,7 @@ def session_complete(*, by: User, session: TherapySession) -> TherapySession:
         if session.start > timezone.now():
             raise ValidationError(f"This session starts {moment_label(session.start)}; it can be completed once "
                                   f"it has started.")
-        decision = session_start_check(session, sessions=list(couple.sessions.all()))
+        decision, approval = _held_decision(session, _course(couple))
         reasons = list(decision.reasons)
         if session.phase == Phase.MEDICINE:
             from dosing.services import medicine_completion_blockers
@@ -315,7 +335,7 @@ def session_complete(*, by: User, session: TherapySession) -> TherapySession:
             reasons += medicine_completion_blockers(session)
         if reasons:
             raise ValidationError(["This session cannot be completed yet:", *dict.fromkeys(reasons)])
-        _bind_approval(session, field="status")
+        session.approval = approval
         session.save(update_fields=["approval"])
         if session.phase == Phase.MEDICINE:
             summary_needed_on_commit(session.pk, "completed")  # its PDF summary: approval, doses, vitals

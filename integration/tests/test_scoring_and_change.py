@@ -9,6 +9,7 @@ from cases.instruments import INSTRUMENTS
 from cases.services import questionnaire_record
 from integration import measures
 from integration.charts import band_spans
+from sessions import course
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +56,9 @@ def test_bands_drawn_are_the_published_ones_with_the_clinics_pcl5_cut_point():
 
 def test_follow_up_windows_meet_halfway_between_due_dates():
     anchor = datetime.date(2030, 3, 1)
-    due = measures.follow_up_due_days(anchor, [4, 12])  # 29 March and 24 May
+    due = course.follow_up_due_days(anchor, [4, 12])  # 29 March and 24 May
     assert due == [datetime.date(2030, 3, 29), datetime.date(2030, 5, 24)]
-    spans = measures.split_by_midpoints(due, after=datetime.date(2030, 2, 20))
+    spans = course.split_by_midpoints(due, after=datetime.date(2030, 2, 20))
     # 29 March to 24 May is 56 days: the first window ends 28 days after 29 March, on 26 April.
     assert spans == [(datetime.date(2030, 2, 21), datetime.date(2030, 4, 26)), (datetime.date(2030, 4, 27), None)]
+
