@@ -46,6 +46,7 @@ class ScoreView:
     severity: int
     administered_on: object
     flags: tuple = ()
+    provisional: str = ""  # PCL-5: the DSM-5 cluster rule's reading, beside the total
 
 
 @dataclass
@@ -80,8 +81,10 @@ def couple_detail(*, couple: Couple) -> dict:
             if response is not None:
                 band = definition.band_for(response.score, cutoff=cutoff)
                 flags = definition.flags_for(response.answers) if response.suicide_risk else ()
+                provisional = response.provisional
                 view.scores.append(ScoreView(definition.name, response.score, definition.max_score, band.label,
-                                             band.severity, response.administered_on, flags))
+                                             band.severity, response.administered_on, flags,
+                                             provisional.label if provisional else ""))
             else:
                 view.scores.append(ScoreView(definition.name, None, definition.max_score, "not recorded", -1, None))
         views.append(view)

@@ -212,7 +212,8 @@ def approval_sign(*, by: User, password: str, couple: Couple, approach: str, val
             request.save()
     _notify(recipients=list(couple.therapists.all()), couple=couple,
             text=f"{info.name} approved by {by}"
-                 + (f", replacing the approval of {_day(current.signed_at.date())}." if current else "."))
+                 + (f", replacing the approval of {_day(timezone.localtime(current.signed_at).date())}."
+                    if current else "."))
     return approval
 
 

@@ -194,6 +194,7 @@ class PartnerOutcome:
     baseline: QuestionnaireResponse | None
     latest: QuestionnaireResponse | None
     change: measures.Change | None
+    reliable: measures.ReliableChange | None = None  # Jacobson & Truax, latest against baseline
 
 
 @dataclass
@@ -213,6 +214,11 @@ class InstrumentOutcome:
     chart: object
     partners: list[PartnerOutcome]
     rows: list[TableRow] = field(default_factory=list)
+
+    @property
+    def norms_source(self) -> str:
+        """Where the reliability, reliable-change size and cut point used for this instrument come from."""
+        return measures.CHANGE_NORMS[self.code].source
 
 
 def couple_outcomes(*, couple: Couple, settings=None, sessions: list | None = None) -> list[InstrumentOutcome]:
@@ -237,8 +243,10 @@ def couple_outcomes(*, couple: Couple, settings=None, sessions: list | None = No
             base, last = baseline_response(own), latest_response(own)
             change = (measures.change_from_baseline(code, base.score, last.score)
                       if base is not None and last is not None and last.pk != base.pk else None)
+            reliable = measures.reliable_change(code, base.score, last.score) if change is not None else None
             baselines[p.pk] = base
-            partner_outcomes.append(PartnerOutcome(partner=p, baseline=base, latest=last, change=change))
+            partner_outcomes.append(PartnerOutcome(partner=p, baseline=base, latest=last, change=change,
+                                                   reliable=reliable))
         rows = []
         for r in mine:
             r.partner = by_partner[r.partner_id]

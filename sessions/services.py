@@ -193,7 +193,7 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
         decision = course.decide(state, phase=phase, start=start, mode=Mode.PLAN).adding(gate_reasons)
         if not decision.allowed:
             raise ValidationError({"phase": decision.reasons})
-        end = start + datetime.timedelta(minutes=duration_minutes)
+        end = start.astimezone(datetime.UTC) + datetime.timedelta(minutes=duration_minutes)  # elapsed time
         clashes = _check_clashes(couple=couple, therapist=therapist, room=room, start=start, end=end)
         if clashes:
             raise ValidationError(clashes)
@@ -236,7 +236,7 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
                                  exclude=session.pk).adding(gate_reasons)
         if not decision.allowed:
             raise ValidationError({"start": decision.reasons})
-        end = start + datetime.timedelta(minutes=duration_minutes)
+        end = start.astimezone(datetime.UTC) + datetime.timedelta(minutes=duration_minutes)  # elapsed time
         clashes = _check_clashes(couple=couple, therapist=therapist, room=room, start=start, end=end,
                                  exclude=session.pk)
         if clashes:
