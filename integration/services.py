@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from accounts.models import User
+from cases import policy
 from cases.choices import QuestionnaireContext
 from cases.instruments import INSTRUMENTS
 from cases.models import CaseEvent, Partner, QuestionnaireResponse
@@ -32,7 +33,6 @@ from integration.models import Commitment, CommitmentEvent, IntegrationRecord, Q
 from sessions import course
 from sessions.choices import PLANNED_STATUSES, Phase, SessionStatus
 from sessions.models import TherapySession
-from sessions.services import can_manage_sessions
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +100,6 @@ def integration_record_for(session: TherapySession) -> IntegrationRecord:
 # -- commitments -----------------------------------------------------------------------------------------
 
 
-def _require_care(by: User, couple) -> None:
-    if not can_manage_sessions(by, couple):
-        raise ValidationError("Only the couple's therapists or a clinic admin can record integration work.")
-
-
 def _session_in_progress(session: TherapySession, what: str) -> None:
     if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
         raise ValidationError(f"The session did not take place ({session.get_status_display().lower()}); "
@@ -118,7 +113,7 @@ def commitment_add(*, by: User, session: TherapySession, kind: str, text: str,
     """Record a commitment made in an integration session: a practice, conversation or homework, owned by
     partner A, partner B or both, with a due date. The owner must be a partner of this couple."""
     couple = session.couple
-    _require_care(by, couple)
+    policy.require_may_manage_sessions(by, couple, what="record integration work")
     if session.phase != Phase.INTEGRATION:
         raise ValidationError("Commitments are made in integration sessions.")
     errors = {}
@@ -161,7 +156,7 @@ def commitment_review(*, by: User, commitment: Commitment, session: TherapySessi
                       note: str = "") -> Commitment:
     """Review a commitment in a later session of the couple: move it along COMMITMENT_TRANSITIONS, or keep its
     status and say how it is going. Dropping needs a reason."""
-    _require_care(by, session.couple)
+    policy.require_may_manage_sessions(by, session.couple, what="record integration work")
     note = (note or "").strip()
     if to_status not in CommitmentStatus.values:
         raise ValidationError({"to_status": "Choose the commitment's status."})
@@ -215,7 +210,7 @@ def questionnaire_link_send(*, by: User, partner: Partner, instrument: str, cont
     """Send a partner a single-use link to one questionnaire by e-mail, expiring after the clinic's number of
     days. A newer link replaces (withdraws) an unanswered older one for the same questionnaire."""
     couple = partner.couple
-    _require_care(by, couple)
+    policy.require_may_manage_sessions(by, couple, what="record integration work")
     definition = INSTRUMENTS.get(instrument)
     if definition is None:
         raise ValidationError({"instrument": "Unknown questionnaire."})
@@ -250,7 +245,11 @@ def questionnaire_link_send(*, by: User, partner: Partner, instrument: str, cont
 
 def _email_link(link_id: int, url: str) -> None:
     """Send the e-mail after the commit; it names only the addressee, never the other partner or the case."""
-    link = QuestionnaireLink.objects.select_related("partner").get(pk=link_id)
+    link = QuestionnaireLink.objects.select_related("partner__couple", "created_by").get(pk=link_id)
+    if not policy.may_manage_sessions(link.created_by, link.partner.couple):
+        # Sent for the user who asked: if they may no longer act for this couple, the link is not sent.
+        logger.warning("Questionnaire link %s not e-mailed: its sender may no longer act", link.pk)
+        return
     clinic = clinic_settings_get()
     context = {"first_name": link.partner.first_name, "clinic_name": clinic.clinic_name, "url": url,
                "instrument": link.definition.name, "expires": timezone.localtime(link.expires_at)}
@@ -266,7 +265,7 @@ def _email_link(link_id: int, url: str) -> None:
 
 def questionnaire_link_withdraw(*, by: User, link: QuestionnaireLink, reason: str = "") -> QuestionnaireLink:
     """Withdraw an unanswered link at once: opening it then says it was withdrawn."""
-    _require_care(by, link.partner.couple)
+    policy.require_may_manage_sessions(by, link.partner.couple, what="record integration work")
     with transaction.atomic():
         link = QuestionnaireLink.objects.select_for_update().select_related("partner").get(pk=link.pk)
         if link.used_at is not None:

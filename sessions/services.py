@@ -9,8 +9,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.choices import EventKind
+from cases import policy
 from cases.models import CaseEvent, Couple
 from clinic.services import clinic_settings_get
+from dosing.gate import Gate, medicine_gate
+from dosing.record import medicine_completion_blockers
 from jobs.hooks import session_changed_on_commit, summary_needed_on_commit
 from kapcouples.clock import moment_label
 from sessions import course
@@ -24,8 +27,8 @@ from sessions.choices import (
     SessionEventKind,
     SessionStatus,
 )
-from sessions.models import MAX_SESSION_MINUTES, NoteAmendment, Room, SessionEvent, SessionNote, TherapySession
 from sessions.course import CourseState, Decision, Mode, Step
+from sessions.models import MAX_SESSION_MINUTES, NoteAmendment, Room, SessionEvent, SessionNote, TherapySession
 
 
 @dataclass
@@ -47,18 +50,6 @@ def default_duration(phase: str) -> int:
         Phase.INTEGRATION: settings.integration_minutes,
         Phase.FOLLOW_UP: settings.follow_up_minutes,
     }[phase]
-
-
-def can_manage_sessions(user: User, couple: Couple) -> bool:
-    """A couple's sessions are booked and changed by its therapists and by clinic admins."""
-    if not user.is_active:
-        return False
-    return user.is_clinic_admin or (user.is_therapist and couple.therapists.filter(pk=user.pk).exists())
-
-
-def _require_manager(by: User, couple: Couple) -> None:
-    if not can_manage_sessions(by, couple):
-        raise ValidationError("Only the couple's therapists or a clinic admin can book and change its sessions.")
 
 
 def _case_event(*, session: TherapySession, by: User, summary: str, kind: str = EventKind.SESSION,
@@ -130,18 +121,16 @@ def _check_clashes(*, couple: Couple, therapist: User, room: Room | None, start:
 
 
 def _check_therapist(couple: Couple, therapist: User, errors: dict) -> None:
-    if not (therapist.is_active and therapist.is_therapist) or not couple.therapists.filter(pk=therapist.pk).exists():
+    if not policy.may_work_as_therapist(therapist, couple):
         errors["therapist"] = f"{therapist} is not a therapist on this couple's care team."
 
 
-def _gate(*, couple: Couple, phase: str, start: datetime.datetime, session_pk=None) -> tuple[object, list[str]]:
+def _gate(*, couple: Couple, phase: str, start: datetime.datetime, session_pk=None) -> Gate:
     """The prescriber's gate for a medicine session, asked once per session decided: (the approval in force or
     None, every reason it is shut). Other phases pass it with no approval."""
     if phase != Phase.MEDICINE:
-        return None, []
-    from dosing.gate import gate_check
-
-    return gate_check(couple=couple, start=start, session_pk=session_pk)
+        return Gate(None, [])
+    return medicine_gate(couple=couple, start=start, session_pk=session_pk)
 
 
 def _course(couple: Couple) -> CourseState:
@@ -172,7 +161,7 @@ def _newly_out_of_order(couple: Couple, before: dict, state: CourseState) -> lis
 def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, start: datetime.datetime,
                      place: str, room: Room | None = None, duration_minutes: int | None = None) -> SessionChange:
     """Book a session if it is in the future, fits the protocol's plan and clashes with no booking."""
-    _require_manager(by, couple)
+    policy.require_may_manage_sessions(by, couple)
     errors: dict = {}
     if phase not in Phase.values:
         raise ValidationError({"phase": "Choose the session's phase."})
@@ -215,7 +204,7 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
                        therapist: User | None = None) -> SessionChange:
     """Move a scheduled session (time, length, place, therapist) under the same rules as a new booking."""
     couple = session.couple
-    _require_manager(by, couple)
+    policy.require_may_manage_sessions(by, couple)
     therapist = therapist or session.therapist
     duration_minutes = duration_minutes or session.duration_minutes
     errors: dict = {}
@@ -275,7 +264,7 @@ def _transition(*, by: User, session: TherapySession, to_status: str, note: str 
 
 
 def _end_session(*, by: User, session: TherapySession, to_status: str, note: str) -> SessionChange:
-    _require_manager(by, session.couple)
+    policy.require_may_manage_sessions(by, session.couple)
     with transaction.atomic():
         couple = Couple.objects.select_for_update().get(pk=session.couple_id)
         session = TherapySession.objects.select_for_update().get(pk=session.pk)
@@ -317,7 +306,7 @@ def session_start_check(session: TherapySession) -> Decision:
 
 def session_complete(*, by: User, session: TherapySession) -> TherapySession:
     """Record a session as held, if it has started and the sessions completed before it allow it."""
-    _require_manager(by, session.couple)
+    policy.require_may_manage_sessions(by, session.couple)
     with transaction.atomic():
         couple = Couple.objects.select_for_update().get(pk=session.couple_id)
         session = TherapySession.objects.select_for_update().get(pk=session.pk)
@@ -330,8 +319,6 @@ def session_complete(*, by: User, session: TherapySession) -> TherapySession:
         decision, approval = _held_decision(session, _course(couple))
         reasons = list(decision.reasons)
         if session.phase == Phase.MEDICINE:
-            from dosing.services import medicine_completion_blockers
-
             reasons += medicine_completion_blockers(session)
         if reasons:
             raise ValidationError(["This session cannot be completed yet:", *dict.fromkeys(reasons)])
@@ -355,8 +342,7 @@ def _note_fields(session: TherapySession):
 def note_save_draft(*, by: User, session: TherapySession, content: dict) -> SessionNote:
     """Write or rewrite the draft note of a session; only its therapist writes it, and never once signed."""
     fields = _note_fields(session)
-    if by.pk != session.therapist_id:
-        raise ValidationError(f"Only the session's therapist ({session.therapist}) writes its note.")
+    policy.require_may_write_note(by, session, what="writes its note")
     if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
         raise ValidationError(f"A {session.get_status_display().lower()} session has no note.")
     unknown = set(content) - {f.key for f in fields}
@@ -382,8 +368,7 @@ def note_sign(*, by: User, note: SessionNote) -> SessionNote:
         note = SessionNote.objects.select_for_update().select_related("session").get(pk=note.pk)
         session = note.session
         fields = _note_fields(session)
-        if by.pk != session.therapist_id:
-            raise ValidationError(f"Only the session's therapist ({session.therapist}) can sign its note.")
+        policy.require_may_write_note(by, session, what="can sign its note")
         if note.is_signed:
             raise ValidationError("This note is already signed.")
         if session.status != SessionStatus.COMPLETED:
@@ -408,8 +393,7 @@ def note_amend(*, by: User, note: SessionNote, text: str) -> NoteAmendment:
     if not text:
         raise ValidationError({"text": "Write the correction or addition."})
     session = note.session
-    if not (by.is_active and by.is_therapist and session.couple.therapists.filter(pk=by.pk).exists()):
-        raise ValidationError("Only a therapist on the couple's care team can amend its notes.")
+    policy.require_care_team_therapist(by, session.couple, what="amend its notes")
     if not note.is_signed:
         raise ValidationError("A draft is still edited directly; amendments are for signed notes.")
     with transaction.atomic():

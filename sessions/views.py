@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases import policy
 from cases.policy import couple_for_user
+from pages import selectors as pages
 from sessions import selectors, services
 from sessions.choices import NOTE_FIELDS, SessionStatus
 from sessions.forms import (
@@ -58,7 +60,7 @@ def _calendar(request, *, days: int, clinic_wide: bool, view_name: str):
         "form": form, "days": calendar_days, "first": first, "last": first + step - datetime.timedelta(days=1),
         "previous": first - step, "next": first + step, "today": timezone.localdate(), "query": query.urlencode(),
         "view_name": view_name, "is_week": days == 7, "clinic_wide": clinic_wide,
-        "can_book": request.user.is_therapist or request.user.is_clinic_admin,
+        "can_book": bool(policy.may_book_sessions(request.user)),
     })
 
 
@@ -74,7 +76,7 @@ def calendar_day(request):
 
 @login_required
 def calendar_clinic(request):
-    if not request.user.is_clinic_admin:
+    if not policy.may_administer_clinic(request.user):
         raise PermissionDenied
     return _calendar(request, days=7, clinic_wide=True, view_name="sessions:calendar_clinic")
 
@@ -85,7 +87,7 @@ def calendar_clinic(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_new(request):
-    if not (request.user.is_therapist or request.user.is_clinic_admin):
+    if not policy.may_book_sessions(request.user):
         raise PermissionDenied
     initial = {}
     for key in ("couple", "phase"):
@@ -117,16 +119,9 @@ def session_new(request):
 @login_required
 def session_detail(request, session_uuid):
     session = selectors.session_for_user(request.user, session_uuid)
-    note = SessionNote.objects.filter(session=session).select_related("signed_by", "author").first()
-    amendments = list(note.amendments.select_related("author")) if note else []
-    start_check = (services.session_start_check(session)
-                   if session.status == SessionStatus.SCHEDULED and session.start <= timezone.now() else None)
+    page = pages.session_page(user=request.user, session=session, note_phases=NOTE_FIELDS)
     return render(request, "sessions/session_detail.html", {
-        "session": session, "couple": session.couple, "note": note, "amendments": amendments,
-        "events": list(session.events.select_related("actor")),
-        "can_manage": services.can_manage_sessions(request.user, session.couple),
-        "has_note_form": session.phase in NOTE_FIELDS, "start_check": start_check,
-        "started": session.start <= timezone.now(),
+        "page": page, "session": session, "couple": session.couple, "note": page.note,
         "amend_form": AmendmentForm(), "cancel_form": ReasonForm(prefix="cancel"),
     })
 

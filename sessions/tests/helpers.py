@@ -19,7 +19,7 @@ def held(couple, therapist, phase: str, start: datetime.datetime, *, status: str
     """A session as it stands in the database, written straight in (for history before the test begins)."""
     approval = None
     if phase == Phase.MEDICINE:
-        from dosing.services import approval_current
+        from dosing.approvals import approval_current
 
         approval = approval_current(couple=couple)
         assert approval is not None, "A medicine session needs an approval on file: use the active_couple fixture."

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dosing import services as dosing_services
+from dosing import approvals as dosing_approvals
 from dosing.choices import Approach
 from dosing.models import DosingRequest, Notice
 from dosing.tests.factories import approval_on_file, lot
@@ -122,7 +122,7 @@ def test_a_revocation_cannot_reach_another_couples_approval(client_for, prescrib
     url = reverse("dosing:approval_revoke", kwargs={"couple_uuid": world["couple"].uuid,
                                                     "approval_uuid": theirs.uuid})
     assert client_for(prescriber).post(url, {"reason": "x"}).status_code == 404
-    assert dosing_services.approval_current(couple=other_couple) == theirs
+    assert dosing_approvals.approval_current(couple=other_couple) == theirs
 
 
 def test_random_ids_are_404_not_500(client_for, clinic_admin, world):

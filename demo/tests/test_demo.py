@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import User
 from cases.models import CaseEvent, Couple
-from clinic.demo import DEMO_PASSWORD, load_demo_clinic
+from demo.clinic import DEMO_PASSWORD, load_demo_clinic
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,8 @@ def test_demo_clinic_has_every_role_every_status_and_is_idempotent():
 
 def test_demo_courses_stand_on_the_rules():
     from dosing.models import Approval, DosingRequest
-    from dosing.services import approval_verify, medicine_gate
+    from dosing.approvals import approval_verify
+    from dosing.gate import medicine_gate
     from sessions.choices import Phase, SessionStatus
     from sessions.models import TherapySession
 
@@ -44,7 +45,7 @@ def test_demo_codes_only_for_demo_prescribers_and_admins():
     import pyotp
 
     from accounts.models import TOTPDevice
-    from clinic.demo import demo_code
+    from demo.clinic import demo_code
 
     load_demo_clinic()
     device = TOTPDevice.objects.get(user__username="sam")
