@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -91,17 +92,33 @@ class CareTeam:
         return frozenset(ids)
 
 
-def care_team(couple: Couple | CareTeam, *, covers: bool = True) -> CareTeam:
-    """The care team of a couple, read from the database (two queries; none for a CareTeam passed in)."""
-    if isinstance(couple, CareTeam):
-        return couple
-    therapist_ids = frozenset(Couple.therapists.through.objects.filter(couple_id=couple.pk)
-                              .values_list("user_id", flat=True))
-    rows = ()
-    if covers:
-        rows = tuple(Cover(p, s, e) for p, s, e in CoveringPrescriber.objects.filter(couple_id=couple.pk)
+class CoupleTeam:
+    """The care team of a couple row, read lazily: each fact costs its query only when a rule asks for it (a
+    therapist's page never reads the covers, the couple's own prescriber never needs them)."""
+
+    def __init__(self, couple: Couple):
+        self.couple_id = couple.pk
+        self.prescriber_id = couple.prescriber_id
+
+    @cached_property
+    def therapist_ids(self) -> frozenset[int]:
+        return frozenset(Couple.therapists.through.objects.filter(couple_id=self.couple_id)
+                         .values_list("user_id", flat=True))
+
+    @cached_property
+    def covers(self) -> tuple[Cover, ...]:
+        return tuple(Cover(p, s, e) for p, s, e in CoveringPrescriber.objects.filter(couple_id=self.couple_id)
                      .values_list("prescriber_id", "starts_on", "ends_on"))
-    return CareTeam(couple_id=couple.pk, therapist_ids=therapist_ids, prescriber_id=couple.prescriber_id, covers=rows)
+
+    def prescriber_ids_on(self, day: datetime.date) -> frozenset[int]:
+        return CareTeam.prescriber_ids_on(self, day)
+
+
+def care_team(couple: Couple | CareTeam | CoupleTeam) -> CareTeam | CoupleTeam:
+    """The care team of a couple: a CareTeam passed in as it is, else read from the database as needed."""
+    if isinstance(couple, CareTeam | CoupleTeam):
+        return couple
+    return CoupleTeam(couple)
 
 
 def _today() -> datetime.date:
@@ -151,7 +168,9 @@ def is_care_team_therapist(user, team: CareTeam) -> bool:
 
 def is_couple_prescriber(user, team: CareTeam, *, on: datetime.date | None = None) -> bool:
     """This couple's prescriber, or a covering prescriber on that day (today by default)."""
-    return bool(user.is_prescriber and user.pk in team.prescriber_ids_on(on or _today()))
+    if not user.is_prescriber:
+        return False
+    return user.pk == team.prescriber_id or user.pk in team.prescriber_ids_on(on or _today())
 
 
 def is_on_care_team(user, team: CareTeam, *, on: datetime.date | None = None) -> bool:
@@ -260,7 +279,7 @@ def may_manage_sessions(user, couple: Couple | CareTeam) -> Verdict:
     verdict = may_act(user)
     if not verdict:
         return verdict
-    if user.is_clinic_admin or is_care_team_therapist(user, care_team(couple, covers=False)):
+    if user.is_clinic_admin or is_care_team_therapist(user, care_team(couple)):
         return ALLOWED
     return _no(SESSION_MANAGER, "Only the couple's therapists or a clinic admin can book and change its sessions.")
 
@@ -277,7 +296,7 @@ def may_work_as_therapist(user, couple: Couple | CareTeam) -> Verdict:
     """Therapist work on the couple (requesting a dosing approach, withdrawing it, amending a note): an active
     therapist on the couple's care team."""
     verdict = may_act(user)
-    if verdict and not is_care_team_therapist(user, care_team(couple, covers=False)):
+    if verdict and not is_care_team_therapist(user, care_team(couple)):
         return _no(CARE_TEAM_THERAPIST, "Only a therapist on this couple's care team can do this.")
     return verdict
 

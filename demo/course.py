@@ -26,6 +26,7 @@ from dosing.models import (
     StockLot,
     VitalReading,
 )
+from integration.services import integration_links_sync
 from sessions import services as session_services
 from sessions.choices import NoteStatus, Phase, Place, SessionStatus
 from sessions.models import SessionNote, TherapySession
@@ -70,6 +71,8 @@ def _held(couple: Couple, therapist: User, phase: str, start: datetime.datetime,
     if signed:
         note.content_hash = note.compute_hash()
     note.save()
+    if phase in (Phase.MEDICINE, Phase.INTEGRATION):
+        integration_links_sync(couple_id=couple.pk)  # as the outbox's delivery does after a booking
     return session
 
 

@@ -8,13 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from cases import policy
 from cases.models import Couple
 from clinic.services import clinic_settings_get
 from dosing.choices import APPROACHES, RequestStatus, Route
 from dosing.gate import medicine_sessions_blocked, partner_dosing_blockers
 from dosing.models import Approval, ApprovalDose, ApprovalRevocation, DosingRequest
 from dosing.notices import notice_send
-from dosing.policy import require_couple_prescriber
 from dosing.wording import day_label, fmt_mg, partner_name
 
 
@@ -27,8 +27,10 @@ def approval_sign(*, by: User, password: str, couple: Couple, approach: str, val
                   valid_until: datetime.date | None, sessions_covered: int | None, conditions: str,
                   doses: list[dict], request: DosingRequest | None = None) -> Approval:
     """Sign an approval as the couple's prescriber, re-entering the password. It supersedes the approval in
-    force, answers the pending request, and its content is hashed so later tampering shows."""
-    require_couple_prescriber(by, couple)
+    force, answers the pending request, and its content is hashed so later tampering shows. The person who
+    requested the approach (the request answered, or the couple's pending one) may not sign it."""
+    pending = request or DosingRequest.objects.filter(couple=couple, status=RequestStatus.PENDING).first()
+    policy.require_may_approve(by, couple, requested_by_id=pending.requested_by_id if pending else None)
     if not password or not by.check_password(password):
         raise ValidationError({"password": "That is not your password; the approval was not signed."})
     info = APPROACHES.get(approach)
@@ -98,10 +100,10 @@ def approval_sign(*, by: User, password: str, couple: Couple, approach: str, val
         if request is not None:
             request.status, request.decided_by, request.decided_at = RequestStatus.APPROVED, by, approval.signed_at
             request.save()
-    notice_send(recipients=list(couple.therapists.all()), couple=couple,
-                text=f"{info.name} approved by {by}"
-                + (f", replacing the approval of {day_label(timezone.localtime(current.signed_at).date())}."
-                   if current else "."))
+        notice_send(recipients=list(couple.therapists.all()), couple=couple,
+                    text=f"{info.name} approved by {by}"
+                    + (f", replacing the approval of {day_label(timezone.localtime(current.signed_at).date())}."
+                       if current else "."))
     return approval
 
 
@@ -113,7 +115,7 @@ def approval_verify(approval: Approval) -> bool:
 def approval_revoke(*, by: User, approval: Approval, reason: str) -> list:
     """Revoke an approval at once, with a reason; returns the medicine sessions on the calendar it blocks and
     tells the couple's therapists which they are."""
-    require_couple_prescriber(by, approval.couple)
+    policy.require_may_decide_dosing(by, approval.couple)
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the approval is revoked."})
     with transaction.atomic():
@@ -123,11 +125,11 @@ def approval_revoke(*, by: User, approval: Approval, reason: str) -> list:
         if Approval.objects.filter(supersedes=approval).exists():
             raise ValidationError("This approval was replaced by a newer one; revoke that one instead.")
         ApprovalRevocation.objects.create(approval=approval, revoked_by=by, reason=reason.strip())
-    blocked = medicine_sessions_blocked(couple=approval.couple)
-    listing = "; ".join(str(s) for s in blocked) or "none on the calendar"
-    notice_send(recipients=list(approval.couple.therapists.all()), couple=approval.couple,
-                text=f"The {approval.info.name.lower()} approval was revoked by {by} "
-                f"({reason.strip()}). Medicine sessions now blocked: {listing}.")
+        blocked = medicine_sessions_blocked(couple=approval.couple)
+        listing = "; ".join(str(s) for s in blocked) or "none on the calendar"
+        notice_send(recipients=list(approval.couple.therapists.all()), couple=approval.couple,
+                    text=f"The {approval.info.name.lower()} approval was revoked by {by} "
+                    f"({reason.strip()}). Medicine sessions now blocked: {listing}.")
     return blocked
 
 

@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.utils import formats, timezone
 
 from accounts.models import User
+from cases import policy
 from cases.models import Partner
 from clinic.services import clinic_settings_get
 from dosing.choices import Setting, StockEntryKind
@@ -26,7 +27,6 @@ from dosing.models import (
     StockLot,
     VitalReading,
 )
-from dosing.policy import require_hold_overrider
 from dosing.stock import lot_balance
 from dosing.vitals import bp_level, bp_thresholds
 from dosing.wording import day_label, fmt_mg, partner_name
@@ -65,6 +65,7 @@ def _approved_dose(approval: Approval, partner: Partner) -> ApprovalDose:
 def medicine_plan_save(*, by: User, session, setting: str, support_person: str = "", agenda: str = "") -> MedicineSessionPlan:
     """Record where the medicine session happens and, for extended discussion, its agenda."""
     _medicine_session(session)
+    policy.require_may_document(by, session)
     if setting == Setting.HOME and not support_person.strip():
         raise ValidationError({"support_person": "At home, name the support person who is present."})
     plan, _ = MedicineSessionPlan.objects.get_or_create(session=session)
@@ -77,6 +78,7 @@ def medicine_plan_save(*, by: User, session, setting: str, support_person: str =
 def predose_record(*, by: User, session, partner: Partner, values: dict) -> PreDoseCheck:
     """Record one dosing partner's checks before dosing."""
     _medicine_session(session)
+    policy.require_may_document(by, session)
     approval = _documenting_gate(session)
     _approved_dose(approval, partner)
     check = PreDoseCheck.objects.filter(session=session, partner=partner).first()
@@ -98,12 +100,17 @@ def predose_record(*, by: User, session, partner: Partner, values: dict) -> PreD
 
 
 def predose_override(*, by: User, check: PreDoseCheck, reason: str) -> PreDoseCheck:
-    """A prescriber allows dosing despite a hold-level blood pressure, with a reason."""
-    require_hold_overrider(by)
+    """The couple's (or covering) prescriber allows dosing despite a hold-level blood pressure, with a reason. Not
+    the therapist running the session, unless the clinic allows dual-role acts: then the override is audited."""
+    session = _medicine_session(check.session)
+    verdict = policy.require_may_override_hold(by, session)
     if not (reason or "").strip():
         raise ValidationError({"reason": "State the reason for the override."})
-    check.override_by, check.override_reason = by, reason.strip()
-    check.save(update_fields=["override_by", "override_reason"])
+    with transaction.atomic():
+        check.override_by, check.override_reason = by, reason.strip()
+        check.save(update_fields=["override_by", "override_reason"])
+        policy.audit_if_flagged(verdict, actor=by, obj=check, couple=session.couple,
+                                what=f"pre-dose check {check.pk}: hold overridden by the therapist running the session")
     return check
 
 
@@ -143,6 +150,7 @@ def dose_record(*, by: User, session, partner: Partner, at: datetime.datetime, m
     """Record a dose given (or a booster). Refused past the approved maximum, without a lot, before the pre-dose
     checks, or while blood pressure is at the hold level without a prescriber override."""
     _medicine_session(session)
+    policy.require_may_document(by, session)
     if lot is None:
         raise ValidationError({"lot": "Give the lot the dose was drawn from."})
     try:
@@ -195,6 +203,7 @@ def vitals_record(*, by: User, session, partner: Partner, at: datetime.datetime,
                   heart_rate: int, spo2: int | None = None) -> VitalReading:
     """Record one set of vital signs for a partner during the medicine session."""
     _medicine_session(session)
+    policy.require_may_document(by, session)
     if partner.couple_id != session.couple_id:
         raise ValidationError({"partner": "That partner is not in this couple."})
     if at > timezone.now() + datetime.timedelta(minutes=5):
@@ -212,6 +221,7 @@ def side_effect_record(*, by: User, session, partner: Partner, at: datetime.date
                        description: str = "", intervention: str = "") -> SideEffect:
     """Record a side effect and the intervention."""
     _medicine_session(session)
+    policy.require_may_document(by, session)
     if partner.couple_id != session.couple_id:
         raise ValidationError({"partner": "That partner is not in this couple."})
     effect = SideEffect(session=session, partner=partner, at=at, kind=kind, severity=severity,
@@ -257,6 +267,7 @@ def discharge_record(*, by: User, session, partner: Partner, at: datetime.dateti
                      no_driving_acknowledged: bool) -> Discharge:
     """Discharge a dosed partner to a responsible adult - not the other partner if both dosed."""
     _medicine_session(session)
+    policy.require_may_document(by, session)
     errors: dict[str, str] = {}
     reasons = discharge_blockers(session=session, partner=partner, at=at)
     if not alert_and_oriented:

@@ -6,19 +6,18 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.choices import CoupleStatus
+from cases import policy
 from cases.models import Couple, Partner
 from dosing.choices import APPROACHES, Approach, RequestStatus
 from dosing.models import DosingRequest
 from dosing.notices import notice_send
-from dosing.policy import may_request_dosing, require_couple_prescriber
 
 
 def dosing_request_create(*, by: User, couple: Couple, approach: str, rationale: str,
                           solo_partner: Partner | None = None) -> DosingRequest:
     """A therapist of the couple asks its prescriber for one approach, with a rationale."""
     errors = {}
-    if not may_request_dosing(by, couple):
-        raise ValidationError("Only a therapist of this couple can request a dosing approach.")
+    policy.require_may_request_dosing(by, couple)
     if couple.status not in (CoupleStatus.SCREENING, CoupleStatus.ACTIVE):
         raise ValidationError(f"A couple in {couple.get_status_display().lower()} cannot have dosing requested.")
     if couple.prescriber_id is None:
@@ -36,19 +35,19 @@ def dosing_request_create(*, by: User, couple: Couple, approach: str, rationale:
     if errors:
         raise ValidationError(errors)
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # the request and its notice stand or fall together
             request = DosingRequest.objects.create(couple=couple, approach=approach, rationale=rationale.strip(),
                                                    solo_partner=solo_partner, requested_by=by)
+            notice_send(recipients=[couple.prescriber], couple=couple,
+                        text=f"{by} requests {APPROACHES[approach].name.lower()}.")
     except IntegrityError:
         raise ValidationError("This couple already has a request waiting for the prescriber.") from None
-    notice_send(recipients=[couple.prescriber], couple=couple,
-                text=f"{by} requests {APPROACHES[approach].name.lower()}.")
     return request
 
 
 def dosing_request_decline(*, by: User, request: DosingRequest, reason: str) -> DosingRequest:
     """The couple's prescriber declines a pending request, saying why."""
-    require_couple_prescriber(by, request.couple)
+    policy.require_may_decide_dosing(by, request.couple)
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the request is declined."})
     with transaction.atomic():
@@ -58,15 +57,14 @@ def dosing_request_decline(*, by: User, request: DosingRequest, reason: str) -> 
         request.status = RequestStatus.DECLINED
         request.decided_by, request.decided_at, request.decision_reason = by, timezone.now(), reason.strip()
         request.save()
-    notice_send(recipients=[request.requested_by], couple=request.couple,
-                text=f"{request.info.name} was declined by {by}: {reason.strip()}")
+        notice_send(recipients=[request.requested_by], couple=request.couple,
+                    text=f"{request.info.name} was declined by {by}: {reason.strip()}")
     return request
 
 
 def dosing_request_withdraw(*, by: User, request: DosingRequest) -> DosingRequest:
     """A therapist of the couple withdraws a request the prescriber has not answered."""
-    if not may_request_dosing(by, request.couple):
-        raise ValidationError("Only a therapist of this couple can withdraw its request.")
+    policy.require_may_withdraw_request(by, request.couple)
     with transaction.atomic():
         request = DosingRequest.objects.select_for_update().get(pk=request.pk)
         if request.status != RequestStatus.PENDING:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from dosing.choices import StockEntryKind
 from dosing.models import InventoryCount, StockEntry, StockLot
-from dosing.policy import require_stock_keeper
+from cases import policy
 from dosing.wording import fmt_mg
 
 
@@ -47,7 +47,7 @@ def _witness_confirms(witness: User | None, password: str, by: User) -> None:
 def stock_receive(*, by: User, lot_number: str, product: str, expires_on: datetime.date, amount_mg: Decimal,
                   supplier: str = "") -> StockLot:
     """Log ketamine received: a new lot and its first entry."""
-    require_stock_keeper(by)
+    policy.require_may_keep_stock_log(by)
     if amount_mg <= 0:
         raise ValidationError({"amount_mg": "Enter the amount received, in mg."})
     if expires_on <= timezone.localdate():
@@ -64,7 +64,7 @@ def stock_receive(*, by: User, lot_number: str, product: str, expires_on: dateti
 def stock_waste(*, by: User, lot: StockLot, amount_mg: Decimal, witness: User | None, witness_password: str,
                 note: str) -> StockEntry:
     """Log waste, witnessed by a second person who confirms with their password."""
-    require_stock_keeper(by)
+    policy.require_may_keep_stock_log(by)
     _witness_confirms(witness, witness_password, by)
     if amount_mg <= 0:
         raise ValidationError({"amount_mg": "Enter the amount wasted, in mg."})
@@ -83,7 +83,7 @@ def inventory_count(*, by: User, lot: StockLot, counted_mg: Decimal, witness: Us
                     note: str = "") -> InventoryCount:
     """Record a witnessed physical count. A difference from the log must be explained, and is then booked as an
     adjustment so that the log reconciles with the shelf."""
-    require_stock_keeper(by)
+    policy.require_may_keep_stock_log(by)
     _witness_confirms(witness, witness_password, by)
     if counted_mg < 0:
         raise ValidationError({"counted_mg": "A count cannot be negative."})

@@ -10,9 +10,11 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import role_required
+from cases import policy
 from cases.forms import add_service_errors
 from cases.policy import couple_for_user
 from dosing import approvals, gate, record, requests, selectors
@@ -33,6 +35,7 @@ from dosing.forms import (
     WasteForm,
 )
 from dosing.models import Approval, DosingRequest, Notice, PreDoseCheck, StockEntry, StockLot
+from dosing.notices import notice_dismiss_for
 from dosing.stock import inventory_count, stock_receive, stock_waste
 from sessions.selectors import session_for_user
 
@@ -53,8 +56,8 @@ def couple_dosing(request, couple_uuid):
     context = selectors.couple_dosing(couple=couple)
     context.update({"couple": couple, "request_form": RequestForm(couple=couple),
                     "approaches": APPROACHES.values(),
-                    "is_couple_prescriber": couple.prescriber_id == request.user.pk,
-                    "is_couple_therapist": couple.therapists.filter(pk=request.user.pk).exists()})
+                    "may_decide_dosing": bool(policy.may_decide_dosing(request.user, couple)),
+                    "may_request_dosing": bool(policy.may_request_dosing(request.user, couple))})
     return render(request, "dosing/couple_dosing.html", context)
 
 
@@ -75,7 +78,7 @@ def request_create(request, couple_uuid):
             return redirect("dosing:couple_dosing", couple_uuid=couple.uuid)
     context = selectors.couple_dosing(couple=couple)
     context.update({"couple": couple, "request_form": form, "approaches": APPROACHES.values(),
-                    "is_couple_therapist": True})
+                    "may_request_dosing": True})
     return render(request, "dosing/couple_dosing.html", context, status=400)
 
 
@@ -120,7 +123,7 @@ def request_decline(request, couple_uuid, request_uuid):
 def approval_new(request, couple_uuid):
     """The prescriber's review page: both partners' screening on one page, and the approval to sign."""
     couple = couple_for_user(request.user, couple_uuid)
-    if not request.user.is_prescriber:
+    if not policy.may_decide_dosing(request.user, couple):
         raise PermissionDenied
     context = selectors.couple_dosing(couple=couple)
     pending = context["pending"]
@@ -190,10 +193,13 @@ def approval_revoke(request, couple_uuid, approval_uuid):
 @login_required
 @require_POST
 def notice_dismiss(request, notice_id):
-    notice = get_object_or_404(Notice, pk=notice_id, recipient=request.user)
-    notice.dismissed_at = timezone.now()
-    notice.save(update_fields=["dismissed_at"])
-    return redirect(request.POST.get("next") or "accounts:home")
+    notice_dismiss_for(by=request.user, notice=get_object_or_404(Notice, pk=notice_id, recipient=request.user))
+    target = request.POST.get("next") or ""
+    # Only a path on this site: anything else (another host, a script, a word that is no URL) goes home.
+    if not (target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                                       require_https=request.is_secure())):
+        target = "accounts:home"
+    return redirect(target)
 
 
 # -- the medicine session record ------------------------------------------------------------------------
@@ -216,6 +222,7 @@ def _partner(session, partner_uuid):
 
 def _record_page(request, session, *, forms=None, status=200):
     context = selectors.medicine_record(session=session)
+    override = policy.may_override_hold(request.user, session)
     forms = forms or {}
     plan = context["plan"]
     context.update({
@@ -223,7 +230,7 @@ def _record_page(request, session, *, forms=None, status=200):
         "plan_form": forms.get("plan") or PlanForm(initial={
             "setting": plan.setting if plan else "office", "support_person": plan.support_person if plan else "",
             "agenda": plan.agenda if plan else ""}),
-        "is_prescriber": request.user.is_prescriber,
+        "may_override_hold": bool(override), "override_refusal": override.reason,
     })
     for row in context["records"]:
         key = str(row.partner.uuid)

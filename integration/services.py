@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from accounts.models import User
+from audit.choices import AuditAction
+from audit.services import audit_record
 from cases import policy
 from cases.choices import QuestionnaireContext
 from cases.instruments import INSTRUMENTS
@@ -30,6 +32,8 @@ from integration.choices import (
     LinkState,
 )
 from integration.models import Commitment, CommitmentEvent, IntegrationRecord, QuestionnaireLink, token_hash
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 from sessions import course
 from sessions.choices import PLANNED_STATUSES, Phase, SessionStatus
 from sessions.models import TherapySession
@@ -228,9 +232,14 @@ def questionnaire_link_send(*, by: User, partner: Partner, instrument: str, cont
     days = clinic_settings_get().questionnaire_link_days
     with transaction.atomic():
         Partner.objects.select_for_update().filter(pk=partner.pk).exists()  # one sender at a time per partner
-        QuestionnaireLink.objects.filter(partner=partner, instrument=instrument, used_at__isnull=True,
-                                         withdrawn_at__isnull=True).update(
+        replaced = list(QuestionnaireLink.objects.filter(partner=partner, instrument=instrument, used_at__isnull=True,
+                                                         withdrawn_at__isnull=True).values_list("pk", flat=True))
+        QuestionnaireLink.objects.filter(pk__in=replaced).update(
             withdrawn_at=now, withdrawn_by=by, withdraw_reason="Replaced by a newer link.")
+        for pk in replaced:  # an update sends no signal: the audit row is written here, in the same transaction
+            audit_record(action=AuditAction.CHANGE, actor=by, couple_id=couple.pk, object_id=str(pk),
+                         object_type="integration.questionnairelink",
+                         summary=f"integration.QuestionnaireLink {pk} withdrawn (replaced)")
         link = QuestionnaireLink.objects.create(
             token_hash=token_hash(token), partner=partner, instrument=instrument, context=context, session=session,
             created_by=by, created_at=now, expires_at=now + datetime.timedelta(days=days),
@@ -239,28 +248,34 @@ def questionnaire_link_send(*, by: User, partner: Partner, instrument: str, cont
                     summary=f"{partner.get_label_display()}: {definition.name} link e-mailed "
                             f"(expires {_day(timezone.localtime(link.expires_at).date())})")
         url = site_url.rstrip("/") + reverse("integration:questionnaire_fill", kwargs={"token": token})
-        transaction.on_commit(lambda: _email_link(link.pk, url))
+        # The worker sends the e-mail after the commit; the token waits in the outbox row until then only.
+        outbox_add(kind=OutboxKind.QUESTIONNAIRE_LINK, object_id=link.pk, payload={"url": url})
     return SentLink(link=link, url=url)
 
 
-def _email_link(link_id: int, url: str) -> None:
-    """Send the e-mail after the commit; it names only the addressee, never the other partner or the case."""
+def questionnaire_link_email(*, link_id: int, url: str) -> bool:
+    """Send a link's e-mail (the worker, after the commit); it names only the addressee, never the other partner
+    or the case. A link withdrawn or answered meanwhile is not sent, nor one whose sender may no longer act for
+    the couple. Raises if the mail server refuses, so the outbox tries again."""
     link = QuestionnaireLink.objects.select_related("partner__couple", "created_by").get(pk=link_id)
+    if link.emailed_at is not None or link.withdrawn_at is not None or link.used_at is not None:
+        return False
     if not policy.may_manage_sessions(link.created_by, link.partner.couple):
         # Sent for the user who asked: if they may no longer act for this couple, the link is not sent.
         logger.warning("Questionnaire link %s not e-mailed: its sender may no longer act", link.pk)
-        return
+        return False
     clinic = clinic_settings_get()
     context = {"first_name": link.partner.first_name, "clinic_name": clinic.clinic_name, "url": url,
                "instrument": link.definition.name, "expires": timezone.localtime(link.expires_at)}
-    try:
-        send_mail(subject=f"{clinic.clinic_name}: a short questionnaire for you",
-                  message=render_to_string("integration/emails/questionnaire_link.txt", context),
-                  from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[link.partner.email])
-    except Exception:  # noqa: BLE001 - the link stays unsent and the page says so; the request must not fail
-        logger.exception("Questionnaire link %s could not be e-mailed", link.pk)
-        return
-    QuestionnaireLink.objects.filter(pk=link.pk).update(emailed_at=timezone.now())
+    send_mail(subject=f"{clinic.clinic_name}: a short questionnaire for you",
+              message=render_to_string("integration/emails/questionnaire_link.txt", context),
+              from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[link.partner.email])
+    with transaction.atomic():  # the mark and its audit row stand or fall together
+        QuestionnaireLink.objects.filter(pk=link.pk).update(emailed_at=timezone.now())
+        audit_record(action=AuditAction.CHANGE, couple_id=link.partner.couple_id, object_id=str(link.pk),
+                     object_type="integration.questionnairelink",
+                     summary=f"integration.QuestionnaireLink {link.pk} e-mailed")
+    return True
 
 
 def questionnaire_link_withdraw(*, by: User, link: QuestionnaireLink, reason: str = "") -> QuestionnaireLink:

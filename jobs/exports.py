@@ -15,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -25,6 +26,8 @@ from cases.models import Couple, QuestionnaireResponse
 from jobs.choices import ExportFile, ExportStatus
 from jobs.models import ExportJob
 from jobs.pdf import render_pdf
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 from sessions.models import TherapySession
 
 logger = logging.getLogger("jobs.exports")
@@ -35,6 +38,15 @@ SESSION_COLUMNS = ["case_number", "session_uuid", "phase", "status", "start_loca
 COUPLE_COLUMNS = ["case_number", "couple_uuid", "status", "therapists", "prescriber", "partner_a", "partner_b",
                   "approach_current", "sessions_total", "sessions_completed", "medicine_sessions_completed",
                   "first_session", "last_session"]
+
+
+# No session is older than this, and none lies more than ten years ahead (the booking horizon is far shorter):
+# a date outside is a typing error, refused next to the field (year 9999 used to answer 500).
+EARLIEST_DATE = datetime.date(1990, 1, 1)
+
+
+def _latest_date() -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=3653)
 
 
 def _local_midnight(day: datetime.date) -> datetime.datetime:
@@ -80,27 +92,22 @@ def _sessions_in_range(filters: dict) -> QuerySet[TherapySession] | None:
 
 def export_start(*, by: User, filters: dict) -> ExportJob:
     """Queue an export of the couples the filters match; refused with a message when none match."""
-    from jobs import tasks
-    from jobs.hooks import nudge
-
     policy.require_clinic_admin(by, what="export case reports")
     start, end = _date(filters.get("date_from")), _date(filters.get("date_to"))
+    for name, day in (("date_from", start), ("date_to", end)):
+        if day is not None and not EARLIEST_DATE <= day <= _latest_date():
+            raise ValidationError({name: f"Choose a date between {EARLIEST_DATE.year} and ten years from now."})
     if start and end and start > end:
         raise ValidationError({"date_to": "The end date is before the start date."})
     total = export_couples(filters).count()
     if total == 0:
         raise ValidationError("No couples match these filters, so there is nothing to export. Widen the dates or "
                               "clear a filter.")
-    job = ExportJob.objects.create(requested_by=by, filters=filters, progress_total=total)
-    _audit(by=by, job=job, summary=f"export {job.uuid} started ({total} couples)")
-    nudge_after_commit(lambda: nudge(tasks.export_build, job.pk))
+    with transaction.atomic():  # the job, its audit row and the work it asks for stand or fall together
+        job = ExportJob.objects.create(requested_by=by, filters=filters, progress_total=total)
+        _audit(by=by, job=job, summary=f"export {job.uuid} started ({total} couples)")
+        outbox_add(kind=OutboxKind.EXPORT_REQUESTED, object_id=job.pk)
     return job
-
-
-def nudge_after_commit(callback) -> None:
-    from django.db import transaction
-
-    transaction.on_commit(callback, robust=True)
 
 
 def _audit(*, by: User, job: ExportJob, summary: str, request=None) -> None:

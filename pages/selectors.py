@@ -19,6 +19,7 @@ from integration import selectors as integration_selectors
 from integration.forms import CommitmentForm
 from jobs.selectors import session_background
 from ops.selectors import task_failures_recent_count
+from outbox.selectors import Backlog, outbox_backlog
 from sessions import course as sessions_course
 from sessions import selectors as sessions_selectors
 from sessions import services as sessions_services
@@ -100,13 +101,14 @@ class AdminHome:
     overview: dict
     task_failures: int
     task_failure_days: int
+    outbox: Backlog
 
 
 def admin_home() -> AdminHome:
     """The clinic at a glance: couples by status, the care team, recent activity and failed background tasks."""
     return AdminHome(overview=cases_selectors.clinic_overview(),
                      task_failures=task_failures_recent_count(days=TASK_FAILURE_DAYS),
-                     task_failure_days=TASK_FAILURE_DAYS)
+                     task_failure_days=TASK_FAILURE_DAYS, outbox=outbox_backlog())
 
 
 # -- the couple page ------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from accounts.models import User
 from cases.choices import EventKind
@@ -14,8 +14,9 @@ from cases.models import CaseEvent, Couple
 from clinic.services import clinic_settings_get
 from dosing.gate import Gate, medicine_gate
 from dosing.record import medicine_completion_blockers
-from jobs.hooks import session_changed_on_commit, summary_needed_on_commit
 from kapcouples.clock import moment_label
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 from sessions import course
 from sessions.choices import (
     NOTE_FIELDS,
@@ -80,8 +81,14 @@ def _check_place(place: str, room: Room | None, errors: dict, *, existing_room_i
 def _check_timing(start: datetime.datetime, duration_minutes: int, errors: dict) -> None:
     if timezone.is_naive(start):
         raise ValueError("Session times must be timezone-aware.")
-    if start <= timezone.now():
+    now = timezone.now()
+    horizon = clinic_settings_get().booking_horizon_days
+    if start <= now:
         errors["start"] = f"A session cannot be booked in the past ({moment_label(start)} has gone)."
+    elif start > now + datetime.timedelta(days=horizon):
+        errors["start"] = (f"Sessions are booked at most {horizon} days ahead (the clinic's booking horizon, until "
+                           f"{formats.date_format(timezone.localdate(now) + datetime.timedelta(days=horizon))}); "
+                           "choose an earlier date.")
     if duration_minutes is None or not 0 < duration_minutes <= MAX_SESSION_MINUTES:
         errors["duration_minutes"] = "The session must end after it starts (and last at most 12 hours)."
 
@@ -194,7 +201,8 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
         SessionEvent.objects.create(session=session, kind=SessionEventKind.BOOKED, to_status=session.status,
                                     actor=by, summary=f"Booked with {therapist}, {session.place_label}")
         _case_event(session=session, by=by, summary=f"Booked: {_describe(session)} with {therapist}")
-        session_changed_on_commit(session.pk)  # plan its reminders once the booking is committed
+        # Plan its reminders once the booking is committed
+        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
         later = _newly_out_of_order(couple, before, course.with_step(state, course.step_of_session(session)))
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
 
@@ -239,7 +247,8 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
                                     summary=f"Moved from {old} to {_time_span(session)} with {therapist}, "
                                             f"{session.place_label}")
         _case_event(session=session, by=by, summary=f"Moved: {old} to {moment_label(session.start)}")
-        session_changed_on_commit(session.pk)  # reminders for the new time, none for the old
+        # Reminders for the new time, none for the old
+        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
         later = _newly_out_of_order(couple, before, course.with_step(state, course.step_of_session(session)))
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
 
@@ -259,7 +268,8 @@ def _transition(*, by: User, session: TherapySession, to_status: str, note: str 
                                 to_status=to_status, actor=by, note=note, summary=summary)
     _case_event(session=session, by=by, note=note,
                 summary=f"{SessionStatus(to_status).label}: {_describe(session)}")
-    session_changed_on_commit(session.pk)  # a session that ended or was cancelled sends no more reminders
+    # A session that ended or was cancelled sends no more reminders
+    outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
     return session
 
 
@@ -325,7 +335,8 @@ def session_complete(*, by: User, session: TherapySession) -> TherapySession:
         session.approval = approval
         session.save(update_fields=["approval"])
         if session.phase == Phase.MEDICINE:
-            summary_needed_on_commit(session.pk, "completed")  # its PDF summary: approval, doses, vitals
+            # Its PDF summary: approval, doses, vitals
+            outbox_add(kind=OutboxKind.SUMMARY_NEEDED, object_id=session.pk, payload={"trigger": "completed"})
         return _transition(by=by, session=session, to_status=SessionStatus.COMPLETED)
 
 
@@ -383,7 +394,8 @@ def note_sign(*, by: User, note: SessionNote) -> SessionNote:
         note.content_hash = note.compute_hash()
         note.save()
         _case_event(session=session, by=by, kind=EventKind.NOTE, summary=f"Note signed: {_describe(session)}")
-        summary_needed_on_commit(session.pk, "signed")  # the PDF summary, built after the commit
+        # The PDF summary, built after the commit
+        outbox_add(kind=OutboxKind.SUMMARY_NEEDED, object_id=session.pk, payload={"trigger": "signed"})
     return note
 
 
@@ -399,5 +411,6 @@ def note_amend(*, by: User, note: SessionNote, text: str) -> NoteAmendment:
     with transaction.atomic():
         amendment = NoteAmendment.objects.create(note=note, text=text, author=by)
         _case_event(session=session, by=by, kind=EventKind.NOTE, summary=f"Note amended: {_describe(session)}")
-        summary_needed_on_commit(session.pk, "amended")  # a new PDF version with the amendment
+        # A new PDF version with the amendment
+        outbox_add(kind=OutboxKind.SUMMARY_NEEDED, object_id=session.pk, payload={"trigger": "amended"})
     return amendment

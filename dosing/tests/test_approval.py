@@ -227,3 +227,25 @@ def test_the_current_approval_is_the_same_wherever_it_is_asked(prescriber, ready
     assert approval_current(couple=ready) is None
     assert couple_dosing(couple=ready)["current"] is None
     assert not any(a.is_current for a in Approval.objects.filter(couple=ready).with_is_current())
+
+
+def test_a_notice_is_written_and_audited_with_its_change_and_a_failed_audit_undoes_both(therapist, prescriber, ready,
+                                                                                        monkeypatch):
+    from audit.models import AuditEvent
+
+    request = dosing_request_create(by=therapist, couple=ready, approach=Approach.DUAL_PSYCHOLYTIC, rationale="x")
+    notice = Notice.objects.get(recipient=prescriber, couple=ready)
+    assert AuditEvent.objects.filter(object_type="dosing.notice", object_id=str(notice.pk)).exists()
+    real_create = AuditEvent.objects.create
+
+    def audit_fails_for_notices(**kwargs):
+        if kwargs.get("object_type") == "dosing.notice":
+            raise RuntimeError("connection dropped")
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(AuditEvent.objects, "create", audit_fails_for_notices)
+    with pytest.raises(RuntimeError):
+        dosing_request_decline(by=prescriber, request=request, reason="Not now.")
+    request.refresh_from_db()
+    assert request.status == RequestStatus.PENDING  # the decline went with its notice's audit row
+    assert not Notice.objects.filter(recipient=therapist).exists()

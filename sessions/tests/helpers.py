@@ -26,6 +26,11 @@ def held(couple, therapist, phase: str, start: datetime.datetime, *, status: str
     session = TherapySession(couple=couple, therapist=therapist, phase=phase, start=start, duration_minutes=minutes,
                              place=place, room=room, status=status, created_by=therapist, approval=approval)
     session.save()
+    if phase in (Phase.MEDICINE, Phase.INTEGRATION):
+        from integration.services import integration_links_sync
+
+        # What the outbox's delivery does after a booking commits: the integration links follow the calendar.
+        integration_links_sync(couple_id=couple.pk)
     return session
 
 
