@@ -56,11 +56,52 @@ class Band:
 
 @dataclass(frozen=True)
 class Result:
-    """A scored questionnaire: the total, its band and any clinical flags."""
+    """A scored questionnaire: the total, its band, any clinical flags and, for the PCL-5, the DSM-5
+    provisional diagnosis by the cluster rule (None for the other instruments)."""
 
     score: int
     band: Band
     flags: tuple[str, ...] = field(default_factory=tuple)
+    provisional: "ClusterResult | None" = None
+
+
+# PCL-5 DSM-5 provisional diagnosis (Weathers et al., 2013, "The PTSD Checklist for DSM-5 (PCL-5)", National Center
+# for PTSD; Blevins et al., 2015, J Trauma Stress 28:489-498): an item rated 2 ("Moderately") or higher is a symptom
+# endorsed; the diagnosis needs at least 1 of cluster B (items 1-5), 1 of C (6-7), 2 of D (8-14) and 2 of E (15-20).
+PCL5_SYMPTOM_THRESHOLD = 2
+PCL5_CLUSTERS = (
+    ("B", "intrusion", range(1, 6), 1),
+    ("C", "avoidance", range(6, 8), 1),
+    ("D", "negative alterations in cognition and mood", range(8, 15), 2),
+    ("E", "alterations in arousal and reactivity", range(15, 21), 2),
+)
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    """The DSM-5 cluster rule applied to PCL-5 answers: per cluster (letter, endorsed, needed), and whether all
+    four are met."""
+
+    clusters: tuple[tuple[str, int, int], ...]
+
+    @property
+    def met(self) -> bool:
+        return all(endorsed >= needed for _, endorsed, needed in self.clusters)
+
+    @property
+    def label(self) -> str:
+        if self.met:
+            return "DSM-5 provisional PTSD diagnosis: every cluster met"
+        missing = ", ".join(f"{letter} {endorsed} of {needed}" for letter, endorsed, needed in self.clusters
+                            if endorsed < needed)
+        return f"DSM-5 cluster rule not met ({missing})"
+
+
+def pcl5_provisional(values) -> ClusterResult:
+    """The DSM-5 cluster rule on the 20 PCL-5 answers (validated ints)."""
+    return ClusterResult(tuple(
+        (letter, sum(1 for n in items if values[n - 1] >= PCL5_SYMPTOM_THRESHOLD), needed)
+        for letter, _, items, needed in PCL5_CLUSTERS))
 
 
 @dataclass(frozen=True)
@@ -85,10 +126,10 @@ class Instrument:
             if value is None or value == "":
                 errors[f"item_{number}"] = "Answer this item."
                 continue
-            try:
-                value = int(value)
-            except (TypeError, ValueError):
-                errors[f"item_{number}"] = f"Choose an answer from 0 to {item.max_value}."
+            # Only a whole number is an answer: 2.7 is not rounded, True is not 1, "1" is text (the forms coerce).
+            if isinstance(value, bool) or not isinstance(value, int):
+                errors[f"item_{number}"] = (f"Item {number}: an answer is a whole number from 0 to {item.max_value}; "
+                                            f"{value!r} is not one.")
                 continue
             if not 0 <= value <= item.max_value:
                 errors[f"item_{number}"] = f"Answers to this item run from 0 to {item.max_value}; {value} is not one."
@@ -110,7 +151,14 @@ class Instrument:
     def score(self, answers: list, *, cutoff: int | None = None) -> Result:
         values = self.validate(answers)
         total = sum(values)
-        return Result(score=total, band=self.band_for(total, cutoff=cutoff), flags=self.flags_for(values))
+        return Result(score=total, band=self.band_for(total, cutoff=cutoff), flags=self.flags_for(values),
+                      provisional=self.provisional_for(values))
+
+    def provisional_for(self, values) -> ClusterResult | None:
+        """The PCL-5's DSM-5 provisional diagnosis of stored answers; None for other instruments."""
+        if self.code != PCL5_CODE or values is None or len(values) != len(self.items):
+            return None
+        return pcl5_provisional([int(v) for v in values])
 
     def flags_for(self, values: list[int]) -> tuple[str, ...]:
         if self.code == PHQ9_CODE and values[8] > 0:

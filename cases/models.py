@@ -348,6 +348,11 @@ class QuestionnaireResponse(models.Model):
     def definition(self):
         return INSTRUMENTS[self.instrument]
 
+    @property
+    def provisional(self):
+        """The PCL-5's DSM-5 provisional diagnosis of these answers (cases.instruments); None for the others."""
+        return self.definition.provisional_for(self.answers)
+
 
 class CaseEvent(models.Model):
     """A line in the couple's timeline: what happened, to whom, by whom and when. Append-only."""

@@ -9,6 +9,7 @@ from cases.choices import Contraindication, CoupleStatus, ScreeningOutcome
 from cases.instruments import INSTRUMENTS
 from cases.models import CaseEvent, Couple, Partner, QuestionnaireResponse
 from cases.policy import visible_couples
+from cases.scores import latest_responses
 from clinic.services import clinic_settings_get
 
 TIMELINE_LENGTH = 50
@@ -46,6 +47,7 @@ class ScoreView:
     severity: int
     administered_on: object
     flags: tuple = ()
+    provisional: str = ""  # PCL-5: the DSM-5 cluster rule's reading, beside the total
 
 
 @dataclass
@@ -65,11 +67,7 @@ def couple_detail(*, couple: Couple) -> dict:
         .order_by("label")
     )
     cutoff = clinic_settings_get().pcl5_cutoff
-    latest: dict[tuple[int, str], QuestionnaireResponse] = {}
-    for response in QuestionnaireResponse.objects.filter(partner__couple=couple).order_by(
-        "partner_id", "instrument", "-administered_on", "-recorded_at"
-    ):
-        latest.setdefault((response.partner_id, response.instrument), response)
+    latest = latest_responses(QuestionnaireResponse.objects.filter(partner__couple=couple))
     views = []
     for partner in partners:
         findings = {f.code: f for f in partner.screening.contraindications.all()}
@@ -84,8 +82,10 @@ def couple_detail(*, couple: Couple) -> dict:
             if response is not None:
                 band = definition.band_for(response.score, cutoff=cutoff)
                 flags = definition.flags_for(response.answers) if response.suicide_risk else ()
+                provisional = response.provisional
                 view.scores.append(ScoreView(definition.name, response.score, definition.max_score, band.label,
-                                             band.severity, response.administered_on, flags))
+                                             band.severity, response.administered_on, flags,
+                                             provisional.label if provisional else ""))
             else:
                 view.scores.append(ScoreView(definition.name, None, definition.max_score, "not recorded", -1, None))
         views.append(view)

@@ -202,8 +202,10 @@ def questionnaire_new(request, couple_uuid, partner_uuid, instrument):
             add_service_errors(form, exc)
         else:
             band = definition.band_for(response.score, cutoff=clinic_settings_get().pcl5_cutoff)
+            provisional = response.provisional
             messages.success(request, f"{definition.name} for {partner.full_name}: {response.score} "
-                                      f"of {definition.max_score}, {band.label}.")
+                                      f"of {definition.max_score}, {band.label}"
+                                      + (f"; {provisional.label}." if provisional else "."))
             if response.suicide_risk:
                 messages.warning(request, definition.flags_for(response.answers)[0])
             return redirect("cases:couple_detail", couple_uuid=couple.uuid)

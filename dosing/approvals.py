@@ -103,7 +103,8 @@ def approval_sign(*, by: User, password: str, couple: Couple, approach: str, val
             request.save()
         notice_send(recipients=list(couple.therapists.all()), couple=couple,
                     text=f"{info.name} approved by {by}"
-                    + (f", replacing the approval of {day_label(current.signed_at.date())}." if current else "."))
+                    + (f", replacing the approval of {day_label(timezone.localtime(current.signed_at).date())}."
+                       if current else "."))
     return approval
 
 

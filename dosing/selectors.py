@@ -166,7 +166,7 @@ def stock_lots():
 
 
 def latest_scores(couple: Couple) -> dict:
-    latest = {}
-    for response in QuestionnaireResponse.objects.filter(partner__couple=couple).order_by("-administered_on", "-id"):
-        latest.setdefault((response.partner_id, response.instrument), response)
-    return latest
+    """Each partner's latest response per instrument (cases.scores decides which is the latest)."""
+    from cases.scores import latest_responses
+
+    return latest_responses(QuestionnaireResponse.objects.filter(partner__couple=couple))

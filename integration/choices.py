@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from cases.choices import QuestionnaireContext
+from sessions.choices import POINT_CONTEXT, MeasurePoint  # noqa: F401 - the course decides the points
 
 
 class CommitmentKind(models.TextChoices):
@@ -40,23 +40,6 @@ class CommitmentEventKind(models.TextChoices):
     CREATED = "created", "Made"
     STATUS = "status", "Status changed"
     REVIEWED = "reviewed", "Reviewed, unchanged"
-
-
-class MeasurePoint(models.TextChoices):
-    """When the repeated measures are given; each point records its responses under one questionnaire context."""
-
-    BASELINE = "baseline", "Baseline (assessment)"
-    PRE_MEDICINE = "pre_medicine", "Before the medicine session"
-    POST_INTEGRATION = "post_integration", "After integration"
-    FOLLOW_UP = "follow_up", "Follow-up"
-
-
-POINT_CONTEXT: dict[str, str] = {
-    MeasurePoint.BASELINE: QuestionnaireContext.SCREENING,
-    MeasurePoint.PRE_MEDICINE: QuestionnaireContext.PRE_MEDICINE,
-    MeasurePoint.POST_INTEGRATION: QuestionnaireContext.POST_INTEGRATION,
-    MeasurePoint.FOLLOW_UP: QuestionnaireContext.FOLLOW_UP,
-}
 
 
 class LinkState(models.TextChoices):

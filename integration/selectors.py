@@ -13,14 +13,16 @@ from django.utils import timezone
 from cases.choices import CoupleStatus, QuestionnaireContext
 from cases.instruments import INSTRUMENTS, PCL5_CODE
 from cases.models import Couple, Partner, QuestionnaireResponse
+from cases.scores import baseline_response, latest_response
 from clinic.services import clinic_settings_get
 from integration import measures
 from integration.charts import outcome_chart
 from integration.choices import ACTIVE_COMMITMENT_STATUSES, COMMITMENT_TRANSITIONS, MeasurePoint
 from integration.models import Commitment, CommitmentEvent, IntegrationRecord, QuestionnaireLink
+from kapcouples.clock import local_date
+from sessions import course
 from sessions.choices import PLANNED_STATUSES, Phase, SessionStatus
 from sessions.models import SessionNote, TherapySession
-from sessions.protocol import local_date
 
 
 def _partners(couple: Couple) -> list[Partner]:
@@ -60,7 +62,7 @@ class DueMeasure:
 class MeasuresDue:
     """The measurement point of a session and, for each partner and instrument of that point, whether it is done."""
 
-    window: measures.Window
+    window: course.Window
     rows: list[DueMeasure]
 
     @property
@@ -79,7 +81,8 @@ def measures_due(*, session: TherapySession, sessions: list | None = None, partn
     couple = session.couple
     settings = clinic_settings_get()
     sessions = sessions if sessions is not None else list(TherapySession.objects.filter(couple_id=couple.pk))
-    window = measures.window_for(session, sessions, follow_up_weeks=settings.follow_up_week_list)
+    window = course.measure_window(course.course_state_build(couple=couple, sessions=sessions, settings=settings),
+                                   session)
     if window is None:
         return None
     codes = settings.measures_at(window.point)
@@ -191,6 +194,7 @@ class PartnerOutcome:
     baseline: QuestionnaireResponse | None
     latest: QuestionnaireResponse | None
     change: measures.Change | None
+    reliable: measures.ReliableChange | None = None  # Jacobson & Truax, latest against baseline
 
 
 @dataclass
@@ -211,17 +215,10 @@ class InstrumentOutcome:
     partners: list[PartnerOutcome]
     rows: list[TableRow] = field(default_factory=list)
 
-
-def baseline_of(responses: list[QuestionnaireResponse]) -> QuestionnaireResponse | None:
-    """A partner's baseline of one instrument: their first screening (baseline) response, else their first."""
-    ordered = sorted(responses, key=lambda r: (r.administered_on, r.recorded_at))
-    screening = [r for r in ordered if r.context == QuestionnaireContext.SCREENING]
-    return (screening or ordered or [None])[0]
-
-
-def latest_of(responses: list[QuestionnaireResponse]) -> QuestionnaireResponse | None:
-    ordered = sorted(responses, key=lambda r: (r.administered_on, r.recorded_at))
-    return ordered[-1] if ordered else None
+    @property
+    def norms_source(self) -> str:
+        """Where the reliability, reliable-change size and cut point used for this instrument come from."""
+        return measures.CHANGE_NORMS[self.code].source
 
 
 def couple_outcomes(*, couple: Couple, settings=None, sessions: list | None = None) -> list[InstrumentOutcome]:
@@ -234,7 +231,7 @@ def couple_outcomes(*, couple: Couple, settings=None, sessions: list | None = No
     if sessions is None:
         sessions = list(TherapySession.objects.filter(couple=couple, phase=Phase.MEDICINE))
     medicine_days = sorted(local_date(s.start) for s in sessions
-                           if s.phase == Phase.MEDICINE and s.status == SessionStatus.COMPLETED)
+                           if s.phase == Phase.MEDICINE and course.was_held(s.status))
     by_partner = {p.pk: p for p in partners}
     outcomes = []
     for code, definition in INSTRUMENTS.items():
@@ -243,11 +240,13 @@ def couple_outcomes(*, couple: Couple, settings=None, sessions: list | None = No
         partner_outcomes, baselines = [], {}
         for p in partners:
             own = [r for r in mine if r.partner_id == p.pk]
-            base, last = baseline_of(own), latest_of(own)
+            base, last = baseline_response(own), latest_response(own)
             change = (measures.change_from_baseline(code, base.score, last.score)
                       if base is not None and last is not None and last.pk != base.pk else None)
+            reliable = measures.reliable_change(code, base.score, last.score) if change is not None else None
             baselines[p.pk] = base
-            partner_outcomes.append(PartnerOutcome(partner=p, baseline=base, latest=last, change=change))
+            partner_outcomes.append(PartnerOutcome(partner=p, baseline=base, latest=last, change=change,
+                                                   reliable=reliable))
         rows = []
         for r in mine:
             r.partner = by_partner[r.partner_id]
@@ -274,7 +273,7 @@ class FollowUpSlot:
     number: int
     weeks: int
     due_on: datetime.date
-    window: measures.Window
+    window: course.Window
     session: TherapySession | None
     answered: int
     expected: int
@@ -303,36 +302,19 @@ def follow_up_plan(*, couple: Couple, sessions: list, responses: list, partners:
                    settings=None) -> FollowUpPlan | None:
     """Follow-up sessions and questionnaires due after the last integration, or None before the course can end."""
     settings = settings or clinic_settings_get()
-    plan = sorted((s for s in sessions if s.status in PLANNED_STATUSES), key=lambda s: (s.start, s.pk or 0))
-    medicines = [s for s in plan if s.phase == Phase.MEDICINE]
-    if not medicines:
+    schedule = course.follow_up_schedule(course.course_state_build(couple=couple, sessions=sessions,
+                                                                   settings=settings))
+    if schedule is None:
         return None
-    last_medicine = medicines[-1]
-    after = [s for s in plan if s.start > last_medicine.start]
-    completed_integrations = [s for s in after if s.phase == Phase.INTEGRATION
-                              and s.status == SessionStatus.COMPLETED]
-    if len(completed_integrations) < settings.integration_min:
-        return None
-    if any(s.phase in (Phase.PREPARATION, Phase.MEDICINE) for s in after):
-        return None  # another cycle is planned
-    in_follow_up = (any(s.phase == Phase.FOLLOW_UP for s in after) or couple.status == CoupleStatus.COMPLETED
-                    or len(medicines) >= settings.medicine_sessions_max)
-    if not in_follow_up and len(medicines) < settings.medicine_sessions_min:
-        return None
-    anchor = local_date(completed_integrations[-1].start)
-    weeks = settings.follow_up_week_list
-    due_days = measures.follow_up_due_days(anchor, weeks)
-    spans = measures.split_by_midpoints(due_days, after=local_date(last_medicine.start))
     codes = settings.measures_at(MeasurePoint.FOLLOW_UP)
-    follow_ups = [s for s in after if s.phase == Phase.FOLLOW_UP]
     slots = []
-    for n, (w, due_on, (first, last)) in enumerate(zip(weeks, due_days, spans, strict=True), start=1):
-        window = measures.Window(MeasurePoint.FOLLOW_UP, first, last, f"follow-up {n}")
-        session = next((s for s in follow_ups if window.holds(local_date(s.start))), None)
-        answered = sum(1 for p in partners for code in codes if measures.answered(window, responses, p.pk, code))
-        slots.append(FollowUpSlot(number=n, weeks=w, due_on=due_on, window=window, session=session,
-                                  answered=answered, expected=len(codes) * len(partners)))
-    return FollowUpPlan(anchor=anchor, provisional=not in_follow_up, slots=slots, weeks=weeks)
+    for due in schedule.slots:
+        answered = sum(1 for p in partners for code in codes if measures.answered(due.window, responses, p.pk, code))
+        slots.append(FollowUpSlot(number=due.number, weeks=due.weeks, due_on=due.due_on, window=due.window,
+                                  session=due.step.ref if due.step else None, answered=answered,
+                                  expected=len(codes) * len(partners)))
+    return FollowUpPlan(anchor=schedule.anchor, provisional=schedule.provisional, slots=slots,
+                        weeks=list(schedule.weeks))
 
 
 # -- the couple page section --------------------------------------------------------------------------------
@@ -436,8 +418,8 @@ def _clinic_outcomes(*, approach: str = "") -> dict:
         couples = couples.filter(approach=approach)
     couple_ids = list(couples.values_list("pk", flat=True))
     # Plain tuples, sorted by the database: at clinic-network scale this reads a six-figure number of rows, and
-    # model instances for each cost most of the page's time (docs/benchmarks.md). Same rules as baseline_of and
-    # latest_of: the baseline is a partner's first screening response, else their first; the last is the latest.
+    # model instances for each cost most of the page's time (docs/benchmarks.md). Same rules as
+    # cases.scores (baseline_response, latest_response), in the same order, applied to the sorted rows.
     rows = (QuestionnaireResponse.objects.filter(partner__couple_id__in=couple_ids)
             .order_by("partner_id", "instrument", "administered_on", "recorded_at", "id")
             .values_list("partner_id", "instrument", "context", "score", "id"))

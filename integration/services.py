@@ -34,9 +34,9 @@ from integration.choices import (
 from integration.models import Commitment, CommitmentEvent, IntegrationRecord, QuestionnaireLink, token_hash
 from outbox.models import OutboxKind
 from outbox.services import outbox_add
+from sessions import course
 from sessions.choices import PLANNED_STATUSES, Phase, SessionStatus
 from sessions.models import TherapySession
-from sessions.protocol import Mode, counted
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +64,14 @@ def integration_links_sync(*, couple_id: int) -> list[IntegrationRecord]:
     before it in the plan), creating or correcting the records; called whenever such a session is saved."""
     sessions = list(TherapySession.objects.filter(couple_id=couple_id, phase__in=[Phase.MEDICINE, Phase.INTEGRATION])
                     .order_by("start", "id"))
-    medicines = [s for s in counted(sessions, Mode.PLAN) if s.phase == Phase.MEDICINE]
+    follows_pk = course.integration_follows(course.CourseState(steps=tuple(map(course.step_of_session, sessions))))
+    by_pk = {s.pk: s for s in sessions}
     records = {r.session_id: r for r in IntegrationRecord.objects.filter(couple_id=couple_id)}
     changed = []
     for session in sessions:
-        if session.phase != Phase.INTEGRATION or session.status not in PLANNED_STATUSES:
+        if session.pk not in follows_pk:
             continue
-        follows = next((m for m in reversed(medicines) if m.start < session.start), None)
+        follows = by_pk.get(follows_pk[session.pk])
         record = records.get(session.pk)
         if record is None:
             if follows is None:

@@ -314,10 +314,13 @@ def export_csv_write(*, filters: dict, sessions_file, couples_file, alive=lambda
 
 def case_report_html(couple: Couple, *, clinic: str, filters: dict) -> str:
     """One couple's whole course for the case report PDF (the couple comes prefetched by _couple_chunks)."""
+    from integration.measures import couple_changes
+
     partners = list(couple.partners.all())
     return render_to_string("jobs/pdf/case_report.html", {
         "clinic": clinic, "couple": couple, "partners": partners, "sessions": couple.export_sessions,
         "approvals": couple.export_approvals, "generated_at": timezone.now(), "filters": filters,
+        "changes": couple_changes(partners, [q for p in partners for q in p.export_scores]),
     })
 
 

@@ -82,3 +82,28 @@ def check_fernet_keys(name: str, keys: list[str]) -> list[str]:
                 f"{name} holds a value that is not a Fernet key. Generate one with: "
                 "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")
     return keys
+
+
+def env_time_zone(name: str) -> str | None:
+    """An IANA time zone name (e.g. America/New_York), or None when unset; an unknown name fails loudly."""
+    import zoneinfo
+
+    value = env_str(name)
+    if value is None:
+        return None
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a time zone name such as America/New_York.") from None
+    return value
+
+
+def machine_time_zone() -> str:
+    """The machine's own time zone name (for running locally), UTC when it cannot be told."""
+    import tzlocal
+
+    try:
+        return tzlocal.get_localzone_name() or "UTC"
+    except Exception:  # tzlocal raises several kinds when /etc/localtime is odd; locally UTC is a safe fallback
+        return "UTC"
+

@@ -16,7 +16,17 @@ from django.core.exceptions import ImproperlyConfigured
 from celery.schedules import crontab
 from kombu import Exchange, Queue
 
-from kapcouples.env import check_fernet_keys, check_secret_key, env_bool, env_choice, env_int, env_list, env_str
+from kapcouples.env import (
+    check_fernet_keys,
+    check_secret_key,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+    env_time_zone,
+    machine_time_zone,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("KAPCOUPLES_VAR_DIR", str(BASE_DIR / "var")))
@@ -174,7 +184,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env_str("CLINIC_TIME_ZONE", "UTC")
+# The clinic's zone decides every local date: the days between medicine sessions, printed dates, reminder times.
+# Production must name it (clinic.checks fails `check --deploy` without it); locally the machine's zone is used.
+CLINIC_TIME_ZONE_SET = env_time_zone("CLINIC_TIME_ZONE") is not None
+TIME_ZONE = env_time_zone("CLINIC_TIME_ZONE") or ("UTC" if PRODUCTION else machine_time_zone())
 USE_I18N = True
 USE_TZ = True
 

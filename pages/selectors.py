@@ -22,7 +22,7 @@ from ops.selectors import task_failures_recent_count
 from outbox.selectors import Backlog, outbox_backlog
 from records.models import VerificationRun
 from records.verify import verification_latest
-from sessions import protocol
+from sessions import course as sessions_course
 from sessions import selectors as sessions_selectors
 from sessions import services as sessions_services
 from sessions.choices import Phase, SessionStatus
@@ -127,7 +127,7 @@ class CouplePage:
     next_statuses: list[tuple[str, str]]
     instruments: list
     activation_blockers: list[str]
-    course: protocol.Course
+    course: sessions_course.Course
     can_manage_sessions: bool
     integration: dict
     audit_events: list

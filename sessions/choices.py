@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from cases.choices import QuestionnaireContext
+
 
 class Phase(models.TextChoices):
     ASSESSMENT = "assessment", "Assessment"
@@ -105,4 +107,21 @@ NOTE_FIELDS: dict[str, tuple[NoteField, ...]] = {
         NoteField("progress", "Progress since the last cycle", to_sign=True),
         NoteField("plan", "Plan from here"),
     ),
+}
+
+
+class MeasurePoint(models.TextChoices):
+    """When the repeated measures are given; each point records its responses under one questionnaire context."""
+
+    BASELINE = "baseline", "Baseline (assessment)"
+    PRE_MEDICINE = "pre_medicine", "Before the medicine session"
+    POST_INTEGRATION = "post_integration", "After integration"
+    FOLLOW_UP = "follow_up", "Follow-up"
+
+
+POINT_CONTEXT: dict[str, str] = {
+    MeasurePoint.BASELINE: QuestionnaireContext.SCREENING,
+    MeasurePoint.PRE_MEDICINE: QuestionnaireContext.PRE_MEDICINE,
+    MeasurePoint.POST_INTEGRATION: QuestionnaireContext.POST_INTEGRATION,
+    MeasurePoint.FOLLOW_UP: QuestionnaireContext.FOLLOW_UP,
 }

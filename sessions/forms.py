@@ -57,13 +57,16 @@ class SessionTimeMixin(forms.Form):
         self.fields["end"].help_text = _duration_help()
 
     def duration_minutes(self) -> int | None:
-        """Minutes from the start to the "ends at" time on the same day; None when no end was given."""
+        """Minutes elapsed from the start to the "ends at" time on the clinic's clock that day; None when no end was
+        given. Elapsed, not wall-clock: 01:00-04:00 on the spring change is 120 minutes, so that the stored end
+        (start + length) is the 04:00 the clinic booked."""
         start, end = self.cleaned_data.get("start"), self.cleaned_data.get("end")
         if start is None or end is None:
             return None
         local_start = timezone.localtime(start)
         ends = datetime.datetime.combine(local_start.date(), end, tzinfo=local_start.tzinfo)
-        return int((ends - local_start).total_seconds() // 60)
+        # Two datetimes of one zone subtract as wall-clock times; in UTC they subtract as elapsed time.
+        return int((ends.astimezone(datetime.UTC) - start.astimezone(datetime.UTC)).total_seconds() // 60)
 
     def clean(self):
         cleaned = super().clean()

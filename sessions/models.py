@@ -125,7 +125,9 @@ class TherapySession(models.Model):
 
     def _derive_end(self) -> None:
         if self.start is not None and self.duration_minutes:
-            self.end = self.start + datetime.timedelta(minutes=self.duration_minutes)
+            # Elapsed minutes: in UTC, so that a start given on the clinic's clock does not add wall-clock time
+            # across a daylight-saving change.
+            self.end = self.start.astimezone(datetime.UTC) + datetime.timedelta(minutes=self.duration_minutes)
 
     def save(self, *args, **kwargs):
         self._derive_end()

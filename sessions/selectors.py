@@ -13,7 +13,7 @@ from cases.choices import CoupleStatus
 from cases.models import Couple, Partner
 from cases.policy import visible_couples
 from clinic.services import clinic_settings_get
-from sessions import protocol
+from sessions import course
 from sessions.choices import NoteStatus, Phase, SessionStatus
 from sessions.models import Room, SessionNote, TherapySession
 
@@ -87,33 +87,35 @@ def active_rooms() -> QuerySet[Room]:
 
 
 def couple_sessions(*, couple: Couple) -> list[TherapySession]:
-    """The couple's sessions in order, with what the course timeline shows of each, in one query."""
-    sessions = list(
-        TherapySession.objects.filter(couple=couple).select_related("therapist", "room", "note").order_by("start", "id")
-    )
+    """The couple's sessions in order, with what the course timeline shows of each (and whether a dose was given
+    in it), in one query."""
+    sessions = course.course_sessions(couple_id=couple.pk, select_related=("therapist", "room", "note"))
     for session in sessions:
         session.couple = couple  # the relation's cache, so the course reads no couple again
     return sessions
 
 
-def couple_course(*, couple: Couple, sessions: list[TherapySession] | None = None) -> protocol.Course:
+def couple_course(*, couple: Couple, sessions: list[TherapySession] | None = None) -> course.Course:
     """The couple's course laid out by cycle, in a number of queries that does not grow with the sessions."""
     if sessions is None:
         sessions = couple_sessions(couple=couple)
-    return protocol.course_build(couple=couple, sessions=sessions, limits=clinic_settings_get())
+    state = course.course_state_build(couple=couple, sessions=sessions, settings=clinic_settings_get())
+    return course.course_layout(state, now=timezone.now())
 
 
-def courses_for(*, couples: list[Couple]) -> dict[int, protocol.Course]:
+def courses_for(*, couples: list[Couple]) -> dict[int, course.Course]:
     """Each couple's course, by couple id: one query for all their sessions and one course built per couple."""
     sessions_by_couple: dict[int, list] = {c.pk: [] for c in couples}
     for session in TherapySession.objects.filter(couple__in=[c.pk for c in couples]).order_by("start", "id"):
         sessions_by_couple[session.couple_id].append(session)
-    limits = clinic_settings_get()
+    settings = clinic_settings_get()
+    now = timezone.now()
     courses = {}
     for couple in couples:
         for session in sessions_by_couple[couple.pk]:
             session.couple = couple
-        courses[couple.pk] = protocol.course_build(couple=couple, sessions=sessions_by_couple[couple.pk], limits=limits)
+        state = course.course_state_build(couple=couple, sessions=sessions_by_couple[couple.pk], settings=settings)
+        courses[couple.pk] = course.course_layout(state, now=now)
     return courses
 
 

@@ -14,9 +14,10 @@ from cases.models import CaseEvent, Couple
 from clinic.services import clinic_settings_get
 from dosing.gate import Gate, medicine_gate
 from dosing.lifecycle import end_blockers, medicine_completion_blockers, medicine_session_unblock
+from kapcouples.clock import moment_label
 from outbox.models import OutboxKind
 from outbox.services import outbox_add
-from sessions import protocol
+from sessions import course
 from sessions.choices import (
     NOTE_FIELDS,
     PLANNED_STATUSES,
@@ -27,8 +28,8 @@ from sessions.choices import (
     SessionEventKind,
     SessionStatus,
 )
+from sessions.course import CourseState, Decision, Mode, Step
 from sessions.models import MAX_SESSION_MINUTES, NoteAmendment, Room, SessionEvent, SessionNote, TherapySession
-from sessions.protocol import Mode, moment_label
 
 
 @dataclass
@@ -131,31 +132,37 @@ def _check_therapist(couple: Couple, therapist: User, errors: dict) -> None:
         errors["therapist"] = f"{therapist} is not a therapist on this couple's care team."
 
 
-def _out_of_order(couple: Couple, sessions: list, limits) -> dict[object, list[str]]:
-    """The couple's booked sessions the plan no longer allows: the protocol's reasons, plus the gate's for each
-    booked medicine session (called once per session)."""
-    found = protocol.out_of_order(couple=couple, sessions=sessions, limits=limits)
-    for session in sessions:
-        if session.phase == Phase.MEDICINE and session.status == SessionStatus.SCHEDULED:
-            reasons = medicine_gate(couple=couple, start=session.start, session_pk=session.pk).reasons
-            if reasons:
-                found[session.pk] = [*found.get(session.pk, []), *reasons]
-    return found
-
-
-def _newly_out_of_order(couple: Couple, before: dict, sessions: list, limits) -> list[str]:
-    after = _out_of_order(couple, sessions, limits)
-    by_pk = {s.pk: s for s in sessions}
-    return [f"{_describe(by_pk[pk])} is now out of order: {' '.join(reasons)}"
-            for pk, reasons in after.items() if pk not in before]
-
-
-def _gate(couple: Couple, phase: str, start: datetime.datetime, session_pk=None) -> Gate:
-    """The medicine gate for a medicine session (asked once per operation); a session of another phase stands on
-    no approval."""
+def _gate(*, couple: Couple, phase: str, start: datetime.datetime, session_pk=None) -> Gate:
+    """The prescriber's gate for a medicine session, asked once per session decided: (the approval in force or
+    None, every reason it is shut). Other phases pass it with no approval."""
     if phase != Phase.MEDICINE:
         return Gate(None, [])
     return medicine_gate(couple=couple, start=start, session_pk=session_pk)
+
+
+def _course(couple: Couple) -> CourseState:
+    return course.course_state_build(couple=couple, settings=clinic_settings_get())
+
+
+def _out_of_order(couple: Couple, state: CourseState) -> dict[object, list[str]]:
+    """The sessions still ahead that the plan no longer allows, or whose gate is now shut, with every reason."""
+    protocol_reasons = course.out_of_order(state)
+    found = {}
+    for step in state.steps:
+        if not course.is_ahead(step.status):
+            continue
+        reasons = protocol_reasons.get(step.pk, []) + _gate(couple=couple, phase=step.phase, start=step.start,
+                                                            session_pk=step.pk)[1]
+        if reasons:
+            found[step.pk] = reasons
+    return found
+
+
+def _newly_out_of_order(couple: Couple, before: dict, state: CourseState) -> list[str]:
+    after = _out_of_order(couple, state)
+    by_pk = {s.pk: s.ref for s in state.steps}
+    return [f"{_describe(by_pk[pk])} is now out of order: {' '.join(reasons)}"
+            for pk, reasons in after.items() if pk not in before]
 
 
 def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, start: datetime.datetime,
@@ -174,23 +181,21 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
     _check_therapist(couple, therapist, errors)
     if errors:
         raise ValidationError(errors)
-    limits = clinic_settings_get()
     with transaction.atomic():
         couple = _lock(couple, therapist, room)
-        sessions = list(couple.sessions.all())
-        before = _out_of_order(couple, sessions, limits)
-        decision = protocol.decide(couple=couple, sessions=sessions, phase=phase, start=start, mode=Mode.PLAN,
-                                   limits=limits)
-        gate = _gate(couple, phase, start)
-        if decision.reasons or gate.reasons:
-            raise ValidationError({"phase": [*decision.reasons, *gate.reasons]})
-        end = start + datetime.timedelta(minutes=duration_minutes)
+        state = _course(couple)
+        before = _out_of_order(couple, state)
+        approval, gate_reasons = _gate(couple=couple, phase=phase, start=start)
+        decision = course.decide(state, phase=phase, start=start, mode=Mode.PLAN).adding(gate_reasons)
+        if not decision.allowed:
+            raise ValidationError({"phase": decision.reasons})
+        end = start.astimezone(datetime.UTC) + datetime.timedelta(minutes=duration_minutes)  # elapsed time
         clashes = _check_clashes(couple=couple, therapist=therapist, room=room, start=start, end=end)
         if clashes:
             raise ValidationError(clashes)
         session = TherapySession(couple=couple, therapist=therapist, phase=phase, start=start,
                                  duration_minutes=duration_minutes, place=place, room=room, created_by=by,
-                                 status_changed_by=by, approval=gate.approval)
+                                 status_changed_by=by, approval=approval)
         session.full_clean()
         session.save()
         SessionEvent.objects.create(session=session, kind=SessionEventKind.BOOKED, to_status=session.status,
@@ -198,7 +203,7 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
         _case_event(session=session, by=by, summary=f"Booked: {_describe(session)} with {therapist}")
         # Plan its reminders once the booking is committed
         outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
-        later = _newly_out_of_order(couple, before, [*sessions, session], limits)
+        later = _newly_out_of_order(couple, before, course.with_step(state, course.step_of_session(session)))
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
 
 
@@ -216,7 +221,6 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
     _check_therapist(couple, therapist, errors)
     if errors:
         raise ValidationError(errors)
-    limits = clinic_settings_get()
     with transaction.atomic():
         couple = _lock(couple, therapist, room)
         session = TherapySession.objects.select_for_update().get(pk=session.pk)
@@ -225,21 +229,21 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
         if session.started_at is not None:
             raise ValidationError(f"This medicine session is {session.get_medicine_state_display().lower()}; "
                                   "a session that has started cannot be moved.")
-        sessions = list(couple.sessions.all())
-        before = _out_of_order(couple, sessions, limits)
-        decision = protocol.decide(couple=couple, sessions=sessions, phase=session.phase, start=start,
-                                   mode=Mode.PLAN, limits=limits, exclude=session.pk)
-        gate = _gate(couple, session.phase, start, session.pk)
-        if decision.reasons or gate.reasons:
-            raise ValidationError({"start": [*decision.reasons, *gate.reasons]})
-        end = start + datetime.timedelta(minutes=duration_minutes)
+        state = _course(couple)
+        before = _out_of_order(couple, state)
+        approval, gate_reasons = _gate(couple=couple, phase=session.phase, start=start, session_pk=session.pk)
+        decision = course.decide(state, phase=session.phase, start=start, mode=Mode.PLAN,
+                                 exclude=session.pk).adding(gate_reasons)
+        if not decision.allowed:
+            raise ValidationError({"start": decision.reasons})
+        end = start.astimezone(datetime.UTC) + datetime.timedelta(minutes=duration_minutes)  # elapsed time
         clashes = _check_clashes(couple=couple, therapist=therapist, room=room, start=start, end=end,
                                  exclude=session.pk)
         if clashes:
             raise ValidationError(clashes)
         old = _describe(session)
         session.start, session.duration_minutes, session.place, session.room = start, duration_minutes, place, room
-        session.therapist, session.approval = therapist, gate.approval
+        session.therapist, session.approval = therapist, approval
         session.full_clean()
         session.save()
         medicine_session_unblock(by=by, session=session)  # moved to a time the gate allows
@@ -249,8 +253,7 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
         _case_event(session=session, by=by, summary=f"Moved: {old} to {moment_label(session.start)}")
         # Reminders for the new time, none for the old
         outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
-        moved = [session if s.pk == session.pk else s for s in sessions]
-        later = _newly_out_of_order(couple, before, moved, limits)
+        later = _newly_out_of_order(couple, before, course.with_step(state, course.step_of_session(session)))
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
 
 
@@ -276,7 +279,6 @@ def _transition(*, by: User, session: TherapySession, to_status: str, note: str 
 
 def _end_session(*, by: User, session: TherapySession, to_status: str, note: str) -> SessionChange:
     policy.require_may_manage_sessions(by, session.couple)
-    limits = clinic_settings_get()
     with transaction.atomic():
         couple = Couple.objects.select_for_update().get(pk=session.couple_id)
         session = TherapySession.objects.select_for_update().get(pk=session.pk)
@@ -290,11 +292,12 @@ def _end_session(*, by: User, session: TherapySession, to_status: str, note: str
                 raise ValidationError({"reason": f"Say why the medicine session is "
                                                  f"{SessionStatus(to_status).label.lower()}: the prescriber and the "
                                                  "log need it."})
-        sessions = list(couple.sessions.all())
-        before = _out_of_order(couple, sessions, limits)
+        state = _course(couple)
+        before = _out_of_order(couple, state)
         session = _transition(by=by, session=session, to_status=to_status, note=note)
-        changed = [session if s.pk == session.pk else s for s in sessions]
-        later = _newly_out_of_order(couple, before, changed, limits)
+        dosed = next((s.dosed for s in state.steps if s.pk == session.pk), False)
+        later = _newly_out_of_order(couple, before,
+                                    course.with_step(state, course.step_of_session(session, dosed=dosed)))
     return SessionChange(session=session, out_of_order=later)
 
 
@@ -308,19 +311,19 @@ def session_mark_no_show(*, by: User, session: TherapySession, note: str = "") -
     return _end_session(by=by, session=session, to_status=SessionStatus.NO_SHOW, note=(note or "").strip())
 
 
-def _start_decision(session: TherapySession, sessions: list | None) -> tuple[protocol.Decision, Gate]:
-    if sessions is None:
-        sessions = list(TherapySession.objects.filter(couple_id=session.couple_id))
-    decision = protocol.decide_session(session, sessions=sessions, mode=Mode.DONE, limits=clinic_settings_get())
-    gate = _gate(session.couple, session.phase, session.start, session.pk)
-    reasons = [*decision.reasons, *gate.reasons]
-    return protocol.Decision(allowed=not reasons, reasons=reasons, warnings=decision.warnings), gate
+def _held_decision(session: TherapySession, state: CourseState) -> tuple[Decision, object]:
+    """The protocol on what was held before this session, plus the gate for a medicine session, with the
+    approval in force (None unless a medicine session's gate is open)."""
+    approval, gate_reasons = _gate(couple=session.couple, phase=session.phase, start=session.start,
+                                   session_pk=session.pk)
+    step = state.step_of(session) or Step(pk=session.pk, phase=session.phase, start=session.start,
+                                          status=session.status)
+    return course.decide_step(state, step, mode=Mode.DONE).adding(gate_reasons), approval
 
 
-def session_start_check(session: TherapySession, *, sessions: list | None = None) -> protocol.Decision:
-    """May this session be started (held)? Looks at what was completed before it, not at the plan, and for a
-    medicine session at the gate."""
-    return _start_decision(session, sessions)[0]
+def session_start_check(session: TherapySession) -> Decision:
+    """May this session be started (held)? Looks at what was completed before it, not at the plan."""
+    return _held_decision(session, _course(session.couple))[0]
 
 
 def session_complete(*, by: User, session: TherapySession) -> TherapySession:
@@ -335,13 +338,13 @@ def session_complete(*, by: User, session: TherapySession) -> TherapySession:
         if session.start > timezone.now():
             raise ValidationError(f"This session starts {moment_label(session.start)}; it can be completed once "
                                   f"it has started.")
-        decision, gate = _start_decision(session, list(couple.sessions.all()))
+        decision, approval = _held_decision(session, _course(couple))
         reasons = list(decision.reasons)
         if session.phase == Phase.MEDICINE:
             reasons += end_blockers(session, to=SessionStatus.COMPLETED) + medicine_completion_blockers(session)
         if reasons:
             raise ValidationError(["This session cannot be completed yet:", *dict.fromkeys(reasons)])
-        session.approval = gate.approval
+        session.approval = approval
         session.save(update_fields=["approval"])
         if session.phase == Phase.MEDICINE:
             # Its PDF summary: approval, doses, vitals

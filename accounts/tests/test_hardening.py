@@ -30,6 +30,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "ALLOWED_HOSTS": "clinic.example",
         "EMAIL_HOST": "smtp.clinic.example",
         "KAPCOUPLES_VAR_DIR": str(tmp_path),
+        "CLINIC_TIME_ZONE": "America/New_York",  # production must name it (clinic.E001)
     }
     for leftover in ("DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # the browser tests set the latter in-process
         env.pop(leftover, None)

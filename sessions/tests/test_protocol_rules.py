@@ -191,6 +191,19 @@ def test_medicine_allowed_up_to_the_course_maximum(frozen, therapist, active_cou
     assert book(active_couple, therapist, M, at(5)).phase == M
 
 
+def test_medicine_refused_when_the_gate_is_shut_and_other_phases_are_not(frozen, therapist, couple):
+    """The service asks the prescriber's gate itself; its reason reaches the clinician beside the protocol's."""
+    couple.status = CoupleStatus.ACTIVE
+    couple.save()
+    history(couple, therapist, [(A, at(1, month=2)), (P, at(8, month=2))])
+    assert refused(couple, therapist, M, at(5)) == [
+        "Medicine session 1 needs at least 2 preparation sessions before it; 1 booked before it.",
+        "No prescriber approval of a dosing approach is on file for this couple."]
+    assert book(couple, therapist, P, at(5)).phase == P  # the gate is for medicine sessions only
+    assert refused(couple, therapist, M, at(12)) == [
+        "No prescriber approval of a dosing approach is on file for this couple."]
+
+
 # -- integration and follow-up ------------------------------------------------------------------------
 
 

@@ -10,11 +10,12 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {"KAPCOUPLES_ENV": "production", "SECRET_KEY": "k3Y-" + "abcdefghij" * 6,
               "DATABASE_URL": "postgres://u@127.0.0.1:5432/db", "ALLOWED_HOSTS": "kap.clinic.example",
-              "EMAIL_HOST": "smtp.clinic.example", "TOTP_ENCRYPTION_KEYS": "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG="}
+              "EMAIL_HOST": "smtp.clinic.example", "TOTP_ENCRYPTION_KEYS": "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG=",
+              "CLINIC_TIME_ZONE": "America/New_York"}
 SETTINGS_VARIABLES = {"DATABASE_URL", "SECRET_KEY", "TOTP_ENCRYPTION_KEYS", "DEBUG", "ALLOWED_HOSTS", "EMAIL_HOST", "KAPCOUPLES_ENV",
                       "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL",
                       "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LOG_FORMAT",
-                      "DJANGO_ALLOW_ASYNC_UNSAFE"}
+                      "DJANGO_ALLOW_ASYNC_UNSAFE", "CLINIC_TIME_ZONE"}
 
 
 def run(args: list[str], env: dict) -> subprocess.CompletedProcess:
@@ -31,6 +32,29 @@ def test_the_default_production_configuration_passes_the_deploy_check(tmp_path):
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                  {**PRODUCTION, "KAPCOUPLES_VAR_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_without_a_clinic_time_zone_fails_the_deploy_check_saying_so(tmp_path):
+    env = {k: v for k, v in PRODUCTION.items() if k != "CLINIC_TIME_ZONE"}
+    result = run(["manage.py", "check", "--deploy"], {**env, "KAPCOUPLES_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "clinic.E001" in result.stderr and "CLINIC_TIME_ZONE is not set" in result.stderr
+
+
+def test_an_unknown_clinic_time_zone_stops_the_process():
+    result = python("", {**PRODUCTION, "CLINIC_TIME_ZONE": "Mars/Olympus_Mons"})
+    assert "is not a time zone name such as America/New_York" in result.stderr
+
+
+def test_locally_the_clinic_time_zone_defaults_to_the_machines(tmp_path):
+    import tzlocal
+
+    result = python("from django.conf import settings; print(settings.TIME_ZONE)",
+                    {"KAPCOUPLES_ENV": "local", "KAPCOUPLES_VAR_DIR": str(tmp_path)})
+    assert result.stdout.strip().splitlines()[-1] == (tzlocal.get_localzone_name() or "UTC"), result.stderr
+    result = python("from django.conf import settings; print(settings.TIME_ZONE)",
+                    {"KAPCOUPLES_ENV": "local", "KAPCOUPLES_VAR_DIR": str(tmp_path), "TZ": "Europe/Berlin"})
+    assert result.stdout.strip().splitlines()[-1] == "Europe/Berlin", result.stderr
 
 
 def test_the_https_redirect_can_be_turned_off_explicitly_for_plain_http_on_one_machine():
