@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from cases.choices import ScreeningOutcome
 from cases.models import Couple, Partner
+from dosing.integrity import approval_integrity_reasons
 from dosing.models import Approval
 from dosing.wording import day_label, partner_name
 
@@ -81,8 +82,11 @@ def medicine_gate(*, couple: Couple, start: datetime.datetime, session_pk=None) 
     approval = Approval.objects.current().filter(couple=couple).order_by("-signed_at", "-id").first()
     if approval is None:
         return Gate(None, [_no_approval_reason(couple)])
-    reasons = _approval_reasons(approval, start=start, session_pk=session_pk)
-    for dose in approval.doses.select_related("partner__screening"):
+    approval.couple = couple  # found by this couple
+    doses = list(approval.doses.select_related("partner__screening"))
+    reasons = approval_integrity_reasons(approval=approval, doses=doses)  # verified at every use, not trusted
+    reasons += _approval_reasons(approval, start=start, session_pk=session_pk)
+    for dose in doses:
         reasons.extend(partner_dosing_blockers(dose.partner))
     return Gate(None, reasons) if reasons else Gate(approval, [])
 

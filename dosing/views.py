@@ -14,6 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import role_required
+from audit.choices import AuditAction
+from audit.services import audit_record
 from cases import policy
 from cases.forms import add_service_errors
 from cases.policy import couple_for_user
@@ -222,6 +224,7 @@ def _partner(session, partner_uuid):
 
 def _record_page(request, session, *, forms=None, status=200):
     context = selectors.medicine_record(session=session, user=request.user)
+    override = policy.may_override_hold(request.user, session)
     forms = forms or {}
     plan = context["plan"]
     context.update({
@@ -229,7 +232,7 @@ def _record_page(request, session, *, forms=None, status=200):
         "plan_form": forms.get("plan") or PlanForm(initial={
             "setting": plan.setting if plan else "office", "support_person": plan.support_person if plan else "",
             "agenda": plan.agenda if plan else ""}),
-        "may_override_hold": bool(policy.may_override_hold(request.user, session)),
+        "may_override_hold": bool(override), "override_refusal": override.reason,
     })
     for row in context["records"]:
         key = str(row.partner.uuid)
@@ -416,8 +419,14 @@ class _Echo:
 
 @role_required("is_prescriber", "is_clinic_admin")
 def stock_report(request):
-    """The controlled-substance log as CSV, streamed."""
+    """The controlled-substance log as CSV, streamed; the download is audited, typed text cannot run as a formula."""
     writer = csv.writer(_Echo())
+    audit_record(action=AuditAction.DOWNLOAD, request=request, object_type="dosing.stockentry",
+                 summary="controlled-substance log downloaded as CSV")
+
+    def cell(value) -> str:
+        text = "" if value is None else str(value)
+        return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
     def rows():
         yield writer.writerow(["time", "lot", "kind", "amount_mg", "by", "witness", "patient_case", "note"])
@@ -425,10 +434,10 @@ def stock_report(request):
                 .order_by("at", "id").iterator(chunk_size=500):
             administration = entry.administration
             yield writer.writerow([
-                timezone.localtime(entry.at).isoformat(timespec="minutes"), entry.lot.lot_number,
-                entry.get_kind_display(), entry.amount_mg, entry.by.get_username(),
-                entry.witness.get_username() if entry.witness else "",
-                administration.session.couple.case_number if administration else "", entry.note])
+                timezone.localtime(entry.at).isoformat(timespec="minutes"), cell(entry.lot.lot_number),
+                entry.get_kind_display(), entry.amount_mg, cell(entry.by.get_username()),
+                cell(entry.witness.get_username() if entry.witness else ""),
+                administration.session.couple.case_number if administration else "", cell(entry.note)])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="controlled-substance-log-{timezone.localdate()}.csv"'

@@ -40,6 +40,15 @@ COUPLE_COLUMNS = ["case_number", "couple_uuid", "status", "therapists", "prescri
                   "first_session", "last_session"]
 
 
+# No session is older than this, and none lies more than ten years ahead (the booking horizon is far shorter):
+# a date outside is a typing error, refused next to the field (year 9999 used to answer 500).
+EARLIEST_DATE = datetime.date(1990, 1, 1)
+
+
+def _latest_date() -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=3653)
+
+
 def _local_midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
@@ -85,6 +94,9 @@ def export_start(*, by: User, filters: dict) -> ExportJob:
     """Queue an export of the couples the filters match; refused with a message when none match."""
     policy.require_clinic_admin(by, what="export case reports")
     start, end = _date(filters.get("date_from")), _date(filters.get("date_to"))
+    for name, day in (("date_from", start), ("date_to", end)):
+        if day is not None and not EARLIEST_DATE <= day <= _latest_date():
+            raise ValidationError({name: f"Choose a date between {EARLIEST_DATE.year} and ten years from now."})
     if start and end and start > end:
         raise ValidationError({"date_to": "The end date is before the start date."})
     total = export_couples(filters).count()

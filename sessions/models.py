@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from audit.querysets import AuditedQuerySet, InsertOnlyQuerySet
 from sessions.choices import (
     NOTE_FIELDS,
     MedicineState,
@@ -61,6 +62,7 @@ class TherapySession(models.Model):
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    objects = AuditedQuerySet.as_manager()
     approval = models.ForeignKey(
         "dosing.Approval", on_delete=models.PROTECT, null=True, blank=True, related_name="medicine_sessions",
         help_text="The prescriber approval a medicine session stands on; set by the services, never by hand.",
@@ -213,6 +215,7 @@ class SessionNote(models.Model):
     """
 
     session = models.OneToOneField(TherapySession, on_delete=models.PROTECT, related_name="note")
+    objects = AuditedQuerySet.as_manager()
     content = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=8, choices=NoteStatus.choices, default=NoteStatus.DRAFT)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -276,6 +279,7 @@ class NoteAmendment(models.Model):
     """A dated correction or addition to a signed note, by a named user, shown under the original. Append-only."""
 
     note = models.ForeignKey(SessionNote, on_delete=models.PROTECT, related_name="amendments")
+    objects = InsertOnlyQuerySet.as_manager()
     text = models.TextField()
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)

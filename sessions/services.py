@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from accounts.models import User
 from cases.choices import EventKind
@@ -80,8 +80,14 @@ def _check_place(place: str, room: Room | None, errors: dict, *, existing_room_i
 def _check_timing(start: datetime.datetime, duration_minutes: int, errors: dict) -> None:
     if timezone.is_naive(start):
         raise ValueError("Session times must be timezone-aware.")
-    if start <= timezone.now():
+    now = timezone.now()
+    horizon = clinic_settings_get().booking_horizon_days
+    if start <= now:
         errors["start"] = f"A session cannot be booked in the past ({moment_label(start)} has gone)."
+    elif start > now + datetime.timedelta(days=horizon):
+        errors["start"] = (f"Sessions are booked at most {horizon} days ahead (the clinic's booking horizon, until "
+                           f"{formats.date_format(timezone.localdate(now) + datetime.timedelta(days=horizon))}); "
+                           "choose an earlier date.")
     if duration_minutes is None or not 0 < duration_minutes <= MAX_SESSION_MINUTES:
         errors["duration_minutes"] = "The session must end after it starts (and last at most 12 hours)."
 

@@ -251,3 +251,26 @@ def test_a_booking_made_while_the_broker_is_down_stands_and_says_its_reminders_w
     response = client_for(therapist).post(reverse("sessions:session_cancel", args=[session.uuid]),
                                           {"cancel-reason": "Unwell"}, follow=True)
     assert DEFERRED_MESSAGE in response.content.decode()
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:59", "2031-03-05T10:00"])
+def test_a_booking_beyond_the_clinics_horizon_is_refused_next_to_the_date(frozen, client_for, therapist,
+                                                                          active_couple, start):
+    response = client_for(therapist).post(reverse("sessions:session_new"), booking(active_couple, A, start=start))
+    assert response.status_code == 400
+    assert "Sessions are booked at most 365 days ahead" in response.content.decode()
+    assert not TherapySession.objects.filter(couple=active_couple, phase=A).exists()
+
+
+def test_the_booking_horizon_is_the_clinics_setting_and_binds_the_service_too(frozen, therapist, active_couple):
+    import datetime
+
+    from clinic.models import ClinicSettings
+    from django.core.exceptions import ValidationError
+
+    ClinicSettings.objects.update_or_create(id=1, defaults={"booking_horizon_days": 30})
+    with pytest.raises(ValidationError, match="at most 30 days ahead"):
+        services.session_schedule(by=therapist, couple=active_couple, therapist=therapist, phase=A,
+                                  start=at(4) + datetime.timedelta(days=31), place=Place.TELEHEALTH)
+    assert services.session_schedule(by=therapist, couple=active_couple, therapist=therapist, phase=A,
+                                     start=at(4) + datetime.timedelta(days=29), place=Place.TELEHEALTH).session.pk

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0003_covering_prescriber'),
-        ('clinical_sessions', '0004_phase_start_index'),
+        ('clinical_sessions', '0005_records_kept_by_the_database'),
         ('dosing', '0002_notice_blocked_session'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
