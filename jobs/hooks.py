@@ -37,6 +37,17 @@ def session_changed_on_commit(session_id: int) -> None:
     transaction.on_commit(plan, robust=True)
 
 
+def reminders_due_on_commit() -> None:
+    """Once the transaction commits, ask a worker to send what is due (a reminder put back by a person)."""
+
+    def dispatch():
+        from jobs import tasks
+
+        nudge(tasks.reminders_dispatch)
+
+    transaction.on_commit(dispatch, robust=True)
+
+
 def summary_needed_on_commit(session_id: int, trigger: str) -> None:
     """Once the transaction commits, ask for a new PDF summary of the session (note signed or amended)."""
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from jobs.choices import (
     Channel,
+    DeliveryStatus,
     DocumentStatus,
     ExportStatus,
     RecipientKind,
@@ -76,6 +77,14 @@ class Reminder(models.Model):
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The SMS provider's id of the text and what its signed status callbacks last said (jobs/delivery.py).
+    provider_id = models.CharField(max_length=64, blank=True)
+    delivery_status = models.CharField(max_length=12, choices=DeliveryStatus.choices, blank=True)
+    delivery_error = models.CharField(max_length=120, blank=True)
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
+    resent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", help_text="Who last asked to send it again.")
+    resent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -96,6 +105,11 @@ class Reminder(models.Model):
             # 'sent' always says when.
             models.CheckConstraint(condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False),
                                    name="reminder_sent_has_time"),
+            # A status callback finds exactly one reminder by the provider's id.
+            models.UniqueConstraint(fields=["provider_id"], condition=~Q(provider_id=""),
+                                    name="reminder_provider_id_once"),
+            models.CheckConstraint(condition=Q(delivery_status="") | Q(delivery_status__in=DeliveryStatus.values),
+                                   name="reminder_delivery_status_known"),
         ]
 
     def __str__(self) -> str:

@@ -34,8 +34,9 @@ from jobs.choices import (
     RecipientKind,
     ReminderStatus,
 )
+from jobs.delivery import delivery_fields, status_callback_url
 from jobs.models import Reminder, ReminderLead
-from jobs.sms import SMSError, SMSTransientError, sms_backend
+from jobs.sms import SMSError, SMSReceipt, SMSTransientError, sms_backend, sms_refusal
 from sessions.choices import Phase, SessionStatus
 from sessions.models import TherapySession
 
@@ -97,6 +98,7 @@ def reminders_plan_for_session(session_id: int) -> None:
             updated_at=now)
         wanted: list[Reminder] = []
         partners = list(session.couple.partners.all())
+        no_sms = sms_refusal()
         for lead in leads_for(session.phase):
             due = session.start - datetime.timedelta(minutes=lead)
             late = due < now - LATE_GRACE
@@ -105,6 +107,8 @@ def reminders_plan_for_session(session_id: int) -> None:
                 status, error = ReminderStatus.PENDING, ""
                 if channel == ReminderChannel.NONE:
                     status, error = ReminderStatus.SKIPPED, OPTED_OUT
+                elif channel == ReminderChannel.SMS and no_sms:
+                    status, error = ReminderStatus.SKIPPED, no_sms
                 elif late:
                     status, error = ReminderStatus.SKIPPED, "Booked after this reminder was due."
                 wanted.append(Reminder(session=session, session_start=session.start,
@@ -249,16 +253,17 @@ def _deliver_email(address: str, subject: str, body: str) -> None:
             pass
 
 
-def _deliver(reminder: Reminder, address: str, subject: str, body: str) -> None:
+def _deliver(reminder: Reminder, address: str, subject: str, body: str) -> SMSReceipt | None:
+    """Hand the message over; for a text, the provider's receipt (its id, for the status callback)."""
     if reminder.channel == Channel.SMS:
         try:
-            sms_backend().send(to=address, body=body)
+            return sms_backend().send(to=address, body=body, status_callback=status_callback_url())
         except SMSTransientError as exc:
             raise NotSent(str(exc)[:200] or "The SMS gateway could not be reached.") from exc
         except SMSError as exc:
             raise Refused(str(exc)[:200] or "The SMS gateway refused the message.") from exc
-    else:
-        _deliver_email(address, subject, body)
+    _deliver_email(address, subject, body)
+    return None
 
 
 def reminder_send(reminder_id: int, *, worker: str) -> str | None:
@@ -286,6 +291,10 @@ def reminder_send(reminder_id: int, *, worker: str) -> str | None:
             _move(reminder_id, to=ReminderStatus.SKIPPED, only_from=(ReminderStatus.CLAIMED,), extra=mine,
                   error=OPTED_OUT, channel=Channel.NONE)
             return ReminderStatus.SKIPPED
+        if reminder.channel == Channel.SMS and sms_refusal():
+            _move(reminder_id, to=ReminderStatus.SKIPPED, only_from=(ReminderStatus.CLAIMED,), extra=mine,
+                  error=sms_refusal(), channel=Channel.SMS)
+            return ReminderStatus.SKIPPED
     try:
         address, subject, body = _message(reminder)
     except Refused as exc:
@@ -298,7 +307,7 @@ def reminder_send(reminder_id: int, *, worker: str) -> str | None:
                  sending_at=timezone.now(), channel=reminder.channel):
         return None
     try:
-        _deliver(reminder, address, subject, body)
+        receipt = _deliver(reminder, address, subject, body)
     except NotSent as exc:
         if reminder.attempts + 1 > MAX_ATTEMPTS:
             _move(reminder_id, to=ReminderStatus.FAILED, only_from=(ReminderStatus.SENDING,), extra=mine,
@@ -317,6 +326,13 @@ def reminder_send(reminder_id: int, *, worker: str) -> str | None:
         _move(reminder_id, to=ReminderStatus.UNKNOWN, only_from=(ReminderStatus.SENDING,), extra=mine,
               error=f"Unexpected error while sending ({type(exc).__name__}); check with the recipient.")
         return ReminderStatus.UNKNOWN
+    if receipt is not None and receipt.logged_only:
+        _move(reminder_id, to=ReminderStatus.LOGGED, only_from=(ReminderStatus.SENDING,), extra=mine,
+              sent_at=timezone.now(), error="The SMS backend only logs messages; nothing reached the phone.")
+        return ReminderStatus.LOGGED
+    delivery = {}
+    if receipt is not None:
+        delivery = delivery_fields(provider_id=receipt.provider_id, provider_status=receipt.status)
     _move(reminder_id, to=ReminderStatus.SENT, only_from=(ReminderStatus.SENDING,), extra=mine,
-          sent_at=timezone.now(), error="")
+          sent_at=timezone.now(), error="", **delivery)
     return ReminderStatus.SENT

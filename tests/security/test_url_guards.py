@@ -40,7 +40,7 @@ VALUES = {"couple_uuid": uuid.uuid4(), "partner_uuid": uuid.uuid4(), "session_uu
           "approval_uuid": uuid.uuid4(), "request_uuid": uuid.uuid4(), "summary_uuid": uuid.uuid4(),
           "job_uuid": uuid.uuid4(), "instrument": "PHQ9", "notice_id": 1, "lot_id": 1, "name": "sessions.csv",
           "token": "x" * 43, "uidb64": "MQ", "object_id": "1", "id": "1", "url": "x", "app_label": "cases",
-          "content_type_id": 1}
+          "content_type_id": 1, "reminder_id": 1}
 
 
 def named_routes():
