@@ -217,6 +217,9 @@ def _message(reminder: Reminder) -> tuple[str, str, str]:
     context["partner"] = partner
     if reminder.channel == Channel.SMS:
         if not partner.phone:
+            if partner.phone_to_correct:
+                raise Refused(f"{partner.get_label_display()}'s phone number on file is not a valid number; correct "
+                              "it on the couple's page.")
             raise Refused(f"{partner.get_label_display()} has no phone number for text reminders.")
         return partner.phone, "", render_to_string("jobs/sms/reminder.txt", context).strip()
     if not partner.email:

@@ -153,6 +153,8 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("CLINIC_TIME_ZONE", "UTC")
+# The country whose numbers may be typed without a country code, and are shown in national format (cases/phones.py).
+CLINIC_PHONE_REGION = env_str("CLINIC_PHONE_REGION", "US").upper()
 USE_I18N = True
 USE_TZ = True
 
