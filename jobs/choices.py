@@ -95,3 +95,8 @@ class ExportFile(models.TextChoices):
     SESSIONS_CSV = "sessions.csv", "Sessions (CSV, one row per session)"
     COUPLES_CSV = "couples.csv", "Couples (CSV, one row per couple)"
     REPORTS_ZIP = "case-reports.zip", "Case reports (ZIP of one PDF per couple)"
+
+
+class NoticeKind(models.TextChoices):
+    MOVED = "moved", "Session moved"
+    CANCELLED = "cancelled", "Session cancelled"

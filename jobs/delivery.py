@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from cases import policy
 from jobs.choices import (
     DELIVERY_RANK,
     PROVIDER_DELIVERY_STATUS,
@@ -25,7 +26,6 @@ from jobs.hooks import reminders_due_on_commit
 from jobs.models import Reminder
 from jobs.sms_twilio import twilio_signature_valid
 from sessions.choices import SessionStatus
-from sessions.services import can_manage_sessions
 
 RESENDABLE = (ReminderStatus.FAILED, ReminderStatus.UNKNOWN, ReminderStatus.SENT)
 
@@ -84,8 +84,7 @@ def reminder_resend_refusal(reminder: Reminder) -> str:
 
 def reminder_resend(*, by: User, reminder: Reminder) -> Reminder:
     """Put a failed, unknown or undelivered reminder back in the queue now, as a person decided after checking."""
-    if not can_manage_sessions(by, reminder.session.couple):
-        raise ValidationError("Only the couple's therapists or a clinic admin can resend its reminders.")
+    policy.require_may_manage_sessions(by, reminder.session.couple, what="resend its reminders")
     refusal = reminder_resend_refusal(reminder)
     if refusal:
         raise ValidationError(refusal)

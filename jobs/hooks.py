@@ -37,6 +37,19 @@ def session_changed_on_commit(session_id: int) -> None:
     transaction.on_commit(plan, robust=True)
 
 
+def session_notice_on_commit(session_id: int, kind: str) -> None:
+    """Once the transaction commits, tell the partners that their session moved or was cancelled (jobs/notices.py)."""
+
+    def announce():
+        from jobs import tasks
+        from jobs.notices import session_notices_plan
+
+        session_notices_plan(session_id=session_id, kind=kind)
+        nudge(tasks.reminders_dispatch)
+
+    transaction.on_commit(announce, robust=True)
+
+
 def reminders_due_on_commit() -> None:
     """Once the transaction commits, ask a worker to send what is due (a reminder put back by a person)."""
 

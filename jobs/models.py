@@ -17,6 +17,7 @@ from jobs.choices import (
     DeliveryStatus,
     DocumentStatus,
     ExportStatus,
+    NoticeKind,
     RecipientKind,
     ReminderStatus,
     SummaryTrigger,
@@ -216,3 +217,39 @@ class ExportJob(models.Model):
     @property
     def is_downloadable(self) -> bool:
         return self.status == ExportStatus.DONE and self.expires_at is not None and self.expires_at > timezone.now()
+
+
+class SessionNotice(models.Model):
+    """A message to a partner that their session moved or was cancelled, by their reminder channel; sent once.
+
+    session_start is the start it announces (the new one for a move), so a session moved twice gets two notices
+    and only the latest is sent if the first has not gone yet (jobs/notices.py)."""
+
+    session = models.ForeignKey("clinical_sessions.TherapySession", on_delete=models.CASCADE, related_name="notices")
+    partner = models.ForeignKey("cases.Partner", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=NoticeKind.choices)
+    session_start = models.DateTimeField()
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sending_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=NoticeKind.values), name="notice_kind_known"),
+            models.CheckConstraint(condition=Q(status__in=ReminderStatus.values), name="notice_status_known"),
+            # Announcing the same change twice (a retried task) finds the row instead of texting twice.
+            models.UniqueConstraint(fields=["session", "partner", "kind", "session_start"], name="notice_once"),
+            models.CheckConstraint(condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False),
+                                   name="notice_sent_has_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} notice to {self.partner.first_name} ({self.get_status_display()})"

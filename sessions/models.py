@@ -260,3 +260,27 @@ class NoteAmendment(models.Model):
         if self.pk:
             raise ValidationError("An amendment is never changed; add another one.")
         super().save(*args, **kwargs)
+
+
+class CalendarFeed(models.Model):
+    """A clinician's private iCalendar feed of their sessions (sessions/feeds.py). The address carries a random
+    token that is stored only as its SHA-256, so a copy of the database does not open anyone's calendar;
+    regenerating revokes the old address, and a revoked one answers 404."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    show_first_names = models.BooleanField(
+        default=False, help_text="Off: partners appear by their initials only, which is the default.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One working address per clinician: a new one replaces the old.
+            models.UniqueConstraint(fields=["user"], condition=Q(revoked_at__isnull=True),
+                                    name="calendar_feed_one_active_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user} ({'revoked' if self.revoked_at else 'active'})"

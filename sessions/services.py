@@ -11,7 +11,7 @@ from accounts.models import User
 from cases.choices import EventKind
 from cases.models import CaseEvent, Couple
 from clinic.services import clinic_settings_get
-from jobs.hooks import session_changed_on_commit, summary_needed_on_commit
+from jobs.hooks import session_changed_on_commit, session_notice_on_commit, summary_needed_on_commit
 from sessions import protocol
 from sessions.choices import (
     NOTE_FIELDS,
@@ -228,6 +228,7 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
         if clashes:
             raise ValidationError(clashes)
         old = _describe(session)
+        announce = (session.start, session.place, session.room_id) != (start, place, getattr(room, "pk", None))
         session.start, session.duration_minutes, session.place, session.room = start, duration_minutes, place, room
         session.therapist = therapist
         _bind_approval(session, field="start")
@@ -238,6 +239,8 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
                                             f"{session.place_label}")
         _case_event(session=session, by=by, summary=f"Moved: {old} to {moment_label(session.start)}")
         session_changed_on_commit(session.pk)  # reminders for the new time, none for the old
+        if announce:
+            session_notice_on_commit(session.pk, "moved")  # the partners hear of the new time or place
         moved = [session if s.pk == session.pk else s for s in sessions]
         later = _newly_out_of_order(couple, before, moved, limits)
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
@@ -273,6 +276,8 @@ def _end_session(*, by: User, session: TherapySession, to_status: str, note: str
         sessions = list(couple.sessions.all())
         before = protocol.out_of_order(couple=couple, sessions=sessions, limits=limits, gate=True)
         session = _transition(by=by, session=session, to_status=to_status, note=note)
+        if to_status == SessionStatus.CANCELLED:
+            session_notice_on_commit(session.pk, "cancelled")  # the partners are told by their channel
         changed = [session if s.pk == session.pk else s for s in sessions]
         later = _newly_out_of_order(couple, before, changed, limits)
     return SessionChange(session=session, out_of_order=later)

@@ -5,14 +5,15 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.policy import couple_for_user
-from sessions import selectors, services
+from pages import selectors as pages
+from sessions import feeds, selectors, services
 from sessions.choices import NOTE_FIELDS, SessionStatus
 from sessions.forms import (
     AcceptSuggestionForm,
@@ -117,16 +118,9 @@ def session_new(request):
 @login_required
 def session_detail(request, session_uuid):
     session = selectors.session_for_user(request.user, session_uuid)
-    note = SessionNote.objects.filter(session=session).select_related("signed_by", "author").first()
-    amendments = list(note.amendments.select_related("author")) if note else []
-    start_check = (services.session_start_check(session)
-                   if session.status == SessionStatus.SCHEDULED and session.start <= timezone.now() else None)
+    page = pages.session_page(user=request.user, session=session, note_phases=NOTE_FIELDS)
     return render(request, "sessions/session_detail.html", {
-        "session": session, "couple": session.couple, "note": note, "amendments": amendments,
-        "events": list(session.events.select_related("actor")),
-        "can_manage": services.can_manage_sessions(request.user, session.couple),
-        "has_note_form": session.phase in NOTE_FIELDS, "start_check": start_check,
-        "started": session.start <= timezone.now(),
+        "page": page, "session": session, "couple": session.couple, "note": page.note,
         "amend_form": AmendmentForm(), "cancel_form": ReasonForm(prefix="cancel"),
     })
 
@@ -287,3 +281,45 @@ def note_amend(request, session_uuid):
     else:
         messages.error(request, "Write the correction or addition.")
     return redirect("sessions:session_detail", session_uuid=session.uuid)
+
+
+# -- calendar feeds -----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_feed_settings(request):
+    """The clinician's private feed: make a new address (the old one stops), or stop it."""
+    if not feeds.feed_may_have(request.user):
+        raise PermissionDenied
+    new_url, error = "", ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "regenerate":
+            try:
+                _, token = feeds.feed_regenerate(by=request.user, show_first_names=request.POST.get("names") == "1")
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                new_url = feeds.feed_url(token)  # shown once, on this answer only: it is not stored
+        elif action == "revoke":
+            feeds.feed_revoke(by=request.user)
+            messages.success(request, "Your calendar feed is stopped: calendar apps subscribed to it get nothing more.")
+            return redirect("sessions:calendar_feed_settings")
+        else:
+            error = "Choose to make a new address or to stop the feed."
+    return render(request, "sessions/calendar_feed.html", {"feed": feeds.feed_active(user=request.user),
+                                                           "new_url": new_url, "error": error},
+                  status=400 if error else 200)
+
+
+@require_GET
+def calendar_feed(request, token):
+    """The feed itself, for calendar apps (no sign-in: the token is the guard); 404 once revoked."""
+    feed = feeds.feed_for_token(token)
+    if feed is None:
+        raise Http404("No such calendar feed.")
+    response = HttpResponse(feeds.feed_render(feed), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="kap-sessions.ics"'
+    response["Cache-Control"] = "private, no-store"
+    return response

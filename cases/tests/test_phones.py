@@ -93,7 +93,7 @@ def test_the_database_refuses_a_number_not_in_e164(couple):
 
 
 def test_the_migration_converts_readable_numbers_and_keeps_unreadable_ones_to_correct(couple):
-    migration = import_module("cases.migrations.0003_partner_phone_e164")
+    migration = import_module("cases.migrations.0004_partner_phone_e164")
     with connection.cursor() as cursor:  # the rows as they were before: the test's transaction puts it back
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("ALTER TABLE cases_partner DROP CONSTRAINT partner_phone_e164")

@@ -21,6 +21,8 @@ PUBLIC = {
     "accounts:password_reset_complete": "the end of a reset",
     "integration:questionnaire_fill": "a partner's single-use questionnaire link (the token is the guard)",
     "integration:questionnaire_thanks": "the page after a partner submits",
+    "sessions:calendar_feed": "a clinician's private calendar feed for their calendar app (the token is the guard)",
+    "jobs:sms_status": "the SMS provider's delivery reports (its signature is the guard; unsigned gets 403)",
     "ops:healthz": "load-balancer health check, no PHI",
     "ops:readyz": "readiness check, no PHI",
     "admin:login": "the admin site's own sign-in",

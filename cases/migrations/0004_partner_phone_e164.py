@@ -31,7 +31,7 @@ def numbers_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0002_alter_caseevent_kind'),
+        ('cases', '0003_covering_prescriber'),
     ]
 
     operations = [
