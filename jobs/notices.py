@@ -78,7 +78,7 @@ def _message(notice: SessionNotice) -> tuple[str, str, str]:
     partner, session = notice.partner, notice.session
     context = {"clinic": clinic_settings_get().clinic_name, "partner": partner, "session": session,
                "start": timezone.localtime(notice.session_start), "place": session.place_label,
-               "moved": notice.kind == NoticeKind.MOVED}
+               "moved": notice.kind == NoticeKind.MOVED, "video": session.join_url}
     if notice.channel == Channel.SMS:
         if not partner.phone:
             raise Refused(f"{partner.get_label_display()} has no valid phone number for text messages.")
@@ -100,7 +100,8 @@ def notice_send(notice_id: int) -> str | None:
         status=ReminderStatus.SENDING, sending_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return None
-    notice = SessionNotice.objects.select_related("session__room", "partner").get(pk=notice_id)
+    notice = SessionNotice.objects.select_related("session__room", "session__therapist__video_link", "partner").get(
+        pk=notice_id)
     if not _still_true(notice):
         _end(notice_id, ReminderStatus.SKIPPED, error=SUPERSEDED)
         return ReminderStatus.SKIPPED

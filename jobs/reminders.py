@@ -205,7 +205,7 @@ def _message(reminder: Reminder) -> tuple[str, str, str]:
     context = {
         "session": session, "reminder": reminder, "clinic": _clinic_name(),
         "medicine": session.phase == Phase.MEDICINE, "instructions": MEDICINE_INSTRUCTIONS,
-        "start": timezone.localtime(session.start),
+        "start": timezone.localtime(session.start), "video": session.join_url,
     }
     if reminder.recipient_kind == RecipientKind.THERAPIST:
         user = reminder.user

@@ -82,7 +82,7 @@ def feed_sessions(*, user: User) -> QuerySet[TherapySession]:
     return (TherapySession.objects.filter(mine, start__gte=now - datetime.timedelta(days=PAST_DAYS),
                                           start__lte=now + datetime.timedelta(days=AHEAD_DAYS))
             .exclude(status=SessionStatus.NO_SHOW)
-            .select_related("couple", "room")
+            .select_related("couple", "room", "therapist__video_link")
             .prefetch_related(Prefetch("couple__partners", queryset=Partner.objects.order_by("label")))
             .annotate(changes=Count("events")).order_by("start", "id"))
 
@@ -111,10 +111,11 @@ def feed_render(feed: CalendarFeed) -> bytes:
         event.add("dtstart", session.start)
         event.add("dtend", session.end)
         event.add("summary", f"{session.title} \u00b7 {_who(session, first_names=feed.show_first_names)}")
-        event.add("location", session.place_label)
+        join = session.join_url
+        event.add("location", f"{session.place_label}: {join}" if join else session.place_label)
         event.add("status", STATUS.get(session.status, "CONFIRMED"))
         event.add("sequence", session.changes)
         event.add("url", settings.SITE_URL + reverse("sessions:session_detail", kwargs={"session_uuid": session.uuid}))
-        event.add("description", "Open the session in KAP Couples for details.")
+        event.add("description", (f"Join: {join}\n" if join else "") + "Open the session in KAP Couples for details.")
         calendar.add_component(event)
     return calendar.to_ical()

@@ -25,6 +25,7 @@ from sessions.choices import (
 )
 from sessions.models import MAX_SESSION_MINUTES, NoteAmendment, Room, SessionEvent, SessionNote, TherapySession
 from sessions.protocol import Mode, moment_label
+from sessions.telehealth import video_url_check
 
 
 @dataclass
@@ -154,7 +155,8 @@ def _bind_approval(session: TherapySession, *, field: str) -> None:
 
 
 def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, start: datetime.datetime,
-                     place: str, room: Room | None = None, duration_minutes: int | None = None) -> SessionChange:
+                     place: str, room: Room | None = None, duration_minutes: int | None = None,
+                     video_url: str = "") -> SessionChange:
     """Book a session if it is in the future, fits the protocol's plan and clashes with no booking."""
     _require_manager(by, couple)
     errors: dict = {}
@@ -166,6 +168,7 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
         raise ValidationError(f"Case {couple} is {couple.get_status_display().lower()}; no sessions can be booked.")
     _check_timing(start, duration_minutes, errors)
     _check_place(place, room, errors)
+    video_url = video_url_check(place=place, video_url=video_url, errors=errors)
     _check_therapist(couple, therapist, errors)
     if errors:
         raise ValidationError(errors)
@@ -184,7 +187,7 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
             raise ValidationError(clashes)
         session = TherapySession(couple=couple, therapist=therapist, phase=phase, start=start,
                                  duration_minutes=duration_minutes, place=place, room=room, created_by=by,
-                                 status_changed_by=by)
+                                 status_changed_by=by, video_url=video_url)
         _bind_approval(session, field="phase")
         session.full_clean()
         session.save()
@@ -198,8 +201,9 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
 
 def session_reschedule(*, by: User, session: TherapySession, start: datetime.datetime, place: str,
                        room: Room | None = None, duration_minutes: int | None = None,
-                       therapist: User | None = None) -> SessionChange:
-    """Move a scheduled session (time, length, place, therapist) under the same rules as a new booking."""
+                       therapist: User | None = None, video_url: str | None = None) -> SessionChange:
+    """Move a scheduled session (time, length, place, therapist, video link: None keeps it) under the same rules as a
+    new booking."""
     couple = session.couple
     _require_manager(by, couple)
     therapist = therapist or session.therapist
@@ -207,6 +211,9 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
     errors: dict = {}
     _check_timing(start, duration_minutes, errors)
     _check_place(place, room, errors, existing_room_id=session.room_id)
+    if video_url is None:
+        video_url = session.video_url if place == Place.TELEHEALTH else ""
+    video_url = video_url_check(place=place, video_url=video_url, errors=errors)
     _check_therapist(couple, therapist, errors)
     if errors:
         raise ValidationError(errors)
@@ -228,8 +235,10 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
         if clashes:
             raise ValidationError(clashes)
         old = _describe(session)
-        announce = (session.start, session.place, session.room_id) != (start, place, getattr(room, "pk", None))
+        announce = ((session.start, session.place, session.room_id, session.video_url)
+                    != (start, place, getattr(room, "pk", None), video_url))
         session.start, session.duration_minutes, session.place, session.room = start, duration_minutes, place, room
+        session.video_url = video_url
         session.therapist = therapist
         _bind_approval(session, field="start")
         session.full_clean()

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases.policy import couple_for_user
 from pages import selectors as pages
-from sessions import feeds, selectors, services
+from sessions import feeds, selectors, services, telehealth
 from sessions.choices import NOTE_FIELDS, SessionStatus
 from sessions.forms import (
     AcceptSuggestionForm,
@@ -25,7 +25,7 @@ from sessions.forms import (
     RescheduleForm,
     add_service_errors,
 )
-from sessions.models import SessionNote, TherapySession
+from sessions.models import ClinicianVideoLink, SessionNote, TherapySession
 
 
 def _report(request, change: services.SessionChange) -> None:
@@ -104,6 +104,7 @@ def session_new(request):
             change = services.session_schedule(
                 by=request.user, couple=data["couple"], therapist=form.chosen_therapist(), phase=data["phase"],
                 start=data["start"], place=data["place"], room=data["room"], duration_minutes=form.duration_minutes(),
+                video_url=data["video_url"],
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -132,14 +133,15 @@ def session_reschedule(request, session_uuid):
     local_end = timezone.localtime(session.end)
     form = RescheduleForm(request.POST or None, initial={
         "start": timezone.localtime(session.start), "end": local_end.time(), "place": session.place,
-        "room": session.room_id,
+        "room": session.room_id, "video_url": session.video_url,
     })
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             change = services.session_reschedule(by=request.user, session=session, start=data["start"],
                                                  place=data["place"], room=data["room"],
-                                                 duration_minutes=form.duration_minutes())
+                                                 duration_minutes=form.duration_minutes(),
+                                                 video_url=data["video_url"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -292,7 +294,7 @@ def calendar_feed_settings(request):
     """The clinician's private feed: make a new address (the old one stops), or stop it."""
     if not feeds.feed_may_have(request.user):
         raise PermissionDenied
-    new_url, error = "", ""
+    new_url, error, video_error = "", "", ""
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "regenerate":
@@ -302,15 +304,25 @@ def calendar_feed_settings(request):
                 error = " ".join(exc.messages)
             else:
                 new_url = feeds.feed_url(token)  # shown once, on this answer only: it is not stored
+        elif action == "video":
+            try:
+                telehealth.clinician_video_link_set(by=request.user, url=request.POST.get("url", ""))
+            except ValidationError as exc:
+                video_error = " ".join(exc.messages)
+            else:
+                messages.success(request, "Your standing video link is saved.")
+                return redirect("sessions:calendar_feed_settings")
         elif action == "revoke":
             feeds.feed_revoke(by=request.user)
             messages.success(request, "Your calendar feed is stopped: calendar apps subscribed to it get nothing more.")
             return redirect("sessions:calendar_feed_settings")
         else:
             error = "Choose to make a new address or to stop the feed."
-    return render(request, "sessions/calendar_feed.html", {"feed": feeds.feed_active(user=request.user),
-                                                           "new_url": new_url, "error": error},
-                  status=400 if error else 200)
+    link = ClinicianVideoLink.objects.filter(user=request.user).first()
+    return render(request, "sessions/calendar_feed.html", {
+        "feed": feeds.feed_active(user=request.user), "new_url": new_url, "error": error,
+        "video_error": video_error, "video_url": request.POST.get("url", "") if video_error else (link.url if link else ""),
+    }, status=400 if error or video_error else 200)
 
 
 @require_GET
