@@ -100,3 +100,8 @@ class ExportFile(models.TextChoices):
 class NoticeKind(models.TextChoices):
     MOVED = "moved", "Session moved"
     CANCELLED = "cancelled", "Session cancelled"
+
+
+class ReplyAnswer(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCEL_REQUESTED = "cancel", "Asked to cancel"

@@ -20,6 +20,7 @@ from jobs.choices import (
     NoticeKind,
     RecipientKind,
     ReminderStatus,
+    ReplyAnswer,
     SummaryTrigger,
 )
 from sessions.choices import Phase
@@ -253,3 +254,24 @@ class SessionNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} notice to {self.partner.first_name} ({self.get_status_display()})"
+
+
+class SessionReply(models.Model):
+    """A partner's answer to a reminder's link: they confirm the appointment or ask to cancel it (jobs/replies.py).
+
+    One per reminder: the link is single-use. Asking to cancel does not cancel: the therapist decides."""
+
+    reminder = models.OneToOneField(Reminder, on_delete=models.CASCADE, related_name="reply")
+    session = models.ForeignKey("clinical_sessions.TherapySession", on_delete=models.CASCADE, related_name="replies")
+    partner = models.ForeignKey("cases.Partner", on_delete=models.CASCADE, related_name="+")
+    answer = models.CharField(max_length=10, choices=ReplyAnswer.choices)
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-answered_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(answer__in=ReplyAnswer.values), name="reply_answer_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner.first_name}: {self.get_answer_display()}"

@@ -26,7 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cases.choices import ReminderChannel
-from clinic.services import clinic_settings_read_once
+from clinic.services import clinic_settings_get, clinic_settings_read_once
 from jobs.choices import (
     OPEN_REMINDER_STATUSES,
     REMINDER_TRANSITIONS,
@@ -36,6 +36,7 @@ from jobs.choices import (
 )
 from jobs.delivery import delivery_fields, status_callback_url
 from jobs.models import Reminder, ReminderLead
+from jobs.replies import reply_url
 from jobs.sms import SMSError, SMSReceipt, SMSTransientError, sms_backend, sms_refusal
 from sessions.choices import Phase, SessionStatus
 from sessions.models import TherapySession
@@ -206,6 +207,7 @@ def _message(reminder: Reminder) -> tuple[str, str, str]:
         "session": session, "reminder": reminder, "clinic": _clinic_name(),
         "medicine": session.phase == Phase.MEDICINE, "instructions": MEDICINE_INSTRUCTIONS,
         "start": timezone.localtime(session.start), "video": session.join_url,
+        "full": clinic_settings_get().reminder_detail == "full",
     }
     if reminder.recipient_kind == RecipientKind.THERAPIST:
         user = reminder.user
@@ -215,6 +217,7 @@ def _message(reminder: Reminder) -> tuple[str, str, str]:
         return user.email, f"Reminder: {session.title} for {session.couple} on {context['start']:%a %d %b %H:%M}", body
     partner = reminder.partner
     context["partner"] = partner
+    context["reply_url"] = reply_url(reminder)
     if reminder.channel == Channel.SMS:
         if not partner.phone:
             if partner.phone_to_correct:
@@ -229,8 +232,6 @@ def _message(reminder: Reminder) -> tuple[str, str, str]:
 
 
 def _clinic_name() -> str:
-    from clinic.services import clinic_settings_get
-
     return clinic_settings_get().clinic_name
 
 

@@ -7,13 +7,13 @@ from accounts.models import User
 from cases.policy import visible_couples
 from jobs.checks import sms_configuration_problems
 from jobs.delivery import reminder_resend_refusal
-from jobs.models import ExportJob, Reminder, SessionNotice, SessionSummary
+from jobs.models import ExportJob, Reminder, SessionNotice, SessionReply, SessionSummary
 from jobs.sms import sms_logs_only, sms_refusal
 from sessions.selectors import session_for_user
 
 
 def session_background(*, session) -> dict:
-    """The reminders, change notices and PDF summaries of one session, for its page (three queries)."""
+    """The reminders, change notices and PDF summaries of one session, for its page (four queries)."""
     reminders = list(Reminder.objects.filter(session=session).select_related("partner", "user", "resent_by")
                      .order_by("-session_start", "-lead_minutes", "recipient_kind", "partner__label"))
     for reminder in reminders:
@@ -23,6 +23,7 @@ def session_background(*, session) -> dict:
         "reminders": reminders,
         "summaries": list(SessionSummary.objects.filter(session=session).order_by("-version")),
         "notices": list(SessionNotice.objects.filter(session=session).select_related("partner")),
+        "replies": list(SessionReply.objects.filter(session=session).select_related("partner", "reminder")),
     }
 
 

@@ -13,4 +13,5 @@ urlpatterns = [
     path("sessions/<uuid:session_uuid>/reminders/<int:reminder_id>/resend/", views.reminder_resend,
          name="reminder_resend"),
     path("sms/status/", views.sms_status, name="sms_status"),
+    path("r/<str:token>/", views.session_reply, name="session_reply"),
 ]

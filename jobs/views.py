@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import role_required
 from cases.forms import add_service_errors
-from jobs import delivery, exports, selectors
-from jobs.choices import DocumentStatus, ExportFile, ExportStatus
+from jobs import delivery, exports, replies, selectors
+from jobs.choices import DocumentStatus, ExportFile, ExportStatus, ReplyAnswer
 from jobs.forms import ExportFilterForm
 
 EXPORT_FIELDS = {ExportFile.SESSIONS_CSV: "sessions_csv", ExportFile.COUPLES_CSV: "couples_csv",
@@ -128,3 +128,20 @@ def sms_status(request):
                                       provider_status=params.get("MessageStatus", ""),
                                       error_code=params.get("ErrorCode", ""))
     return HttpResponse(status=204)
+
+
+@require_http_methods(["GET", "POST"])
+def session_reply(request, token):
+    """A partner's link from a reminder: confirm or ask to cancel (no sign-in: the signed token is the guard)."""
+    reminder = replies.reply_reminder(token)
+    if reminder is None:
+        raise Http404("This link is not valid or has expired.")
+    problem, answered = replies.reply_problem(reminder), None
+    if request.method == "POST" and not problem:
+        try:
+            answered = replies.session_reply_record(token=token, answer=request.POST.get("answer", ""))
+        except ValidationError as exc:
+            problem = " ".join(exc.messages)
+    return render(request, "jobs/session_reply.html", {
+        "reminder": reminder, "start": reminder.session.start, "problem": problem, "answered": answered,
+        "answers": ReplyAnswer}, status=400 if request.method == "POST" and problem else 200)

@@ -23,6 +23,7 @@ PUBLIC = {
     "integration:questionnaire_thanks": "the page after a partner submits",
     "sessions:calendar_feed": "a clinician's private calendar feed for their calendar app (the token is the guard)",
     "jobs:sms_status": "the SMS provider's delivery reports (its signature is the guard; unsigned gets 403)",
+    "jobs:session_reply": "a partner's signed, single-use link from a reminder to confirm or ask to cancel",
     "ops:healthz": "load-balancer health check, no PHI",
     "ops:readyz": "readiness check, no PHI",
     "admin:login": "the admin site's own sign-in",
