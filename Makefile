@@ -41,7 +41,9 @@ run: demo
 	echo "Background worker started (pid $$worker, log in $(CELERY_VAR)/worker.log)."; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# The import contracts first (.importlinter: one-way layers, no cycles, nothing imports the demo), then the suite.
 test: setup
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 # The production stack on this machine: gunicorn, the Celery workers and beat (Procfile) with production
@@ -55,7 +57,10 @@ serve: setup
 bench: setup
 	$(PY) -m bench.run
 
-demo-code:
+# The code of a demo prescriber or admin for the second factor: make demo-code who=sam (or who=lee). It reads the
+# same database as make run, so give it the same KAPCOUPLES_VAR_DIR or DATABASE_URL.
+demo-code: $(VENV)/.installed
+	@test -n "$(who)" || { echo "Say whose code: make demo-code who=sam (or who=lee)"; exit 2; }
 	@$(PY) manage.py demo_code $(who)
 
 clean:

@@ -178,6 +178,13 @@ class ClinicSettings(models.Model):
                   "instructions instead of spelling them out.",
     )
 
+    # How far ahead the calendar reaches (issue 18: a session booked in year 9999 answered 500 and planned six
+    # reminders).
+    booking_horizon_days = _bounded(
+        365, 7, 3650, "sessions may be booked up to (days ahead)",
+        "CLINICAL.md gives no booking horizon: 365 days is a placeholder, set what your clinic uses.",
+    )
+
     # Who may act
     allow_dual_role_acts = models.BooleanField(
         "allow dual-role acts", default=False,

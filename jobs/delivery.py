@@ -8,6 +8,7 @@ by one of the couple's therapists or a clinic admin: it goes back to the queue a
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -22,9 +23,9 @@ from jobs.choices import (
     Channel,
     ReminderStatus,
 )
-from jobs.hooks import reminders_due_on_commit
 from jobs.models import Reminder
 from jobs.sms_twilio import twilio_signature_valid
+from outbox.services import task_send
 from sessions.choices import SessionStatus
 
 RESENDABLE = (ReminderStatus.FAILED, ReminderStatus.UNKNOWN, ReminderStatus.SENT)
@@ -96,6 +97,7 @@ def reminder_resend(*, by: User, reminder: Reminder) -> Reminder:
         delivery_error="", delivery_updated_at=None, resent_by=by, resent_at=now, updated_at=now)
     if not moved:
         raise ValidationError("This reminder changed meanwhile; reload the page and check it again.")
-    reminders_due_on_commit()
+    # A worker sends it now rather than at the next sweep (by name: the tasks module sits above this one).
+    transaction.on_commit(lambda: task_send("jobs.tasks.reminders_dispatch"), robust=True)
     reminder.refresh_from_db()
     return reminder

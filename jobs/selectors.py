@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http import Http404
 
 from accounts.models import User
+from cases import policy
 from cases.policy import visible_couples
 from jobs.checks import sms_configuration_problems
 from jobs.delivery import reminder_resend_refusal
@@ -48,7 +49,7 @@ def summary_for_user(user: User, summary_uuid) -> SessionSummary:
 
 def export_for_admin(user: User, job_uuid) -> ExportJob:
     job = ExportJob.objects.filter(uuid=job_uuid).select_related("requested_by").first()
-    if job is None or not (user.is_active and user.is_clinic_admin):
+    if job is None or not policy.may_administer_clinic(user):
         raise Http404("No such export.")
     return job
 

@@ -150,3 +150,14 @@ def test_many_couples_are_built_a_chunk_at_a_time(clinic_admin, therapist, monke
     job.refresh_from_db()
     assert job.progress_done == job.progress_total == 5
     assert len(zipfile.ZipFile(job.reports_zip.open("rb")).namelist()) == 5
+
+
+@pytest.mark.parametrize(("field", "value"), [("date_to", "9999-12-31"), ("date_from", "0001-01-01")])
+def test_an_export_dated_outside_any_plausible_session_is_refused_next_to_the_date(client_for, clinic_admin, field,
+                                                                                   value):
+    from jobs.models import ExportJob
+
+    response = client_for(clinic_admin).post(reverse("jobs:export_list"), {field: value})
+    assert response.status_code == 400
+    assert "Choose a date between 1990 and ten years from now." in response.content.decode()
+    assert not ExportJob.objects.exists()

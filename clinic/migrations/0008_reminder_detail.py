@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0006_allow_dual_role_acts'),
+        ('clinic', '0007_booking_horizon'),
     ]
 
     operations = [
