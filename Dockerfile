@@ -29,6 +29,7 @@ COPY . .
 # Static files are collected (hashed and compressed by WhiteNoise) into the image. Production settings need
 # these variables to load; the values are throwaway and stay in this layer only.
 RUN KAPCOUPLES_ENV=production SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+    TOTP_ENCRYPTION_KEYS="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
     DATABASE_URL=postgres://build@127.0.0.1:5432/build ALLOWED_HOSTS=build.invalid EMAIL_HOST=build.invalid \
     python manage.py collectstatic --no-input --verbosity 0 \
  && mkdir -p /app/var /data/media \

@@ -83,9 +83,9 @@ def client_for(client):
 
 
 @pytest.fixture(autouse=True)
-def _audit_trail_flushable(request):
-    """On SQLite, Django empties tables after a transactional test with DELETE, which the audit
-    table's trigger refuses; empty that table first with the trigger lifted (test databases only)."""
+def _records_flushable(request):
+    """Django empties tables after a transactional test with DELETE (SQLite) or TRUNCATE (PostgreSQL), which
+    the insert-only triggers refuse; empty them first with the triggers lifted (test databases only)."""
     transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or any(
         marker.kwargs.get("transaction") for marker in request.node.iter_markers("django_db"))
     if not transactional:
@@ -93,12 +93,13 @@ def _audit_trail_flushable(request):
         return
     request.getfixturevalue("transactional_db")
     yield
+    from django.core.management import call_command
     from django.db import connection
 
-    from audit.db import empty_audit_table_for_tests
+    from records.guards import flush_for_tests
 
-    empty_audit_table_for_tests(connection)
-
+    flush_for_tests(connection, lambda: call_command("flush", verbosity=0, interactive=False,
+                                                     inhibit_post_migrate=True))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

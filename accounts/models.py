@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.crypto import EncryptedSecretField
+
 
 class Role(models.TextChoices):
     THERAPIST = "therapist", "Therapist"
@@ -111,10 +113,11 @@ class LoginLockout(models.Model):
 class TOTPDevice(models.Model):
     """A user's authenticator app: the shared TOTP secret, confirmed by a first code.
 
-    The secret is stored as is; encrypting it at rest (a key outside the database) is advisable."""
+    The secret is encrypted at rest with a key from the environment (accounts/crypto.py): a copy of the database
+    alone does not give anyone's second factor."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
-    secret = models.CharField(max_length=64)
+    secret = EncryptedSecretField()
     confirmed_at = models.DateTimeField(default=timezone.now)
     last_used_step = models.BigIntegerField(
         default=0, help_text="The 30-second step of the last accepted code: a code is accepted once.")

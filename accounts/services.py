@@ -9,7 +9,7 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.template import loader
 from django.utils import timezone
@@ -259,3 +259,19 @@ def password_reset_email(*, user_id: int, domain: str, site_name: str, protocol:
     body = loader.render_to_string(PASSWORD_RESET_BODY, context)
     EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
     return True
+
+
+def totp_secrets_rotate() -> int:
+    """Re-encrypt every stored TOTP secret under the first TOTP_ENCRYPTION_KEYS key; returns how many. Safe to
+    run twice (a secret already under the first key is simply encrypted again)."""
+    from accounts.crypto import secret_rotate
+
+    rotated = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Raw rows: the ciphertext itself is what changes, the model field only shows plain text.
+        cursor.execute("SELECT id, secret FROM accounts_totpdevice FOR UPDATE" if connection.vendor == "postgresql"
+                       else "SELECT id, secret FROM accounts_totpdevice")
+        for pk, token in cursor.fetchall():
+            cursor.execute("UPDATE accounts_totpdevice SET secret = %s WHERE id = %s", [secret_rotate(token), pk])
+            rotated += 1
+    return rotated

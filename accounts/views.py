@@ -10,7 +10,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services, session_state
@@ -189,3 +190,9 @@ def session_keep_alive(request):
         return JsonResponse({"authenticated": False}, status=401)
     request.session[session_state.LAST_ACTIVE] = int(time.time())
     return JsonResponse(_session_times(request))
+
+
+def admin_login(request):
+    """The Django admin's own sign-in page is never used: it would skip the lockout and the second factor."""
+    target = _next_url(request) or reverse("admin:index")
+    return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")

@@ -23,3 +23,5 @@ class AuditAction(models.TextChoices):
     TWO_FACTOR_RECOVERY_RENEWED = "2fa_recovery_renewed", "Recovery codes renewed"
     TWO_FACTOR_REMOVED = "2fa_removed", "Two-factor turned off"
     DUAL_ROLE_ACT = "dual_role", "Dual-role act (allowed by clinic setting)"
+    RECORD_MISMATCH = "record_mismatch", "Record does not match what was signed"
+    RECORDS_VERIFIED = "records_verified", "Records verified"

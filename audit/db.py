@@ -1,8 +1,5 @@
-"""Database triggers that make the audit table append-only below the ORM, for raw SQL too.
-
-On SQLite a table rebuild (which Django does for many ALTERs) drops triggers: a later migration that
-alters audit_auditevent must call install_append_only_triggers again.
-"""
+"""The audit table's first triggers (migration 0002). Migration 0003 replaces them with records.guards, which
+protects every insert-only table the same way (and reinstalls them after each migrate)."""
 
 TABLE = "audit_auditevent"
 
@@ -48,13 +45,3 @@ def install_append_only_triggers(schema_editor) -> None:
 def remove_append_only_triggers(schema_editor) -> None:
     vendor = schema_editor.connection.vendor
     _run(schema_editor, _SQLITE_REMOVE if vendor == "sqlite" else _POSTGRES_REMOVE)
-
-
-def empty_audit_table_for_tests(connection) -> None:
-    """Empty the table with its triggers lifted, for test teardown on SQLite only: Django's flush
-    there is DELETE FROM, which the trigger refuses (PostgreSQL flushes with TRUNCATE)."""
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        for statement in _SQLITE_REMOVE + [f"DELETE FROM {TABLE}"] + _SQLITE_INSTALL:
-            cursor.execute(statement)

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from audit.querysets import AuditedQuerySet
 from cases.choices import (
     Condition,
     Contraindication,
@@ -39,6 +40,7 @@ def age_on(date_of_birth: datetime.date, day: datetime.date) -> int:
 class Couple(models.Model):
     """The case: two partners treated together, their care team and where they are in treatment."""
 
+    objects = AuditedQuerySet.as_manager()
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case_number = models.CharField(max_length=20, unique=True, validators=[case_number_validator])
     status = models.CharField(max_length=16, choices=CoupleStatus.choices, default=CoupleStatus.REFERRED)
@@ -78,6 +80,7 @@ class Couple(models.Model):
 class Partner(models.Model):
     """One of the couple's two partners, with contact details and how they want reminders."""
 
+    objects = AuditedQuerySet.as_manager()
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="partners")
     label = models.CharField(max_length=1, choices=PartnerLabel.choices)
@@ -181,6 +184,7 @@ class Partner(models.Model):
 class Screening(models.Model):
     """A partner's screening: conditions, medical checks, vitals, consent and the eligibility outcome."""
 
+    objects = AuditedQuerySet.as_manager()
     partner = models.OneToOneField(Partner, on_delete=models.CASCADE, related_name="screening")
     medicine_candidate = models.BooleanField(
         "screened to take ketamine",

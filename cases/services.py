@@ -112,13 +112,14 @@ def couple_update(*, by: User, couple: Couple, values: dict, therapists: Iterabl
         therapists = set(therapists)
         _check_care_team(therapists=therapists, prescriber=values.get("prescriber", couple.prescriber), errors=errors)
     allowed = {"case_number", "treatment_goals", "relationship_concerns", "prescriber"}
-    changed = []
+    changed, fields = [], []
     for field, value in values.items():
         if field not in allowed:
             raise ValidationError(f"{field} cannot be changed here.")
         if getattr(couple, field) != value:
             setattr(couple, field, value)
             changed.append(Couple._meta.get_field(field).verbose_name)
+            fields.append(field)
     try:
         couple.full_clean(exclude=["therapists"])
     except ValidationError as exc:
@@ -126,7 +127,10 @@ def couple_update(*, by: User, couple: Couple, values: dict, therapists: Iterabl
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        couple.save()
+        # Only the fields changed, on the locked row: a status change made since this couple was read stays.
+        Couple.objects.select_for_update().filter(pk=couple.pk).exists()
+        if fields:
+            couple.save(update_fields=fields)
         if therapists is not None and set(couple.therapists.all()) != therapists:
             couple.therapists.set(therapists)
             changed.append("therapists")
@@ -139,17 +143,19 @@ def partner_update(*, by: User, partner: Partner, values: dict) -> Partner:
     """Change a partner's personal and contact details."""
     policy.require_may_work_on_case(by, partner.couple)
     allowed = {f.name for f in Partner._meta.get_fields() if f.concrete} - {"id", "uuid", "couple", "label"}
-    changed = []
+    changed, fields = [], []
     for field, value in values.items():
         if field not in allowed:
             raise ValidationError(f"{field} cannot be changed here.")
         if getattr(partner, field) != value:
             setattr(partner, field, value)
             changed.append(str(Partner._meta.get_field(field).verbose_name))
+            fields.append(field)
     partner.full_clean()
     if changed:
         with transaction.atomic():
-            partner.save()
+            Partner.objects.select_for_update().filter(pk=partner.pk).exists()
+            partner.save(update_fields=fields)
             _event(couple=partner.couple, partner=partner, kind=EventKind.DETAILS, actor=by,
                    summary=f"{partner.get_label_display()}: changed {', '.join(changed)}")
     return partner
@@ -227,7 +233,13 @@ def screening_update(*, by: User, screening: Screening, values: dict) -> Screeni
     if not changed:
         return screening
     with transaction.atomic():
-        screening.save()
+        # Written onto the locked row, and only the fields changed: a clearance decided since this screening was
+        # read (screening_decide) is neither lost nor judged on stale values.
+        fresh = Screening.objects.select_for_update().select_related("partner__couple").get(pk=screening.pk)
+        for field in changed:
+            setattr(fresh, field, getattr(screening, field))
+        fresh.save(update_fields=[*changed, "updated_at"])
+        screening = fresh
         partner = screening.partner
         labels = [str(Screening._meta.get_field(f).verbose_name) for f in changed]
         _event(couple=partner.couple, partner=partner, kind=EventKind.SCREENING, actor=by,

@@ -8,6 +8,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit.choices import AuditAction
+from audit.services import audit_record
 from cases import selectors, services
 from cases.choices import CoupleStatus, QuestionnaireContext
 from cases.forms import (
@@ -49,6 +51,9 @@ def couple_list(request):
         therapist_id=filters["therapist"].pk if filters.get("therapist") else None,
     )
     page = Paginator(couples, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A list of couples is a read of clinical data too (names, statuses), like each couple's page.
+    audit_record(action=AuditAction.READ, request=request, object_type="cases.couple",
+                 summary=f"couple list viewed (page {page.number})")
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "cases/couple_list.html", {

@@ -131,6 +131,9 @@ class ClinicSettings(models.Model):
     bp_hold_diastolic = _bounded(100, 50, 150, "hold dosing at diastolic (mmHg)")
     vitals_interval_minutes = _bounded(15, 5, 60, "vitals every (minutes) during a medicine session")
     discharge_observation_minutes = _bounded(120, 30, 600, "observation after the last dose before discharge (minutes)")
+    medicine_start_early_minutes = _bounded(
+        15, 0, 120, "a medicine session may start this early (minutes)",
+        "Its therapist may start a medicine session this many minutes before its booked start, not earlier.")
     dose_fraction_tolerance_percent = _bounded(
         25, 5, 100, "dose fraction tolerance (%)",
         "A dose further than this from the approach's fraction of the partner's full dose needs a stated reason. "

@@ -12,7 +12,8 @@ from cases import policy
 from cases.models import Couple
 from clinic.services import clinic_settings_get
 from dosing.choices import APPROACHES, RequestStatus, Route
-from dosing.gate import medicine_sessions_blocked, partner_dosing_blockers
+from dosing.gate import partner_dosing_blockers
+from dosing.lifecycle import medicine_sessions_block
 from dosing.models import Approval, ApprovalDose, ApprovalRevocation, DosingRequest
 from dosing.notices import notice_send
 from dosing.wording import day_label, fmt_mg, partner_name
@@ -124,7 +125,7 @@ def approval_revoke(*, by: User, approval: Approval, reason: str) -> list:
         if Approval.objects.filter(supersedes=approval).exists():
             raise ValidationError("This approval was replaced by a newer one; revoke that one instead.")
         ApprovalRevocation.objects.create(approval=approval, revoked_by=by, reason=reason.strip())
-        blocked = medicine_sessions_blocked(couple=approval.couple)
+        blocked = medicine_sessions_block(by=by, couple=approval.couple)
         listing = "; ".join(str(s) for s in blocked) or "none on the calendar"
         notice_send(recipients=list(approval.couple.therapists.all()), couple=approval.couple,
                     text=f"The {approval.info.name.lower()} approval was revoked by {by} "

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from cases.choices import ScreeningOutcome
 from cases.models import Couple, Partner
-from dosing.models import Approval, Notice
+from dosing.integrity import approval_integrity_reasons
+from dosing.models import Approval
 from dosing.wording import day_label, partner_name
 
 
@@ -81,8 +82,11 @@ def medicine_gate(*, couple: Couple, start: datetime.datetime, session_pk=None) 
     approval = Approval.objects.current().filter(couple=couple).order_by("-signed_at", "-id").first()
     if approval is None:
         return Gate(None, [_no_approval_reason(couple)])
-    reasons = _approval_reasons(approval, start=start, session_pk=session_pk)
-    for dose in approval.doses.select_related("partner__screening"):
+    approval.couple = couple  # found by this couple
+    doses = list(approval.doses.select_related("partner__screening"))
+    reasons = approval_integrity_reasons(approval=approval, doses=doses)  # verified at every use, not trusted
+    reasons += _approval_reasons(approval, start=start, session_pk=session_pk)
+    for dose in doses:
         reasons.extend(partner_dosing_blockers(dose.partner))
     return Gate(None, reasons) if reasons else Gate(approval, [])
 
@@ -93,7 +97,8 @@ def medicine_sessions_blocked(*, couple: Couple | None = None) -> list:
     from sessions.models import TherapySession
 
     sessions = TherapySession.objects.filter(phase=Phase.MEDICINE, status=SessionStatus.SCHEDULED,
-                                             start__gte=timezone.now()).select_related("couple")
+                                             started_at__isnull=True, start__gte=timezone.now()
+                                             ).select_related("couple", "therapist")
     if couple is not None:
         sessions = sessions.filter(couple=couple)
     blocked = []
@@ -103,18 +108,3 @@ def medicine_sessions_blocked(*, couple: Couple | None = None) -> list:
             session.gate_reasons = gate.reasons
             blocked.append(session)
     return blocked
-
-
-def medicine_gate_sweep() -> int:
-    """Tell the therapists, once per session, about booked medicine sessions the gate now shuts (an approval
-    expired, used up or revoked; a partner no longer cleared). Returns how many notices were written."""
-    written = 0
-    for session in medicine_sessions_blocked():
-        for therapist in session.couple.therapists.all():
-            _, created = Notice.objects.get_or_create(
-                recipient=therapist, blocked_session=session,
-                defaults={"couple": session.couple,
-                          "text": f"{session} is blocked: {' '.join(session.gate_reasons)} Move or cancel it, or ask "
-                                  "the prescriber for a new approval."})
-            written += created
-    return written

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import ExpressionWrapper, F, Q
 from django.utils import timezone
 
+from audit.querysets import InsertOnlyQuerySet
 from dosing.choices import (
     APPROACHES,
     Approach,
@@ -30,6 +31,8 @@ KG = {"max_digits": 5, "decimal_places": 1}
 
 class InsertOnly(models.Model):
     """A record that is written once and never changed or deleted (signed or controlled-substance data)."""
+
+    objects = InsertOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -96,7 +99,7 @@ class DosingRequest(models.Model):
 CURRENT_APPROVAL = Q(revocation__isnull=True, superseded_by__isnull=True)
 
 
-class ApprovalQuerySet(models.QuerySet):
+class ApprovalQuerySet(InsertOnlyQuerySet):
     def current(self):
         """Approvals neither revoked nor superseded (at most one per couple: signing supersedes the current)."""
         return self.filter(CURRENT_APPROVAL)

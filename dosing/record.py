@@ -15,6 +15,7 @@ from cases.models import Partner
 from clinic.services import clinic_settings_get
 from dosing.choices import Setting, StockEntryKind
 from dosing.gate import medicine_gate
+from dosing.lifecycle import require_bedside
 from dosing.models import (
     Administration,
     Approval,
@@ -31,19 +32,6 @@ from dosing.stock import lot_balance
 from dosing.vitals import bp_level, bp_thresholds
 from dosing.wording import day_label, fmt_mg, partner_name
 
-
-
-def _medicine_session(session):
-    """The session, if it is a medicine session whose record is open; else the reason it is not."""
-    from sessions.choices import Phase, SessionStatus
-
-    if session.phase != Phase.MEDICINE:
-        raise ValidationError("Only a medicine session has a dosing record.")
-    if session.status != SessionStatus.SCHEDULED:
-        # Once completed the record is closed like a signed note: corrections go in the note's amendments.
-        raise ValidationError(f"This session is {session.get_status_display().lower()}; its dosing record is closed "
-                              "(add an amendment to the session note to correct it).")
-    return session
 
 
 def _documenting_gate(session) -> Approval:
@@ -64,7 +52,7 @@ def _approved_dose(approval: Approval, partner: Partner) -> ApprovalDose:
 
 def medicine_plan_save(*, by: User, session, setting: str, support_person: str = "", agenda: str = "") -> MedicineSessionPlan:
     """Record where the medicine session happens and, for extended discussion, its agenda."""
-    _medicine_session(session)
+    require_bedside(session, "plan")
     policy.require_may_document(by, session)
     if setting == Setting.HOME and not support_person.strip():
         raise ValidationError({"support_person": "At home, name the support person who is present."})
@@ -77,7 +65,7 @@ def medicine_plan_save(*, by: User, session, setting: str, support_person: str =
 
 def predose_record(*, by: User, session, partner: Partner, values: dict) -> PreDoseCheck:
     """Record one dosing partner's checks before dosing."""
-    _medicine_session(session)
+    require_bedside(session, "predose")
     policy.require_may_document(by, session)
     approval = _documenting_gate(session)
     _approved_dose(approval, partner)
@@ -102,7 +90,8 @@ def predose_record(*, by: User, session, partner: Partner, values: dict) -> PreD
 def predose_override(*, by: User, check: PreDoseCheck, reason: str) -> PreDoseCheck:
     """The couple's (or covering) prescriber allows dosing despite a hold-level blood pressure, with a reason. Not
     the therapist running the session, unless the clinic allows dual-role acts: then the override is audited."""
-    session = _medicine_session(check.session)
+    session = check.session
+    require_bedside(session, "predose")
     verdict = policy.require_may_override_hold(by, session)
     if not (reason or "").strip():
         raise ValidationError({"reason": "State the reason for the override."})
@@ -149,7 +138,7 @@ def dose_record(*, by: User, session, partner: Partner, at: datetime.datetime, m
                 is_booster: bool = False) -> Administration:
     """Record a dose given (or a booster). Refused past the approved maximum, without a lot, before the pre-dose
     checks, or while blood pressure is at the hold level without a prescriber override."""
-    _medicine_session(session)
+    require_bedside(session, "dose")
     policy.require_may_document(by, session)
     if lot is None:
         raise ValidationError({"lot": "Give the lot the dose was drawn from."})
@@ -202,7 +191,7 @@ def dose_record(*, by: User, session, partner: Partner, at: datetime.datetime, m
 def vitals_record(*, by: User, session, partner: Partner, at: datetime.datetime, systolic: int, diastolic: int,
                   heart_rate: int, spo2: int | None = None) -> VitalReading:
     """Record one set of vital signs for a partner during the medicine session."""
-    _medicine_session(session)
+    require_bedside(session, "vitals")
     policy.require_may_document(by, session)
     if partner.couple_id != session.couple_id:
         raise ValidationError({"partner": "That partner is not in this couple."})
@@ -220,7 +209,7 @@ def vitals_record(*, by: User, session, partner: Partner, at: datetime.datetime,
 def side_effect_record(*, by: User, session, partner: Partner, at: datetime.datetime, kind: str, severity: str,
                        description: str = "", intervention: str = "") -> SideEffect:
     """Record a side effect and the intervention."""
-    _medicine_session(session)
+    require_bedside(session, "side_effect")
     policy.require_may_document(by, session)
     if partner.couple_id != session.couple_id:
         raise ValidationError({"partner": "That partner is not in this couple."})
@@ -229,15 +218,6 @@ def side_effect_record(*, by: User, session, partner: Partner, at: datetime.date
     effect.full_clean()
     effect.save()
     return effect
-
-
-def medicine_completion_blockers(session) -> list[str]:
-    """A medicine session is complete once someone was dosed and every dosed partner was discharged."""
-    dosed = {a.partner_id: a.partner for a in session.administrations.select_related("partner")}
-    if not dosed:
-        return ["No dose is recorded: document the doses (or cancel the session if no one was dosed)."]
-    discharged = set(Discharge.objects.filter(session=session).values_list("partner_id", flat=True))
-    return [f"{partner_name(p)} is not discharged yet." for pk, p in dosed.items() if pk not in discharged]
 
 
 def discharge_blockers(*, session, partner: Partner, at: datetime.datetime) -> list[str]:
@@ -266,7 +246,7 @@ def discharge_record(*, by: User, session, partner: Partner, at: datetime.dateti
                      released_to_name: str, released_to_relationship: str, released_to_other_partner: bool,
                      no_driving_acknowledged: bool) -> Discharge:
     """Discharge a dosed partner to a responsible adult - not the other partner if both dosed."""
-    _medicine_session(session)
+    require_bedside(session, "discharge")
     policy.require_may_document(by, session)
     errors: dict[str, str] = {}
     reasons = discharge_blockers(session=session, partner=partner, at=at)

@@ -24,6 +24,7 @@ from dosing.models import (
     VitalReading,
 )
 from dosing.gate import medicine_gate
+from dosing.lifecycle import BEDSIDE, available_actions
 from dosing.record import discharge_blockers
 from dosing.stock import balance_sum
 from dosing.vitals import bp_level
@@ -60,8 +61,9 @@ class PartnerRecord:
     discharge_blockers: list = field(default_factory=list)
 
 
-def medicine_record(*, session) -> dict:
-    """Everything on the medicine session record page, per partner, in a fixed number of queries."""
+def medicine_record(*, session, user: User | None = None) -> dict:
+    """Everything on the medicine session record page, per partner, in a fixed number of queries: its state, what
+    the state allows at the bedside, and (for a user) the moves available to them with the reasons."""
     approval, gate_reasons = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
     plan = MedicineSessionPlan.objects.filter(session=session).first()
     partners = list(session.couple.partners.select_related("screening").order_by("label"))
@@ -88,7 +90,11 @@ def medicine_record(*, session) -> dict:
             record.discharge_blockers = discharge_blockers(session=session, partner=partner, at=now)
         record.chart = vitals_chart(record.vitals)
         records.append(record)
-    return {"approval": approval, "gate_reasons": gate_reasons, "plan": plan, "records": records}
+    state = session.medicine_state
+    return {"approval": approval, "gate_reasons": gate_reasons, "plan": plan, "records": records,
+            "state": state, "state_label": session.get_medicine_state_display(),
+            "can": {what: state in states for what, states in BEDSIDE.items()},
+            "actions": available_actions(session, user, now) if user is not None else []}
 
 
 def vitals_chart(readings, *, width: int = 320, height: int = 120) -> dict | None:

@@ -21,6 +21,8 @@ urlpatterns = [
          name="approval_revoke"),
     path("sessions/<uuid:session_uuid>/medicine/", views.medicine_record, name="medicine_record"),
     path("sessions/<uuid:session_uuid>/medicine/plan/", views.medicine_plan, name="medicine_plan"),
+    path("sessions/<uuid:session_uuid>/medicine/start/", views.medicine_start, name="medicine_start"),
+    path("sessions/<uuid:session_uuid>/medicine/observe/", views.medicine_observe, name="medicine_observe"),
     path("sessions/<uuid:session_uuid>/medicine/<uuid:partner_uuid>/predose/", views.predose, name="predose"),
     path("sessions/<uuid:session_uuid>/medicine/<uuid:partner_uuid>/override/", views.predose_override,
          name="predose_override"),

@@ -14,10 +14,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import role_required
+from audit.choices import AuditAction
+from audit.services import audit_record
 from cases import policy
 from cases.forms import add_service_errors
 from cases.policy import couple_for_user
-from dosing import approvals, gate, record, requests, selectors
+from dosing import approvals, gate, lifecycle, record, requests, selectors
 from dosing.choices import APPROACHES, ROUTE_GUIDANCE, Route
 from dosing.forms import (
     AdministrationForm,
@@ -221,7 +223,7 @@ def _partner(session, partner_uuid):
 
 
 def _record_page(request, session, *, forms=None, status=200):
-    context = selectors.medicine_record(session=session)
+    context = selectors.medicine_record(session=session, user=request.user)
     override = policy.may_override_hold(request.user, session)
     forms = forms or {}
     plan = context["plan"]
@@ -267,6 +269,33 @@ def _handle(request, session, key, form, action, success: str):
             return redirect(reverse("dosing:medicine_record", kwargs={"session_uuid": session.uuid}) + "#" + (
                 key[1] if isinstance(key, tuple) else key))
     return _record_page(request, session, forms={key: form}, status=400)
+
+
+def _stage_change(request, session_uuid, verb, done: str):
+    """A POST that moves the medicine session along; a refusal is shown on the record page with its reasons."""
+    session = _medicine_session(request, session_uuid)
+    try:
+        verb(session)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect("dosing:medicine_record", session_uuid=session.uuid)
+
+
+@login_required
+@require_POST
+def medicine_start(request, session_uuid):
+    return _stage_change(request, session_uuid,
+                         lambda s: lifecycle.medicine_session_start(by=request.user, session=s), "Session started.")
+
+
+@login_required
+@require_POST
+def medicine_observe(request, session_uuid):
+    return _stage_change(request, session_uuid,
+                         lambda s: lifecycle.medicine_session_observe(by=request.user, session=s),
+                         "Dosing done: the session is in observation.")
 
 
 @login_required
@@ -390,8 +419,14 @@ class _Echo:
 
 @role_required("is_prescriber", "is_clinic_admin")
 def stock_report(request):
-    """The controlled-substance log as CSV, streamed."""
+    """The controlled-substance log as CSV, streamed; the download is audited, typed text cannot run as a formula."""
     writer = csv.writer(_Echo())
+    audit_record(action=AuditAction.DOWNLOAD, request=request, object_type="dosing.stockentry",
+                 summary="controlled-substance log downloaded as CSV")
+
+    def cell(value) -> str:
+        text = "" if value is None else str(value)
+        return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
     def rows():
         yield writer.writerow(["time", "lot", "kind", "amount_mg", "by", "witness", "patient_case", "note"])
@@ -399,10 +434,10 @@ def stock_report(request):
                 .order_by("at", "id").iterator(chunk_size=500):
             administration = entry.administration
             yield writer.writerow([
-                timezone.localtime(entry.at).isoformat(timespec="minutes"), entry.lot.lot_number,
-                entry.get_kind_display(), entry.amount_mg, entry.by.get_username(),
-                entry.witness.get_username() if entry.witness else "",
-                administration.session.couple.case_number if administration else "", entry.note])
+                timezone.localtime(entry.at).isoformat(timespec="minutes"), cell(entry.lot.lot_number),
+                entry.get_kind_display(), entry.amount_mg, cell(entry.by.get_username()),
+                cell(entry.witness.get_username() if entry.witness else ""),
+                administration.session.couple.case_number if administration else "", cell(entry.note)])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="controlled-substance-log-{timezone.localdate()}.csv"'

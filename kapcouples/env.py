@@ -65,3 +65,20 @@ def check_secret_key(key: str) -> str:
             "python -c 'import secrets; print(secrets.token_urlsafe(64))'"
         )
     return key
+
+
+def check_fernet_keys(name: str, keys: list[str]) -> list[str]:
+    """Refuse anything that is not a Fernet key (32 bytes, url-safe base64)."""
+    import base64
+    import binascii
+
+    for key in keys:
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except (binascii.Error, ValueError):
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(
+                f"{name} holds a value that is not a Fernet key. Generate one with: "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")
+    return keys

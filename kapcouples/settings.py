@@ -6,15 +6,17 @@ KAPCOUPLES_ENV=production refuses to start without a real SECRET_KEY, DATABASE_U
 ALLOWED_HOSTS.
 """
 
+import base64
 import re
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
-from kapcouples.env import check_secret_key, env_bool, env_choice, env_int, env_list, env_str
+from kapcouples.env import check_fernet_keys, check_secret_key, env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("KAPCOUPLES_VAR_DIR", str(BASE_DIR / "var")))
@@ -33,7 +35,22 @@ def _local_secret_key() -> str:
     return path.read_text().strip()
 
 
+def _local_totp_key() -> str:
+    # Like the secret key: generated once on this machine, kept in var/ (never in the database it protects).
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / "totp_encryption_key"
+    if not path.exists():
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+# TOTP shared secrets are encrypted with these Fernet keys, newest first (accounts/crypto.py; rotation in README).
+TOTP_ENCRYPTION_KEYS = check_fernet_keys("TOTP_ENCRYPTION_KEYS", env_list("TOTP_ENCRYPTION_KEYS", []))
+
 if PRODUCTION:
+    if not TOTP_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured("TOTP_ENCRYPTION_KEYS is required when KAPCOUPLES_ENV=production.")
     _key = env_str("SECRET_KEY")
     if _key is None:
         raise ImproperlyConfigured("SECRET_KEY is required when KAPCOUPLES_ENV=production.")
@@ -47,6 +64,7 @@ if PRODUCTION:
         raise ImproperlyConfigured("ALLOWED_HOSTS is required when KAPCOUPLES_ENV=production.")
 else:
     SECRET_KEY = env_str("SECRET_KEY") or _local_secret_key()
+    TOTP_ENCRYPTION_KEYS = TOTP_ENCRYPTION_KEYS or [_local_totp_key()]
     DEBUG = env_bool("DEBUG", True)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
@@ -71,6 +89,7 @@ INSTALLED_APPS = [
     "csp",
     "jobs",
     "ops",
+    "records",
     "outbox",
     "demo",  # the demo clinic and scale data: above every other app, imported by none
 ]
@@ -270,6 +289,8 @@ CELERY_BEAT_SCHEDULE = {
     "exports-expire": {"task": "jobs.tasks.exports_expire", "schedule": 15 * 60.0},
     # Booked medicine sessions whose approval expired or was used up are listed to their therapists.
     "dosing-gate-sweep": {"task": "dosing.tasks.medicine_gate_sweep", "schedule": 60 * 60.0},
+    # Every signed record against its hash, the database guards and the audit seal (records/verify.py).
+    "records-verify": {"task": "records.tasks.records_verify", "schedule": crontab(hour=3, minute=17)},
 }
 # Queues, so that a reminder never waits behind a large export: on several hosts, a worker takes only
 # `-Q reminders` and another `-Q documents,exports,celery` (README, "Growing from one server to several").

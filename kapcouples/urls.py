@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as account_views
+
 admin.site.site_header = "KAP Couples administration"
 admin.site.site_title = "KAP Couples"
 
@@ -14,5 +16,7 @@ urlpatterns = [
     path("", include("integration.urls")),
     path("", include("jobs.urls")),
     path("", include("ops.urls")),  # /healthz, /readyz
+    # Before the admin's own URLs: its sign-in page would skip the product's lockout and second factor.
+    path("admin/login/", account_views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]

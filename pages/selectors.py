@@ -20,6 +20,8 @@ from integration.forms import CommitmentForm
 from jobs.selectors import session_background
 from ops.selectors import task_failures_recent_count
 from outbox.selectors import Backlog, outbox_backlog
+from records.models import VerificationRun
+from records.verify import verification_latest
 from sessions import protocol
 from sessions import selectors as sessions_selectors
 from sessions import services as sessions_services
@@ -101,14 +103,16 @@ class AdminHome:
     overview: dict
     task_failures: int
     task_failure_days: int
+    verification: VerificationRun | None
     outbox: Backlog
 
 
 def admin_home() -> AdminHome:
-    """The clinic at a glance: couples by status, the care team, recent activity and failed background tasks."""
+    """The clinic at a glance: couples by status, the care team, recent activity, failed background tasks and the
+    last verify_records result."""
     return AdminHome(overview=cases_selectors.clinic_overview(),
                      task_failures=task_failures_recent_count(days=TASK_FAILURE_DAYS),
-                     task_failure_days=TASK_FAILURE_DAYS, outbox=outbox_backlog())
+                     task_failure_days=TASK_FAILURE_DAYS, verification=verification_latest(), outbox=outbox_backlog())
 
 
 # -- the couple page ------------------------------------------------------------------------------------------

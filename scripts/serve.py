@@ -12,6 +12,7 @@ var/serve/mail/ (unless EMAIL_HOST is set). Then migrate, collectstatic, and run
     .venv/bin/python scripts/serve.py manage create_clinic_admin --username rosa --email rosa@clinic.example   # any manage.py command
 """
 
+import base64
 import os
 import secrets
 import signal
@@ -43,6 +44,34 @@ def secret_key() -> str:
     return path.read_text().strip()
 
 
+def totp_encryption_key() -> str:
+    path = SERVE / "totp_encryption_key"
+    if not path.exists():
+        SERVE.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def runtime_password() -> str:
+    path = SERVE / "db_runtime_password"
+    if not path.exists():
+        SERVE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def runtime_url(env: dict[str, str]) -> str:
+    """DATABASE_URL with the runtime role and its password in place of the migration role."""
+    parts = urlsplit(env["DATABASE_URL"])
+    host = parts.hostname or "127.0.0.1"
+    netloc = f"{env['DATABASE_RUNTIME_ROLE']}:{env['DATABASE_RUNTIME_PASSWORD']}@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def environment() -> dict[str, str]:
     env = dict(os.environ)
     defaults = {
@@ -64,6 +93,13 @@ def environment() -> dict[str, str]:
             env[name] = value
     if not env.get("SECRET_KEY"):
         env["SECRET_KEY"] = secret_key()
+    # The app runs as this role; DATABASE_URL's role (the schema's owner) only migrates and grants (README,
+    # "Database roles").
+    env.setdefault("DATABASE_RUNTIME_ROLE", "kapcouples_app")
+    if not env.get("DATABASE_RUNTIME_PASSWORD"):
+        env["DATABASE_RUNTIME_PASSWORD"] = runtime_password()
+    if not env.get("TOTP_ENCRYPTION_KEYS"):
+        env["TOTP_ENCRYPTION_KEYS"] = totp_encryption_key()
     return env
 
 
@@ -155,8 +191,12 @@ def main() -> None:
         return
     catcher = start_mail_catcher(env)
     manage(env, "migrate", "--no-input")
+    manage(env, "db_roles_apply", env["DATABASE_RUNTIME_ROLE"], "--password-env", "DATABASE_RUNTIME_PASSWORD")
     manage(env, "collectstatic", "--no-input", "--verbosity", "0")
-    group = ProcessGroup(read_procfile(), env, log_dir=None)
+    # Everything started from here connects as the runtime role: no ALTER, DROP or TRUNCATE, no UPDATE or DELETE of
+    # kept records.
+    app_env = {**env, "DATABASE_URL": runtime_url(env)}
+    group = ProcessGroup(read_procfile(), app_env, log_dir=None)
     stopping = False
 
     def stop(signum, frame):
@@ -166,7 +206,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     group.start()
-    print(f"KAP Couples (production settings) on http://localhost:8000 with {shown(env['DATABASE_URL'])} and "
+    print(f"KAP Couples (production settings) on http://localhost:8000 with {shown(app_env['DATABASE_URL'])} and "
           f"{env['REDIS_URL']}; health: /healthz, /readyz. Ctrl-C stops everything.\n"
           "No user yet? .venv/bin/python scripts/serve.py manage create_clinic_admin --username NAME --email ADDRESS", flush=True)
     code = 0

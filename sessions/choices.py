@@ -40,6 +40,19 @@ class SessionEventKind(models.TextChoices):
     BOOKED = "booked", "Booked"
     RESCHEDULED = "rescheduled", "Rescheduled"
     STATUS = "status", "Status changed"
+    STAGE = "stage", "Medicine session stage"
+
+
+class MedicineState(models.TextChoices):
+    """A medicine session's state as the clinic names it (dosing.lifecycle holds its transitions)."""
+
+    BOOKED = "booked", "Booked"
+    BLOCKED = "blocked", "Blocked"
+    IN_PROGRESS = "in_progress", "In progress"
+    OBSERVATION = "observation", "Observation"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
 
 
 class NoteStatus(models.TextChoices):

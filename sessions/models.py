@@ -11,8 +11,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from audit.querysets import AuditedQuerySet, InsertOnlyQuerySet
 from sessions.choices import (
     NOTE_FIELDS,
+    MedicineState,
     NoteStatus,
     Phase,
     Place,
@@ -60,12 +62,18 @@ class TherapySession(models.Model):
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    objects = AuditedQuerySet.as_manager()
     # A telehealth session's own video link; empty uses its therapist's default (sessions/telehealth.py).
     video_url = models.URLField("video link", max_length=300, blank=True)
     approval = models.ForeignKey(
         "dosing.Approval", on_delete=models.PROTECT, null=True, blank=True, related_name="medicine_sessions",
         help_text="The prescriber approval a medicine session stands on; set by the services, never by hand.",
     )
+    # The medicine session's lifecycle, as facts (dosing.lifecycle moves them, one transition at a time):
+    # started by its therapist, dosing declared done (observation), or blocked because the gate shut after booking.
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    dosing_done_at = models.DateTimeField(null=True, blank=True, editable=False)
+    blocked_reason = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["start", "id"]
@@ -86,6 +94,15 @@ class TherapySession(models.Model):
                 name="session_duration_positive",
                 violation_error_message="A session lasts between 1 minute and 12 hours.",
             ),
+            # Only a medicine session is started, moves to observation or is blocked; observation follows the start,
+            # and a blocked session has not started.
+            models.CheckConstraint(
+                condition=Q(phase="medicine") | Q(started_at__isnull=True, dosing_done_at__isnull=True, blocked_reason=""),
+                name="session_stages_only_medicine"),
+            models.CheckConstraint(condition=Q(dosing_done_at__isnull=True) | Q(started_at__isnull=False),
+                                   name="session_observation_after_start"),
+            models.CheckConstraint(condition=Q(blocked_reason="") | Q(started_at__isnull=True),
+                                   name="session_blocked_not_started"),
             # The end is derived from start and duration; it can never come first.
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_ends_after_start"),
             # The gate, in the database: a medicine session cannot exist without its prescriber approval, and
@@ -141,6 +158,23 @@ class TherapySession(models.Model):
         return label if label.endswith("session") else f"{label} session"
 
     @property
+    def medicine_state(self) -> str | None:
+        """The medicine session's state (MedicineState) read from its status and lifecycle facts; None otherwise."""
+        if self.phase != Phase.MEDICINE:
+            return None
+        if self.status != SessionStatus.SCHEDULED:
+            return MedicineState(self.status)
+        if self.dosing_done_at is not None:
+            return MedicineState.OBSERVATION
+        if self.started_at is not None:
+            return MedicineState.IN_PROGRESS
+        return MedicineState.BLOCKED if self.blocked_reason else MedicineState.BOOKED
+
+    def get_medicine_state_display(self) -> str:
+        state = self.medicine_state
+        return MedicineState(state).label if state else ""
+
+    @property
     def place_label(self) -> str:
         return str(self.room) if self.place == Place.OFFICE and self.room_id else self.get_place_display()
 
@@ -171,7 +205,9 @@ class SessionEvent(models.Model):
     to_status = models.CharField(max_length=16, choices=SessionStatus.choices, blank=True)
     summary = models.CharField(max_length=300)
     note = models.TextField(blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None: the clinic's scheduled check did it (a medicine session blocked because its approval expired).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -200,6 +236,7 @@ class SessionNote(models.Model):
     """
 
     session = models.OneToOneField(TherapySession, on_delete=models.PROTECT, related_name="note")
+    objects = AuditedQuerySet.as_manager()
     content = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=8, choices=NoteStatus.choices, default=NoteStatus.DRAFT)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -263,6 +300,7 @@ class NoteAmendment(models.Model):
     """A dated correction or addition to a signed note, by a named user, shown under the original. Append-only."""
 
     note = models.ForeignKey(SessionNote, on_delete=models.PROTECT, related_name="amendments")
+    objects = InsertOnlyQuerySet.as_manager()
     text = models.TextField()
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -13,7 +13,7 @@ from cases import policy
 from cases.models import CaseEvent, Couple
 from clinic.services import clinic_settings_get
 from dosing.gate import Gate, medicine_gate
-from dosing.record import medicine_completion_blockers
+from dosing.lifecycle import end_blockers, medicine_completion_blockers, medicine_session_unblock
 from outbox.models import OutboxKind
 from outbox.services import outbox_add
 from sessions import protocol
@@ -229,6 +229,9 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
         session = TherapySession.objects.select_for_update().get(pk=session.pk)
         if session.status != SessionStatus.SCHEDULED:
             raise ValidationError(f"A {session.get_status_display().lower()} session cannot be moved.")
+        if session.started_at is not None:
+            raise ValidationError(f"This medicine session is {session.get_medicine_state_display().lower()}; "
+                                  "a session that has started cannot be moved.")
         sessions = list(couple.sessions.all())
         before = _out_of_order(couple, sessions, limits)
         decision = protocol.decide(couple=couple, sessions=sessions, phase=session.phase, start=start,
@@ -248,6 +251,7 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
         session.therapist, session.approval, session.video_url = therapist, gate.approval, video_url
         session.full_clean()
         session.save()
+        medicine_session_unblock(by=by, session=session)  # moved to a time the gate allows
         SessionEvent.objects.create(session=session, kind=SessionEventKind.RESCHEDULED, actor=by,
                                     summary=f"Moved from {old} to {_time_span(session)} with {therapist}, "
                                             f"{session.place_label}")
@@ -288,6 +292,14 @@ def _end_session(*, by: User, session: TherapySession, to_status: str, note: str
         session = TherapySession.objects.select_for_update().get(pk=session.pk)
         if to_status == SessionStatus.NO_SHOW and session.start > timezone.now():
             raise ValidationError("A session can only be marked a no-show once its start time has passed.")
+        if session.phase == Phase.MEDICINE:
+            reasons = end_blockers(session, to=to_status)
+            if reasons:
+                raise ValidationError(reasons)
+            if not note:
+                raise ValidationError({"reason": f"Say why the medicine session is "
+                                                 f"{SessionStatus(to_status).label.lower()}: the prescriber and the "
+                                                 "log need it."})
         sessions = list(couple.sessions.all())
         before = _out_of_order(couple, sessions, limits)
         session = _transition(by=by, session=session, to_status=to_status, note=note)
@@ -338,7 +350,7 @@ def session_complete(*, by: User, session: TherapySession) -> TherapySession:
         decision, gate = _start_decision(session, list(couple.sessions.all()))
         reasons = list(decision.reasons)
         if session.phase == Phase.MEDICINE:
-            reasons += medicine_completion_blockers(session)
+            reasons += end_blockers(session, to=SessionStatus.COMPLETED) + medicine_completion_blockers(session)
         if reasons:
             raise ValidationError(["This session cannot be completed yet:", *dict.fromkeys(reasons)])
         session.approval = gate.approval

@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.choices import AuditAction
+from audit.services import audit_record
 from cases import policy
 from cases.policy import couple_for_user
 from pages import selectors as pages
@@ -53,6 +55,10 @@ def _calendar(request, *, days: int, clinic_wide: bool, view_name: str):
         therapist_id=filters["therapist"].pk if filters.get("therapist") else None,
         room_id=filters["room"].pk if filters.get("room") else None,
     )
+    # The calendar names couples and their sessions: a read of clinical data like a session's page.
+    audit_record(action=AuditAction.READ, request=request, object_type="clinical_sessions.therapysession",
+                 summary=f"calendar {'week' if days == 7 else 'day'} of {first.isoformat()} viewed"
+                         + (" (clinic-wide)" if clinic_wide else ""))
     query = request.GET.copy()
     query.pop("date", None)
     step = datetime.timedelta(days=days)

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.test import RequestFactory
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
@@ -24,6 +25,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         **os.environ,
         "KAPCOUPLES_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(64),
+        "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         "ALLOWED_HOSTS": "clinic.example",
         "EMAIL_HOST": "smtp.clinic.example",

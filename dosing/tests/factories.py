@@ -10,6 +10,7 @@ from cases.models import Couple
 from conftest import PASSWORD
 from dosing.approvals import approval_sign
 from dosing.choices import APPROACHES, Approach
+from dosing.lifecycle import medicine_session_observe, medicine_session_start
 from dosing.models import Approval, ApprovalDose, StockLot
 from dosing.record import discharge_record, dose_record, predose_record, vitals_record
 from dosing.stock import stock_receive
@@ -79,6 +80,7 @@ def document_medicine(session, *, by, prescriber, lot_number: str | None = None)
     stock = StockLot.objects.filter(lot_number=lot_number or "WALK-1").first() or lot(
         prescriber, number=lot_number or "WALK-1", amount="5000", days=3650)
     approval = session.approval
+    medicine_session_start(by=session.therapist, session=session, now=session.start)
     for approved in approval.doses.select_related("partner"):
         partner = approved.partner
         predose_record(by=by, session=session, partner=partner, values={
@@ -93,3 +95,4 @@ def document_medicine(session, *, by, prescriber, lot_number: str | None = None)
                          at=session.start + datetime.timedelta(minutes=135), alert_and_oriented=True,
                          released_to_name="A. Friend", released_to_relationship="friend",
                          released_to_other_partner=False, no_driving_acknowledged=True)
+    medicine_session_observe(by=by, session=session)

@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.querysets import KeptRecordError
 from conftest import PASSWORD
 from dosing.approvals import approval_current, approval_revoke, approval_sign, approval_verify
 from dosing.choices import Approach, RequestStatus
@@ -14,6 +16,7 @@ from dosing.gate import medicine_gate
 from dosing.models import Approval, ApprovalRevocation, DosingRequest, Notice
 from dosing.requests import dosing_request_create, dosing_request_decline
 from dosing.tests.factories import dose_rows, ready_couple, sign
+from records.testing import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +141,12 @@ def test_a_signed_approval_is_never_edited(prescriber, ready):
 
 def test_tampering_with_a_signed_approval_shows(prescriber, ready):
     approval = sign(ready, prescriber)
-    Approval.objects.filter(pk=approval.pk).update(conditions="quietly added")  # bypassing the model
+    with pytest.raises(KeptRecordError, match="insert-only"):
+        Approval.objects.filter(pk=approval.pk).update(conditions="quietly added")
+    with pytest.raises(IntegrityError, match="signed approval is never changed"), transaction.atomic():
+        Approval._base_manager.filter(pk=approval.pk).update(conditions="quietly added")  # bypassing the model
+    tamper("UPDATE dosing_approval SET conditions = 'quietly added' WHERE id = %s", [approval.pk],
+           table="dosing_approval")
     assert not approval_verify(Approval.objects.get(pk=approval.pk))
 
 

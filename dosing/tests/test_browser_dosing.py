@@ -79,6 +79,8 @@ def test_psycholytic_request_approval_booking_and_the_maximum(login, therapist, 
         page = login(therapist)
         page.goto(f"/sessions/{session.uuid}/")
         page.get_by_role("link", name="Open the dosing record").click()
+        page.get_by_role("button", name="Start the session").click()
+        assert page.locator("[data-state=in_progress]").is_visible()
         record = page.locator("section[aria-labelledby=record-A]")
         for label in ("Fasting confirmed", "Ride home arranged", "No new contraindication"):
             record.get_by_label(label).check()

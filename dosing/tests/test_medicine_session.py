@@ -15,6 +15,7 @@ from conftest import PASSWORD
 from dosing.approvals import approval_revoke
 from dosing.choices import Approach
 from dosing.gate import medicine_gate
+from dosing.lifecycle import medicine_session_observe, medicine_session_start
 from dosing.models import Administration, Discharge, Notice, VitalReading
 from dosing.record import (
     discharge_record,
@@ -74,6 +75,7 @@ def test_each_approach_from_request_to_discharge(therapist, prescriber, couple, 
     assert session.approval == approval
 
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False) as clock:
+        medicine_session_start(by=therapist, session=session)
         if approval.info.needs_agenda:
             with pytest.raises(ValidationError, match="write the agenda"):
                 predose_record(by=therapist, session=session, partner=partner_a, values={
@@ -107,10 +109,13 @@ def test_each_approach_from_request_to_discharge(therapist, prescriber, couple, 
                              released_to_relationship="friend", released_to_other_partner=False,
                              no_driving_acknowledged=True)
         clock.move_to(session.end)
+        medicine_session_observe(by=therapist, session=session)
         session_services.session_complete(by=therapist, session=session)
 
     session.refresh_from_db()
     assert session.status == SessionStatus.COMPLETED
+    assert [e.summary for e in session.events.filter(kind="stage")] == [
+        "Booked \u2192 In progress", "In progress \u2192 Observation"]
     dosed = sorted(Administration.objects.filter(session=session).values_list("partner__label", flat=True))
     assert dosed == dosing_labels
     assert sorted(Discharge.objects.filter(session=session).values_list("partner__label", flat=True)) == dosing_labels
@@ -127,7 +132,14 @@ def scheduled(therapist, prescriber, couple):
     return {"approval": approval, "session": session, "lot": lot(prescriber), "couple": couple}
 
 
+def begin(session):
+    """Its therapist starts the medicine session (once)."""
+    if TherapySession.objects.get(pk=session.pk).started_at is None:
+        medicine_session_start(by=session.therapist, session=session)
+
+
 def start_dosing(session, therapist, partner, *, systolic=124, diastolic=80):
+    begin(session)
     predose_record(by=therapist, session=session, partner=partner, values={
         "fasting_confirmed": True, "ride_home_arranged": True, "no_new_contraindication": True,
         "systolic": systolic, "diastolic": diastolic, "heart_rate": 70, "spo2": 98})
@@ -137,6 +149,7 @@ def test_doses_never_exceed_the_approved_maximum(therapist, scheduled):
     session, stock = scheduled["session"], scheduled["lot"]
     partner = scheduled["couple"].partners.get(label="A")  # approved 50 mg, maximum 70 mg
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
+        begin(session)
         start_dosing(session, therapist, partner)
         dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"),
                     lot=stock)
@@ -155,6 +168,7 @@ def test_a_dose_needs_a_lot_and_the_checks_first(therapist, scheduled):
     session, stock = scheduled["session"], scheduled["lot"]
     partner = scheduled["couple"].partners.get(label="B")
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
+        begin(session)
         with pytest.raises(ValidationError) as exc:
             dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
                         mg=Decimal("50"), lot=None)
@@ -169,6 +183,7 @@ def test_hold_level_blood_pressure_needs_a_prescriber_override(therapist, prescr
     session, stock = scheduled["session"], scheduled["lot"]
     partner = scheduled["couple"].partners.get(label="A")
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
+        begin(session)
         start_dosing(session, therapist, partner, systolic=164, diastolic=96)
         with pytest.raises(ValidationError, match=r"Dosing is held: blood pressure 164/96 mmHg is at or above 160/100"):
             dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
@@ -184,11 +199,13 @@ def test_hold_level_blood_pressure_needs_a_prescriber_override(therapist, prescr
 def test_impossible_vitals_are_refused(therapist, scheduled):
     session = scheduled["session"]
     partner = scheduled["couple"].partners.get(label="A")
-    for systolic in (20, 400):
-        with pytest.raises(ValidationError) as exc:
-            vitals_record(by=therapist, session=session, partner=partner,
-                          at=timezone.now(), systolic=systolic, diastolic=60, heart_rate=70)
-        assert "systolic" in exc.value.message_dict
+    with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
+        begin(session)
+        for systolic in (20, 400):
+            with pytest.raises(ValidationError) as exc:
+                vitals_record(by=therapist, session=session, partner=partner,
+                              at=timezone.now(), systolic=systolic, diastolic=60, heart_rate=70)
+            assert "systolic" in exc.value.message_dict
     assert not VitalReading.objects.exists()
 
 
@@ -203,6 +220,7 @@ def test_discharge_waits_for_the_observation_time_and_vitals_in_range(therapist,
     session, stock = scheduled["session"], scheduled["lot"]
     a, b = scheduled["couple"].partners.order_by("label")
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False) as clock:
+        begin(session)
         for partner in (a, b):
             start_dosing(session, therapist, partner)
             dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
@@ -275,12 +293,17 @@ def test_revocation_blocks_an_already_scheduled_medicine_session(therapist, pres
     session = scheduled["session"]
     blocked = approval_revoke(by=prescriber, approval=scheduled["approval"], reason="New cardiac history")
     assert blocked == [session]
-    notice = Notice.objects.get(recipient=therapist, text__contains="revoked")
+    notice = Notice.objects.get(recipient=therapist, text__contains="was revoked by")
     assert str(session) in notice.text
+    session.refresh_from_db()
+    assert session.medicine_state == "blocked" and "New cardiac history" in session.blocked_reason
+    assert Notice.objects.get(recipient=therapist, blocked_session=session).text.startswith(f"{session} is blocked")
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
         partner = scheduled["couple"].partners.get(label="A")
-        with pytest.raises(ValidationError, match="cannot be documented"):
-            start_dosing(session, therapist, partner)
+        with pytest.raises(ValidationError, match="this one is blocked. Blocked: The dual psycholytic approval was"):
+            medicine_session_start(by=therapist, session=session)
+        with pytest.raises(ValidationError, match="only while the session is in progress; this session is blocked"):
+            predose_record(by=therapist, session=session, partner=partner, values={"systolic": 120, "diastolic": 80})
         with time_machine.travel(session.end, tick=False), pytest.raises(ValidationError, match="revoked"):
             session_services.session_complete(by=therapist, session=session)
     with pytest.raises(ValidationError, match="revoked"):
@@ -327,6 +350,7 @@ def test_dose_above_the_maximum_is_refused_on_the_page(client_for, therapist, sc
     session, stock = scheduled["session"], scheduled["lot"]
     partner = scheduled["couple"].partners.get(label="A")
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
+        begin(session)
         start_dosing(session, therapist, partner)
         url = reverse("dosing:dose", kwargs={"session_uuid": session.uuid, "partner_uuid": partner.uuid})
         at = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
@@ -366,6 +390,7 @@ def test_medicine_record_page_shows_the_doses_and_flags(client_for, therapist, s
     session, stock = scheduled["session"], scheduled["lot"]
     partner = scheduled["couple"].partners.get(label="A")
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
+        begin(session)
         start_dosing(session, therapist, partner)
         dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"),
                     lot=stock)
@@ -392,14 +417,14 @@ def test_a_completed_session_closes_its_dosing_record(therapist, prescriber, sch
                           systolic=120, diastolic=80, heart_rate=70)
 
 
-def test_no_dose_after_discharge(therapist, prescriber, scheduled):
+def test_no_dose_once_dosing_is_done(therapist, prescriber, scheduled):
     from dosing.tests.factories import document_medicine
 
     session = scheduled["session"]
     with time_machine.travel(session.end, tick=False):
         document_medicine(session, by=therapist, prescriber=prescriber, lot_number=scheduled["lot"].lot_number)
         partner = scheduled["couple"].partners.get(label="A")
-        with pytest.raises(ValidationError, match="has been discharged"):
+        with pytest.raises(ValidationError, match="only while the session is in progress; this session is in observ"):
             dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
                         mg=Decimal("5"), lot=scheduled["lot"], is_booster=True)
 
@@ -425,7 +450,9 @@ def test_the_gate_holds_in_a_celery_task_and_the_sweep_lists_blocked_sessions_on
                                                 place=Place.TELEHEALTH)
 
 
-RECORD_PAGE_QUERIES = 25  # the gate (approval, doses, screenings), the record per partner, session, audit
+# The gate (approval, doses, screenings), the record per partner, session, audit, and the available actions (the
+# care team, the gate at the start, whether a dose was given).
+RECORD_PAGE_QUERIES = 29
 
 
 def test_the_medicine_record_page_costs_the_same_with_more_readings(client_for, therapist, scheduled,
@@ -434,6 +461,7 @@ def test_the_medicine_record_page_costs_the_same_with_more_readings(client_for, 
     a, b = scheduled["couple"].partners.order_by("label")
     url = reverse("dosing:medicine_record", kwargs={"session_uuid": session.uuid})
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False) as clock:
+        begin(session)
         client = client_for(therapist)
         for partner in (a, b):
             start_dosing(session, therapist, partner)
@@ -460,6 +488,7 @@ def test_after_a_revocation_mid_session_no_more_doses_but_monitoring_goes_on(the
     session, stock = scheduled["session"], scheduled["lot"]
     partner = scheduled["couple"].partners.get(label="A")
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False) as clock:
+        begin(session)
         start_dosing(session, therapist, partner)
         dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"),
                     lot=stock)

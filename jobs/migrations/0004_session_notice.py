@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0004_partner_phone_e164'),
-        ('clinical_sessions', '0005_calendar_feed'),
+        ('clinical_sessions', '0007_calendar_feed'),
         ('jobs', '0003_reminder_delivery_status'),
     ]
 

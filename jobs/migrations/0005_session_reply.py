@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0004_partner_phone_e164'),
-        ('clinical_sessions', '0006_telehealth_video_link'),
+        ('clinical_sessions', '0008_telehealth_video_link'),
         ('jobs', '0004_session_notice'),
     ]
 

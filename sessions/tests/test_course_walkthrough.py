@@ -82,7 +82,8 @@ def test_a_couple_goes_through_a_whole_course(frozen, therapist, prescriber, act
     assert [c.medicine.pk for c in course.cycles] == [medicine_1.pk, medicine_2.pk]
     assert couple.sessions.filter(status=SessionStatus.COMPLETED).count() == 12
     # Every booking and every completion is on the session's history and the couple's timeline.
-    assert SessionEvent.objects.filter(session__couple=couple).count() == 24
+    # 24 bookings and endings, and each of the two medicine sessions started and moved to observation.
+    assert SessionEvent.objects.filter(session__couple=couple).count() == 28
     assert CaseEvent.objects.filter(couple=couple, kind="session").count() == 24
     completion = SessionEvent.objects.filter(session=medicine_2, to_status=SessionStatus.COMPLETED).get()
     assert completion.actor == therapist and completion.at == datetime.datetime.fromisoformat(

@@ -4,8 +4,10 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from cases.models import CaseEvent
+from records.testing import tamper
 from sessions import services
 from sessions.choices import NoteStatus, Phase, Place, SessionStatus
 from sessions.models import NoteAmendment, Room, SessionEvent, SessionNote, SignedNoteLocked, TherapySession
@@ -263,7 +265,11 @@ def test_a_signed_note_keeps_a_hash_and_tampering_shows(client_for, completed_pr
         "intentions_a": "Listen", "intentions_b": "Speak up", "psychoeducation": "Set and setting"})
     note = services.note_sign(by=therapist, note=note)
     assert note.matches_signature
-    SessionNote.objects.filter(pk=note.pk).update(content={"intentions_a": "Rewritten behind the product's back"})
+    with pytest.raises(IntegrityError, match="signed note is never changed"), transaction.atomic():
+        SessionNote.objects.filter(pk=note.pk).update(content={"intentions_a": "Rewritten"})
+    # A superuser can lift the database's guard; the hash still shows the change.
+    tamper("UPDATE clinical_sessions_sessionnote SET content = %s WHERE id = %s",
+           ['{"intentions_a": "Rewritten behind the product\'s back"}', note.pk], table="clinical_sessions_sessionnote")
     assert not SessionNote.objects.get(pk=note.pk).matches_signature
     html = client_for(therapist).get(f"/sessions/{completed_prep.uuid}/").content.decode()
     assert "Does not match what was signed" in html

@@ -10,8 +10,8 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {"KAPCOUPLES_ENV": "production", "SECRET_KEY": "k3Y-" + "abcdefghij" * 6,
               "DATABASE_URL": "postgres://u@127.0.0.1:5432/db", "ALLOWED_HOSTS": "kap.clinic.example",
-              "EMAIL_HOST": "smtp.clinic.example"}
-SETTINGS_VARIABLES = {"DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "EMAIL_HOST", "KAPCOUPLES_ENV",
+              "EMAIL_HOST": "smtp.clinic.example", "TOTP_ENCRYPTION_KEYS": "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG="}
+SETTINGS_VARIABLES = {"DATABASE_URL", "SECRET_KEY", "TOTP_ENCRYPTION_KEYS", "DEBUG", "ALLOWED_HOSTS", "EMAIL_HOST", "KAPCOUPLES_ENV",
                       "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL",
                       "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LOG_FORMAT", "SMS_BACKEND", "SMS_REMINDERS",
                       "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "SITE_URL",

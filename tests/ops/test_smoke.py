@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from scripts.procfile import ProcessGroup, read_procfile
 from sessions.choices import NOTE_FIELDS, Phase, Place
@@ -70,6 +71,7 @@ def test_production_stack_books_reminds_and_builds_the_summary(tmp_path):
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))},
             "KAPCOUPLES_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(64),
+            "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "DATABASE_URL": database.url, "REDIS_URL": redis_url,
             "ALLOWED_HOSTS": "127.0.0.1,localhost", "CLINIC_TIME_ZONE": "UTC",
             "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp.port), "EMAIL_USE_TLS": "0",

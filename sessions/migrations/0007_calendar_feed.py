@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinical_sessions', '0004_phase_start_index'),
+        ('clinical_sessions', '0006_medicine_session_stages'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0004_partner_phone_e164'),
-        ('clinical_sessions', '0005_calendar_feed'),
+        ('clinical_sessions', '0007_calendar_feed'),
         ('dosing', '0002_notice_blocked_session'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

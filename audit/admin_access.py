@@ -2,6 +2,9 @@
 
 from django.contrib import admin
 
+from audit.choices import AuditAction
+from audit.services import audit_record
+
 
 class ClinicAdminAccess:
     """Only active clinic admins reach these admin pages."""
@@ -37,3 +40,18 @@ class ReadOnlyClinicalAdmin(ClinicAdminAccess, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_actions(self, request):
+        # No bulk action on clinical records, whatever the permissions say (delete_selected included).
+        return {}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The admin's page of one clinical record is a read of clinical data like any other: audited."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200 and getattr(response, "context_data", None):
+            obj = response.context_data.get("original")
+            if obj is not None:
+
+                audit_record(action=AuditAction.READ, request=request, obj=obj,
+                             summary=f"{obj._meta.label_lower} {obj.pk} viewed in the admin")
+        return response

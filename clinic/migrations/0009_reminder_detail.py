@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0007_booking_horizon'),
+        ('clinic', '0008_medicine_start_early'),
     ]
 
     operations = [

@@ -1,0 +1,275 @@
+"""The medicine session as a state machine (CLINICAL.md, "The medicine session, moment by moment").
+
+States are sessions.choices.MedicineState, read from the session's status and lifecycle facts
+(TherapySession.medicine_state). TRANSITIONS is the table of allowed moves; each move has one function here (or,
+for the endings every session shares, a guard here that sessions.services calls) and writes a SessionEvent.
+`available_actions` tells a page what the user may do now and why not; pages render that list and decide nothing.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import formats, timezone
+
+from accounts.models import User
+from cases.policy import may_manage_sessions
+from clinic.services import clinic_settings_get
+from dosing.gate import medicine_gate, medicine_sessions_blocked
+from dosing.models import Administration, Discharge, Notice
+from dosing.wording import partner_name
+from sessions.choices import MedicineState, Phase, SessionEventKind
+from sessions.models import SessionEvent, TherapySession
+
+S = MedicineState
+
+# The only moves a medicine session makes. Once any dose is given the session can only end completed: the guard
+# of cancel and no-show refuses it (an in-progress session without a dose may still be cancelled).
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    S.BOOKED: (S.BLOCKED, S.IN_PROGRESS, S.CANCELLED, S.NO_SHOW),
+    S.BLOCKED: (S.BOOKED, S.CANCELLED, S.NO_SHOW),
+    S.IN_PROGRESS: (S.OBSERVATION, S.CANCELLED, S.NO_SHOW),
+    S.OBSERVATION: (S.COMPLETED,),
+    S.COMPLETED: (),
+    S.CANCELLED: (),
+    S.NO_SHOW: (),
+}
+
+# What each state still allows at the bedside (CLINICAL.md: doses only while in progress; monitoring goes on).
+BEDSIDE = {
+    "plan": (S.BOOKED, S.IN_PROGRESS),
+    "predose": (S.IN_PROGRESS,),
+    "dose": (S.IN_PROGRESS,),
+    "vitals": (S.IN_PROGRESS, S.OBSERVATION),
+    "side_effect": (S.IN_PROGRESS, S.OBSERVATION),
+    "discharge": (S.IN_PROGRESS, S.OBSERVATION),
+}
+BEDSIDE_WORDS = {"plan": "The session plan is", "predose": "Pre-dose checks are", "dose": "A dose is",
+                 "vitals": "Vital signs are", "side_effect": "A side effect is", "discharge": "A discharge is"}
+# How a sentence names a state: "this session is in observation".
+STATE_WORDS = {S.BOOKED: "booked", S.BLOCKED: "blocked", S.IN_PROGRESS: "in progress",
+               S.OBSERVATION: "in observation", S.COMPLETED: "completed", S.CANCELLED: "cancelled",
+               S.NO_SHOW: "a no-show"}
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something the user might do to the session now: allowed or not, and every reason why not."""
+
+    name: str
+    label: str
+    allowed: bool
+    reasons: tuple[str, ...] = ()
+
+
+def _label(state: str) -> str:
+    return STATE_WORDS[state]
+
+
+def _moment(value: datetime.datetime) -> str:
+    return formats.date_format(timezone.localtime(value), "j M Y, H:i")
+
+
+def is_dosed(session: TherapySession) -> bool:
+    """Whether any dose was given in this session (it then counts for the interval rule whatever its state)."""
+    return Administration.objects.filter(session=session).exists()
+
+
+def require_bedside(session: TherapySession, what: str) -> None:
+    """Refuse a bedside record the session's state does not allow, saying which state allows it."""
+    if session.phase != Phase.MEDICINE:
+        raise ValidationError("Only a medicine session has a dosing record.")
+    # The caller's copy may be older than a start or an ending made meanwhile (another tab, a task).
+    session.refresh_from_db(fields=["status", "started_at", "dosing_done_at", "blocked_reason"])
+    state = session.medicine_state
+    allowed = BEDSIDE[what]
+    if state not in allowed:
+        extra = ""
+        if state in (S.COMPLETED, S.CANCELLED, S.NO_SHOW):
+            extra = " and its dosing record is closed (add an amendment to the session note to correct it)"
+        elif state == S.BLOCKED:
+            extra = f". {session.blocked_reason}"
+        raise ValidationError(f"{BEDSIDE_WORDS[what]} recorded only while the session is "
+                              f"{' or '.join(_label(s) for s in allowed)}; this session is {_label(state)}{extra}.")
+
+
+def medicine_completion_blockers(session: TherapySession) -> list[str]:
+    """A medicine session is complete once someone was dosed and every dosed partner was discharged."""
+    dosed = {a.partner_id: a.partner for a in session.administrations.select_related("partner")}
+    if not dosed:
+        return ["No dose is recorded: document the doses (or cancel the session if no one was dosed)."]
+    discharged = set(Discharge.objects.filter(session=session).values_list("partner_id", flat=True))
+    return [f"{partner_name(p)} is not discharged yet." for pk, p in dosed.items() if pk not in discharged]
+
+
+def _move(*, by: User | None, session: TherapySession, to: str, note: str = "") -> None:
+    frm = session.medicine_state
+    if to not in TRANSITIONS[frm]:
+        raise ValidationError(f"A medicine session that is {_label(frm)} cannot become {_label(to)}.")
+    SessionEvent.objects.create(session=session, kind=SessionEventKind.STAGE, actor=by, note=note,
+                                summary=f"{MedicineState(frm).label} \u2192 {MedicineState(to).label}")
+
+
+def _locked(session: TherapySession) -> TherapySession:
+    locked = TherapySession.objects.select_for_update().select_related("couple").get(pk=session.pk)
+    if locked.phase != Phase.MEDICINE:
+        raise ValidationError("Only a medicine session has these stages.")
+    return locked
+
+
+# -- guards -----------------------------------------------------------------------------------------------
+
+
+def start_blockers(session: TherapySession, *, user: User, now: datetime.datetime) -> list[str]:
+    """Why the session cannot be started by this user now (empty when it can)."""
+    state = session.medicine_state
+    if state != S.BOOKED:
+        return [f"Only a booked medicine session is started; this one is {_label(state)}."
+                + (f" {session.blocked_reason}" if state == S.BLOCKED else "")]
+    reasons = []
+    if user.pk != session.therapist_id:
+        reasons.append(f"Only its therapist, {session.therapist}, starts this medicine session.")
+    early = datetime.timedelta(minutes=clinic_settings_get().medicine_start_early_minutes)
+    if now < session.start - early:
+        reasons.append(f"It is booked for {_moment(session.start)}; it can be started from "
+                       f"{_moment(session.start - early)}.")
+    reasons += medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk).reasons
+    return reasons
+
+
+def observation_blockers(session: TherapySession) -> list[str]:
+    """Why dosing cannot be declared done (empty when it can)."""
+    state = session.medicine_state
+    if state != S.IN_PROGRESS:
+        return [f"Only a medicine session in progress moves to observation; this one is {_label(state)}."]
+    if not is_dosed(session):
+        return ["No dose is recorded: record the doses given, or cancel the session if no one was dosed."]
+    return []
+
+
+def end_blockers(session: TherapySession, *, to: str) -> list[str]:
+    """Why a medicine session cannot end this way (cancelled, no-show, completed); empty when it can."""
+    state = session.medicine_state
+    if to not in TRANSITIONS[state]:
+        if to in (S.CANCELLED, S.NO_SHOW) and state == S.OBSERVATION:
+            return [f"A dose was given: this session can only end completed, not {_label(to)}."]
+        if to == S.COMPLETED and state in (S.BOOKED, S.BLOCKED, S.IN_PROGRESS):
+            return [f"A medicine session is completed from observation; this one is {_label(state)}"
+                    + (" (declare dosing done first)." if state == S.IN_PROGRESS else ".")]
+        return [f"A medicine session that is {_label(state)} cannot become {_label(to)}."]
+    if to in (S.CANCELLED, S.NO_SHOW) and is_dosed(session):
+        return [f"A dose was given: this session can only end completed, not {_label(to)}."]
+    return []
+
+
+# -- transitions ------------------------------------------------------------------------------------------
+
+
+def medicine_session_start(*, by: User, session: TherapySession, now: datetime.datetime | None = None) -> TherapySession:
+    """Its therapist starts a booked medicine session, not before its start less the clinic's early minutes, with the
+    gate open."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        reasons = start_blockers(session, user=by, now=now)
+        if reasons:
+            raise ValidationError({"started_at": reasons})
+        _move(by=by, session=session, to=S.IN_PROGRESS)
+        session.started_at = now
+        session.save(update_fields=["started_at"])
+    return session
+
+
+def medicine_session_observe(*, by: User, session: TherapySession) -> TherapySession:
+    """Dosing is done: the session moves to observation (monitoring and discharge go on, no more doses)."""
+    with transaction.atomic():
+        session = _locked(session)
+        verdict = may_manage_sessions(by, session.couple)
+        if not verdict:
+            raise ValidationError(verdict.reason)
+        reasons = observation_blockers(session)
+        if reasons:
+            raise ValidationError({"dosing_done_at": reasons})
+        _move(by=by, session=session, to=S.OBSERVATION)
+        session.dosing_done_at = timezone.now()
+        session.save(update_fields=["dosing_done_at"])
+    return session
+
+
+def medicine_session_block(*, by: User | None, session: TherapySession, reasons: list[str]) -> bool:
+    """The gate shut after booking: the booked session is blocked, with the reasons, until it is moved to a time
+    the gate allows or cancelled. Returns whether it changed (safe to run twice)."""
+    with transaction.atomic():
+        session = _locked(session)
+        if session.medicine_state != S.BOOKED:
+            return False
+        text = "Blocked: " + " ".join(reasons)
+        _move(by=by, session=session, to=S.BLOCKED, note=text)
+        session.blocked_reason = text
+        session.save(update_fields=["blocked_reason"])
+    return True
+
+
+def medicine_session_unblock(*, by: User, session: TherapySession) -> None:
+    """A blocked session moved or re-checked with the gate open is booked again (called inside the caller's
+    transaction, on the locked row)."""
+    if session.medicine_state == S.BLOCKED:
+        _move(by=by, session=session, to=S.BOOKED, note="The gate is open again.")
+        session.blocked_reason = ""
+        session.save(update_fields=["blocked_reason"])
+
+
+# -- what a page shows ------------------------------------------------------------------------------------
+
+
+def available_actions(session: TherapySession, user: User, now: datetime.datetime | None = None) -> list[Action]:
+    """The moves of this medicine session a page offers the user now, each allowed or not with every reason."""
+    now = now or timezone.now()
+    state = session.medicine_state
+    verdict = may_manage_sessions(user, session.couple)
+    manager, not_manager = bool(verdict), (verdict.reason,)
+    actions = []
+    if state in (S.BOOKED, S.BLOCKED):
+        reasons = start_blockers(session, user=user, now=now)
+        actions.append(Action("start", "Start the session", not reasons, tuple(reasons)))
+    if state == S.IN_PROGRESS:
+        reasons = observation_blockers(session) if manager else list(not_manager)
+        actions.append(Action("observe", "Dosing done: move to observation", not reasons, tuple(reasons)))
+    if state == S.OBSERVATION:
+        reasons = medicine_completion_blockers(session) if manager else list(not_manager)
+        actions.append(Action("complete", "Complete the session", not reasons, tuple(reasons)))
+    for to, name, label in ((S.CANCELLED, "cancel", "Cancel the session"), (S.NO_SHOW, "no_show", "Mark a no-show")):
+        if state in (S.COMPLETED, S.CANCELLED, S.NO_SHOW):
+            continue
+        reasons = end_blockers(session, to=to) if manager else list(not_manager)
+        if to == S.NO_SHOW and not reasons and session.start > now:
+            reasons = ["A session can only be marked a no-show once its start time has passed."]
+        actions.append(Action(name, label, not reasons, tuple(reasons)))
+    return actions
+
+
+# -- the gate shutting after booking ----------------------------------------------------------------------
+
+
+def medicine_sessions_block(*, by: User | None, couple=None) -> list[TherapySession]:
+    """Block every booked medicine session from now on whose gate is shut, and tell its therapists once; returns
+    the sessions whose gate is shut (blocked now or before). Safe to run twice."""
+    blocked = medicine_sessions_blocked(couple=couple)
+    for session in blocked:
+        medicine_session_block(by=by, session=session, reasons=session.gate_reasons)
+        for therapist in session.couple.therapists.all():
+            Notice.objects.get_or_create(
+                recipient=therapist, blocked_session=session,
+                defaults={"couple": session.couple,
+                          "text": f"{session} is blocked: {' '.join(session.gate_reasons)} Move or cancel it, or ask "
+                                  "the prescriber for a new approval. Its plan and notes can still be written."})
+    return blocked
+
+
+def medicine_gate_sweep() -> int:
+    """Beat: booked medicine sessions the gate now shuts (an approval expired, used up or revoked; a partner no
+    longer cleared) are blocked and their therapists told once. Returns how many sessions changed."""
+    before = set(TherapySession.objects.filter(phase=Phase.MEDICINE).exclude(blocked_reason="")
+                 .values_list("pk", flat=True))
+    return len({s.pk for s in medicine_sessions_block(by=None)} - before)
