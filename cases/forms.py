@@ -10,6 +10,7 @@ from accounts.models import User
 from cases.choices import Condition, Contraindication, CoupleStatus, InteractingMedication, ScreeningOutcome
 from cases.instruments import Instrument
 from cases.models import Couple, Partner, Screening
+from cases.phones import phone_display
 
 
 class DateInput(forms.DateInput):
@@ -101,6 +102,14 @@ class PartnerForm(forms.ModelForm):
         fields = ["first_name", "last_name", "date_of_birth", "pronouns", "email", "phone", "reminder_channel",
                   "emergency_contact_name", "emergency_contact_phone", "emergency_contact_relationship"]
         widgets = {"date_of_birth": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.phone:
+            self.initial["phone"] = phone_display(self.instance.phone)
+        if self.instance.phone_to_correct:
+            self.fields["phone"].help_text = (f"On file from before numbers were checked, and not a valid number: "
+                                              f"“{self.instance.phone_to_correct}”. Enter it correctly.")
 
 
 class CoupleTransitionForm(forms.Form):

@@ -24,6 +24,7 @@ from cases.choices import (
     ScreeningOutcome,
 )
 from cases.instruments import INSTRUMENT_CHOICES, INSTRUMENTS
+from cases.phones import E164_REGEX, phone_normalize, phone_sms_problem
 
 ADULT_AGE = 18
 
@@ -88,11 +89,9 @@ class Partner(models.Model):
     date_of_birth = models.DateField()
     pronouns = models.CharField(max_length=40, blank=True, help_text="e.g. she/her, he/him, they/them")
     email = models.EmailField(blank=True)
-    phone = models.CharField(
-        max_length=32,
-        blank=True,
-        validators=[RegexValidator(r"^\+?[0-9 ()\-.]{7,31}$", "Enter a phone number of digits, spaces, ( ) - or +.")],
-    )
+    phone = models.CharField(max_length=32, blank=True, help_text="Stored in E.164 (+12025550143); typed the clinic's way or with +country.")
+    # A number from before numbers were checked that could not be read: kept, shown, never texted, until corrected.
+    phone_to_correct = models.CharField("phone number to correct", max_length=32, blank=True, editable=False)
     reminder_channel = models.CharField(
         "preferred reminder channel", max_length=8, choices=ReminderChannel.choices, default=ReminderChannel.EMAIL
     )
@@ -124,10 +123,13 @@ class Partner(models.Model):
                 violation_error_message="E-mail reminders need an e-mail address.",
             ),
             models.CheckConstraint(
-                condition=~Q(reminder_channel=ReminderChannel.SMS, phone=""),
+                condition=~Q(reminder_channel=ReminderChannel.SMS, phone="", phone_to_correct=""),
                 name="partner_sms_channel_has_phone",
                 violation_error_message="Text-message reminders need a phone number.",
             ),
+            # Texts and calls go to one canonical form of the number (cases/phones.py).
+            models.CheckConstraint(condition=Q(phone="") | Q(phone__regex=E164_REGEX), name="partner_phone_e164",
+                                   violation_error_message="The phone number is stored in E.164, e.g. +12025550143."),
         ]
 
     def __str__(self) -> str:
@@ -163,7 +165,17 @@ class Partner(models.Model):
                 errors["email"] = "Another partner already uses this e-mail address."
         if self.reminder_channel == ReminderChannel.EMAIL and not self.email:
             errors["email"] = "E-mail reminders need an e-mail address (or choose another channel)."
-        if self.reminder_channel == ReminderChannel.SMS and not self.phone:
+        if self.phone:
+            try:
+                self.phone = phone_normalize(self.phone)
+            except ValidationError as exc:
+                errors["phone"] = exc.messages
+            else:
+                self.phone_to_correct = ""  # a valid number replaces the unreadable one from before
+                problem = phone_sms_problem(self.phone) if self.reminder_channel == ReminderChannel.SMS else ""
+                if problem:
+                    errors["phone"] = problem
+        if self.reminder_channel == ReminderChannel.SMS and not self.phone and "phone" not in errors:
             errors["phone"] = "Text-message reminders need a phone number (or choose another channel)."
         if errors:
             raise ValidationError(errors)

@@ -171,6 +171,16 @@ class ClinicSettings(models.Model):
                   "gives no intervals: 4, 12 and 26 weeks are placeholders, set what your clinic uses.",
     )
 
+    # What reminders say (jobs/reminders.py, jobs/notices.py)
+    reminder_detail = models.CharField(
+        "what partners' reminders say", max_length=8, default="basic",
+        choices=[("basic", "First name, date, time and place only"),
+                 ("full", "Also the kind of session, the therapist and medicine-session preparation")],
+        help_text="A text or e-mail can be read by others on a phone or a shared inbox. The default names no "
+                  "treatment: a medicine session's reminder then asks the partner to follow their care team's "
+                  "instructions instead of spelling them out.",
+    )
+
     # How far ahead the calendar reaches (issue 18: a session booked in year 9999 answered 500 and planned six
     # reminders).
     booking_horizon_days = _bounded(
@@ -197,6 +207,8 @@ class ClinicSettings(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "clinic settings"
         constraints = [
+            models.CheckConstraint(condition=Q(reminder_detail__in=["basic", "full"]),
+                                   name="clinic_settings_reminder_detail_known"),
             # A singleton: every reader gets the same row.
             models.CheckConstraint(condition=Q(id=1), name="clinic_settings_singleton"),
             # A cycle's limits must leave at least one valid count.

@@ -10,6 +10,7 @@ from cases.forms import add_service_errors, detached
 from clinic.forms import ClinicSettingsForm
 from clinic.models import ClinicSettingChange
 from clinic.services import clinic_settings_get, clinic_settings_update
+from jobs.selectors import sms_setup
 
 
 @role_required("is_clinic_admin")
@@ -26,5 +27,6 @@ def settings_edit(request):
             messages.success(request, f"{len(changes)} setting(s) changed." if changes else "Nothing changed.")
             return redirect("clinic:settings")
     changes = ClinicSettingChange.objects.select_related("changed_by")[:50]
-    return render(request, "clinic/settings.html", {"form": form, "changes": changes, "current": current},
+    return render(request, "clinic/settings.html", {"form": form, "changes": changes, "current": current,
+                                                    "sms": sms_setup()},
                   status=400 if form.is_bound and form.errors else 200)

@@ -128,10 +128,10 @@ def _demo_couple(rng, case_number, status, therapist, prescriber, admin, names) 
             date_of_birth=today - datetime.timedelta(days=rng.randint(26 * 365, 62 * 365)),
             pronouns=rng.choice(["she/her", "he/him", "they/them", ""]),
             email=f"{first.lower()}.{'ab'[index]}.{case_number.lower()}@demo-patient.example",
-            phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+            phone=f"+1 202 555 01{rng.randint(0, 99):02d}",  # 555-0100..0199 are set aside as fictional
             reminder_channel=rng.choice([ReminderChannel.EMAIL, ReminderChannel.EMAIL, ReminderChannel.SMS]),
             emergency_contact_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-            emergency_contact_phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+            emergency_contact_phone=f"+1 202 555 01{rng.randint(0, 99):02d}",
             emergency_contact_relationship=rng.choice(["sibling", "parent", "friend"]),
         ))
     couple = services.couple_create(

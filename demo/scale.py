@@ -172,7 +172,7 @@ def _couple(index: int, rng: random.Random, staff: Staff, rows: Rows, today: dat
         partner = Partner(uuid=_uuid(rng), couple=couple, label=label, first_name=first, last_name=last,
                           date_of_birth=datetime.date(1960 + rng.randint(0, 38), rng.randint(1, 12), rng.randint(1, 28)),
                           email=f"{PREFIX.lower()}{index:06d}{label.lower()}@scale-mail.example",
-                          phone=f"+1 555 {index % 1000:03d} {rng.randint(0, 9999):04d}",
+                          phone=f"+120255501{rng.randint(0, 99):02d}",
                           reminder_channel="email" if rng.random() < 0.85 else "sms")
         partners.append(partner)
         rows.partners.append(partner)

@@ -14,10 +14,13 @@ from django.utils import timezone
 
 from jobs.choices import (
     Channel,
+    DeliveryStatus,
     DocumentStatus,
     ExportStatus,
+    NoticeKind,
     RecipientKind,
     ReminderStatus,
+    ReplyAnswer,
     SummaryTrigger,
 )
 from sessions.choices import Phase
@@ -76,6 +79,14 @@ class Reminder(models.Model):
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The SMS provider's id of the text and what its signed status callbacks last said (jobs/delivery.py).
+    provider_id = models.CharField(max_length=64, blank=True)
+    delivery_status = models.CharField(max_length=12, choices=DeliveryStatus.choices, blank=True)
+    delivery_error = models.CharField(max_length=120, blank=True)
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
+    resent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", help_text="Who last asked to send it again.")
+    resent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -96,6 +107,11 @@ class Reminder(models.Model):
             # 'sent' always says when.
             models.CheckConstraint(condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False),
                                    name="reminder_sent_has_time"),
+            # A status callback finds exactly one reminder by the provider's id.
+            models.UniqueConstraint(fields=["provider_id"], condition=~Q(provider_id=""),
+                                    name="reminder_provider_id_once"),
+            models.CheckConstraint(condition=Q(delivery_status="") | Q(delivery_status__in=DeliveryStatus.values),
+                                   name="reminder_delivery_status_known"),
         ]
 
     def __str__(self) -> str:
@@ -202,3 +218,60 @@ class ExportJob(models.Model):
     @property
     def is_downloadable(self) -> bool:
         return self.status == ExportStatus.DONE and self.expires_at is not None and self.expires_at > timezone.now()
+
+
+class SessionNotice(models.Model):
+    """A message to a partner that their session moved or was cancelled, by their reminder channel; sent once.
+
+    session_start is the start it announces (the new one for a move), so a session moved twice gets two notices
+    and only the latest is sent if the first has not gone yet (jobs/notices.py)."""
+
+    session = models.ForeignKey("clinical_sessions.TherapySession", on_delete=models.CASCADE, related_name="notices")
+    partner = models.ForeignKey("cases.Partner", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=NoticeKind.choices)
+    session_start = models.DateTimeField()
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sending_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=NoticeKind.values), name="notice_kind_known"),
+            models.CheckConstraint(condition=Q(status__in=ReminderStatus.values), name="notice_status_known"),
+            # Announcing the same change twice (a retried task) finds the row instead of texting twice.
+            models.UniqueConstraint(fields=["session", "partner", "kind", "session_start"], name="notice_once"),
+            models.CheckConstraint(condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False),
+                                   name="notice_sent_has_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} notice to {self.partner.first_name} ({self.get_status_display()})"
+
+
+class SessionReply(models.Model):
+    """A partner's answer to a reminder's link: they confirm the appointment or ask to cancel it (jobs/replies.py).
+
+    One per reminder: the link is single-use. Asking to cancel does not cancel: the therapist decides."""
+
+    reminder = models.OneToOneField(Reminder, on_delete=models.CASCADE, related_name="reply")
+    session = models.ForeignKey("clinical_sessions.TherapySession", on_delete=models.CASCADE, related_name="replies")
+    partner = models.ForeignKey("cases.Partner", on_delete=models.CASCADE, related_name="+")
+    answer = models.CharField(max_length=10, choices=ReplyAnswer.choices)
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-answered_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(answer__in=ReplyAnswer.values), name="reply_answer_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner.first_name}: {self.get_answer_display()}"

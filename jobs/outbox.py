@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.services import password_reset_email
 from integration.services import integration_links_sync, questionnaire_link_email
-from jobs import reminders, summaries
+from jobs import notices, reminders, summaries
 from outbox.models import MAX_ATTEMPTS, SECRET_KINDS, OutboxKind, OutboxMessage
 from outbox.services import task_send
 from sessions.choices import Phase
@@ -31,6 +31,8 @@ def _session_changed(message: OutboxMessage) -> None:
     if session is None:
         return
     reminders.reminders_plan_for_session(session.pk)
+    if message.payload.get("notice"):  # moved or cancelled: the partners are told (jobs/notices.py)
+        notices.session_notices_plan(session_id=session.pk, kind=message.payload["notice"])
     if session.phase in (Phase.MEDICINE, Phase.INTEGRATION):
         # Which medicine session each integration session follows (was a post_save signal on every save).
         integration_links_sync(couple_id=session.couple_id)

@@ -26,7 +26,7 @@ from django.template.loader import get_template
 from django.utils import timezone
 
 from cases.choices import ReminderChannel
-from clinic.services import clinic_settings_read_once
+from clinic.services import clinic_settings_get, clinic_settings_read_once
 from jobs.choices import (
     OPEN_REMINDER_STATUSES,
     REMINDER_TRANSITIONS,
@@ -34,8 +34,10 @@ from jobs.choices import (
     RecipientKind,
     ReminderStatus,
 )
+from jobs.delivery import delivery_fields, status_callback_url
 from jobs.models import Reminder, ReminderLead
-from jobs.sms import SMSError, SMSTransientError, sms_backend
+from jobs.replies import reply_url
+from jobs.sms import SMSError, SMSReceipt, SMSTransientError, sms_backend, sms_refusal
 from sessions.choices import Phase, SessionStatus
 from sessions.models import TherapySession
 
@@ -97,6 +99,7 @@ def reminders_plan_for_session(session_id: int) -> None:
             updated_at=now)
         wanted: list[Reminder] = []
         partners = list(session.couple.partners.all())
+        no_sms = sms_refusal()
         for lead in leads_for(session.phase):
             due = session.start - datetime.timedelta(minutes=lead)
             late = due < now - LATE_GRACE
@@ -107,6 +110,8 @@ def reminders_plan_for_session(session_id: int) -> None:
                     status, error = ReminderStatus.SKIPPED, OPTED_OUT
                 elif late:
                     status, error = ReminderStatus.SKIPPED, "Booked after this reminder was due."
+                elif channel == ReminderChannel.SMS and no_sms:
+                    status, error = ReminderStatus.SKIPPED, no_sms
                 wanted.append(Reminder(session=session, session_start=session.start,
                                        recipient_kind=RecipientKind.PARTNER, partner=partner, channel=channel,
                                        lead_minutes=lead, due_at=due, status=status, error=error))
@@ -251,7 +256,7 @@ class _Outcomes:
         now = timezone.now()
         for (to, only_from, fields), ids in self.pending.items():
             values = dict(fields)
-            if to == ReminderStatus.SENT:
+            if to in (ReminderStatus.SENT, ReminderStatus.LOGGED):
                 values["sent_at"] = now
             Reminder.objects.filter(pk__in=ids, status=only_from, claimed_by=self.worker).update(
                 status=to, updated_at=now, **values)
@@ -297,6 +302,15 @@ class _Mailer:
                 pass
 
 
+def _deliver_email(address: str, subject: str, body: str) -> None:
+    """One e-mail on a connection of its own (session change notices), with the batch's reading of mail errors."""
+    mailer = _Mailer()
+    try:
+        mailer.send(address, subject, body)
+    finally:
+        mailer.close()
+
+
 class _Batch:
     """What a batch shares: the clinic's name, the templates, the mail connection and the SMS gateway."""
 
@@ -305,6 +319,8 @@ class _Batch:
         self.templates = {key: get_template(name) for key, name in TEMPLATES.items()}
         self.mailer = _Mailer()
         self._sms = None
+        self.full = clinic_settings_get().reminder_detail == "full"
+        self.no_sms = sms_refusal()
 
     def sms(self):
         if self._sms is None:
@@ -317,7 +333,7 @@ class _Batch:
         context = {
             "session": session, "reminder": reminder, "clinic": self.clinic,
             "medicine": session.phase == Phase.MEDICINE, "instructions": MEDICINE_INSTRUCTIONS,
-            "start": timezone.localtime(session.start),
+            "start": timezone.localtime(session.start), "video": session.join_url, "full": self.full,
         }
         if reminder.recipient_kind == RecipientKind.THERAPIST:
             user = reminder.user
@@ -328,8 +344,12 @@ class _Batch:
                     body)
         partner = reminder.partner
         context["partner"] = partner
+        context["reply_url"] = reply_url(reminder)
         if reminder.channel == Channel.SMS:
             if not partner.phone:
+                if partner.phone_to_correct:
+                    raise Refused(f"{partner.get_label_display()}'s phone number on file is not a valid number; "
+                                  "correct it on the couple's page.")
                 raise Refused(f"{partner.get_label_display()} has no phone number for text reminders.")
             return partner.phone, "", self.templates["sms"].render(context).strip()
         if not partner.email:
@@ -337,16 +357,17 @@ class _Batch:
         body = self.templates["partner"].render(context)
         return partner.email, f"Reminder: your appointment on {context['start']:%a %d %b at %H:%M}", body
 
-    def deliver(self, reminder: Reminder, address: str, subject: str, body: str) -> None:
+    def deliver(self, reminder: Reminder, address: str, subject: str, body: str) -> SMSReceipt | None:
+        """Hand the message over; for a text, the provider's receipt (its id, for the status callback)."""
         if reminder.channel == Channel.SMS:
             try:
-                self.sms().send(to=address, body=body)
+                return self.sms().send(to=address, body=body, status_callback=status_callback_url())
             except SMSTransientError as exc:
                 raise NotSent(str(exc)[:200] or "The SMS gateway could not be reached.") from exc
             except SMSError as exc:
                 raise Refused(str(exc)[:200] or "The SMS gateway refused the message.") from exc
-        else:
-            self.mailer.send(address, subject, body)
+        self.mailer.send(address, subject, body)
+        return None
 
 
 def _clinic_name() -> str:
@@ -393,6 +414,10 @@ def _send_one(reminder: Reminder, *, batch: _Batch, outcomes: _Outcomes, worker:
             outcomes.add(reminder.pk, to=ReminderStatus.SKIPPED, only_from=claimed, error=OPTED_OUT,
                          channel=Channel.NONE)
             return ReminderStatus.SKIPPED
+    if reminder.channel == Channel.SMS and batch.no_sms:
+        outcomes.add(reminder.pk, to=ReminderStatus.SKIPPED, only_from=claimed, error=batch.no_sms,
+                     channel=Channel.SMS)
+        return ReminderStatus.SKIPPED
     try:
         address, subject, body = batch.message(reminder)
     except Refused as exc:
@@ -407,7 +432,7 @@ def _send_one(reminder: Reminder, *, batch: _Batch, outcomes: _Outcomes, worker:
                  sending_at=timezone.now(), channel=reminder.channel):
         return None
     try:
-        batch.deliver(reminder, address, subject, body)
+        receipt = batch.deliver(reminder, address, subject, body)
     except NotSent as exc:
         if reminder.attempts + 1 > MAX_ATTEMPTS:
             outcomes.add(reminder.pk, to=ReminderStatus.FAILED, only_from=sending,
@@ -427,5 +452,12 @@ def _send_one(reminder: Reminder, *, batch: _Batch, outcomes: _Outcomes, worker:
         outcomes.add(reminder.pk, to=ReminderStatus.UNKNOWN, only_from=sending,
                      error=f"Unexpected error while sending ({type(exc).__name__}); check with the recipient.")
         return ReminderStatus.UNKNOWN
-    outcomes.add(reminder.pk, to=ReminderStatus.SENT, only_from=sending, error="")
+    if receipt is not None and receipt.logged_only:
+        outcomes.add(reminder.pk, to=ReminderStatus.LOGGED, only_from=sending,
+                     error="The SMS backend only logs messages; nothing reached the phone.")
+        return ReminderStatus.LOGGED
+    delivery = {}
+    if receipt is not None:
+        delivery = delivery_fields(provider_id=receipt.provider_id, provider_status=receipt.status)
+    outcomes.add(reminder.pk, to=ReminderStatus.SENT, only_from=sending, error="", **delivery)
     return ReminderStatus.SENT

@@ -1,20 +1,41 @@
 """Reads for the pages of background work, scoped through cases.policy."""
 
+from django.conf import settings
 from django.http import Http404
 
 from accounts.models import User
 from cases import policy
 from cases.policy import visible_couples
-from jobs.models import ExportJob, Reminder, SessionSummary
+from jobs.checks import sms_configuration_problems
+from jobs.delivery import reminder_resend_refusal
+from jobs.models import ExportJob, Reminder, SessionNotice, SessionReply, SessionSummary
+from jobs.sms import sms_logs_only, sms_refusal
+from sessions.selectors import session_for_user
 
 
 def session_background(*, session) -> dict:
-    """The reminders and PDF summaries of one session, for its page (two queries)."""
+    """The reminders, change notices and PDF summaries of one session, for its page (four queries)."""
+    reminders = list(Reminder.objects.filter(session=session).select_related("partner", "user", "resent_by")
+                     .order_by("-session_start", "-lead_minutes", "recipient_kind", "partner__label"))
+    for reminder in reminders:
+        reminder.session = session
+        reminder.resendable = not reminder_resend_refusal(reminder)
     return {
-        "reminders": list(Reminder.objects.filter(session=session).select_related("partner", "user")
-                          .order_by("-session_start", "-lead_minutes", "recipient_kind", "partner__label")),
+        "reminders": reminders,
         "summaries": list(SessionSummary.objects.filter(session=session).order_by("-version")),
+        "notices": list(SessionNotice.objects.filter(session=session).select_related("partner")),
+        "replies": list(SessionReply.objects.filter(session=session).select_related("partner", "reminder")),
     }
+
+
+def reminder_for_user(user: User, session_uuid, reminder_id: int) -> Reminder:
+    """A reminder of a session the user may see; otherwise 404."""
+    session = session_for_user(user, session_uuid)
+    reminder = Reminder.objects.filter(session=session, pk=reminder_id).select_related("partner", "user").first()
+    if reminder is None:
+        raise Http404("No such reminder.")
+    reminder.session = session
+    return reminder
 
 
 def summary_for_user(user: User, summary_uuid) -> SessionSummary:
@@ -35,3 +56,9 @@ def export_for_admin(user: User, job_uuid) -> ExportJob:
 
 def recent_exports(limit: int = 20) -> list[ExportJob]:
     return list(ExportJob.objects.select_related("requested_by")[:limit])
+
+
+def sms_setup() -> dict:
+    """How text reminders go out here: refused (and why), only logged, or through the provider."""
+    return {"refusal": sms_refusal(), "logs_only": sms_logs_only(), "backend": settings.SMS_BACKEND,
+            "problems": [message for _, message in sms_configuration_problems()]}

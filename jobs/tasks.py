@@ -9,7 +9,7 @@ import socket
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from jobs import exports, outbox, reminders, summaries
+from jobs import exports, notices, outbox, reminders, summaries
 
 TRANSIENT = (OperationalError, InterfaceError)
 RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": 5, "retry_backoff_max": 300, "retry_jitter": True,
@@ -25,7 +25,8 @@ def reminders_dispatch(self) -> dict:
     """Beat, every JOBS_SWEEP_SECONDS: plan what is missing, then send what is due."""
     reminders.reminders_plan_missing()
     result = reminders.reminders_dispatch_due(worker=_worker_id(self))
-    return {"sent": result.sent, "failed": result.failed, "other": result.other}
+    notices_sent = notices.notices_dispatch_due()
+    return {"sent": result.sent, "failed": result.failed, "other": result.other, "notices": notices_sent}
 
 
 @shared_task(name="jobs.tasks.outbox_deliver", **RETRY)

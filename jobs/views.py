@@ -1,17 +1,20 @@
-"""Pages of background work: PDF summary downloads, and case report exports for clinic admins."""
+"""Pages of background work: PDF summary downloads, case report exports for clinic admins, resending a reminder,
+and the SMS provider's delivery reports."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import role_required
 from cases.forms import add_service_errors
-from jobs import exports, selectors
-from jobs.choices import DocumentStatus, ExportFile, ExportStatus
+from jobs import delivery, exports, replies, selectors
+from jobs.choices import DocumentStatus, ExportFile, ExportStatus, ReplyAnswer
 from jobs.forms import ExportFilterForm
 
 EXPORT_FIELDS = {ExportFile.SESSIONS_CSV: "sessions_csv", ExportFile.COUPLES_CSV: "couples_csv",
@@ -96,3 +99,49 @@ def export_download(request, job_uuid, name):
     exports.export_download_recorded(by=request.user, job=job, name=name, request=request)
     filename = f"kap-export-{job.created_at:%Y%m%d-%H%M}-{name}"
     return FileResponse(handle, as_attachment=True, filename=filename, content_type=CONTENT_TYPES[ExportFile(name)])
+
+
+@login_required
+@require_POST
+def reminder_resend(request, session_uuid, reminder_id):
+    reminder = selectors.reminder_for_user(request.user, session_uuid, reminder_id)
+    try:
+        delivery.reminder_resend(by=request.user, reminder=reminder)
+    except ValidationError as exc:
+        messages.error(request, f"Not resent: {' '.join(exc.messages)}")
+    else:
+        messages.success(request, f"The {reminder.lead_label} reminder to {reminder.recipient_label} goes out again "
+                                  "now.")
+    return redirect(reverse("sessions:session_detail", kwargs={"session_uuid": session_uuid}) + "#reminders-heading")
+
+
+@csrf_exempt  # the provider cannot hold a CSRF token; its signature over the URL and fields is the guard
+@require_POST
+def sms_status(request):
+    """Twilio's status callback: refused with 403 unless signed with the clinic's auth token."""
+    url = delivery.status_callback_url()
+    params = request.POST.dict()
+    if not delivery.sms_signature_valid(url=url, params=params, signature=request.headers.get("X-Twilio-Signature",
+                                                                                             "")):
+        return HttpResponseForbidden("The request is not signed by the SMS provider.", content_type="text/plain")
+    delivery.reminder_delivery_record(provider_id=params.get("MessageSid", ""),
+                                      provider_status=params.get("MessageStatus", ""),
+                                      error_code=params.get("ErrorCode", ""))
+    return HttpResponse(status=204)
+
+
+@require_http_methods(["GET", "POST"])
+def session_reply(request, token):
+    """A partner's link from a reminder: confirm or ask to cancel (no sign-in: the signed token is the guard)."""
+    reminder = replies.reply_reminder(token)
+    if reminder is None:
+        raise Http404("This link is not valid or has expired.")
+    problem, answered = replies.reply_problem(reminder), None
+    if request.method == "POST" and not problem:
+        try:
+            answered = replies.session_reply_record(token=token, answer=request.POST.get("answer", ""))
+        except ValidationError as exc:
+            problem = " ".join(exc.messages)
+    return render(request, "jobs/session_reply.html", {
+        "reminder": reminder, "start": reminder.session.start, "problem": problem, "answered": answered,
+        "answers": ReplyAnswer}, status=400 if request.method == "POST" and problem else 200)

@@ -188,6 +188,8 @@ LANGUAGE_CODE = "en-us"
 # Production must name it (clinic.checks fails `check --deploy` without it); locally the machine's zone is used.
 CLINIC_TIME_ZONE_SET = env_time_zone("CLINIC_TIME_ZONE") is not None
 TIME_ZONE = env_time_zone("CLINIC_TIME_ZONE") or ("UTC" if PRODUCTION else machine_time_zone())
+# The country whose numbers may be typed without a country code, and are shown in national format (cases/phones.py).
+CLINIC_PHONE_REGION = env_str("CLINIC_PHONE_REGION", "US").upper()
 USE_I18N = True
 USE_TZ = True
 
@@ -331,8 +333,22 @@ CELERY_BEAT_SCHEDULE.update({
 # A claim (reminder, summary, export) not finished in this time belongs to a worker that died. A claimed
 # reminder is then sent by another worker; one that was already handed to the mail server is not (see jobs/).
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 10 * 60, minimum=5, maximum=24 * 60 * 60)
-# Text messages: a dotted path to a backend class (jobs/sms.py). The default only logs, without the text.
+# The address patients and the SMS provider reach the app at, for links in messages and the provider's
+# status callbacks (no request is at hand in a worker). In production it defaults to https:// the first host.
+SITE_URL = env_str("SITE_URL", f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith("https://" if PRODUCTION else ("https://", "http://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with https:// in production (http:// locally).")
+# Text messages: a dotted path to a backend class (jobs/sms.py). The local default only logs, without the text;
+# production uses jobs.sms_twilio.TwilioSMSBackend (TWILIO_*) or turns text reminders off with SMS_REMINDERS=0.
+# Production with text reminders on and a backend that only logs fails `check --deploy` (jobs/checks.py), says so
+# at start, and plans no text reminders.
 SMS_BACKEND = env_str("SMS_BACKEND", "jobs.sms.LoggingSMSBackend")
+SMS_REMINDERS = env_bool("SMS_REMINDERS", True)
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = env_str("TWILIO_FROM", "")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
 # Case report exports are deleted this many hours after they are built.
 EXPORT_EXPIRY_HOURS = env_int("EXPORT_EXPIRY_HOURS", 24, minimum=1, maximum=24 * 30)
 

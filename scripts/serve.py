@@ -83,6 +83,8 @@ def environment() -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_HSTS_SECONDS": "0",
         "TRUSTED_PROXY_COUNT": "0",
+        # No SMS provider on this machine: text reminders off, rather than "sent" into a log.
+        "SMS_REMINDERS": "0",
         "KAPCOUPLES_VAR_DIR": str(VAR),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     }

@@ -51,6 +51,9 @@ class SessionTimeMixin(forms.Form):
     place = forms.ChoiceField(choices=Place.choices, widget=forms.RadioSelect, initial=Place.OFFICE)
     room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="No room (not in the office)",
                                   help_text="Needed for an office session.")
+    video_url = forms.CharField(label="Video link", required=False, max_length=300,
+                                help_text="For a telehealth session: an https:// link. Leave empty to use the "
+                                          "therapist's standing video link.")
 
     def _setup_time_fields(self):
         self.fields["room"].queryset = active_rooms()
@@ -84,7 +87,7 @@ class BookingForm(SessionTimeMixin):
     phase = forms.ChoiceField(choices=Phase.choices)
     therapist = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
                                        help_text="Leave empty to book yourself.")
-    field_order = ["couple", "phase", "therapist", "start", "end", "place", "room"]
+    field_order = ["couple", "phase", "therapist", "start", "end", "place", "room", "video_url"]
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

@@ -63,6 +63,8 @@ class TherapySession(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     objects = AuditedQuerySet.as_manager()
+    # A telehealth session's own video link; empty uses its therapist's default (sessions/telehealth.py).
+    video_url = models.URLField("video link", max_length=300, blank=True)
     approval = models.ForeignKey(
         "dosing.Approval", on_delete=models.PROTECT, null=True, blank=True, related_name="medicine_sessions",
         help_text="The prescriber approval a medicine session stands on; set by the services, never by hand.",
@@ -110,6 +112,12 @@ class TherapySession(models.Model):
                                                                               & Q(approval__isnull=True)),
                 name="session_medicine_has_approval",
                 violation_error_message="A medicine session needs a prescriber approval in force.",
+            ),
+            # A video link is for a telehealth session, and only over HTTPS (it carries the meeting's secret).
+            models.CheckConstraint(
+                condition=Q(video_url="") | Q(place=Place.TELEHEALTH, video_url__startswith="https://"),
+                name="session_video_https_telehealth",
+                violation_error_message="A video link is an https:// address, for a telehealth session.",
             ),
             # An office session is in a room; telehealth and home sessions are not.
             models.CheckConstraint(
@@ -171,6 +179,19 @@ class TherapySession(models.Model):
     @property
     def place_label(self) -> str:
         return str(self.room) if self.place == Place.OFFICE and self.room_id else self.get_place_display()
+
+    @property
+    def join_url(self) -> str:
+        """The link to join a telehealth session: its own, else its therapist's standing room; "" otherwise.
+        Select therapist__video_link with the session to read it without a query."""
+        if self.place != Place.TELEHEALTH:
+            return ""
+        if self.video_url:
+            return self.video_url
+        try:
+            return self.therapist.video_link.url
+        except ClinicianVideoLink.DoesNotExist:
+            return ""
 
     @property
     def is_final(self) -> bool:
@@ -300,3 +321,44 @@ class NoteAmendment(models.Model):
         if self.pk:
             raise ValidationError("An amendment is never changed; add another one.")
         super().save(*args, **kwargs)
+
+
+class CalendarFeed(models.Model):
+    """A clinician's private iCalendar feed of their sessions (sessions/feeds.py). The address carries a random
+    token that is stored only as its SHA-256, so a copy of the database does not open anyone's calendar;
+    regenerating revokes the old address, and a revoked one answers 404."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    show_first_names = models.BooleanField(
+        default=False, help_text="Off: partners appear by their initials only, which is the default.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One working address per clinician: a new one replaces the old.
+            models.UniqueConstraint(fields=["user"], condition=Q(revoked_at__isnull=True),
+                                    name="calendar_feed_one_active_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user} ({'revoked' if self.revoked_at else 'active'})"
+
+
+class ClinicianVideoLink(models.Model):
+    """A therapist's standing video room, used for their telehealth sessions that have no link of their own."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="video_link")
+    url = models.URLField("default video link", max_length=300)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(url__startswith="https://"), name="clinician_video_https",
+                                   violation_error_message="A video link is an https:// address."),
+        ]
+
+    def __str__(self) -> str:
+        return f"Video link of {self.user}"

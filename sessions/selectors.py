@@ -28,13 +28,13 @@ def visible_sessions(user: User) -> QuerySet[TherapySession]:
 def session_for_user(user: User, session_uuid) -> TherapySession:
     """The session with this UUID if the user may see its couple; otherwise 404, as if it did not exist."""
     try:
-        return visible_sessions(user).select_related("couple", "therapist", "room").get(uuid=session_uuid)
+        return visible_sessions(user).select_related("couple", "therapist__video_link", "room").get(uuid=session_uuid)
     except TherapySession.DoesNotExist:
         raise Http404("No such session.") from None
 
 
 def _with_display(sessions: QuerySet[TherapySession]) -> QuerySet[TherapySession]:
-    return sessions.select_related("couple", "therapist", "room").prefetch_related(
+    return sessions.select_related("couple", "therapist__video_link", "room").prefetch_related(
         Prefetch("couple__partners", queryset=Partner.objects.order_by("label"))
     ).order_by("start", "id")
 

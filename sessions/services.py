@@ -30,6 +30,7 @@ from sessions.choices import (
 )
 from sessions.course import CourseState, Decision, Mode, Step
 from sessions.models import MAX_SESSION_MINUTES, NoteAmendment, Room, SessionEvent, SessionNote, TherapySession
+from sessions.telehealth import video_url_check
 
 
 @dataclass
@@ -166,7 +167,8 @@ def _newly_out_of_order(couple: Couple, before: dict, state: CourseState) -> lis
 
 
 def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, start: datetime.datetime,
-                     place: str, room: Room | None = None, duration_minutes: int | None = None) -> SessionChange:
+                     place: str, room: Room | None = None, duration_minutes: int | None = None,
+                     video_url: str = "") -> SessionChange:
     """Book a session if it is in the future, fits the protocol's plan and clashes with no booking."""
     policy.require_may_manage_sessions(by, couple)
     errors: dict = {}
@@ -178,6 +180,7 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
         raise ValidationError(f"Case {couple} is {couple.get_status_display().lower()}; no sessions can be booked.")
     _check_timing(start, duration_minutes, errors)
     _check_place(place, room, errors)
+    video_url = video_url_check(place=place, video_url=video_url, errors=errors)
     _check_therapist(couple, therapist, errors)
     if errors:
         raise ValidationError(errors)
@@ -195,7 +198,7 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
             raise ValidationError(clashes)
         session = TherapySession(couple=couple, therapist=therapist, phase=phase, start=start,
                                  duration_minutes=duration_minutes, place=place, room=room, created_by=by,
-                                 status_changed_by=by, approval=approval)
+                                 status_changed_by=by, approval=approval, video_url=video_url)
         session.full_clean()
         session.save()
         SessionEvent.objects.create(session=session, kind=SessionEventKind.BOOKED, to_status=session.status,
@@ -209,8 +212,9 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
 
 def session_reschedule(*, by: User, session: TherapySession, start: datetime.datetime, place: str,
                        room: Room | None = None, duration_minutes: int | None = None,
-                       therapist: User | None = None) -> SessionChange:
-    """Move a scheduled session (time, length, place, therapist) under the same rules as a new booking."""
+                       therapist: User | None = None, video_url: str | None = None) -> SessionChange:
+    """Move a scheduled session (time, length, place, therapist, video link: None keeps it) under the same rules as a
+    new booking."""
     couple = session.couple
     policy.require_may_manage_sessions(by, couple)
     therapist = therapist or session.therapist
@@ -218,6 +222,9 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
     errors: dict = {}
     _check_timing(start, duration_minutes, errors)
     _check_place(place, room, errors, existing_room_id=session.room_id)
+    if video_url is None:
+        video_url = session.video_url if place == Place.TELEHEALTH else ""
+    video_url = video_url_check(place=place, video_url=video_url, errors=errors)
     _check_therapist(couple, therapist, errors)
     if errors:
         raise ValidationError(errors)
@@ -242,8 +249,10 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
         if clashes:
             raise ValidationError(clashes)
         old = _describe(session)
+        announce = ((session.start, session.place, session.room_id, session.video_url)
+                    != (start, place, getattr(room, "pk", None), video_url))
         session.start, session.duration_minutes, session.place, session.room = start, duration_minutes, place, room
-        session.therapist, session.approval = therapist, approval
+        session.therapist, session.approval, session.video_url = therapist, approval, video_url
         session.full_clean()
         session.save()
         medicine_session_unblock(by=by, session=session)  # moved to a time the gate allows
@@ -251,8 +260,9 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
                                     summary=f"Moved from {old} to {_time_span(session)} with {therapist}, "
                                             f"{session.place_label}")
         _case_event(session=session, by=by, summary=f"Moved: {old} to {moment_label(session.start)}")
-        # Reminders for the new time, none for the old
-        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
+        # Reminders for the new time, none for the old; and the partners hear of a new time or place
+        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk, payload={"notice": "moved"} if announce
+                   else None)
         later = _newly_out_of_order(couple, before, course.with_step(state, course.step_of_session(session)))
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
 
@@ -295,6 +305,8 @@ def _end_session(*, by: User, session: TherapySession, to_status: str, note: str
         state = _course(couple)
         before = _out_of_order(couple, state)
         session = _transition(by=by, session=session, to_status=to_status, note=note)
+        if to_status == SessionStatus.CANCELLED:  # the partners are told by their channel (jobs/notices.py)
+            outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk, payload={"notice": "cancelled"})
         dosed = next((s.dosed for s in state.steps if s.pk == session.pk), False)
         later = _newly_out_of_order(couple, before,
                                     course.with_step(state, course.step_of_session(session, dosed=dosed)))

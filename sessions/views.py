@@ -5,18 +5,18 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.choices import AuditAction
 from audit.services import audit_record
 from cases import policy
 from cases.policy import couple_for_user
 from pages import selectors as pages
-from sessions import selectors, services
+from sessions import feeds, selectors, services, telehealth
 from sessions.choices import NOTE_FIELDS, SessionStatus
 from sessions.forms import (
     AcceptSuggestionForm,
@@ -28,7 +28,7 @@ from sessions.forms import (
     RescheduleForm,
     add_service_errors,
 )
-from sessions.models import SessionNote, TherapySession
+from sessions.models import ClinicianVideoLink, SessionNote, TherapySession
 
 
 def _report(request, change: services.SessionChange) -> None:
@@ -111,6 +111,7 @@ def session_new(request):
             change = services.session_schedule(
                 by=request.user, couple=data["couple"], therapist=form.chosen_therapist(), phase=data["phase"],
                 start=data["start"], place=data["place"], room=data["room"], duration_minutes=form.duration_minutes(),
+                video_url=data["video_url"],
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -139,14 +140,15 @@ def session_reschedule(request, session_uuid):
     local_end = timezone.localtime(session.end)
     form = RescheduleForm(request.POST or None, initial={
         "start": timezone.localtime(session.start), "end": local_end.time(), "place": session.place,
-        "room": session.room_id,
+        "room": session.room_id, "video_url": session.video_url,
     })
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             change = services.session_reschedule(by=request.user, session=session, start=data["start"],
                                                  place=data["place"], room=data["room"],
-                                                 duration_minutes=form.duration_minutes())
+                                                 duration_minutes=form.duration_minutes(),
+                                                 video_url=data["video_url"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -288,3 +290,55 @@ def note_amend(request, session_uuid):
     else:
         messages.error(request, "Write the correction or addition.")
     return redirect("sessions:session_detail", session_uuid=session.uuid)
+
+
+# -- calendar feeds -----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_feed_settings(request):
+    """The clinician's private feed: make a new address (the old one stops), or stop it."""
+    if not feeds.feed_may_have(request.user):
+        raise PermissionDenied
+    new_url, error, video_error = "", "", ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "regenerate":
+            try:
+                _, token = feeds.feed_regenerate(by=request.user, show_first_names=request.POST.get("names") == "1")
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                new_url = feeds.feed_url(token)  # shown once, on this answer only: it is not stored
+        elif action == "video":
+            try:
+                telehealth.clinician_video_link_set(by=request.user, url=request.POST.get("url", ""))
+            except ValidationError as exc:
+                video_error = " ".join(exc.messages)
+            else:
+                messages.success(request, "Your standing video link is saved.")
+                return redirect("sessions:calendar_feed_settings")
+        elif action == "revoke":
+            feeds.feed_revoke(by=request.user)
+            messages.success(request, "Your calendar feed is stopped: calendar apps subscribed to it get nothing more.")
+            return redirect("sessions:calendar_feed_settings")
+        else:
+            error = "Choose to make a new address or to stop the feed."
+    link = ClinicianVideoLink.objects.filter(user=request.user).first()
+    return render(request, "sessions/calendar_feed.html", {
+        "feed": feeds.feed_active(user=request.user), "new_url": new_url, "error": error,
+        "video_error": video_error, "video_url": request.POST.get("url", "") if video_error else (link.url if link else ""),
+    }, status=400 if error or video_error else 200)
+
+
+@require_GET
+def calendar_feed(request, token):
+    """The feed itself, for calendar apps (no sign-in: the token is the guard); 404 once revoked."""
+    feed = feeds.feed_for_token(token)
+    if feed is None:
+        raise Http404("No such calendar feed.")
+    response = HttpResponse(feeds.feed_render(feed), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="kap-sessions.ics"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -57,7 +57,7 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     date_of_birth = factory.Faker("date_of_birth", minimum_age=25, maximum_age=65)
     email = factory.Sequence(lambda n: f"partner{n}@mail.example")
-    phone = factory.Sequence(lambda n: f"+1 555 01{n % 100:02d} {n % 10000:04d}")
+    phone = factory.Sequence(lambda n: f"+120255501{n % 100:02d}")  # 555-0100..0199: fictional, valid
 
     @factory.post_generation
     def screening(self, create, extracted, **kwargs):

@@ -31,8 +31,9 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "EMAIL_HOST": "smtp.clinic.example",
         "KAPCOUPLES_VAR_DIR": str(tmp_path),
         "CLINIC_TIME_ZONE": "America/New_York",  # production must name it (clinic.E001)
+        "SMS_REMINDERS": "0",  # no SMS provider here; tests/ops/test_settings.py checks the SMS setup
     }
-    for leftover in ("DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # the browser tests set the latter in-process
+    for leftover in ("DEBUG", "SMS_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # the browser tests set the latter in-process
         env.pop(leftover, None)
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)

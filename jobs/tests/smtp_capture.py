@@ -74,6 +74,7 @@ class CaptureSMTPServer(socketserver.ThreadingTCPServer):
         self.shutdown()
         self.server_close()
 
-    def recipients(self) -> list[str]:
+    def recipients(self, *, subject_prefix: str = "") -> list[str]:
         with self.lock:
-            return [address for to, _ in self.messages for address in to]
+            return [address for to, message in self.messages for address in to
+                    if str(message["Subject"] or "").startswith(subject_prefix)]

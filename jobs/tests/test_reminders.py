@@ -117,11 +117,14 @@ def test_a_send_interrupted_after_the_mark_is_flagged_for_a_person_and_never_res
     assert len(mail.outbox) == 2  # the two other people's; never this one
 
 
-def test_a_medicine_session_reminder_carries_the_pre_session_instructions(therapist, prescriber, couple,
+@pytest.mark.parametrize("detail", ["full", "basic"])
+def test_a_medicine_session_reminder_carries_the_pre_session_instructions(therapist, prescriber, couple, detail,
                                                                           django_capture_on_commit_callbacks):
+    from clinic.models import ClinicSettings
     from dosing.tests.factories import approval_on_file
     from sessions.tests.helpers import history
 
+    ClinicSettings.objects.update_or_create(pk=1, defaults={"reminder_detail": detail})
     approval_on_file(couple, prescriber)
     now = timezone.now()
     history(couple, therapist, [(Phase.ASSESSMENT, now - datetime.timedelta(days=30)),
@@ -134,9 +137,14 @@ def test_a_medicine_session_reminder_carries_the_pre_session_instructions(therap
     partner_mail = [m for m in mail.outbox if m.to[0] != therapist.email]
     assert len(partner_mail) == 2
     for message in partner_mail:
-        assert "fasting" in message.body
-        assert "ride home" in message.body
-        assert "Do not drive until the next day" in message.body
+        if detail == "full":
+            assert "fasting" in message.body
+            assert "ride home" in message.body
+            assert "Do not drive until the next day" in message.body
+        else:  # the clinic's default names no treatment, no therapist, no kind of session
+            assert "Please follow the instructions your care team gave you" in message.body
+            assert "fasting" not in message.body and "Medicine" not in message.body
+            assert str(therapist) not in message.body
 
 
 def test_a_moved_session_sends_for_the_new_time_only(planned, therapist, django_capture_on_commit_callbacks):
@@ -163,7 +171,8 @@ def test_a_cancelled_session_sends_nothing(planned, therapist, django_capture_on
         ReminderStatus.CANCELLED}
     with at_due(planned, 2):
         assert reminders.reminders_dispatch_due(worker=WORKER).sent == 0
-    assert mail.outbox == []
+    # Only the cancellation notice to each partner (jobs/notices.py); no reminder.
+    assert [m.subject for m in mail.outbox] == ["Your appointment is cancelled"] * 2
 
 
 def test_a_cancellation_the_hook_missed_is_caught_before_sending(planned, therapist):

@@ -123,7 +123,8 @@ def test_reminders_arrive_exactly_once_through_a_worker_crash_and_none_after_can
             time.sleep(4)  # a few more beats: anything that would be sent twice would be sent now
         finally:
             workers.kill_all()
-        received = collections.Counter(smtp.recipients())
+        received = collections.Counter(smtp.recipients(subject_prefix="Reminder"))
+        cancellation_notices = smtp.recipients(subject_prefix="Your appointment is cancelled")
     assert sorted(received) == expected, workers.logs()
     assert set(received.values()) == {1}, f"Some reminder arrived more than once: {received}"
     statuses = list(Reminder.objects.filter(session=session, lead_minutes=120).values_list("status", flat=True))
@@ -132,5 +133,7 @@ def test_reminders_arrive_exactly_once_through_a_worker_crash_and_none_after_can
     assert ReminderStatus.UNKNOWN in statuses
     other_addresses = {*other_couple.partners.values_list("email", flat=True), other_therapist.email}
     assert not other_addresses & set(received)
+    # The cancelled session's couple is told once, and gets no reminder.
+    assert sorted(cancellation_notices) == sorted(other_couple.partners.values_list("email", flat=True))
     assert set(Reminder.objects.filter(session=cancelled).values_list("status", flat=True)) <= {
         ReminderStatus.CANCELLED, ReminderStatus.SKIPPED}

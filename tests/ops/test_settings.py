@@ -14,7 +14,8 @@ PRODUCTION = {"KAPCOUPLES_ENV": "production", "SECRET_KEY": "k3Y-" + "abcdefghij
               "CLINIC_TIME_ZONE": "America/New_York"}
 SETTINGS_VARIABLES = {"DATABASE_URL", "SECRET_KEY", "TOTP_ENCRYPTION_KEYS", "DEBUG", "ALLOWED_HOSTS", "EMAIL_HOST", "KAPCOUPLES_ENV",
                       "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL",
-                      "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LOG_FORMAT",
+                      "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LOG_FORMAT", "SMS_BACKEND", "SMS_REMINDERS",
+                      "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "SITE_URL",
                       "DJANGO_ALLOW_ASYNC_UNSAFE", "CLINIC_TIME_ZONE"}
 
 
@@ -28,9 +29,13 @@ def python(code: str, env: dict) -> subprocess.CompletedProcess:
     return run(["-c", f"import django; django.setup(); {code}"], env)
 
 
+TWILIO = {"SMS_BACKEND": "jobs.sms_twilio.TwilioSMSBackend", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+          "TWILIO_AUTH_TOKEN": "t" * 32, "TWILIO_FROM": "+15005550006"}
+
+
 def test_the_default_production_configuration_passes_the_deploy_check(tmp_path):
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                 {**PRODUCTION, "KAPCOUPLES_VAR_DIR": str(tmp_path)})
+                 {**PRODUCTION, **TWILIO, "KAPCOUPLES_VAR_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -55,6 +60,29 @@ def test_locally_the_clinic_time_zone_defaults_to_the_machines(tmp_path):
     result = python("from django.conf import settings; print(settings.TIME_ZONE)",
                     {"KAPCOUPLES_ENV": "local", "KAPCOUPLES_VAR_DIR": str(tmp_path), "TZ": "Europe/Berlin"})
     assert result.stdout.strip().splitlines()[-1] == "Europe/Berlin", result.stderr
+
+
+def test_production_without_text_reminders_needs_no_sms_provider(tmp_path):
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                 {**PRODUCTION, "SMS_REMINDERS": "0", "KAPCOUPLES_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_deploy_check_refuses_text_reminders_through_the_logging_backend(tmp_path):
+    result = run(["manage.py", "check", "--deploy"], {**PRODUCTION, "KAPCOUPLES_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "jobs.E001" in result.stderr and "only logs them" in result.stderr
+
+
+def test_production_says_at_start_that_text_reminders_would_only_be_logged(tmp_path):
+    result = python("print('started')", {**PRODUCTION, "LOG_FORMAT": "plain", "KAPCOUPLES_VAR_DIR": str(tmp_path)})
+    assert "jobs.E001" in result.stderr and "SMS_REMINDERS=0" in result.stderr, result.stderr
+
+
+def test_the_twilio_backend_needs_its_account_and_sender(tmp_path):
+    result = run(["manage.py", "check", "--deploy"], {**PRODUCTION, "SMS_BACKEND": "jobs.sms_twilio.TwilioSMSBackend",
+                                                      "KAPCOUPLES_VAR_DIR": str(tmp_path)})
+    assert "jobs.E003" in result.stderr and "TWILIO_ACCOUNT_SID" in result.stderr, result.stderr
 
 
 def test_the_https_redirect_can_be_turned_off_explicitly_for_plain_http_on_one_machine():

@@ -77,7 +77,7 @@ def test_production_stack_books_reminds_and_builds_the_summary(tmp_path):
             "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp.port), "EMAIL_USE_TLS": "0",
             "KAPCOUPLES_VAR_DIR": str(tmp_path / "var"), "MEDIA_ROOT": str(tmp_path / "media"),
             "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers 2",
-            "JOBS_SWEEP_SECONDS": "2", "OPS_HEARTBEAT_SECONDS": "2",
+            "JOBS_SWEEP_SECONDS": "2", "OPS_HEARTBEAT_SECONDS": "2", "SMS_REMINDERS": "0",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
         run(env, "manage.py", "migrate", "--no-input", "-v0")

@@ -13,6 +13,8 @@ from dosing import approvals as dosing_approvals
 from dosing.choices import Approach
 from dosing.models import DosingRequest, Notice
 from dosing.tests.factories import approval_on_file, lot
+from jobs.choices import Channel, RecipientKind, ReminderStatus
+from jobs.models import Reminder
 from sessions.choices import Phase, SessionStatus
 from sessions.models import TherapySession
 from sessions.tests.helpers import held
@@ -39,7 +41,10 @@ def world(therapist, prescriber, couple):
     request = DosingRequest.objects.create(couple=couple, approach=Approach.SOLO, rationale="Alternate roles",
                                            requested_by=therapist, solo_partner=couple.partners.get(label="A"))
     sessions = {"dosing": medicine, "integration": integration}
-    return {"couple": couple, "partner": couple.partners.get(label="A"), "approval": approval, "request": request,
+    reminder = Reminder.objects.create(session=preparation, session_start=preparation.start, user=therapist,
+                                       recipient_kind=RecipientKind.THERAPIST, channel=Channel.EMAIL, lead_minutes=120,
+                                       due_at=preparation.start, status=ReminderStatus.FAILED)
+    return {"reminder": reminder, "couple": couple, "partner": couple.partners.get(label="A"), "approval": approval, "request": request,
             "preparation": preparation, "sessions": sessions}
 
 
@@ -47,7 +52,7 @@ def url_for(name, world):
     session = world["sessions"].get(name.split(":")[0], world["preparation"])
     return fill_route(name, couple_uuid=world["couple"].uuid, session_uuid=session.uuid,
                       partner_uuid=world["partner"].uuid, approval_uuid=world["approval"].uuid,
-                      request_uuid=world["request"].uuid, instrument="GAD7")
+                      request_uuid=world["request"].uuid, instrument="GAD7", reminder_id=world["reminder"].pk)
 
 
 def test_the_matrix_covers_couples_and_sessions_of_every_clinical_app():
@@ -141,5 +146,5 @@ def test_random_ids_are_404_not_500(client_for, clinic_admin, world):
     client = client_for(clinic_admin)
     for name in scoped_routes():
         url = fill_route(name, couple_uuid=uuid.uuid4(), session_uuid=uuid.uuid4(), partner_uuid=uuid.uuid4(),
-                         approval_uuid=uuid.uuid4(), request_uuid=uuid.uuid4(), instrument="PHQ9")
+                         approval_uuid=uuid.uuid4(), request_uuid=uuid.uuid4(), instrument="PHQ9", reminder_id=1)
         assert client.get(url).status_code in (404, 405), name

@@ -21,6 +21,9 @@ PUBLIC = {
     "accounts:password_reset_complete": "the end of a reset",
     "integration:questionnaire_fill": "a partner's single-use questionnaire link (the token is the guard)",
     "integration:questionnaire_thanks": "the page after a partner submits",
+    "sessions:calendar_feed": "a clinician's private calendar feed for their calendar app (the token is the guard)",
+    "jobs:sms_status": "the SMS provider's delivery reports (its signature is the guard; unsigned gets 403)",
+    "jobs:session_reply": "a partner's signed, single-use link from a reminder to confirm or ask to cancel",
     "ops:healthz": "load-balancer health check, no PHI",
     "ops:readyz": "readiness check, no PHI",
     "admin:login": "the admin site's own sign-in",
@@ -40,7 +43,7 @@ VALUES = {"couple_uuid": uuid.uuid4(), "partner_uuid": uuid.uuid4(), "session_uu
           "approval_uuid": uuid.uuid4(), "request_uuid": uuid.uuid4(), "summary_uuid": uuid.uuid4(),
           "job_uuid": uuid.uuid4(), "instrument": "PHQ9", "notice_id": 1, "lot_id": 1, "name": "sessions.csv",
           "token": "x" * 43, "uidb64": "MQ", "object_id": "1", "id": "1", "url": "x", "app_label": "cases",
-          "content_type_id": 1}
+          "content_type_id": 1, "reminder_id": 1}
 
 
 def named_routes():
