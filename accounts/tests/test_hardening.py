@@ -27,6 +27,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         "ALLOWED_HOSTS": "clinic.example",
         "EMAIL_HOST": "smtp.clinic.example",
+        "ADMINS": "Clinic IT <it@clinic.example>",
         "KAPCOUPLES_VAR_DIR": str(tmp_path),
     }
     for leftover in ("DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # the browser tests set the latter in-process
