@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	@command -v npm >/dev/null 2>&1 || { echo "npm is needed to install the front-end assets (Bootstrap, htmx) from the npm registry. On Debian/Ubuntu: sudo apt-get install nodejs npm"; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed to install the front-end assets (Bootstrap, the PDF font) from the npm registry. On Debian/Ubuntu: sudo apt-get install nodejs npm"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

@@ -24,14 +24,13 @@ def two_factor_state_for(user: User) -> str:
     return ENROL if two_factor_required(user) else VERIFIED
 
 
-def session_begin(session, user: User) -> None:
-    """Called at every sign-in, whatever the entry point (login form, admin login, test force_login)."""
-    from clinic.services import clinic_settings_get
-
+def session_begin(session, user: User, *, idle_minutes: int) -> None:
+    """Called at every sign-in, whatever the entry point (login form, admin login, test force_login), with the
+    clinic's idle sign-out time (the caller reads the clinic settings, which sit above the accounts)."""
     now = int(time.time())
     session[AUTH_AT] = now
     session[LAST_ACTIVE] = now
-    session[IDLE_LIMIT] = clinic_settings_get().idle_logoff_minutes * 60
+    session[IDLE_LIMIT] = idle_minutes * 60
     session[TWO_FACTOR] = two_factor_state_for(user)
 
 

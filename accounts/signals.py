@@ -9,10 +9,11 @@ from accounts.models import User, UserSession
 from audit.choices import AuditAction
 from audit.middleware import current_request
 from audit.services import audit_record
+from clinic.services import clinic_settings_get
 
 
 def begin_session(sender, request, user, **kwargs):
-    session_state.session_begin(request.session, user)
+    session_state.session_begin(request.session, user, idle_minutes=clinic_settings_get().idle_logoff_minutes)
     if request.session.session_key is None:
         request.session.save()
     services.user_session_register(user=user, session_key=request.session.session_key)

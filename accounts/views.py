@@ -9,7 +9,6 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,7 +17,7 @@ from accounts import services, session_state
 from accounts.decorators import role_required
 from accounts.forms import SIGN_IN_REFUSED, LockoutAuthenticationForm, TOTPCodeForm, TwoFactorCodeForm
 from audit.services import client_ip
-from cases import selectors
+from pages import selectors as pages
 
 
 class SignInView(auth_views.LoginView):
@@ -54,19 +53,19 @@ def home(request):
 
 @role_required("is_therapist")
 def therapist_home(request):
-    return render(request, "accounts/therapist_home.html", {"todo": selectors.therapist_todo(user=request.user)})
+    home = pages.therapist_home(user=request.user, page=request.GET.get("page"))
+    return render(request, "accounts/therapist_home.html", {"home": home, "page": home.page, "query": ""})
 
 
 @role_required("is_prescriber")
 def prescriber_home(request):
-    # Paged like the couple list, so the page does the same work at any clinic size.
-    page = Paginator(selectors.prescriber_review_queue(user=request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "accounts/prescriber_home.html", {"queue": page, "page": page, "query": ""})
+    home = pages.prescriber_home(user=request.user, page=request.GET.get("page"))
+    return render(request, "accounts/prescriber_home.html", {"home": home, "page": home.page, "query": ""})
 
 
 @role_required("is_clinic_admin")
 def admin_home(request):
-    return render(request, "accounts/admin_home.html", {"overview": selectors.clinic_overview()})
+    return render(request, "accounts/admin_home.html", {"home": pages.admin_home()})
 
 
 def _next_url(request) -> str:

@@ -22,3 +22,4 @@ class AuditAction(models.TextChoices):
     TWO_FACTOR_RECOVERY_USED = "2fa_recovery_used", "Recovery code used"
     TWO_FACTOR_RECOVERY_RENEWED = "2fa_recovery_renewed", "Recovery codes renewed"
     TWO_FACTOR_REMOVED = "2fa_removed", "Two-factor turned off"
+    DUAL_ROLE_ACT = "dual_role", "Dual-role act (allowed by clinic setting)"

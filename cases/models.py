@@ -371,3 +371,35 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class CoveringPrescriber(models.Model):
+    """A prescriber a clinic admin named to hold this couple's prescriber powers for a period of days (both ends
+    included), e.g. while its own prescriber is away. Kept as history: a cover is never edited or deleted."""
+
+    couple = models.ForeignKey(Couple, on_delete=models.PROTECT, related_name="covers")
+    prescriber = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="covering")
+    starts_on = models.DateField("covers from")
+    ends_on = models.DateField("covers until", help_text="The last day of the cover, included.")
+    reason = models.CharField(max_length=300, help_text="Why the cover is needed, e.g. the prescriber's leave.")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["couple", "-starts_on", "-id"]
+        indexes = [models.Index(fields=["prescriber", "starts_on", "ends_on"])]
+        constraints = [
+            # A period that ends before it starts would cover nothing and read as a mistake.
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="cover_ends_after_start",
+                                   violation_error_message="The cover cannot end before it starts."),
+            # A cover hands over prescriber powers: the record says why.
+            models.CheckConstraint(condition=~Q(reason=""), name="cover_has_reason",
+                                   violation_error_message="Say why the cover is needed."),
+            # The same prescriber named twice from the same day for one couple is a double entry.
+            models.UniqueConstraint(fields=["couple", "prescriber", "starts_on"], name="cover_once_per_start",
+                                    violation_error_message="This prescriber already covers this couple from that "
+                                                            "day."),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prescriber} covers {self.couple} {self.starts_on}-{self.ends_on}"

@@ -12,6 +12,7 @@ from cases.policy import visible_couples
 from clinic.services import clinic_settings_get
 
 TIMELINE_LENGTH = 50
+OPEN_STATUSES = (CoupleStatus.REFERRED, CoupleStatus.SCREENING, CoupleStatus.ACTIVE)
 
 
 def couple_list(*, user: User, search: str = "", status: str = "", therapist_id: int | None = None) -> QuerySet[Couple]:
@@ -109,13 +110,15 @@ def prescriber_review_queue(*, user: User) -> QuerySet[Couple]:
     )
 
 
-def therapist_todo(*, user: User) -> list[tuple[Couple, list[str]]]:
-    """The therapist's open couples, each with what needs doing next."""
-    couples = couple_list(user=user).filter(
-        therapists=user, status__in=[CoupleStatus.REFERRED, CoupleStatus.SCREENING, CoupleStatus.ACTIVE]
-    )
+def therapist_open_couples(*, user: User) -> QuerySet[Couple]:
+    """The therapist's own open couples (referred, screening, active), in case number order."""
+    return couple_list(user=user).filter(therapists=user, status__in=OPEN_STATUSES)
+
+
+def therapist_todo(*, couples: list[Couple]) -> list[tuple[Couple, list[str]]]:
+    """What needs doing next for each of these open couples (one query besides the couples)."""
     flagged = set(
-        QuestionnaireResponse.objects.filter(partner__couple__in=couples, suicide_risk=True)
+        QuestionnaireResponse.objects.filter(partner__couple__in=[c.pk for c in couples], suicide_risk=True)
         .values_list("partner_id", flat=True)
     )
     result = []

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import selectors, services
-from cases.choices import COUPLE_TRANSITIONS, CoupleStatus, QuestionnaireContext
+from cases.choices import CoupleStatus, QuestionnaireContext
 from cases.forms import (
     ContraindicationForm,
     CoupleCreateForm,
@@ -26,8 +26,9 @@ from cases.forms import (
 )
 from cases.instruments import INSTRUMENTS
 from cases.models import Couple, Partner
-from cases.policy import can_assign_care_team, can_create_couple, couple_for_user
+from cases.policy import couple_for_user, may_assign_care_team, may_create_couple
 from clinic.services import clinic_settings_get
+from pages import selectors as pages
 
 PAGE_SIZE = 25
 
@@ -51,14 +52,14 @@ def couple_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "cases/couple_list.html", {
-        "form": form, "page": page, "query": query.urlencode(), "can_create": can_create_couple(request.user),
+        "form": form, "page": page, "query": query.urlencode(), "can_create": bool(may_create_couple(request.user)),
     })
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def couple_create(request):
-    if not can_create_couple(request.user):
+    if not may_create_couple(request.user):
         raise PermissionDenied
     data = request.POST if request.method == "POST" else None
     couple_form = CoupleCreateForm(data)
@@ -85,21 +86,15 @@ def couple_create(request):
 @login_required
 def couple_detail(request, couple_uuid):
     couple = couple_for_user(request.user, couple_uuid)
-    context = selectors.couple_detail(couple=couple)
-    next_statuses = [(s, CoupleStatus(s).label) for s in COUPLE_TRANSITIONS[couple.status]]
-    context.update({
-        "couple": couple, "next_statuses": next_statuses, "instruments": list(INSTRUMENTS.values()),
-        "activation_blockers": services.couple_activation_blockers(couple)
-        if couple.status == CoupleStatus.SCREENING else [],
-    })
-    return render(request, "cases/couple_detail.html", context)
+    page = pages.couple_page(user=request.user, couple=couple)
+    return render(request, "cases/couple_detail.html", {"page": page, "couple": couple})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def couple_edit(request, couple_uuid):
     couple = couple_for_user(request.user, couple_uuid)
-    can_assign = can_assign_care_team(request.user)
+    can_assign = bool(may_assign_care_team(request.user))
     form = CoupleEditForm(request.POST or None, instance=detached(couple), can_assign=can_assign)
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k != "therapists"}

@@ -168,6 +168,14 @@ class ClinicSettings(models.Model):
                   "gives no intervals: 4, 12 and 26 weeks are placeholders, set what your clinic uses.",
     )
 
+    # Who may act
+    allow_dual_role_acts = models.BooleanField(
+        "allow dual-role acts", default=False,
+        help_text="A person who is both prescriber and therapist may override a blood-pressure hold in a session "
+                  "they run, or clear a partner of a couple whose sessions they run. Off by default (separation of "
+                  "duties); when on, each such act is flagged in the audit trail.",
+    )
+
     # Sign-in security
     idle_logoff_minutes = _bounded(
         15, 2, 120, "sign out after (minutes without activity)",

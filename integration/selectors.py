@@ -338,10 +338,11 @@ def follow_up_plan(*, couple: Couple, sessions: list, responses: list, partners:
 # -- the couple page section --------------------------------------------------------------------------------
 
 
-def couple_section(*, couple: Couple) -> dict:
+def couple_section(*, couple: Couple, sessions: list | None = None) -> dict:
     """The couple page's integration and outcomes section: charts, open commitments and the follow-up plan."""
     settings = clinic_settings_get()
-    sessions = list(TherapySession.objects.filter(couple=couple).order_by("start", "id"))
+    if sessions is None:
+        sessions = list(TherapySession.objects.filter(couple=couple).order_by("start", "id"))
     outcomes = couple_outcomes(couple=couple, settings=settings, sessions=sessions)
     responses = [r for o in outcomes for r in (row.response for row in o.rows)]
     partners = [po.partner for po in outcomes[0].partners] if outcomes else []

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "csp",
     "jobs",
     "ops",
+    "demo",  # the demo clinic and scale data: above every other app, imported by none
 ]
 
 MIDDLEWARE = [
@@ -165,7 +166,6 @@ if not PRODUCTION:
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
-    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     # The PDFs' font, bundled so a document looks the same on every machine (jobs/pdf.py).
     ("vendor/fonts/dejavu-sans", BASE_DIR / "node_modules" / "@fontsource" / "dejavu-sans" / "files"),
 ]

@@ -88,56 +88,69 @@ def active_rooms() -> QuerySet[Room]:
     return Room.objects.filter(active=True)
 
 
-def couple_course(*, couple: Couple) -> protocol.Course:
-    """The couple's course laid out by cycle, in a number of queries that does not grow with the sessions."""
+def couple_sessions(*, couple: Couple) -> list[TherapySession]:
+    """The couple's sessions in order, with what the course timeline shows of each, in one query."""
     sessions = list(
         TherapySession.objects.filter(couple=couple).select_related("therapist", "room", "note").order_by("start", "id")
     )
     for session in sessions:
-        session.couple = couple
+        session.couple = couple  # the relation's cache, so the course reads no couple again
+    return sessions
+
+
+def couple_course(*, couple: Couple, sessions: list[TherapySession] | None = None) -> protocol.Course:
+    """The couple's course laid out by cycle, in a number of queries that does not grow with the sessions."""
+    if sessions is None:
+        sessions = couple_sessions(couple=couple)
     return protocol.course_build(couple=couple, sessions=sessions, limits=clinic_settings_get())
 
 
-@dataclass
+def courses_for(*, couples: list[Couple]) -> dict[int, protocol.Course]:
+    """Each couple's course, by couple id: one query for all their sessions and one course built per couple."""
+    sessions_by_couple: dict[int, list] = {c.pk: [] for c in couples}
+    for session in TherapySession.objects.filter(couple__in=[c.pk for c in couples]).order_by("start", "id"):
+        sessions_by_couple[session.couple_id].append(session)
+    limits = clinic_settings_get()
+    courses = {}
+    for couple in couples:
+        for session in sessions_by_couple[couple.pk]:
+            session.couple = couple
+        courses[couple.pk] = protocol.course_build(couple=couple, sessions=sessions_by_couple[couple.pk], limits=limits)
+    return courses
+
+
+# What the therapist's home lists of notes: more than a screenful is a backlog, counted rather than listed.
+NOTES_LISTED = 20
+
+
+@dataclass(frozen=True)
 class Dashboard:
     today: list
     this_week: list
     notes_to_sign: list
     notes_to_write: list
-    due: list
+    more_notes: bool  # more are waiting than the lists show (the oldest NOTES_LISTED of each)
 
 
 def therapist_dashboard(*, user: User) -> Dashboard:
-    """Today's and this week's sessions, notes waiting, and couples whose next step is not booked yet."""
+    """Today's and this week's sessions and the notes waiting, for the signed-in therapist."""
     today = timezone.localdate()
     week_start = today - datetime.timedelta(days=today.weekday())
     day_start, day_end = local_day_bounds(today)
     _, week_end = local_day_bounds(week_start + datetime.timedelta(days=6))
     mine = _with_display(visible_sessions(user).filter(therapist=user))
     week = list(mine.filter(start__gte=day_start, start__lt=week_end).exclude(status=SessionStatus.CANCELLED))
-    notes_to_sign = list(
-        SessionNote.objects.filter(session__therapist=user, status=NoteStatus.DRAFT)
-        .select_related("session__couple").order_by("session__start")
-    )
-    notes_to_write = list(
-        mine.filter(status=SessionStatus.COMPLETED, note__isnull=True).exclude(phase=Phase.MEDICINE)
-    )
-    couples = list(visible_couples(user).filter(therapists=user, status__in=OPEN_STATUSES).order_by("case_number"))
-    sessions_by_couple: dict[int, list] = {c.pk: [] for c in couples}
-    for session in TherapySession.objects.filter(couple__in=couples).order_by("start", "id"):
-        sessions_by_couple[session.couple_id].append(session)
-    limits = clinic_settings_get()
-    due = []
-    for couple in couples:
-        for session in sessions_by_couple[couple.pk]:
-            session.couple = couple
-        course = protocol.course_build(couple=couple, sessions=sessions_by_couple[couple.pk], limits=limits)
-        if course.due:
-            due.append((couple, course.next_step))
+    drafts = SessionNote.objects.filter(session__therapist=user, status=NoteStatus.DRAFT)
+    unwritten = visible_sessions(user).filter(therapist=user, status=SessionStatus.COMPLETED, note__isnull=True) \
+        .exclude(phase=Phase.MEDICINE)
+    # One more than listed tells whether there are more, without counting the backlog.
+    notes_to_sign = list(drafts.select_related("session__couple").order_by("session__start")[:NOTES_LISTED + 1])
+    notes_to_write = list(unwritten.select_related("couple").order_by("start", "id")[:NOTES_LISTED + 1])
     return Dashboard(
         today=[s for s in week if s.start < day_end],
         this_week=[s for s in week if s.start >= day_end],
-        notes_to_sign=notes_to_sign, notes_to_write=notes_to_write, due=due,
+        notes_to_sign=notes_to_sign[:NOTES_LISTED], notes_to_write=notes_to_write[:NOTES_LISTED],
+        more_notes=len(notes_to_sign) > NOTES_LISTED or len(notes_to_write) > NOTES_LISTED,
     )
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.policy import couple_for_user
+from pages import selectors as pages
 from sessions import selectors, services
 from sessions.choices import NOTE_FIELDS, SessionStatus
 from sessions.forms import (
@@ -117,16 +118,9 @@ def session_new(request):
 @login_required
 def session_detail(request, session_uuid):
     session = selectors.session_for_user(request.user, session_uuid)
-    note = SessionNote.objects.filter(session=session).select_related("signed_by", "author").first()
-    amendments = list(note.amendments.select_related("author")) if note else []
-    start_check = (services.session_start_check(session)
-                   if session.status == SessionStatus.SCHEDULED and session.start <= timezone.now() else None)
+    page = pages.session_page(user=request.user, session=session, note_phases=NOTE_FIELDS)
     return render(request, "sessions/session_detail.html", {
-        "session": session, "couple": session.couple, "note": note, "amendments": amendments,
-        "events": list(session.events.select_related("actor")),
-        "can_manage": services.can_manage_sessions(request.user, session.couple),
-        "has_note_form": session.phase in NOTE_FIELDS, "start_check": start_check,
-        "started": session.start <= timezone.now(),
+        "page": page, "session": session, "couple": session.couple, "note": page.note,
         "amend_form": AmendmentForm(), "cancel_form": ReasonForm(prefix="cancel"),
     })
 

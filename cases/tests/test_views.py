@@ -177,7 +177,7 @@ class TestQueryCounts:
     """Pages cost the same number of queries with 2 couples as with 20."""
 
     LIST_QUERIES = 7
-    DETAIL_QUERIES = 16  # the case, the course timeline, the outcomes, and the audit record and history of reads
+    DETAIL_QUERIES = 15  # the case, its sessions (once, for the course and the outcomes), the outcomes, the audit
 
     def test_couple_list(self, client_for, clinic_admin, therapist, django_assert_num_queries):
         client = client_for(clinic_admin)

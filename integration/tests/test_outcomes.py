@@ -4,8 +4,7 @@ import datetime
 
 import pytest
 from django.db import connection
-from django.template import Context, Template
-from django.test import RequestFactory
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -14,6 +13,7 @@ from cases.models import Couple
 from cases.services import questionnaire_record
 from dosing.choices import Approach
 from dosing.tests.factories import approval_on_file
+from integration import selectors
 from integration.selectors import couple_outcomes
 from sessions.tests.helpers import A, I, M, P, at, history
 from tests.factories import CoupleFactory
@@ -77,10 +77,9 @@ def grow(couple, therapist, prescriber, cycles):
 
 
 def render_section(user, couple):
-    request = RequestFactory().get("/")
-    request.user = user
-    return Template("{% load integration_tags %}{% couple_integration couple %}").render(
-        Context({"request": request, "couple": couple}))
+    """The couple page's outcomes section as the couple page renders it, from the integration selector's data."""
+    return render_to_string("integration/partials/couple_section.html", {
+        "couple": couple, "is_clinic_admin": user.is_clinic_admin, **selectors.couple_section(couple=couple)})
 
 
 @pytest.mark.parametrize("cycles", [1, 3])

@@ -1,33 +1,16 @@
-"""Session panels that other apps' pages include: the course timeline and the therapist's sessions panel."""
+"""Session markup shared by the calendar, the course timeline and the home pages. Tags here only format what the
+page's selector loaded: none of them reads the database."""
 
 from django import template
-
-from sessions import selectors, services
+from django.utils.html import format_html
 
 register = template.Library()
 
-
-@register.inclusion_tag("sessions/partials/course_timeline.html", takes_context=True)
-def course_timeline(context, couple):
-    """The couple's course by cycle, what comes next, and suggested sessions to accept."""
-    user = context["request"].user
-    care_team = context.get("therapists")  # the couple page has the care team loaded already
-    if care_team is not None and user.is_active:
-        can_manage = user.is_clinic_admin or (user.is_therapist and user in care_team)
-    else:
-        can_manage = services.can_manage_sessions(user, couple)
-    return {
-        "couple": couple, "course": selectors.couple_course(couple=couple),
-        "can_manage": can_manage, "csrf_token": context.get("csrf_token"),
-    }
+_BADGE_CLASS = {"completed": "text-bg-success", "scheduled": "text-bg-primary", "cancelled": "text-bg-secondary"}
 
 
-@register.inclusion_tag("sessions/partials/sessions_panel.html", takes_context=True)
-def sessions_panel(context):
-    """Today's and this week's sessions, notes waiting and couples due, for the signed-in therapist."""
-    return {"dashboard": selectors.therapist_dashboard(user=context["request"].user)}
-
-
-@register.inclusion_tag("sessions/partials/session_badge.html")
-def session_status_badge(session):
-    return {"session": session}
+@register.simple_tag
+def session_status_badge(session) -> str:
+    """The session's status as a coloured badge (a tag rather than an include: it is drawn once per row)."""
+    return format_html('<span class="badge {}">{}</span>', _BADGE_CLASS.get(session.status, "text-bg-warning"),
+                       session.get_status_display())

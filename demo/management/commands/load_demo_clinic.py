@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from clinic.demo import load_demo_clinic
+from demo.clinic import load_demo_clinic
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 Deterministic: couple number i is built from its own seeded random stream, so growing from 100 to 10,000
 couples adds couples 101..10,000 and leaves the first 100 exactly as they were. Rows are written directly,
-as history would have left them (like clinic/demo_course.py), satisfying every database constraint: a
+as history would have left them (like demo/course.py), satisfying every database constraint: a
 medicine session stands on its couple's signed approval, signed notes and approvals carry their hashes.
 Bulk inserts fire no signals, so nothing here plans reminders or writes audit rows.
 """
@@ -21,8 +21,8 @@ from accounts.models import User
 from cases.choices import Contraindication, CoupleStatus, EventKind, QuestionnaireContext, ScreeningOutcome
 from cases.instruments import INSTRUMENTS
 from cases.models import CaseEvent, ContraindicationFinding, Couple, Partner, QuestionnaireResponse, Screening
-from clinic.demo import CONCERNS, FIRST_NAMES, GOALS, LAST_NAMES
-from clinic.demo_course import NOTES
+from demo.clinic import CONCERNS, FIRST_NAMES, GOALS, LAST_NAMES
+from demo.course import NOTES
 from dosing.choices import APPROACHES, Approach, StockEntryKind
 from dosing.models import (
     Administration,

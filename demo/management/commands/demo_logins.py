@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from clinic.demo import DEMO_PASSWORD, DEMO_USERS
+from demo.clinic import DEMO_PASSWORD, DEMO_USERS
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import User
 from cases.models import CaseEvent, Couple
-from clinic.demo import DEMO_PASSWORD, load_demo_clinic
+from demo.clinic import DEMO_PASSWORD, load_demo_clinic
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_demo_codes_only_for_demo_prescribers_and_admins():
     import pyotp
 
     from accounts.models import TOTPDevice
-    from clinic.demo import demo_code
+    from demo.clinic import demo_code
 
     load_demo_clinic()
     device = TOTPDevice.objects.get(user__username="sam")

@@ -5,12 +5,14 @@ services, so the protocol and the gate are what a newcomer meets when they click
 """
 
 import datetime
+import random
 from decimal import Decimal
 
 from django.utils import timezone
 
 from accounts.models import User
-from cases.models import Couple
+from cases.instruments import INSTRUMENTS
+from cases.models import Couple, QuestionnaireResponse
 from dosing import services as dosing_services
 from dosing.choices import APPROACHES, Approach, StockEntryKind
 from dosing.models import (
@@ -136,25 +138,33 @@ def _document(session: TherapySession, therapist: User, lot: StockLot) -> None:
                                  discharged_by=therapist)
 
 
+def answers_for(code: str, target: int, rng) -> list[int]:
+    """Answers whose total is the target, spread over the items (PHQ-9 item 9 kept at 0)."""
+    items = INSTRUMENTS[code].items
+    answers = [0] * len(items)
+    adjustable = [i for i in range(len(items)) if not (code == "PHQ9" and i == 8)]
+    while sum(answers) < target:
+        i = rng.choice(adjustable)
+        if answers[i] < items[i].max_value:
+            answers[i] += 1
+    return answers
+
+
 def _measures(couple: Couple, therapist: User, points: list[tuple[int, str]]) -> None:
     """Repeated measures along the course: the screening answers become the baseline (dated before the
     assessment), then each later point shows the improvement a course like this often brings."""
-    from cases.instruments import INSTRUMENTS
-    from cases.models import QuestionnaireResponse
-    from clinic.demo import _answers_for
-
     baseline_day = (timezone.localdate() + datetime.timedelta(days=points[0][0]))
     QuestionnaireResponse.objects.filter(partner__couple=couple).update(administered_on=baseline_day)
     baseline = {(r.partner_id, r.instrument): r.score for r in QuestionnaireResponse.objects.filter(
         partner__couple=couple)}
-    rng = __import__("random").Random(couple.pk)
+    rng = random.Random(couple.pk)
     for step, (days, context) in enumerate(points[1:], start=1):
         for (partner_id, code), score in baseline.items():
             better_high = code == "CSI4"
             change = round(score * 0.15 * step) if not better_high else round((21 - score) * 0.2 * step)
             target = min(score + change, INSTRUMENTS[code].max_score) if better_high else max(score - change, 0)
             QuestionnaireResponse.objects.create(
-                partner_id=partner_id, instrument=code, context=context, answers=_answers_for(code, target, rng),
+                partner_id=partner_id, instrument=code, context=context, answers=answers_for(code, target, rng),
                 score=target, administered_on=timezone.localdate() + datetime.timedelta(days=days),
                 recorded_by=therapist)
 

@@ -5,7 +5,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from clinic.scale import scale_generate
+from demo.scale import scale_generate
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""The benchmark's data generator (clinic/scale.py) writes data every constraint and check of the product accepts."""
+"""The benchmark's data generator (demo/scale.py) writes data every constraint and check of the product accepts."""
 
 import datetime
 from collections import Counter
@@ -9,7 +9,7 @@ from django.db.models import Sum
 
 from cases.choices import CoupleStatus
 from cases.models import Couple, Partner, QuestionnaireResponse
-from clinic.scale import PREFIX, scale_generate
+from demo.scale import PREFIX, scale_generate
 from dosing.models import Administration, Approval, VitalReading
 from sessions.choices import NoteStatus, Phase, SessionStatus
 from sessions.models import SessionNote, TherapySession

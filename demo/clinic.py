@@ -3,16 +3,19 @@
 import datetime
 import random
 
+import pyotp
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import TOTPDevice, User
+from accounts.services import totp_new_secret, two_factor_required
 from cases import services
 from cases.choices import Condition, Contraindication, CoupleStatus, InteractingMedication, ReminderChannel, ScreeningOutcome
 from cases.models import Couple, Partner
-from clinic.demo_course import demo_course, demo_lot
+from demo.course import answers_for, demo_course, demo_lot
 
 DEMO_PASSWORD = "demo-clinic-2026"
 
@@ -53,9 +56,6 @@ PLAN = [(CoupleStatus.REFERRED, 4), (CoupleStatus.SCREENING, 6), (CoupleStatus.A
 
 
 def demo_users() -> dict[str, User]:
-    from accounts.models import TOTPDevice
-    from accounts.services import totp_new_secret, two_factor_required
-
     users = {}
     for username, first, last, credentials, roles in DEMO_USERS:
         user = User.objects.filter(username=username).first()
@@ -74,10 +74,6 @@ def demo_users() -> dict[str, User]:
 
 def demo_code(username: str) -> str:
     """The current authenticator code of a demo user (the demo clinic only, never production)."""
-    import pyotp
-
-    from accounts.models import TOTPDevice
-
     if settings.PRODUCTION:
         raise ImproperlyConfigured("Demo codes exist only in the demo clinic.")
     if username not in {u[0] for u in DEMO_USERS}:
@@ -182,7 +178,7 @@ def _demo_screening(rng, partner, therapist, prescriber, *, candidate: bool, pro
     for code, (low, high) in {"PHQ9": (3, 18), "GAD7": (2, 16), "PCL5": (8, 48), "CSI4": (6, 16)}.items():
         target = rng.randint(low, high)
         services.questionnaire_record(by=therapist, partner=partner, instrument=code,
-                                      answers=_answers_for(code, target, rng),
+                                      answers=answers_for(code, target, rng),
                                       administered_on=timezone.localdate() - datetime.timedelta(days=rng.randint(3, 20)))
     services.contraindications_record(by=therapist, screening=screening,
                                       findings={c: (False, "") for c in Contraindication.values})
@@ -197,17 +193,3 @@ def _demo_screening(rng, partner, therapist, prescriber, *, candidate: bool, pro
     decider = prescriber if candidate else therapist
     services.screening_decide(by=decider, screening=screening, outcome=ScreeningOutcome.CLEARED,
                               note="" if candidate else "Sober support partner; consent on file.")
-
-
-def _answers_for(code: str, target: int, rng) -> list[int]:
-    """Answers whose total is the target, spread over the items (PHQ-9 item 9 kept at 0)."""
-    from cases.instruments import INSTRUMENTS
-
-    items = INSTRUMENTS[code].items
-    answers = [0] * len(items)
-    adjustable = [i for i in range(len(items)) if not (code == "PHQ9" and i == 8)]
-    while sum(answers) < target:
-        i = rng.choice(adjustable)
-        if answers[i] < items[i].max_value:
-            answers[i] += 1
-    return answers

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from clinic.demo import demo_code
+from demo.clinic import demo_code
 
 
 class Command(BaseCommand):
