@@ -5,14 +5,15 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.decorators import role_required
+from accounts.decorators import forbid_unless, role_required
+from cases import policy
 from cases.forms import add_service_errors
 from cases.policy import couple_for_user
 from dosing import selectors, services
@@ -86,6 +87,7 @@ def _request_for(couple, request_uuid) -> DosingRequest:
 @require_POST
 def request_withdraw(request, couple_uuid, request_uuid):
     couple = couple_for_user(request.user, couple_uuid)
+    forbid_unless(policy.may_withdraw_request(request.user, couple))
     try:
         services.dosing_request_withdraw(by=request.user, request=_request_for(couple, request_uuid))
     except ValidationError as exc:
@@ -100,6 +102,7 @@ def request_withdraw(request, couple_uuid, request_uuid):
 def request_decline(request, couple_uuid, request_uuid):
     couple = couple_for_user(request.user, couple_uuid)
     dosing_request = _request_for(couple, request_uuid)
+    forbid_unless(policy.may_decide_dosing(request.user, couple))
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -119,8 +122,7 @@ def request_decline(request, couple_uuid, request_uuid):
 def approval_new(request, couple_uuid):
     """The prescriber's review page: both partners' screening on one page, and the approval to sign."""
     couple = couple_for_user(request.user, couple_uuid)
-    if not request.user.is_prescriber:
-        raise PermissionDenied
+    forbid_unless(policy.may_decide_dosing(request.user, couple))
     context = selectors.couple_dosing(couple=couple)
     pending = context["pending"]
     partners = list(couple.partners.select_related("screening").prefetch_related("screening__contraindications")
@@ -170,6 +172,7 @@ def approval_new(request, couple_uuid):
 def approval_revoke(request, couple_uuid, approval_uuid):
     couple = couple_for_user(request.user, couple_uuid)
     approval = get_object_or_404(Approval, couple=couple, uuid=approval_uuid)
+    forbid_unless(policy.may_decide_dosing(request.user, couple))
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
