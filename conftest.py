@@ -26,6 +26,12 @@ def _media_and_mail(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _broker_not_paused(monkeypatch):
+    """A test that took the broker down leaves no pause behind for the next one (outbox.services)."""
+    monkeypatch.setattr("outbox.services._broker_down_until", 0.0)
+
+
 @pytest.fixture
 def therapist(db):
     return UserFactory(username="tara", first_name="Tara", last_name="Therapist", is_therapist=True, password=PASSWORD)

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 from accounts import services
 from audit.choices import AuditAction
@@ -52,3 +52,13 @@ class TwoFactorCodeForm(forms.Form):
     code = forms.CharField(
         label="Code from your authenticator app, or a recovery code", max_length=24,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}))
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, except that the e-mail is sent by the worker after the request: the request only
+    records which user asked (an outbox row), and the worker makes the token and the message."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        services.password_reset_queue(user=context["user"], domain=context["domain"],
+                                      site_name=context["site_name"], protocol=context["protocol"])

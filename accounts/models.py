@@ -14,6 +14,15 @@ class Role(models.TextChoices):
     CLINIC_ADMIN = "clinic_admin", "Clinic admin"
 
 
+class ClinicUserManager(UserManager):
+    """Django's user manager, except that a superuser is a clinic admin: the first account made with
+    `createsuperuser` can then use the product, not only the Django admin."""
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("is_clinic_admin", True)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     """A person who signs in: therapist, prescriber and/or clinic admin."""
 
@@ -28,7 +37,7 @@ class User(AbstractUser):
     )
     credentials = models.CharField(max_length=60, blank=True, help_text="Shown after the name, e.g. MD, NP, LMFT.")
 
-    objects = UserManager()
+    objects = ClinicUserManager()
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]

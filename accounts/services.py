@@ -7,13 +7,20 @@ from importlib import import_module
 
 import pyotp
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Max, Q
+from django.template import loader
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import LockoutScope, LoginAttempt, LoginLockout, RecoveryCode, TOTPDevice, User, UserSession
 from audit.choices import AuditAction
 from audit.services import audit_record
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
@@ -23,6 +30,41 @@ TOTP_STEP_SECONDS = 30
 
 def normalise_username(username: str) -> str:
     return (username or "").strip().lower()[:150]
+
+
+def clinic_admin_create(*, username: str, email: str, password: str, first_name: str = "",
+                        last_name: str = "") -> User:
+    """Make a clinic admin who can do everything in the product; the second factor is set up at first sign-in."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    username = normalise_username(username)
+    errors: dict[str, list[str]] = {}
+    if not username:
+        errors["username"] = ["Give a username."]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [f"A user named {username} already exists."]
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = ["Give an e-mail address: password resets go there."]
+    else:
+        if User.objects.filter(email__iexact=email).exists():
+            errors["email"] = ["Another account already uses this e-mail address."]
+    candidate = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, email=email, password=password, first_name=first_name,
+                                        last_name=last_name, is_clinic_admin=True)
+        audit_record(action=AuditAction.CREATE, actor=None, actor_username="manage.py", obj=user,
+                     summary="Clinic admin created from the command line")
+    return user
 
 
 def login_lockout_active(*, username: str, ip: str | None) -> bool:
@@ -194,3 +236,26 @@ def user_sessions_end(*, user: User) -> int:
         store(session_key=key).delete()
     UserSession.objects.filter(user=user).delete()
     return len(keys)
+
+
+PASSWORD_RESET_SUBJECT = "registration/password_reset_subject.txt"
+PASSWORD_RESET_BODY = "registration/password_reset_email.txt"
+
+
+def password_reset_queue(*, user: User, domain: str, site_name: str, protocol: str) -> None:
+    """Ask the worker to e-mail a reset link to this user; no token is made or stored until it sends."""
+    outbox_add(kind=OutboxKind.PASSWORD_RESET, object_id=user.pk,
+               payload={"domain": domain, "site_name": site_name, "protocol": protocol})
+
+
+def password_reset_email(*, user_id: int, domain: str, site_name: str, protocol: str) -> bool:
+    """Send the reset e-mail (the worker); a user who was disabled or lost the address meanwhile gets none."""
+    user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
+    if user is None or not user.has_usable_password():
+        return False
+    context = {"email": user.email, "domain": domain, "site_name": site_name, "protocol": protocol, "user": user,
+               "uid": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)}
+    subject = "".join(loader.render_to_string(PASSWORD_RESET_SUBJECT, context).splitlines())
+    body = loader.render_to_string(PASSWORD_RESET_BODY, context)
+    EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
+    return True

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -91,17 +92,33 @@ class CareTeam:
         return frozenset(ids)
 
 
-def care_team(couple: Couple | CareTeam, *, covers: bool = True) -> CareTeam:
-    """The care team of a couple, read from the database (two queries; none for a CareTeam passed in)."""
-    if isinstance(couple, CareTeam):
-        return couple
-    therapist_ids = frozenset(Couple.therapists.through.objects.filter(couple_id=couple.pk)
-                              .values_list("user_id", flat=True))
-    rows = ()
-    if covers:
-        rows = tuple(Cover(p, s, e) for p, s, e in CoveringPrescriber.objects.filter(couple_id=couple.pk)
+class CoupleTeam:
+    """The care team of a couple row, read lazily: each fact costs its query only when a rule asks for it (a
+    therapist's page never reads the covers, the couple's own prescriber never needs them)."""
+
+    def __init__(self, couple: Couple):
+        self.couple_id = couple.pk
+        self.prescriber_id = couple.prescriber_id
+
+    @cached_property
+    def therapist_ids(self) -> frozenset[int]:
+        return frozenset(Couple.therapists.through.objects.filter(couple_id=self.couple_id)
+                         .values_list("user_id", flat=True))
+
+    @cached_property
+    def covers(self) -> tuple[Cover, ...]:
+        return tuple(Cover(p, s, e) for p, s, e in CoveringPrescriber.objects.filter(couple_id=self.couple_id)
                      .values_list("prescriber_id", "starts_on", "ends_on"))
-    return CareTeam(couple_id=couple.pk, therapist_ids=therapist_ids, prescriber_id=couple.prescriber_id, covers=rows)
+
+    def prescriber_ids_on(self, day: datetime.date) -> frozenset[int]:
+        return CareTeam.prescriber_ids_on(self, day)
+
+
+def care_team(couple: Couple | CareTeam | CoupleTeam) -> CareTeam | CoupleTeam:
+    """The care team of a couple: a CareTeam passed in as it is, else read from the database as needed."""
+    if isinstance(couple, CareTeam | CoupleTeam):
+        return couple
+    return CoupleTeam(couple)
 
 
 def _today() -> datetime.date:
@@ -119,11 +136,12 @@ def _dual_role_allowed() -> bool:
 # -- raising -----------------------------------------------------------------------------------------------
 
 
-def require(verdict: Verdict, *, field: str | None = None) -> Verdict:
-    """Raise the refusal of a verdict that does not allow the act (tied to a form field if given); else return it."""
+def require(verdict: Verdict, *, field: str | None = None, hint: str = "") -> Verdict:
+    """Raise the refusal of a verdict that does not allow the act (tied to a form field if given, with a hint of
+    what to do instead); else return the verdict, which a service passes to audit_if_flagged."""
     if verdict.allowed:
         return verdict
-    error = ValidationError(verdict.reason, code=verdict.rule)
+    error = ValidationError(f"{verdict.reason} {hint}".strip(), code=verdict.rule)
     raise ValidationError({field: [error]}) if field else error
 
 
@@ -150,7 +168,9 @@ def is_care_team_therapist(user, team: CareTeam) -> bool:
 
 def is_couple_prescriber(user, team: CareTeam, *, on: datetime.date | None = None) -> bool:
     """This couple's prescriber, or a covering prescriber on that day (today by default)."""
-    return bool(user.is_prescriber and user.pk in team.prescriber_ids_on(on or _today()))
+    if not user.is_prescriber:
+        return False
+    return user.pk == team.prescriber_id or user.pk in team.prescriber_ids_on(on or _today())
 
 
 def is_on_care_team(user, team: CareTeam, *, on: datetime.date | None = None) -> bool:
@@ -259,7 +279,7 @@ def may_manage_sessions(user, couple: Couple | CareTeam) -> Verdict:
     verdict = may_act(user)
     if not verdict:
         return verdict
-    if user.is_clinic_admin or is_care_team_therapist(user, care_team(couple, covers=False)):
+    if user.is_clinic_admin or is_care_team_therapist(user, care_team(couple)):
         return ALLOWED
     return _no(SESSION_MANAGER, "Only the couple's therapists or a clinic admin can book and change its sessions.")
 
@@ -276,7 +296,7 @@ def may_work_as_therapist(user, couple: Couple | CareTeam) -> Verdict:
     """Therapist work on the couple (requesting a dosing approach, withdrawing it, amending a note): an active
     therapist on the couple's care team."""
     verdict = may_act(user)
-    if verdict and not is_care_team_therapist(user, care_team(couple, covers=False)):
+    if verdict and not is_care_team_therapist(user, care_team(couple)):
         return _no(CARE_TEAM_THERAPIST, "Only a therapist on this couple's care team can do this.")
     return verdict
 
@@ -311,17 +331,38 @@ def require_may_withdraw_request(user, couple: Couple | CareTeam) -> Verdict:
     return require(may_withdraw_request(user, couple))
 
 
-def may_write_note(user, session) -> Verdict:
+def may_write_note(user, session, *, what: str = "writes and signs its note") -> Verdict:
     """A session's note is written and signed by the session's own therapist (it is their record of it)."""
     verdict = may_act(user)
     if verdict and user.pk != session.therapist_id:
-        return _no(SESSION_THERAPIST, f"Only the session's therapist ({_name(session.therapist)}) writes and signs "
-                                      "its note.")
+        return _no(SESSION_THERAPIST, f"Only the session's therapist ({_name(session.therapist)}) {what}.")
     return verdict
 
 
-def require_may_write_note(user, session) -> Verdict:
-    return require(may_write_note(user, session))
+def require_may_write_note(user, session, *, what: str = "writes and signs its note") -> Verdict:
+    return require(may_write_note(user, session, what=what))
+
+
+def may_book_sessions(user) -> Verdict:
+    """A coarse filter for the booking pages: therapists book for their couples, clinic admins for any."""
+    verdict = may_act(user)
+    if verdict and not (user.is_therapist or user.is_clinic_admin):
+        return _no(SESSION_MANAGER, "Only therapists and clinic admins book sessions.")
+    return verdict
+
+
+def may_work_on_case(user, couple: Couple | CareTeam, *, on: datetime.date | None = None) -> Verdict:
+    """Recording a couple's case (details, screening, questionnaires, its status): its care team and clinic
+    admins - the people who may see it. A decision reserved to a prescriber is checked on top of this."""
+    verdict = may_see_couple(user, care_team(couple), on=on)
+    if not verdict and verdict.rule == CARE_TEAM:
+        return _no(CARE_TEAM, "Only the couple's care team or a clinic admin can change this case.")
+    return verdict
+
+
+def require_may_work_on_case(user, couple: Couple | CareTeam, *, on: datetime.date | None = None,
+                             field: str | None = None) -> Verdict:
+    return require(may_work_on_case(user, couple, on=on), field=field)
 
 
 # -- prescriber powers ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from cases import policy
 from cases.choices import (
     COUPLE_TRANSITIONS,
     Contraindication,
@@ -18,7 +19,15 @@ from cases.choices import (
     ScreeningOutcome,
 )
 from cases.instruments import INSTRUMENTS, PCL5_CODE
-from cases.models import CaseEvent, ContraindicationFinding, Couple, Partner, QuestionnaireResponse, Screening
+from cases.models import (
+    CaseEvent,
+    ContraindicationFinding,
+    Couple,
+    CoveringPrescriber,
+    Partner,
+    QuestionnaireResponse,
+    Screening,
+)
 from clinic.services import clinic_settings_get
 
 # Changing these after a decision sends a cleared partner back to the prescriber.
@@ -41,8 +50,7 @@ def partner_error_key(label: str, field: str) -> str:
 
 def couple_create(*, by: User, couple: Couple, therapists: Iterable[User], partners: list[Partner]) -> Couple:
     """Open a case: the couple and exactly two partners (A and B), each with an empty screening, at once."""
-    if not (by.is_therapist or by.is_clinic_admin):
-        raise ValidationError("Only a therapist or a clinic admin can open a case.")
+    policy.require_may_create_couple(by)
     if len(partners) != 2:
         raise ValidationError("A couple is exactly two partners.")
     therapists = set(therapists)
@@ -95,9 +103,10 @@ def _check_care_team(*, therapists: set[User], prescriber: User | None, errors: 
 
 def couple_update(*, by: User, couple: Couple, values: dict, therapists: Iterable[User] | None = None) -> Couple:
     """Change a couple's details; only a clinic admin changes the care team."""
+    policy.require_may_work_on_case(by, couple)
     team_change = therapists is not None or ("prescriber" in values and values["prescriber"] != couple.prescriber)
-    if team_change and not by.is_clinic_admin:
-        raise ValidationError("Only a clinic admin can change who is on the care team.")
+    if team_change:
+        policy.require_may_assign_care_team(by)
     errors: dict[str, list] = {}
     if therapists is not None:
         therapists = set(therapists)
@@ -128,6 +137,7 @@ def couple_update(*, by: User, couple: Couple, values: dict, therapists: Iterabl
 
 def partner_update(*, by: User, partner: Partner, values: dict) -> Partner:
     """Change a partner's personal and contact details."""
+    policy.require_may_work_on_case(by, partner.couple)
     allowed = {f.name for f in Partner._meta.get_fields() if f.concrete} - {"id", "uuid", "couple", "label"}
     changed = []
     for field, value in values.items():
@@ -165,6 +175,7 @@ def couple_activation_blockers(couple: Couple) -> list[str]:
 
 def couple_transition(*, by: User, couple: Couple, to_status: str, note: str = "") -> Couple:
     """Move a couple along its lifecycle, if the move is allowed, and record it on the timeline."""
+    policy.require_may_work_on_case(by, couple)
     note = (note or "").strip()
     with transaction.atomic():
         couple = Couple.objects.select_for_update().get(pk=couple.pk)
@@ -202,6 +213,7 @@ def _reopen_review_if_cleared(*, screening: Screening, by: User, reason: str) ->
 
 def screening_update(*, by: User, screening: Screening, values: dict) -> Screening:
     """Record a partner's screening details (conditions, medication, vitals, consent)."""
+    policy.require_may_work_on_case(by, screening.partner.couple)
     allowed = {f.name for f in Screening._meta.get_fields() if f.concrete} - {
         "id", "partner", "outcome", "outcome_note", "outcome_by", "outcome_at", "updated_at"}
     changed = []
@@ -228,6 +240,7 @@ def screening_update(*, by: User, screening: Screening, values: dict) -> Screeni
 
 def contraindications_record(*, by: User, screening: Screening, findings: dict[str, tuple[bool, str]]) -> None:
     """Record the whole contraindication checklist: every item answered yes or no, with an optional note."""
+    policy.require_may_work_on_case(by, screening.partner.couple)
     missing = [Contraindication(c).label for c in Contraindication.values if c not in findings]
     unknown = set(findings) - set(Contraindication.values)
     if missing or unknown:
@@ -261,7 +274,10 @@ def contraindications_record(*, by: User, screening: Screening, findings: dict[s
 def questionnaire_record(*, by: User | None, partner: Partner, instrument: str, answers: list,
                          administered_on: datetime.date | None = None,
                          context: str = QuestionnaireContext.SCREENING) -> QuestionnaireResponse:
-    """Score a questionnaire entered item by item and keep it with its total and flags."""
+    """Score a questionnaire entered item by item and keep it with its total and flags. `by` is None only for a
+    partner answering through their own link (the link is the permission)."""
+    if by is not None:
+        policy.require_may_work_on_case(by, partner.couple)
     definition = INSTRUMENTS.get(instrument)
     if definition is None:
         raise ValidationError({"instrument": "Unknown questionnaire."})
@@ -305,13 +321,15 @@ def screening_decide(*, by: User, screening: Screening, outcome: str, note: str 
     note = (note or "").strip()
     if outcome not in (ScreeningOutcome.CLEARED, ScreeningOutcome.REVIEW, ScreeningOutcome.NOT_ELIGIBLE):
         raise ValidationError({"outcome": "Choose cleared, needs prescriber review or not eligible."})
+    policy.require_may_work_on_case(by, screening.partner.couple, field="outcome")
+    verdict = policy.ALLOWED
     with transaction.atomic():
         screening = Screening.objects.select_for_update().select_related("partner__couple").get(pk=screening.pk)
         if outcome == ScreeningOutcome.CLEARED:
-            if screening.medicine_candidate and not by.is_prescriber:
-                raise ValidationError(
-                    {"outcome": "Only a prescriber can clear a partner who will take ketamine. "
-                                "Choose \u201cneeds prescriber review\u201d to send it to them."})
+            if screening.medicine_candidate:
+                verdict = policy.may_clear_partner(by, screening.partner.couple)
+                policy.require(verdict, field="outcome", hint="Choose \u201cneeds prescriber review\u201d to send "
+                                                               "it to the couple's prescriber.")
             blockers = screening_clearance_blockers(screening)
             if blockers:
                 raise ValidationError({"outcome": ["This partner cannot be cleared yet:", *blockers]})
@@ -331,4 +349,35 @@ def screening_decide(*, by: User, screening: Screening, outcome: str, note: str 
         partner = screening.partner
         _event(couple=partner.couple, partner=partner, kind=EventKind.OUTCOME, actor=by, note=note,
                summary=f"{partner.get_label_display()}: screening outcome {ScreeningOutcome(outcome).label.lower()}")
+        policy.audit_if_flagged(verdict, actor=by, obj=screening, couple=partner.couple,
+                                what=f"screening {screening.pk} cleared by a prescriber who runs the couple's sessions")
     return screening
+
+
+def covering_prescriber_assign(*, by: User, couple: Couple, prescriber: User, starts_on: datetime.date,
+                               ends_on: datetime.date, reason: str) -> CoveringPrescriber:
+    """A clinic admin names a prescriber to hold this couple's prescriber powers from starts_on to ends_on
+    (both included), with a reason; the cover is on the couple's timeline."""
+    policy.require_may_assign_care_team(by)
+    reason = (reason or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not (prescriber.is_active and prescriber.is_prescriber):
+        errors.setdefault("prescriber", []).append(f"{prescriber} is not an active prescriber.")
+    elif prescriber.pk == couple.prescriber_id:
+        errors.setdefault("prescriber", []).append(f"{prescriber} is already this couple's prescriber.")
+    if ends_on < starts_on:
+        errors.setdefault("ends_on", []).append("The cover cannot end before it starts.")
+    elif ends_on < timezone.localdate():
+        errors.setdefault("ends_on", []).append("A cover that has already ended would cover nothing.")
+    if not reason:
+        errors.setdefault("reason", []).append("Say why the cover is needed.")
+    if errors:
+        raise ValidationError(errors)
+    cover = CoveringPrescriber(couple=couple, prescriber=prescriber, starts_on=starts_on, ends_on=ends_on,
+                               reason=reason[:300], assigned_by=by)
+    cover.full_clean()
+    with transaction.atomic():
+        cover.save()
+        _event(couple=couple, kind=EventKind.DETAILS, actor=by, note=reason,
+               summary=f"{prescriber} covers as prescriber from {starts_on:%d %b %Y} to {ends_on:%d %b %Y}")
+    return cover

@@ -54,8 +54,10 @@ class ClinicSettingsPerRequest:
 
 def clinic_settings_update(*, by: User, values: dict) -> list[ClinicSettingChange]:
     """Apply changed values as a clinic admin, validating the whole row and auditing each change."""
-    if not by.is_clinic_admin:
-        raise ValidationError("Only a clinic admin can change the clinic settings.")
+    # The one who-may check outside cases/policy.py: the settings sit below the cases app, which may not be
+    # imported from here. It is the same rule as policy.may_administer_clinic.
+    if not (by.is_active and by.is_clinic_admin):
+        raise ValidationError("Only an active clinic admin can change the clinic settings.", code="clinic-admin")
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown settings: {', '.join(sorted(unknown))}.")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases.instruments import INSTRUMENTS
 from cases.models import Couple, QuestionnaireResponse
-from dosing import services as dosing_services
+from dosing import requests as dosing_requests
 from dosing.choices import APPROACHES, Approach, StockEntryKind
 from dosing.models import (
     Administration,
@@ -26,6 +26,7 @@ from dosing.models import (
     StockLot,
     VitalReading,
 )
+from integration.services import integration_links_sync
 from sessions import services as session_services
 from sessions.choices import NoteStatus, Phase, Place, SessionStatus
 from sessions.models import SessionNote, TherapySession
@@ -70,6 +71,8 @@ def _held(couple: Couple, therapist: User, phase: str, start: datetime.datetime,
     if signed:
         note.content_hash = note.compute_hash()
     note.save()
+    if phase in (Phase.MEDICINE, Phase.INTEGRATION):
+        integration_links_sync(couple_id=couple.pk)  # as the outbox's delivery does after a booking
     return session
 
 
@@ -181,7 +184,7 @@ def demo_course(couple: Couple, *, therapist: User, prescriber: User, stage: str
     if stage == "pending_request":
         _held(couple, therapist, Phase.PREPARATION, _at(-23))
         _held(couple, therapist, Phase.PREPARATION, _at(-16))
-        dosing_services.dosing_request_create(by=therapist, couple=couple, approach=Approach.DUAL_PSYCHOLYTIC,
+        dosing_requests.dosing_request_create(by=therapist, couple=couple, approach=Approach.DUAL_PSYCHOLYTIC,
                                               rationale="They want to stay in conversation; both cleared.")
         return
     approach = Approach.SOLO if not all(p.screening.medicine_candidate for p in couple.partners.all()) \

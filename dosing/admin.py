@@ -15,7 +15,8 @@ from dosing.models import (
 from kapcouples.admin_access import ReadOnlyClinicalAdmin
 
 # Dosing records are signed, controlled-substance or clinical data: the admin site shows them and changes
-# none of them; every change goes through dosing.services, where the gate and the limits live.
+# none of them; every change goes through the dosing verbs (dosing.approvals, .record, .stock), where the gate
+# and the limits live.
 for model in (DosingRequest, Approval, ApprovalDose, ApprovalRevocation, Administration, VitalReading, Discharge,
               StockLot, StockEntry, InventoryCount):
     admin.site.register(model, ReadOnlyClinicalAdmin)

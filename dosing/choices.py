@@ -105,3 +105,9 @@ class StockEntryKind(models.TextChoices):
     ADMINISTERED = "administered", "Administered"
     WASTED = "wasted", "Wasted (witnessed)"
     ADJUSTED = "adjusted", "Count adjustment"
+
+    @property
+    def sign(self) -> int:
+        """Which way an entry of this kind moves a lot's balance: the one definition of it."""
+        # An adjustment carries its own sign in the amount (a count may find more or less than the log).
+        return 1 if self in (StockEntryKind.RECEIVED, StockEntryKind.ADJUSTED) else -1

@@ -1,4 +1,4 @@
-"""Dosing forms: they parse input; dosing.services holds the rules."""
+"""Dosing forms: they parse input; the dosing verbs (approvals, record, stock) hold the rules."""
 
 from django import forms
 from django.utils import timezone

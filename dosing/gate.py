@@ -1,14 +1,120 @@
-"""Plugs the approval gate into the protocol engine (sessions.protocol's medicine checks)."""
+"""The medicine gate (CLINICAL.md, "The prescriber's approval"): may a medicine session of this couple happen at
+this time? One function, `medicine_gate`, answers it with the approval in force and every reason it is shut.
 
-from sessions.protocol import register_medicine_check
+Nothing plugs it in: each verb that books, moves, documents or completes a medicine session calls it once,
+explicitly, and refuses with the reasons it returns."""
+
+import datetime
+from typing import NamedTuple
+
+from django.utils import timezone
+
+from cases.choices import ScreeningOutcome
+from cases.models import Couple, Partner
+from dosing.models import Approval, Notice
+from dosing.wording import day_label, partner_name
 
 
-def approval_gate(*, couple, start, mode, session_pk=None) -> list[str]:
-    """The reasons the gate is shut for a medicine session of this couple at this time (empty when open)."""
-    from dosing.services import medicine_gate
+class Gate(NamedTuple):
+    """The gate's answer: the approval a session stands on (None when shut) and every reason it is shut."""
 
-    return medicine_gate(couple=couple, start=start, session_pk=session_pk)[1]
+    approval: Approval | None
+    reasons: list[str]
+
+    @property
+    def is_open(self) -> bool:
+        return self.approval is not None and not self.reasons
 
 
-def register() -> None:
-    register_medicine_check(approval_gate)
+def partner_dosing_blockers(partner: Partner) -> list[str]:
+    """Why this partner may not take ketamine now (empty when cleared and consented)."""
+    screening = partner.screening
+    reasons = []
+    if not screening.medicine_candidate:
+        reasons.append(f"{partner_name(partner)} was screened as sober support only.")
+    if screening.outcome != ScreeningOutcome.CLEARED:
+        reasons.append(f"{partner_name(partner)} is not cleared (screening: {screening.get_outcome_display().lower()}).")
+    if not screening.has_consent:
+        reasons.append(f"{partner_name(partner)} has not signed consent.")
+    return reasons
+
+
+def _sessions_used(approval: Approval, *, before: datetime.datetime | None, exclude_pk=None) -> int:
+    from sessions.choices import PLANNED_STATUSES, Phase
+
+    sessions = approval.couple.sessions.filter(phase=Phase.MEDICINE, status__in=PLANNED_STATUSES, approval=approval)
+    if before is not None:
+        sessions = sessions.filter(start__lt=before)
+    if exclude_pk is not None:
+        sessions = sessions.exclude(pk=exclude_pk)
+    return sessions.count()
+
+
+def _approval_reasons(approval: Approval, *, start: datetime.datetime, session_pk) -> list[str]:
+    day = timezone.localtime(start).date()
+    reasons = []
+    if day < approval.valid_from:
+        reasons.append(f"The approval starts on {day_label(approval.valid_from)}, after {day_label(day)}.")
+    if approval.valid_until is not None and day > approval.valid_until:
+        reasons.append(f"The approval ended on {day_label(approval.valid_until)}; a new prescriber approval is needed.")
+    if approval.sessions_covered is not None:
+        used = _sessions_used(approval, before=start, exclude_pk=session_pk)
+        if used >= approval.sessions_covered:
+            reasons.append(f"The approval covers {approval.sessions_covered} medicine session"
+                           f"{'s' if approval.sessions_covered != 1 else ''}, and {used} already use it.")
+    return reasons
+
+
+def _no_approval_reason(couple: Couple) -> str:
+    latest = Approval.objects.filter(couple=couple).select_related("revocation").order_by("-signed_at", "-id").first()
+    if latest is not None and hasattr(latest, "revocation"):
+        return (f"The {latest.info.name.lower()} approval was revoked on "
+                f"{day_label(timezone.localtime(latest.revocation.revoked_at).date())}: {latest.revocation.reason}. "
+                "A new prescriber approval is needed.")
+    return "No prescriber approval of a dosing approach is on file for this couple."
+
+
+def medicine_gate(*, couple: Couple, start: datetime.datetime, session_pk=None) -> Gate:
+    """The gate for a medicine session of this couple at this time: the current approval if it covers the day and
+    the count and every dosing partner is cleared and consented, else None and every reason (all of them, not the
+    first). session_pk is the session being decided (it does not count against its own approval)."""
+    approval = Approval.objects.current().filter(couple=couple).order_by("-signed_at", "-id").first()
+    if approval is None:
+        return Gate(None, [_no_approval_reason(couple)])
+    reasons = _approval_reasons(approval, start=start, session_pk=session_pk)
+    for dose in approval.doses.select_related("partner__screening"):
+        reasons.extend(partner_dosing_blockers(dose.partner))
+    return Gate(None, reasons) if reasons else Gate(approval, [])
+
+
+def medicine_sessions_blocked(*, couple: Couple | None = None) -> list:
+    """Booked medicine sessions from now on whose gate is shut (revoked, expired, used up, partner not cleared)."""
+    from sessions.choices import Phase, SessionStatus
+    from sessions.models import TherapySession
+
+    sessions = TherapySession.objects.filter(phase=Phase.MEDICINE, status=SessionStatus.SCHEDULED,
+                                             start__gte=timezone.now()).select_related("couple")
+    if couple is not None:
+        sessions = sessions.filter(couple=couple)
+    blocked = []
+    for session in sessions.order_by("start"):
+        gate = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
+        if gate.reasons:
+            session.gate_reasons = gate.reasons
+            blocked.append(session)
+    return blocked
+
+
+def medicine_gate_sweep() -> int:
+    """Tell the therapists, once per session, about booked medicine sessions the gate now shuts (an approval
+    expired, used up or revoked; a partner no longer cleared). Returns how many notices were written."""
+    written = 0
+    for session in medicine_sessions_blocked():
+        for therapist in session.couple.therapists.all():
+            _, created = Notice.objects.get_or_create(
+                recipient=therapist, blocked_session=session,
+                defaults={"couple": session.couple,
+                          "text": f"{session} is blocked: {' '.join(session.gate_reasons)} Move or cancel it, or ask "
+                                  "the prescriber for a new approval."})
+            written += created
+    return written

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from dosing.choices import (
@@ -91,6 +91,21 @@ class DosingRequest(models.Model):
         return APPROACHES[self.approach]
 
 
+# The one definition of "the current approval": neither revoked nor superseded (it may still be expired or used
+# up; whether it is in force for a session is dosing.gate's question).
+CURRENT_APPROVAL = Q(revocation__isnull=True, superseded_by__isnull=True)
+
+
+class ApprovalQuerySet(models.QuerySet):
+    def current(self):
+        """Approvals neither revoked nor superseded (at most one per couple: signing supersedes the current)."""
+        return self.filter(CURRENT_APPROVAL)
+
+    def with_is_current(self):
+        """Annotate each approval with is_current, for lists that show the history with the current one marked."""
+        return self.annotate(is_current=ExpressionWrapper(CURRENT_APPROVAL, output_field=models.BooleanField()))
+
+
 class Approval(InsertOnly):
     """A prescriber's signed approval of one approach for a couple: the gate every medicine session needs.
 
@@ -112,6 +127,8 @@ class Approval(InsertOnly):
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField(default=timezone.now)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of what was signed.")
+
+    objects = ApprovalQuerySet.as_manager()
 
     class Meta:
         ordering = ["-signed_at", "-id"]
@@ -444,7 +461,7 @@ class StockEntry(InsertOnly):
 
     @property
     def signed_amount(self) -> Decimal:
-        return self.amount_mg if self.kind in (StockEntryKind.RECEIVED, StockEntryKind.ADJUSTED) else -self.amount_mg
+        return self.amount_mg * StockEntryKind(self.kind).sign
 
 
 class InventoryCount(InsertOnly):

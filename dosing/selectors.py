@@ -23,18 +23,21 @@ from dosing.models import (
     StockLot,
     VitalReading,
 )
-from dosing.services import bp_level, discharge_blockers, medicine_gate
+from dosing.gate import medicine_gate
+from dosing.record import discharge_blockers
+from dosing.stock import balance_sum
+from dosing.vitals import bp_level
 
 
 def couple_dosing(*, couple: Couple) -> dict:
     """The couple's dosing page: current approval, its history and requests."""
     approvals = list(
-        Approval.objects.filter(couple=couple).select_related("signed_by", "revocation__revoked_by", "supersedes")
+        Approval.objects.filter(couple=couple).with_is_current().select_related("signed_by", "revocation__revoked_by", "supersedes")
         .prefetch_related(Prefetch("doses", queryset=ApprovalDose.objects.select_related("partner")))
         .order_by("-signed_at", "-id")
     )
     superseded = {a.supersedes_id for a in approvals if a.supersedes_id}
-    current = next((a for a in approvals if a.pk not in superseded and not hasattr(a, "revocation")), None)
+    current = next((a for a in approvals if a.is_current), None)
     for approval in approvals:
         approval.is_superseded = approval.pk in superseded
         approval.matches_signature = approval.compute_hash(list(approval.doses.all())) == approval.content_hash
@@ -132,8 +135,8 @@ def prescriber_panel(*, user: User) -> dict:
         systolic__gte=settings.bp_flag_systolic) | VitalReading.objects.filter(
         session=OuterRef("pk"), diastolic__gte=settings.bp_flag_diastolic)
     soon = today + datetime.timedelta(days=settings.approval_expiry_warning_days)
-    expiring = (Approval.objects.filter(couple__in=couples, revocation__isnull=True, superseded_by__isnull=True,
-                                        valid_until__isnull=False, valid_until__gte=today, valid_until__lte=soon)
+    expiring = (Approval.objects.current().filter(couple__in=couples, valid_until__isnull=False,
+                                                  valid_until__gte=today, valid_until__lte=soon)
                 .select_related("couple").order_by("valid_until"))
     return {
         "requests": list(DosingRequest.objects.filter(couple__in=couples, status="pending")
@@ -153,16 +156,7 @@ def notices_for(*, user: User) -> list[Notice]:
 
 def stock_lots():
     """Every lot with its balance in the log, computed in the one query."""
-    from django.db.models import Case, DecimalField, F, Sum, Value, When
-    from django.db.models.functions import Coalesce
-
-    from dosing.choices import StockEntryKind
-
-    signed = Case(When(entries__kind__in=[StockEntryKind.RECEIVED, StockEntryKind.ADJUSTED],
-                       then=F("entries__amount_mg")), default=-F("entries__amount_mg"),
-                  output_field=DecimalField(max_digits=9, decimal_places=2))
-    return StockLot.objects.annotate(balance=Coalesce(Sum(signed), Value(0), output_field=DecimalField(
-        max_digits=9, decimal_places=2))).order_by("expires_on", "lot_number")
+    return StockLot.objects.annotate(balance=balance_sum("entries__")).order_by("expires_on", "lot_number")
 
 
 def latest_scores(couple: Couple) -> dict:

@@ -10,13 +10,14 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import forbid_unless, role_required
 from cases import policy
 from cases.forms import add_service_errors
 from cases.policy import couple_for_user
-from dosing import selectors, services
+from dosing import approvals, gate, record, requests, selectors
 from dosing.choices import APPROACHES, ROUTE_GUIDANCE, Route
 from dosing.forms import (
     AdministrationForm,
@@ -34,6 +35,8 @@ from dosing.forms import (
     WasteForm,
 )
 from dosing.models import Approval, DosingRequest, Notice, PreDoseCheck, StockEntry, StockLot
+from dosing.notices import notice_dismiss_for
+from dosing.stock import inventory_count, stock_receive, stock_waste
 from sessions.selectors import session_for_user
 
 
@@ -53,8 +56,8 @@ def couple_dosing(request, couple_uuid):
     context = selectors.couple_dosing(couple=couple)
     context.update({"couple": couple, "request_form": RequestForm(couple=couple),
                     "approaches": APPROACHES.values(),
-                    "is_couple_prescriber": couple.prescriber_id == request.user.pk,
-                    "is_couple_therapist": couple.therapists.filter(pk=request.user.pk).exists()})
+                    "may_decide_dosing": bool(policy.may_decide_dosing(request.user, couple)),
+                    "may_request_dosing": bool(policy.may_request_dosing(request.user, couple))})
     return render(request, "dosing/couple_dosing.html", context)
 
 
@@ -65,7 +68,7 @@ def request_create(request, couple_uuid):
     form = RequestForm(request.POST, couple=couple)
     if form.is_valid():
         try:
-            services.dosing_request_create(by=request.user, couple=couple, approach=form.cleaned_data["approach"],
+            requests.dosing_request_create(by=request.user, couple=couple, approach=form.cleaned_data["approach"],
                                            rationale=form.cleaned_data["rationale"],
                                            solo_partner=form.cleaned_data["solo_partner"])
         except ValidationError as exc:
@@ -75,7 +78,7 @@ def request_create(request, couple_uuid):
             return redirect("dosing:couple_dosing", couple_uuid=couple.uuid)
     context = selectors.couple_dosing(couple=couple)
     context.update({"couple": couple, "request_form": form, "approaches": APPROACHES.values(),
-                    "is_couple_therapist": True})
+                    "may_request_dosing": True})
     return render(request, "dosing/couple_dosing.html", context, status=400)
 
 
@@ -89,7 +92,7 @@ def request_withdraw(request, couple_uuid, request_uuid):
     couple = couple_for_user(request.user, couple_uuid)
     forbid_unless(policy.may_withdraw_request(request.user, couple))
     try:
-        services.dosing_request_withdraw(by=request.user, request=_request_for(couple, request_uuid))
+        requests.dosing_request_withdraw(by=request.user, request=_request_for(couple, request_uuid))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -106,7 +109,7 @@ def request_decline(request, couple_uuid, request_uuid):
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.dosing_request_decline(by=request.user, request=dosing_request, reason=form.cleaned_data["reason"])
+            requests.dosing_request_decline(by=request.user, request=dosing_request, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -143,7 +146,7 @@ def approval_new(request, couple_uuid):
         valid = [form.is_valid()] + [f.is_valid() for f in dose_forms]
         if all(valid):
             try:
-                approval = services.approval_sign(
+                approval = approvals.approval_sign(
                     by=request.user, password=form.cleaned_data["password"], couple=couple,
                     approach=form.cleaned_data["approach"], valid_from=form.cleaned_data["valid_from"],
                     valid_until=form.cleaned_data["valid_until"],
@@ -159,7 +162,7 @@ def approval_new(request, couple_uuid):
     for partner in partners:
         partner.latest_scores = [latest[(partner.pk, code)] for code in ("PHQ9", "GAD7", "PCL5", "CSI4")
                                  if (partner.pk, code) in latest]
-        partner.blockers = services.partner_dosing_blockers(partner)
+        partner.blockers = gate.partner_dosing_blockers(partner)
         partner.contraindications_present = any(f.present for f in partner.screening.contraindications.all())
     context.update({"couple": couple, "form": form, "dose_forms": dose_forms, "partners": partners,
                     "approaches": APPROACHES.values()})
@@ -176,7 +179,7 @@ def approval_revoke(request, couple_uuid, approval_uuid):
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            blocked = services.approval_revoke(by=request.user, approval=approval, reason=form.cleaned_data["reason"])
+            blocked = approvals.approval_revoke(by=request.user, approval=approval, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -192,10 +195,13 @@ def approval_revoke(request, couple_uuid, approval_uuid):
 @login_required
 @require_POST
 def notice_dismiss(request, notice_id):
-    notice = get_object_or_404(Notice, pk=notice_id, recipient=request.user)
-    notice.dismissed_at = timezone.now()
-    notice.save(update_fields=["dismissed_at"])
-    return redirect(request.POST.get("next") or "accounts:home")
+    notice_dismiss_for(by=request.user, notice=get_object_or_404(Notice, pk=notice_id, recipient=request.user))
+    target = request.POST.get("next") or ""
+    # Only a path on this site: anything else (another host, a script, a word that is no URL) goes home.
+    if not (target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                                       require_https=request.is_secure())):
+        target = "accounts:home"
+    return redirect(target)
 
 
 # -- the medicine session record ------------------------------------------------------------------------
@@ -225,17 +231,17 @@ def _record_page(request, session, *, forms=None, status=200):
         "plan_form": forms.get("plan") or PlanForm(initial={
             "setting": plan.setting if plan else "office", "support_person": plan.support_person if plan else "",
             "agenda": plan.agenda if plan else ""}),
-        "is_prescriber": request.user.is_prescriber,
+        "may_override_hold": bool(policy.may_override_hold(request.user, session)),
     })
-    for record in context["records"]:
-        key = str(record.partner.uuid)
-        record.predose_form = forms.get(("predose", key)) or PreDoseForm(
-            initial=_check_initial(record.check), prefix=f"predose-{record.partner.label}")
-        record.dose_form = forms.get(("dose", key)) or AdministrationForm(prefix=f"dose-{record.partner.label}")
-        record.vitals_form = forms.get(("vitals", key)) or VitalsForm(prefix=f"vitals-{record.partner.label}")
-        record.effect_form = forms.get(("effect", key)) or SideEffectForm(prefix=f"effect-{record.partner.label}")
-        record.discharge_form = forms.get(("discharge", key)) or DischargeForm(prefix=f"discharge-{record.partner.label}")
-        record.override_form = forms.get(("override", key)) or ReasonForm(prefix=f"override-{record.partner.label}")
+    for row in context["records"]:
+        key = str(row.partner.uuid)
+        row.predose_form = forms.get(("predose", key)) or PreDoseForm(
+            initial=_check_initial(row.check), prefix=f"predose-{row.partner.label}")
+        row.dose_form = forms.get(("dose", key)) or AdministrationForm(prefix=f"dose-{row.partner.label}")
+        row.vitals_form = forms.get(("vitals", key)) or VitalsForm(prefix=f"vitals-{row.partner.label}")
+        row.effect_form = forms.get(("effect", key)) or SideEffectForm(prefix=f"effect-{row.partner.label}")
+        row.discharge_form = forms.get(("discharge", key)) or DischargeForm(prefix=f"discharge-{row.partner.label}")
+        row.override_form = forms.get(("override", key)) or ReasonForm(prefix=f"override-{row.partner.label}")
     return render(request, "dosing/medicine_record.html", context, status=status)
 
 
@@ -269,7 +275,7 @@ def _handle(request, session, key, form, action, success: str):
 def medicine_plan(request, session_uuid):
     session = _medicine_session(request, session_uuid)
     form = PlanForm(request.POST)
-    return _handle(request, session, "plan", form, lambda d: services.medicine_plan_save(
+    return _handle(request, session, "plan", form, lambda d: record.medicine_plan_save(
         by=request.user, session=session, setting=d["setting"], support_person=d["support_person"],
         agenda=d["agenda"]), "Session plan saved.")
 
@@ -279,15 +285,15 @@ def _partner_post(key: str, form_class):
     outside the caseload) and the partner (404 outside the couple), binds the form under the partner's prefix
     and hands the record function the cleaned data; the function returns (service call, success message)."""
 
-    def decorator(record):
+    def decorator(describe):
         @login_required
         @require_POST
-        @wraps(record)
+        @wraps(describe)
         def view(request, session_uuid, partner_uuid):
             session = _medicine_session(request, session_uuid)
             partner = _partner(session, partner_uuid)
             form = form_class(request.POST, prefix=f"{key}-{partner.label}")
-            action, success = record(request, session, partner)
+            action, success = describe(request, session, partner)
             return _handle(request, session, (key, str(partner.uuid)), form, action, success)
 
         return view
@@ -297,38 +303,38 @@ def _partner_post(key: str, form_class):
 
 @_partner_post("predose", PreDoseForm)
 def predose(request, session, partner):
-    return (lambda d: services.predose_record(by=request.user, session=session, partner=partner, values=d),
+    return (lambda d: record.predose_record(by=request.user, session=session, partner=partner, values=d),
             f"Pre-dose checks of {partner.first_name} saved.")
 
 
 @_partner_post("override", ReasonForm)
 def predose_override(request, session, partner):
     check = get_object_or_404(PreDoseCheck, session=session, partner=partner)
-    return (lambda d: services.predose_override(by=request.user, check=check, reason=d["reason"]),
+    return (lambda d: record.predose_override(by=request.user, check=check, reason=d["reason"]),
             "Override recorded.")
 
 
 @_partner_post("dose", AdministrationForm)
 def dose(request, session, partner):
-    return (lambda d: services.dose_record(by=request.user, session=session, partner=partner, **d),
+    return (lambda d: record.dose_record(by=request.user, session=session, partner=partner, **d),
             f"Dose for {partner.first_name} recorded.")
 
 
 @_partner_post("vitals", VitalsForm)
 def vitals(request, session, partner):
-    return (lambda d: services.vitals_record(by=request.user, session=session, partner=partner, **d),
+    return (lambda d: record.vitals_record(by=request.user, session=session, partner=partner, **d),
             f"Vitals of {partner.first_name} recorded.")
 
 
 @_partner_post("effect", SideEffectForm)
 def side_effect(request, session, partner):
-    return (lambda d: services.side_effect_record(by=request.user, session=session, partner=partner, **d),
+    return (lambda d: record.side_effect_record(by=request.user, session=session, partner=partner, **d),
             "Side effect recorded.")
 
 
 @_partner_post("discharge", DischargeForm)
 def discharge(request, session, partner):
-    return (lambda d: services.discharge_record(by=request.user, session=session, partner=partner, **d),
+    return (lambda d: record.discharge_record(by=request.user, session=session, partner=partner, **d),
             f"{partner.first_name} discharged.")
 
 
@@ -341,7 +347,7 @@ def stock(request):
     form = StockReceiveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.stock_receive(by=request.user, **form.cleaned_data)
+            stock_receive(by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -363,9 +369,9 @@ def stock_lot(request, lot_id):
     if form is not None and form.is_valid():
         try:
             if action == "waste":
-                services.stock_waste(by=request.user, lot=lot, **form.cleaned_data)
+                stock_waste(by=request.user, lot=lot, **form.cleaned_data)
             else:
-                services.inventory_count(by=request.user, lot=lot, **form.cleaned_data)
+                inventory_count(by=request.user, lot=lot, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

@@ -15,6 +15,9 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from accounts.models import User
+from audit.choices import AuditAction
+from audit.services import audit_record
+from cases import policy
 from cases.choices import QuestionnaireContext
 from cases.instruments import INSTRUMENTS
 from cases.models import CaseEvent, Partner, QuestionnaireResponse
@@ -29,10 +32,11 @@ from integration.choices import (
     LinkState,
 )
 from integration.models import Commitment, CommitmentEvent, IntegrationRecord, QuestionnaireLink, token_hash
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 from sessions.choices import PLANNED_STATUSES, Phase, SessionStatus
 from sessions.models import TherapySession
 from sessions.protocol import Mode, counted
-from sessions.services import can_manage_sessions
 
 logger = logging.getLogger(__name__)
 
@@ -99,11 +103,6 @@ def integration_record_for(session: TherapySession) -> IntegrationRecord:
 # -- commitments -----------------------------------------------------------------------------------------
 
 
-def _require_care(by: User, couple) -> None:
-    if not can_manage_sessions(by, couple):
-        raise ValidationError("Only the couple's therapists or a clinic admin can record integration work.")
-
-
 def _session_in_progress(session: TherapySession, what: str) -> None:
     if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
         raise ValidationError(f"The session did not take place ({session.get_status_display().lower()}); "
@@ -117,7 +116,7 @@ def commitment_add(*, by: User, session: TherapySession, kind: str, text: str,
     """Record a commitment made in an integration session: a practice, conversation or homework, owned by
     partner A, partner B or both, with a due date. The owner must be a partner of this couple."""
     couple = session.couple
-    _require_care(by, couple)
+    policy.require_may_manage_sessions(by, couple, what="record integration work")
     if session.phase != Phase.INTEGRATION:
         raise ValidationError("Commitments are made in integration sessions.")
     errors = {}
@@ -160,7 +159,7 @@ def commitment_review(*, by: User, commitment: Commitment, session: TherapySessi
                       note: str = "") -> Commitment:
     """Review a commitment in a later session of the couple: move it along COMMITMENT_TRANSITIONS, or keep its
     status and say how it is going. Dropping needs a reason."""
-    _require_care(by, session.couple)
+    policy.require_may_manage_sessions(by, session.couple, what="record integration work")
     note = (note or "").strip()
     if to_status not in CommitmentStatus.values:
         raise ValidationError({"to_status": "Choose the commitment's status."})
@@ -214,7 +213,7 @@ def questionnaire_link_send(*, by: User, partner: Partner, instrument: str, cont
     """Send a partner a single-use link to one questionnaire by e-mail, expiring after the clinic's number of
     days. A newer link replaces (withdraws) an unanswered older one for the same questionnaire."""
     couple = partner.couple
-    _require_care(by, couple)
+    policy.require_may_manage_sessions(by, couple, what="record integration work")
     definition = INSTRUMENTS.get(instrument)
     if definition is None:
         raise ValidationError({"instrument": "Unknown questionnaire."})
@@ -232,9 +231,14 @@ def questionnaire_link_send(*, by: User, partner: Partner, instrument: str, cont
     days = clinic_settings_get().questionnaire_link_days
     with transaction.atomic():
         Partner.objects.select_for_update().filter(pk=partner.pk).exists()  # one sender at a time per partner
-        QuestionnaireLink.objects.filter(partner=partner, instrument=instrument, used_at__isnull=True,
-                                         withdrawn_at__isnull=True).update(
+        replaced = list(QuestionnaireLink.objects.filter(partner=partner, instrument=instrument, used_at__isnull=True,
+                                                         withdrawn_at__isnull=True).values_list("pk", flat=True))
+        QuestionnaireLink.objects.filter(pk__in=replaced).update(
             withdrawn_at=now, withdrawn_by=by, withdraw_reason="Replaced by a newer link.")
+        for pk in replaced:  # an update sends no signal: the audit row is written here, in the same transaction
+            audit_record(action=AuditAction.CHANGE, actor=by, couple_id=couple.pk, object_id=str(pk),
+                         object_type="integration.questionnairelink",
+                         summary=f"integration.QuestionnaireLink {pk} withdrawn (replaced)")
         link = QuestionnaireLink.objects.create(
             token_hash=token_hash(token), partner=partner, instrument=instrument, context=context, session=session,
             created_by=by, created_at=now, expires_at=now + datetime.timedelta(days=days),
@@ -243,29 +247,39 @@ def questionnaire_link_send(*, by: User, partner: Partner, instrument: str, cont
                     summary=f"{partner.get_label_display()}: {definition.name} link e-mailed "
                             f"(expires {_day(timezone.localtime(link.expires_at).date())})")
         url = site_url.rstrip("/") + reverse("integration:questionnaire_fill", kwargs={"token": token})
-        transaction.on_commit(lambda: _email_link(link.pk, url))
+        # The worker sends the e-mail after the commit; the token waits in the outbox row until then only.
+        outbox_add(kind=OutboxKind.QUESTIONNAIRE_LINK, object_id=link.pk, payload={"url": url})
     return SentLink(link=link, url=url)
 
 
-def _email_link(link_id: int, url: str) -> None:
-    """Send the e-mail after the commit; it names only the addressee, never the other partner or the case."""
-    link = QuestionnaireLink.objects.select_related("partner").get(pk=link_id)
+def questionnaire_link_email(*, link_id: int, url: str) -> bool:
+    """Send a link's e-mail (the worker, after the commit); it names only the addressee, never the other partner
+    or the case. A link withdrawn or answered meanwhile is not sent, nor one whose sender may no longer act for
+    the couple. Raises if the mail server refuses, so the outbox tries again."""
+    link = QuestionnaireLink.objects.select_related("partner__couple", "created_by").get(pk=link_id)
+    if link.emailed_at is not None or link.withdrawn_at is not None or link.used_at is not None:
+        return False
+    if not policy.may_manage_sessions(link.created_by, link.partner.couple):
+        # Sent for the user who asked: if they may no longer act for this couple, the link is not sent.
+        logger.warning("Questionnaire link %s not e-mailed: its sender may no longer act", link.pk)
+        return False
     clinic = clinic_settings_get()
     context = {"first_name": link.partner.first_name, "clinic_name": clinic.clinic_name, "url": url,
                "instrument": link.definition.name, "expires": timezone.localtime(link.expires_at)}
-    try:
-        send_mail(subject=f"{clinic.clinic_name}: a short questionnaire for you",
-                  message=render_to_string("integration/emails/questionnaire_link.txt", context),
-                  from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[link.partner.email])
-    except Exception:  # noqa: BLE001 - the link stays unsent and the page says so; the request must not fail
-        logger.exception("Questionnaire link %s could not be e-mailed", link.pk)
-        return
-    QuestionnaireLink.objects.filter(pk=link.pk).update(emailed_at=timezone.now())
+    send_mail(subject=f"{clinic.clinic_name}: a short questionnaire for you",
+              message=render_to_string("integration/emails/questionnaire_link.txt", context),
+              from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[link.partner.email])
+    with transaction.atomic():  # the mark and its audit row stand or fall together
+        QuestionnaireLink.objects.filter(pk=link.pk).update(emailed_at=timezone.now())
+        audit_record(action=AuditAction.CHANGE, couple_id=link.partner.couple_id, object_id=str(link.pk),
+                     object_type="integration.questionnairelink",
+                     summary=f"integration.QuestionnaireLink {link.pk} e-mailed")
+    return True
 
 
 def questionnaire_link_withdraw(*, by: User, link: QuestionnaireLink, reason: str = "") -> QuestionnaireLink:
     """Withdraw an unanswered link at once: opening it then says it was withdrawn."""
-    _require_care(by, link.partner.couple)
+    policy.require_may_manage_sessions(by, link.partner.couple, what="record integration work")
     with transaction.atomic():
         link = QuestionnaireLink.objects.select_for_update().select_related("partner").get(pk=link.pk)
         if link.used_at is not None:

@@ -15,15 +15,19 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
+from cases import policy
 from cases.models import Couple, QuestionnaireResponse
 from jobs.choices import ExportFile, ExportStatus
 from jobs.models import ExportJob
 from jobs.pdf import render_pdf
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 from sessions.models import TherapySession
 
 logger = logging.getLogger("jobs.exports")
@@ -79,11 +83,7 @@ def _sessions_in_range(filters: dict) -> QuerySet[TherapySession] | None:
 
 def export_start(*, by: User, filters: dict) -> ExportJob:
     """Queue an export of the couples the filters match; refused with a message when none match."""
-    from jobs import tasks
-    from jobs.hooks import nudge
-
-    if not (by.is_active and by.is_clinic_admin):
-        raise ValidationError("Only clinic admins export case reports.")
+    policy.require_clinic_admin(by, what="export case reports")
     start, end = _date(filters.get("date_from")), _date(filters.get("date_to"))
     if start and end and start > end:
         raise ValidationError({"date_to": "The end date is before the start date."})
@@ -91,16 +91,11 @@ def export_start(*, by: User, filters: dict) -> ExportJob:
     if total == 0:
         raise ValidationError("No couples match these filters, so there is nothing to export. Widen the dates or "
                               "clear a filter.")
-    job = ExportJob.objects.create(requested_by=by, filters=filters, progress_total=total)
-    _audit(by=by, job=job, summary=f"export {job.uuid} started ({total} couples)")
-    nudge_after_commit(lambda: nudge(tasks.export_build, job.pk))
+    with transaction.atomic():  # the job, its audit row and the work it asks for stand or fall together
+        job = ExportJob.objects.create(requested_by=by, filters=filters, progress_total=total)
+        _audit(by=by, job=job, summary=f"export {job.uuid} started ({total} couples)")
+        outbox_add(kind=OutboxKind.EXPORT_REQUESTED, object_id=job.pk)
     return job
-
-
-def nudge_after_commit(callback) -> None:
-    from django.db import transaction
-
-    transaction.on_commit(callback, robust=True)
 
 
 def _audit(*, by: User, job: ExportJob, summary: str, request=None) -> None:
@@ -146,7 +141,8 @@ def _couple_chunks(filters: dict):
                    .prefetch_related(
                        "therapists", "partners__screening",
                        Prefetch("sessions", queryset=session_qs, to_attr="export_sessions"),
-                       Prefetch("approvals", queryset=Approval.objects.select_related("signed_by", "revocation")
+                       Prefetch("approvals", queryset=Approval.objects.with_is_current()
+                                .select_related("signed_by", "revocation")
                                 .prefetch_related(Prefetch("doses", queryset=ApprovalDose.objects.select_related(
                                     "partner"))).order_by("signed_at"), to_attr="export_approvals"),
                        Prefetch("partners__administrations", queryset=Administration.objects.select_related(
@@ -173,7 +169,7 @@ def _session_rows(couple: Couple):
 def _couple_row(couple: Couple) -> list:
     sessions = couple.export_sessions
     partners = {p.label: p for p in couple.partners.all()}
-    current = next((a for a in reversed(couple.export_approvals) if not hasattr(a, "revocation")), None)
+    current = next((a for a in couple.export_approvals if a.is_current), None)
     completed = [s for s in sessions if s.status == "completed"]
     return [couple.case_number, couple.uuid, couple.get_status_display(),
             "; ".join(str(t) for t in couple.therapists.all()), str(couple.prescriber or ""),
@@ -204,8 +200,14 @@ def export_build(job_id: int, *, worker: str) -> str | None:
     ).update(status=ExportStatus.RUNNING, claimed_by=worker, heartbeat_at=now, progress_done=0)
     if not claimed:
         return None
-    job = ExportJob.objects.get(pk=job_id)
+    job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     mine = ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING, claimed_by=worker)
+    # Queued work acts for the admin who asked: if they may no longer export (deactivated, no longer an admin),
+    # nothing is built.
+    allowed = policy.may_administer_clinic(job.requested_by)
+    if not allowed:
+        mine.update(status=ExportStatus.FAILED, error=f"Not built: {allowed.reason}"[:300])
+        return ExportStatus.FAILED
     clinic = clinic_settings_get().clinic_name
     try:
         with tempfile.TemporaryDirectory(prefix="kap-export-") as tmp:

@@ -3,6 +3,7 @@
 from django.http import Http404
 
 from accounts.models import User
+from cases import policy
 from cases.policy import visible_couples
 from jobs.models import ExportJob, Reminder, SessionSummary
 
@@ -27,7 +28,7 @@ def summary_for_user(user: User, summary_uuid) -> SessionSummary:
 
 def export_for_admin(user: User, job_uuid) -> ExportJob:
     job = ExportJob.objects.filter(uuid=job_uuid).select_related("requested_by").first()
-    if job is None or not (user.is_active and user.is_clinic_admin):
+    if job is None or not policy.may_administer_clinic(user):
         raise Http404("No such export.")
     return job
 

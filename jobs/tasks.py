@@ -9,7 +9,7 @@ import socket
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from jobs import exports, reminders, summaries
+from jobs import exports, outbox, reminders, summaries
 
 TRANSIENT = (OperationalError, InterfaceError)
 RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": 5, "retry_backoff_max": 300, "retry_jitter": True,
@@ -26,6 +26,18 @@ def reminders_dispatch(self) -> dict:
     reminders.reminders_plan_missing()
     result = reminders.reminders_dispatch_due(worker=_worker_id(self))
     return {"sent": result.sent, "failed": result.failed, "other": result.other}
+
+
+@shared_task(name="jobs.tasks.outbox_deliver", **RETRY)
+def outbox_deliver(message_id: int) -> bool:
+    """After a commit: the work its outbox message asks for (reminders, a summary, an export)."""
+    return outbox.outbox_deliver(message_id=message_id)
+
+
+@shared_task(name="jobs.tasks.outbox_sweep", **RETRY)
+def outbox_sweep() -> int:
+    """Beat, every JOBS_SWEEP_SECONDS: outbox messages the broker did not take or a dead worker left."""
+    return outbox.outbox_sweep()
 
 
 @shared_task(name="jobs.tasks.reminders_plan", **RETRY)

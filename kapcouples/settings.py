@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "csp",
     "jobs",
     "ops",
+    "outbox",
     "demo",  # the demo clinic and scale data: above every other app, imported by none
 ]
 
@@ -87,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "outbox.middleware.DeferredWorkNotice",  # inside messages: a write whose work waits for the sweep says so
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.TwoFactorRequiredMiddleware",
     "audit.middleware.AuditMiddleware",
@@ -235,7 +237,12 @@ else:
 # The broker only carries nudges: reminders, summaries and exports are rows that the beat sweeps find again.
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+    # A web request hands work to the broker after its commit and must not wait for a broker that is down
+    # (issue 18: kombu's defaults made each such write take about 6 s): connect and answer within a fraction of
+    # a second or give up, and the outbox sweep delivers it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60, "socket_connect_timeout": 0.1,
+                                       "socket_timeout": 2, "max_retries": 0}
+    CELERY_BROKER_CONNECTION_TIMEOUT = 0.1
 else:
     # Fine for one machine (the worker must share var/ with the web process); production should set REDIS_URL.
     _queue_dir = VAR_DIR / "celery" / "queue"
@@ -257,6 +264,7 @@ JOBS_SWEEP_SECONDS = env_int("JOBS_SWEEP_SECONDS", 60, minimum=1, maximum=3600)
 CELERY_BEAT_SCHEDULE = {
     "reminders-dispatch": {"task": "jobs.tasks.reminders_dispatch", "schedule": float(JOBS_SWEEP_SECONDS)},
     "documents-sweep": {"task": "jobs.tasks.documents_sweep", "schedule": float(JOBS_SWEEP_SECONDS)},
+    "outbox-sweep": {"task": "jobs.tasks.outbox_sweep", "schedule": float(JOBS_SWEEP_SECONDS)},
     "exports-expire": {"task": "jobs.tasks.exports_expire", "schedule": 15 * 60.0},
     # Booked medicine sessions whose approval expired or was used up are listed to their therapists.
     "dosing-gate-sweep": {"task": "dosing.tasks.medicine_gate_sweep", "schedule": 60 * 60.0},
@@ -269,6 +277,8 @@ CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name)
 CELERY_TASK_ROUTES = {
     "jobs.tasks.reminders_dispatch": {"queue": "reminders"},
     "jobs.tasks.reminders_plan": {"queue": "reminders"},
+    "jobs.tasks.outbox_deliver": {"queue": "reminders"},  # light database work; documents go on as tasks of theirs
+    "jobs.tasks.outbox_sweep": {"queue": "reminders"},
     "jobs.tasks.summary_render": {"queue": "documents"},
     "jobs.tasks.documents_sweep": {"queue": "documents"},
     "jobs.tasks.export_build": {"queue": "exports"},

@@ -7,6 +7,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from ops.models import TaskFailure, WorkerHeartbeat
+from outbox.selectors import outbox_backlog
 
 
 def _timed(check) -> dict:
@@ -58,7 +59,17 @@ def readiness() -> dict[str, dict]:
     if settings.REDIS_URL:
         checks["redis"] = _timed(_redis)
     checks.update(worker_heartbeats())
+    checks["outbox"] = _outbox()
     return checks
+
+
+def _outbox() -> dict:
+    """Written work no worker delivered within two sweeps (broker down, workers stopped or failing)."""
+    try:
+        backlog = outbox_backlog()
+    except DatabaseError:
+        return {"ok": False, "waiting": None}
+    return {"ok": backlog.ok, "waiting": backlog.waiting, "given_up": backlog.given_up}
 
 
 def task_failures_recent_count(*, days: int = 7) -> int:

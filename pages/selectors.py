@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.selectors import couple_audit_history
+from cases import policy
 from cases import selectors as cases_selectors
 from cases.choices import COUPLE_TRANSITIONS, CoupleStatus
 from cases.instruments import INSTRUMENTS
@@ -18,6 +19,7 @@ from integration import selectors as integration_selectors
 from integration.forms import CommitmentForm
 from jobs.selectors import session_background
 from ops.selectors import task_failures_recent_count
+from outbox.selectors import Backlog, outbox_backlog
 from sessions import protocol
 from sessions import selectors as sessions_selectors
 from sessions import services as sessions_services
@@ -99,13 +101,14 @@ class AdminHome:
     overview: dict
     task_failures: int
     task_failure_days: int
+    outbox: Backlog
 
 
 def admin_home() -> AdminHome:
     """The clinic at a glance: couples by status, the care team, recent activity and failed background tasks."""
     return AdminHome(overview=cases_selectors.clinic_overview(),
                      task_failures=task_failures_recent_count(days=TASK_FAILURE_DAYS),
-                     task_failure_days=TASK_FAILURE_DAYS)
+                     task_failure_days=TASK_FAILURE_DAYS, outbox=outbox_backlog())
 
 
 # -- the couple page ------------------------------------------------------------------------------------------
@@ -126,6 +129,7 @@ class CouplePage:
     audit_events: list
     audit_limit: int
     can_search_audit: bool
+    may_see_clinic_outcomes: bool
 
 
 def couple_page(*, user: User, couple: Couple) -> CouplePage:
@@ -133,8 +137,11 @@ def couple_page(*, user: User, couple: Couple) -> CouplePage:
     detail = cases_selectors.couple_detail(couple=couple)
     therapists = detail["therapists"]
     sessions = sessions_selectors.couple_sessions(couple=couple)
-    # The care team is loaded already: the same rule as sessions.services.can_manage_sessions, without a query.
-    can_manage = user.is_active and (user.is_clinic_admin or (user.is_therapist and user in therapists))
+    # The care team is loaded already: the rule book is asked with it, without a query.
+    team = policy.CareTeam(couple_id=couple.pk, therapist_ids=frozenset(t.pk for t in therapists),
+                           prescriber_id=couple.prescriber_id)
+    can_manage = bool(policy.may_manage_sessions(user, team))
+    clinic_admin = bool(policy.may_administer_clinic(user))
     return CouplePage(
         couple=couple, partners=detail["partners"], events=detail["events"], therapists=therapists,
         next_statuses=[(s, CoupleStatus(s).label) for s in COUPLE_TRANSITIONS[couple.status]],
@@ -144,7 +151,7 @@ def couple_page(*, user: User, couple: Couple) -> CouplePage:
         can_manage_sessions=can_manage,
         integration=integration_selectors.couple_section(couple=couple, sessions=sessions),
         audit_events=couple_audit_history(couple=couple, limit=AUDIT_ON_COUPLE_PAGE),
-        audit_limit=AUDIT_ON_COUPLE_PAGE, can_search_audit=user.is_clinic_admin,
+        audit_limit=AUDIT_ON_COUPLE_PAGE, can_search_audit=clinic_admin, may_see_clinic_outcomes=clinic_admin,
     )
 
 
@@ -173,7 +180,7 @@ def session_page(*, user: User, session: TherapySession, note_phases) -> Session
     note = SessionNote.objects.filter(session=session).select_related("signed_by", "author").first()
     now = timezone.now()
     panel = integration_selectors.session_panel(session=session)
-    can_manage = sessions_services.can_manage_sessions(user, session.couple)
+    can_manage = bool(policy.may_manage_sessions(user, session.couple))
     return SessionPage(
         session=session, couple=session.couple, note=note,
         amendments=list(note.amendments.select_related("author")) if note else [],

@@ -9,7 +9,7 @@ no proxy in front). E-mail goes to a mail catcher started here on 127.0.0.1:1025
 var/serve/mail/ (unless EMAIL_HOST is set). Then migrate, collectstatic, and run everything until Ctrl-C.
 
     .venv/bin/python scripts/serve.py                   # what make serve runs
-    .venv/bin/python scripts/serve.py manage createsuperuser   # any manage.py command with the same settings
+    .venv/bin/python scripts/serve.py manage create_clinic_admin --username rosa --email rosa@clinic.example   # any manage.py command
 """
 
 import os
@@ -166,7 +166,7 @@ def main() -> None:
     group.start()
     print(f"KAP Couples (production settings) on http://localhost:8000 with {shown(env['DATABASE_URL'])} and "
           f"{env['REDIS_URL']}; health: /healthz, /readyz. Ctrl-C stops everything.\n"
-          "No user yet? .venv/bin/python scripts/serve.py manage createsuperuser", flush=True)
+          "No user yet? .venv/bin/python scripts/serve.py manage create_clinic_admin --username NAME --email ADDRESS", flush=True)
     code = 0
     while not stopping:
         ended = group.exited()

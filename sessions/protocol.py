@@ -10,29 +10,14 @@ A course is assessment first, then cycles of preparation -> medicine -> integrat
 Cycles are numbered by the order of medicine sessions: a preparation belongs to the cycle of the next
 medicine session, an integration to the cycle of the medicine session before it.
 
-The functions here are pure over a list of sessions and the clinic settings; they read the database only
-through the medicine gate below.
-
-Extension point - the dosing gate (issue 4)
--------------------------------------------
-Medicine sessions will also need a prescriber approval in force. Any app can add a check without touching
-this module's rules::
-
-    from sessions.protocol import register_medicine_check
-
-    @register_medicine_check
-    def approval_in_force(*, couple, start, mode, session_pk=None) -> list[str]:
-        return [] if ... else ["No prescriber approval is in force on 12 March 2030."]
-
-Register it in the app's AppConfig.ready(). Every medicine decision (scheduling, rescheduling, completing,
-and the re-check of later sessions after a change) calls `medicine_gate_reasons()`, which runs every
-registered check; a non-empty list refuses the session with those reasons. Read-only displays (the course
-timeline, dashboards) skip the gate so that they keep a constant number of queries.
+The functions here are pure over a list of sessions and the clinic settings; they never read the database.
+The prescriber's approval is not a protocol rule: the verbs in sessions.services ask dosing.gate for it
+explicitly, once per operation, and refuse with the protocol's reasons and the gate's together.
 """
 
 import datetime
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -85,28 +70,6 @@ class Decision:
         return self.allowed
 
 
-# -- the medicine gate --------------------------------------------------------------------------------
-
-MedicineCheck = Callable[..., list[str]]
-MEDICINE_CHECKS: list[MedicineCheck] = []
-
-
-def register_medicine_check(check: MedicineCheck) -> MedicineCheck:
-    """Add a check every medicine session must pass: check(*, couple, start, mode, session_pk) -> reasons (empty =
-    pass); session_pk is the session being decided, or None for a new booking."""
-    if check not in MEDICINE_CHECKS:
-        MEDICINE_CHECKS.append(check)
-    return check
-
-
-def medicine_gate_reasons(*, couple, start: datetime.datetime, mode: Mode, session_pk=None) -> list[str]:
-    """What stops a medicine session of this couple at this time outside the phase order (e.g. the approval)."""
-    reasons: list[str] = []
-    for check in MEDICINE_CHECKS:
-        reasons.extend(check(couple=couple, start=start, mode=mode, session_pk=session_pk))
-    return reasons
-
-
 # -- helpers ------------------------------------------------------------------------------------------
 
 
@@ -147,7 +110,7 @@ def cycle_of(phase: str, start: datetime.datetime, medicines: Sequence[SessionLi
 
 
 def decide(*, couple, sessions: Iterable[SessionLike], phase: str, start: datetime.datetime, mode: Mode,
-           limits: Limits, exclude=None, gate: bool = True) -> Decision:
+           limits: Limits, exclude=None) -> Decision:
     """May a session of `phase` at `start` happen for this couple? `exclude` is the session being decided."""
     basis = counted(sessions, mode, exclude=exclude)
     before = [s for s in basis if s.start < start]
@@ -218,8 +181,6 @@ def decide(*, couple, sessions: Iterable[SessionLike], phase: str, start: dateti
                 reasons.append(f"The next medicine session ({day_label(following.start)}) would be only "
                                f"{_plural(gap, 'day')} after this one; at least {limits.days_between_medicine} "
                                f"are needed between two.")
-        if gate:
-            reasons.extend(medicine_gate_reasons(couple=couple, start=start, mode=mode, session_pk=exclude))
 
     elif phase == Phase.INTEGRATION:
         if previous is None:
@@ -247,14 +208,13 @@ def decide(*, couple, sessions: Iterable[SessionLike], phase: str, start: dateti
     return Decision(allowed=not reasons, reasons=reasons, warnings=warnings)
 
 
-def decide_session(session, *, sessions: Iterable[SessionLike], mode: Mode, limits: Limits,
-                   gate: bool = True) -> Decision:
+def decide_session(session, *, sessions: Iterable[SessionLike], mode: Mode, limits: Limits) -> Decision:
     """decide() for an existing session at its own time, standing on the couple's other sessions."""
     return decide(couple=session.couple, sessions=sessions, phase=session.phase, start=session.start, mode=mode,
-                  limits=limits, exclude=session.pk, gate=gate)
+                  limits=limits, exclude=session.pk)
 
 
-def out_of_order(*, couple, sessions: Sequence[SessionLike], limits: Limits, gate: bool = False,
+def out_of_order(*, couple, sessions: Sequence[SessionLike], limits: Limits,
                  after: datetime.datetime | None = None) -> dict[object, list[str]]:
     """The couple's scheduled sessions (optionally only those from `after`) that the plan no longer allows."""
     found = {}
@@ -262,7 +222,7 @@ def out_of_order(*, couple, sessions: Sequence[SessionLike], limits: Limits, gat
         if session.status != SessionStatus.SCHEDULED or (after is not None and session.start < after):
             continue
         decision = decide(couple=couple, sessions=sessions, phase=session.phase, start=session.start,
-                          mode=Mode.PLAN, limits=limits, exclude=session.pk, gate=gate)
+                          mode=Mode.PLAN, limits=limits, exclude=session.pk)
         if not decision.allowed:
             found[session.pk] = decision.reasons
     return found
@@ -379,8 +339,7 @@ def course_build(*, couple, sessions: Sequence, limits: Limits, now: datetime.da
     upcoming = next((s for s in plan if s.status == SessionStatus.SCHEDULED and s.start >= now), None)
     suggestions = [
         s for s in _suggest(plan, next_phase, now)
-        if decide(couple=couple, sessions=plan, phase=s.phase, start=s.start, mode=Mode.PLAN, limits=limits,
-                  gate=False).allowed
+        if decide(couple=couple, sessions=plan, phase=s.phase, start=s.start, mode=Mode.PLAN, limits=limits).allowed
     ]
     return Course(
         assessment=assessment, cycles=[cycles[k] for k in sorted(cycles)], follow_up=follow_up,

@@ -9,9 +9,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.choices import EventKind
+from cases import policy
 from cases.models import CaseEvent, Couple
 from clinic.services import clinic_settings_get
-from jobs.hooks import session_changed_on_commit, summary_needed_on_commit
+from dosing.gate import Gate, medicine_gate
+from dosing.record import medicine_completion_blockers
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 from sessions import protocol
 from sessions.choices import (
     NOTE_FIELDS,
@@ -46,18 +50,6 @@ def default_duration(phase: str) -> int:
         Phase.INTEGRATION: settings.integration_minutes,
         Phase.FOLLOW_UP: settings.follow_up_minutes,
     }[phase]
-
-
-def can_manage_sessions(user: User, couple: Couple) -> bool:
-    """A couple's sessions are booked and changed by its therapists and by clinic admins."""
-    if not user.is_active:
-        return False
-    return user.is_clinic_admin or (user.is_therapist and couple.therapists.filter(pk=user.pk).exists())
-
-
-def _require_manager(by: User, couple: Couple) -> None:
-    if not can_manage_sessions(by, couple):
-        raise ValidationError("Only the couple's therapists or a clinic admin can book and change its sessions.")
 
 
 def _case_event(*, session: TherapySession, by: User, summary: str, kind: str = EventKind.SESSION,
@@ -129,34 +121,41 @@ def _check_clashes(*, couple: Couple, therapist: User, room: Room | None, start:
 
 
 def _check_therapist(couple: Couple, therapist: User, errors: dict) -> None:
-    if not (therapist.is_active and therapist.is_therapist) or not couple.therapists.filter(pk=therapist.pk).exists():
+    if not policy.may_work_as_therapist(therapist, couple):
         errors["therapist"] = f"{therapist} is not a therapist on this couple's care team."
 
 
+def _out_of_order(couple: Couple, sessions: list, limits) -> dict[object, list[str]]:
+    """The couple's booked sessions the plan no longer allows: the protocol's reasons, plus the gate's for each
+    booked medicine session (called once per session)."""
+    found = protocol.out_of_order(couple=couple, sessions=sessions, limits=limits)
+    for session in sessions:
+        if session.phase == Phase.MEDICINE and session.status == SessionStatus.SCHEDULED:
+            reasons = medicine_gate(couple=couple, start=session.start, session_pk=session.pk).reasons
+            if reasons:
+                found[session.pk] = [*found.get(session.pk, []), *reasons]
+    return found
+
+
 def _newly_out_of_order(couple: Couple, before: dict, sessions: list, limits) -> list[str]:
-    after = protocol.out_of_order(couple=couple, sessions=sessions, limits=limits, gate=True)
+    after = _out_of_order(couple, sessions, limits)
     by_pk = {s.pk: s for s in sessions}
     return [f"{_describe(by_pk[pk])} is now out of order: {' '.join(reasons)}"
             for pk, reasons in after.items() if pk not in before]
 
 
-def _bind_approval(session: TherapySession, *, field: str) -> None:
-    """A medicine session stands on the prescriber approval in force for it; anything else carries none."""
-    if session.phase != Phase.MEDICINE:
-        session.approval = None
-        return
-    from dosing.services import medicine_gate
-
-    approval, reasons = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
-    if approval is None:
-        raise ValidationError({field: reasons})
-    session.approval = approval
+def _gate(couple: Couple, phase: str, start: datetime.datetime, session_pk=None) -> Gate:
+    """The medicine gate for a medicine session (asked once per operation); a session of another phase stands on
+    no approval."""
+    if phase != Phase.MEDICINE:
+        return Gate(None, [])
+    return medicine_gate(couple=couple, start=start, session_pk=session_pk)
 
 
 def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, start: datetime.datetime,
                      place: str, room: Room | None = None, duration_minutes: int | None = None) -> SessionChange:
     """Book a session if it is in the future, fits the protocol's plan and clashes with no booking."""
-    _require_manager(by, couple)
+    policy.require_may_manage_sessions(by, couple)
     errors: dict = {}
     if phase not in Phase.values:
         raise ValidationError({"phase": "Choose the session's phase."})
@@ -173,25 +172,26 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
     with transaction.atomic():
         couple = _lock(couple, therapist, room)
         sessions = list(couple.sessions.all())
-        before = protocol.out_of_order(couple=couple, sessions=sessions, limits=limits, gate=True)
+        before = _out_of_order(couple, sessions, limits)
         decision = protocol.decide(couple=couple, sessions=sessions, phase=phase, start=start, mode=Mode.PLAN,
                                    limits=limits)
-        if not decision.allowed:
-            raise ValidationError({"phase": decision.reasons})
+        gate = _gate(couple, phase, start)
+        if decision.reasons or gate.reasons:
+            raise ValidationError({"phase": [*decision.reasons, *gate.reasons]})
         end = start + datetime.timedelta(minutes=duration_minutes)
         clashes = _check_clashes(couple=couple, therapist=therapist, room=room, start=start, end=end)
         if clashes:
             raise ValidationError(clashes)
         session = TherapySession(couple=couple, therapist=therapist, phase=phase, start=start,
                                  duration_minutes=duration_minutes, place=place, room=room, created_by=by,
-                                 status_changed_by=by)
-        _bind_approval(session, field="phase")
+                                 status_changed_by=by, approval=gate.approval)
         session.full_clean()
         session.save()
         SessionEvent.objects.create(session=session, kind=SessionEventKind.BOOKED, to_status=session.status,
                                     actor=by, summary=f"Booked with {therapist}, {session.place_label}")
         _case_event(session=session, by=by, summary=f"Booked: {_describe(session)} with {therapist}")
-        session_changed_on_commit(session.pk)  # plan its reminders once the booking is committed
+        # Plan its reminders once the booking is committed
+        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
         later = _newly_out_of_order(couple, before, [*sessions, session], limits)
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
 
@@ -201,7 +201,7 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
                        therapist: User | None = None) -> SessionChange:
     """Move a scheduled session (time, length, place, therapist) under the same rules as a new booking."""
     couple = session.couple
-    _require_manager(by, couple)
+    policy.require_may_manage_sessions(by, couple)
     therapist = therapist or session.therapist
     duration_minutes = duration_minutes or session.duration_minutes
     errors: dict = {}
@@ -217,11 +217,12 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
         if session.status != SessionStatus.SCHEDULED:
             raise ValidationError(f"A {session.get_status_display().lower()} session cannot be moved.")
         sessions = list(couple.sessions.all())
-        before = protocol.out_of_order(couple=couple, sessions=sessions, limits=limits, gate=True)
+        before = _out_of_order(couple, sessions, limits)
         decision = protocol.decide(couple=couple, sessions=sessions, phase=session.phase, start=start,
                                    mode=Mode.PLAN, limits=limits, exclude=session.pk)
-        if not decision.allowed:
-            raise ValidationError({"start": decision.reasons})
+        gate = _gate(couple, session.phase, start, session.pk)
+        if decision.reasons or gate.reasons:
+            raise ValidationError({"start": [*decision.reasons, *gate.reasons]})
         end = start + datetime.timedelta(minutes=duration_minutes)
         clashes = _check_clashes(couple=couple, therapist=therapist, room=room, start=start, end=end,
                                  exclude=session.pk)
@@ -229,15 +230,15 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
             raise ValidationError(clashes)
         old = _describe(session)
         session.start, session.duration_minutes, session.place, session.room = start, duration_minutes, place, room
-        session.therapist = therapist
-        _bind_approval(session, field="start")
+        session.therapist, session.approval = therapist, gate.approval
         session.full_clean()
         session.save()
         SessionEvent.objects.create(session=session, kind=SessionEventKind.RESCHEDULED, actor=by,
                                     summary=f"Moved from {old} to {_time_span(session)} with {therapist}, "
                                             f"{session.place_label}")
         _case_event(session=session, by=by, summary=f"Moved: {old} to {moment_label(session.start)}")
-        session_changed_on_commit(session.pk)  # reminders for the new time, none for the old
+        # Reminders for the new time, none for the old
+        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
         moved = [session if s.pk == session.pk else s for s in sessions]
         later = _newly_out_of_order(couple, before, moved, limits)
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
@@ -258,12 +259,13 @@ def _transition(*, by: User, session: TherapySession, to_status: str, note: str 
                                 to_status=to_status, actor=by, note=note, summary=summary)
     _case_event(session=session, by=by, note=note,
                 summary=f"{SessionStatus(to_status).label}: {_describe(session)}")
-    session_changed_on_commit(session.pk)  # a session that ended or was cancelled sends no more reminders
+    # A session that ended or was cancelled sends no more reminders
+    outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
     return session
 
 
 def _end_session(*, by: User, session: TherapySession, to_status: str, note: str) -> SessionChange:
-    _require_manager(by, session.couple)
+    policy.require_may_manage_sessions(by, session.couple)
     limits = clinic_settings_get()
     with transaction.atomic():
         couple = Couple.objects.select_for_update().get(pk=session.couple_id)
@@ -271,7 +273,7 @@ def _end_session(*, by: User, session: TherapySession, to_status: str, note: str
         if to_status == SessionStatus.NO_SHOW and session.start > timezone.now():
             raise ValidationError("A session can only be marked a no-show once its start time has passed.")
         sessions = list(couple.sessions.all())
-        before = protocol.out_of_order(couple=couple, sessions=sessions, limits=limits, gate=True)
+        before = _out_of_order(couple, sessions, limits)
         session = _transition(by=by, session=session, to_status=to_status, note=note)
         changed = [session if s.pk == session.pk else s for s in sessions]
         later = _newly_out_of_order(couple, before, changed, limits)
@@ -288,16 +290,24 @@ def session_mark_no_show(*, by: User, session: TherapySession, note: str = "") -
     return _end_session(by=by, session=session, to_status=SessionStatus.NO_SHOW, note=(note or "").strip())
 
 
-def session_start_check(session: TherapySession, *, sessions: list | None = None) -> protocol.Decision:
-    """May this session be started (held)? Looks at what was completed before it, not at the plan."""
+def _start_decision(session: TherapySession, sessions: list | None) -> tuple[protocol.Decision, Gate]:
     if sessions is None:
         sessions = list(TherapySession.objects.filter(couple_id=session.couple_id))
-    return protocol.decide_session(session, sessions=sessions, mode=Mode.DONE, limits=clinic_settings_get())
+    decision = protocol.decide_session(session, sessions=sessions, mode=Mode.DONE, limits=clinic_settings_get())
+    gate = _gate(session.couple, session.phase, session.start, session.pk)
+    reasons = [*decision.reasons, *gate.reasons]
+    return protocol.Decision(allowed=not reasons, reasons=reasons, warnings=decision.warnings), gate
+
+
+def session_start_check(session: TherapySession, *, sessions: list | None = None) -> protocol.Decision:
+    """May this session be started (held)? Looks at what was completed before it, not at the plan, and for a
+    medicine session at the gate."""
+    return _start_decision(session, sessions)[0]
 
 
 def session_complete(*, by: User, session: TherapySession) -> TherapySession:
     """Record a session as held, if it has started and the sessions completed before it allow it."""
-    _require_manager(by, session.couple)
+    policy.require_may_manage_sessions(by, session.couple)
     with transaction.atomic():
         couple = Couple.objects.select_for_update().get(pk=session.couple_id)
         session = TherapySession.objects.select_for_update().get(pk=session.pk)
@@ -307,18 +317,17 @@ def session_complete(*, by: User, session: TherapySession) -> TherapySession:
         if session.start > timezone.now():
             raise ValidationError(f"This session starts {moment_label(session.start)}; it can be completed once "
                                   f"it has started.")
-        decision = session_start_check(session, sessions=list(couple.sessions.all()))
+        decision, gate = _start_decision(session, list(couple.sessions.all()))
         reasons = list(decision.reasons)
         if session.phase == Phase.MEDICINE:
-            from dosing.services import medicine_completion_blockers
-
             reasons += medicine_completion_blockers(session)
         if reasons:
             raise ValidationError(["This session cannot be completed yet:", *dict.fromkeys(reasons)])
-        _bind_approval(session, field="status")
+        session.approval = gate.approval
         session.save(update_fields=["approval"])
         if session.phase == Phase.MEDICINE:
-            summary_needed_on_commit(session.pk, "completed")  # its PDF summary: approval, doses, vitals
+            # Its PDF summary: approval, doses, vitals
+            outbox_add(kind=OutboxKind.SUMMARY_NEEDED, object_id=session.pk, payload={"trigger": "completed"})
         return _transition(by=by, session=session, to_status=SessionStatus.COMPLETED)
 
 
@@ -335,8 +344,7 @@ def _note_fields(session: TherapySession):
 def note_save_draft(*, by: User, session: TherapySession, content: dict) -> SessionNote:
     """Write or rewrite the draft note of a session; only its therapist writes it, and never once signed."""
     fields = _note_fields(session)
-    if by.pk != session.therapist_id:
-        raise ValidationError(f"Only the session's therapist ({session.therapist}) writes its note.")
+    policy.require_may_write_note(by, session, what="writes its note")
     if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
         raise ValidationError(f"A {session.get_status_display().lower()} session has no note.")
     unknown = set(content) - {f.key for f in fields}
@@ -362,8 +370,7 @@ def note_sign(*, by: User, note: SessionNote) -> SessionNote:
         note = SessionNote.objects.select_for_update().select_related("session").get(pk=note.pk)
         session = note.session
         fields = _note_fields(session)
-        if by.pk != session.therapist_id:
-            raise ValidationError(f"Only the session's therapist ({session.therapist}) can sign its note.")
+        policy.require_may_write_note(by, session, what="can sign its note")
         if note.is_signed:
             raise ValidationError("This note is already signed.")
         if session.status != SessionStatus.COMPLETED:
@@ -378,7 +385,8 @@ def note_sign(*, by: User, note: SessionNote) -> SessionNote:
         note.content_hash = note.compute_hash()
         note.save()
         _case_event(session=session, by=by, kind=EventKind.NOTE, summary=f"Note signed: {_describe(session)}")
-        summary_needed_on_commit(session.pk, "signed")  # the PDF summary, built after the commit
+        # The PDF summary, built after the commit
+        outbox_add(kind=OutboxKind.SUMMARY_NEEDED, object_id=session.pk, payload={"trigger": "signed"})
     return note
 
 
@@ -388,12 +396,12 @@ def note_amend(*, by: User, note: SessionNote, text: str) -> NoteAmendment:
     if not text:
         raise ValidationError({"text": "Write the correction or addition."})
     session = note.session
-    if not (by.is_active and by.is_therapist and session.couple.therapists.filter(pk=by.pk).exists()):
-        raise ValidationError("Only a therapist on the couple's care team can amend its notes.")
+    policy.require_care_team_therapist(by, session.couple, what="amend its notes")
     if not note.is_signed:
         raise ValidationError("A draft is still edited directly; amendments are for signed notes.")
     with transaction.atomic():
         amendment = NoteAmendment.objects.create(note=note, text=text, author=by)
         _case_event(session=session, by=by, kind=EventKind.NOTE, summary=f"Note amended: {_describe(session)}")
-        summary_needed_on_commit(session.pk, "amended")  # a new PDF version with the amendment
+        # A new PDF version with the amendment
+        outbox_add(kind=OutboxKind.SUMMARY_NEEDED, object_id=session.pk, payload={"trigger": "amended"})
     return amendment

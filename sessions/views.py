@@ -61,7 +61,7 @@ def _calendar(request, *, days: int, clinic_wide: bool, view_name: str):
         "form": form, "days": calendar_days, "first": first, "last": first + step - datetime.timedelta(days=1),
         "previous": first - step, "next": first + step, "today": timezone.localdate(), "query": query.urlencode(),
         "view_name": view_name, "is_week": days == 7, "clinic_wide": clinic_wide,
-        "can_book": request.user.is_therapist or request.user.is_clinic_admin,
+        "can_book": bool(policy.may_book_sessions(request.user)),
     })
 
 
@@ -77,7 +77,7 @@ def calendar_day(request):
 
 @login_required
 def calendar_clinic(request):
-    if not request.user.is_clinic_admin:
+    if not policy.may_administer_clinic(request.user):
         raise PermissionDenied
     return _calendar(request, days=7, clinic_wide=True, view_name="sessions:calendar_clinic")
 
@@ -88,7 +88,7 @@ def calendar_clinic(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_new(request):
-    if not (request.user.is_therapist or request.user.is_clinic_admin):
+    if not policy.may_book_sessions(request.user):
         raise PermissionDenied
     initial = {}
     for key in ("couple", "phase"):

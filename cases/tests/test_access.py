@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from cases.models import Couple, Partner
-from dosing import services
 from dosing.choices import Approach
+from dosing.requests import dosing_request_create
 from dosing.tests.factories import ready_couple, sign
 from tests.urlwalk import couple_scoped_routes, fill_route
 
@@ -28,8 +28,8 @@ def couple_objects(couple, therapist, prescriber):
     """A signed approval and a pending request of the couple, so every couple URL points at something real."""
     ready_couple(couple, prescriber)
     approval = sign(couple, prescriber)
-    request = services.dosing_request_create(by=therapist, couple=couple, approach=Approach.DUAL_PSYCHEDELIC,
-                                             rationale="Deeper introspection")
+    request = dosing_request_create(by=therapist, couple=couple, approach=Approach.DUAL_PSYCHEDELIC,
+                                    rationale="Deeper introspection")
     return {"approval_uuid": approval.uuid, "request_uuid": request.uuid}
 
 

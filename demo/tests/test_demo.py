@@ -27,7 +27,8 @@ def test_demo_clinic_has_every_role_every_status_and_is_idempotent():
 
 def test_demo_courses_stand_on_the_rules():
     from dosing.models import Approval, DosingRequest
-    from dosing.services import approval_verify, medicine_gate
+    from dosing.approvals import approval_verify
+    from dosing.gate import medicine_gate
     from sessions.choices import Phase, SessionStatus
     from sessions.models import TherapySession
 

@@ -8,9 +8,11 @@ from django.utils import timezone
 from cases.choices import CoupleStatus
 from cases.models import Couple
 from conftest import PASSWORD
-from dosing import services
+from dosing.approvals import approval_sign
 from dosing.choices import APPROACHES, Approach
 from dosing.models import Approval, ApprovalDose, StockLot
+from dosing.record import discharge_record, dose_record, predose_record, vitals_record
+from dosing.stock import stock_receive
 from tests.factories import clear_partner
 
 
@@ -41,16 +43,16 @@ def dose_rows(couple: Couple, approach: str, *, solo_label: str = "A", full: str
 def sign(couple: Couple, prescriber, approach: str = Approach.DUAL_PSYCHOLYTIC, *, request=None, days: int = 90,
          sessions_covered: int | None = None, solo_label: str = "A", **kwargs) -> Approval:
     today = timezone.localdate()
-    return services.approval_sign(
+    return approval_sign(
         by=prescriber, password=PASSWORD, couple=couple, approach=approach, valid_from=today,
         valid_until=today + datetime.timedelta(days=days), sessions_covered=sessions_covered, conditions="",
         doses=kwargs.pop("doses", None) or dose_rows(couple, approach, solo_label=solo_label), request=request)
 
 
 def lot(by, *, number: str = "LOT-1", amount: str = "1000", days: int = 365) -> StockLot:
-    return services.stock_receive(by=by, lot_number=number, product="Ketamine HCl 50 mg/mL",
-                                  expires_on=timezone.localdate() + datetime.timedelta(days=days),
-                                  amount_mg=Decimal(amount))
+    return stock_receive(by=by, lot_number=number, product="Ketamine HCl 50 mg/mL",
+                         expires_on=timezone.localdate() + datetime.timedelta(days=days),
+                         amount_mg=Decimal(amount))
 
 
 def approval_on_file(couple: Couple, prescriber, approach: str = Approach.DUAL_PSYCHOLYTIC, *,
@@ -79,15 +81,15 @@ def document_medicine(session, *, by, prescriber, lot_number: str | None = None)
     approval = session.approval
     for approved in approval.doses.select_related("partner"):
         partner = approved.partner
-        services.predose_record(by=by, session=session, partner=partner, values={
+        predose_record(by=by, session=session, partner=partner, values={
             "fasting_confirmed": True, "ride_home_arranged": True, "no_new_contraindication": True,
             "sober_partner_present": True, "systolic": 124, "diastolic": 80, "heart_rate": 72, "spo2": 98})
-        services.dose_record(by=by, session=session, partner=partner, at=session.start + datetime.timedelta(minutes=10),
-                             mg=approved.dose_mg, lot=stock)
-        services.vitals_record(by=by, session=session, partner=partner,
-                               at=session.start + datetime.timedelta(minutes=140), systolic=126, diastolic=82,
-                               heart_rate=74, spo2=98)
-        services.discharge_record(by=by, session=session, partner=partner,
-                                  at=session.start + datetime.timedelta(minutes=135), alert_and_oriented=True,
-                                  released_to_name="A. Friend", released_to_relationship="friend",
-                                  released_to_other_partner=False, no_driving_acknowledged=True)
+        dose_record(by=by, session=session, partner=partner, at=session.start + datetime.timedelta(minutes=10),
+                    mg=approved.dose_mg, lot=stock)
+        vitals_record(by=by, session=session, partner=partner,
+                      at=session.start + datetime.timedelta(minutes=140), systolic=126, diastolic=82,
+                      heart_rate=74, spo2=98)
+        discharge_record(by=by, session=session, partner=partner,
+                         at=session.start + datetime.timedelta(minutes=135), alert_and_oriented=True,
+                         released_to_name="A. Friend", released_to_relationship="friend",
+                         released_to_other_partner=False, no_driving_acknowledged=True)

@@ -8,9 +8,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from conftest import PASSWORD
-from dosing import services
+from dosing.approvals import approval_current, approval_revoke, approval_sign, approval_verify
 from dosing.choices import Approach, RequestStatus
+from dosing.gate import medicine_gate
 from dosing.models import Approval, ApprovalRevocation, DosingRequest, Notice
+from dosing.requests import dosing_request_create, dosing_request_decline
 from dosing.tests.factories import dose_rows, ready_couple, sign
 
 pytestmark = pytest.mark.django_db
@@ -22,30 +24,30 @@ def ready(couple, prescriber):
 
 
 def test_therapist_requests_and_prescriber_approves(therapist, prescriber, ready):
-    request = services.dosing_request_create(by=therapist, couple=ready, approach=Approach.DUAL_PSYCHOLYTIC,
-                                             rationale="They want to stay able to talk.")
+    request = dosing_request_create(by=therapist, couple=ready, approach=Approach.DUAL_PSYCHOLYTIC,
+                                    rationale="They want to stay able to talk.")
     assert Notice.objects.filter(recipient=prescriber, couple=ready).exists()
     approval = sign(ready, prescriber, Approach.DUAL_PSYCHOLYTIC, request=request)
     request.refresh_from_db()
     assert (request.status, request.decided_by) == (RequestStatus.APPROVED, prescriber)
     assert approval.doses.count() == 2
-    assert services.approval_verify(approval)
+    assert approval_verify(approval)
     assert Notice.objects.filter(recipient=therapist, text__contains="Dual psycholytic approved").exists()
 
 
 def test_a_second_pending_request_is_refused(therapist, ready):
-    services.dosing_request_create(by=therapist, couple=ready, approach=Approach.DUAL_PSYCHEDELIC, rationale="x")
+    dosing_request_create(by=therapist, couple=ready, approach=Approach.DUAL_PSYCHEDELIC, rationale="x")
     with pytest.raises(ValidationError, match="already has a request waiting"):
-        services.dosing_request_create(by=therapist, couple=ready, approach=Approach.DUAL_PSYCHOLYTIC, rationale="y")
+        dosing_request_create(by=therapist, couple=ready, approach=Approach.DUAL_PSYCHOLYTIC, rationale="y")
 
 
 def test_solo_request_names_one_partner_of_this_couple(therapist, ready, other_couple):
     with pytest.raises(ValidationError) as exc:
-        services.dosing_request_create(by=therapist, couple=ready, approach=Approach.SOLO, rationale="x")
+        dosing_request_create(by=therapist, couple=ready, approach=Approach.SOLO, rationale="x")
     assert "solo_partner" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        services.dosing_request_create(by=therapist, couple=ready, approach=Approach.SOLO, rationale="x",
-                                       solo_partner=other_couple.partners.first())
+        dosing_request_create(by=therapist, couple=ready, approach=Approach.SOLO, rationale="x",
+                              solo_partner=other_couple.partners.first())
     assert exc.value.message_dict["solo_partner"] == ["That partner is not in this couple."]
 
 
@@ -63,9 +65,9 @@ def test_another_prescriber_cannot_approve_this_couple(other_prescriber, ready):
 def test_a_wrong_password_signs_nothing(prescriber, ready):
     today = timezone.localdate()
     with pytest.raises(ValidationError) as exc:
-        services.approval_sign(by=prescriber, password="not-it", couple=ready, approach=Approach.DUAL_PSYCHEDELIC,
-                               valid_from=today, valid_until=None, sessions_covered=4, conditions="",
-                               doses=dose_rows(ready, Approach.DUAL_PSYCHEDELIC))
+        approval_sign(by=prescriber, password="not-it", couple=ready, approach=Approach.DUAL_PSYCHEDELIC,
+                      valid_from=today, valid_until=None, sessions_covered=4, conditions="",
+                      doses=dose_rows(ready, Approach.DUAL_PSYCHEDELIC))
     assert exc.value.message_dict == {"password": ["That is not your password; the approval was not signed."]}
     assert not Approval.objects.exists()
 
@@ -117,9 +119,9 @@ def test_maximum_below_the_dose_is_refused(prescriber, ready):
 def test_a_backdated_or_unbounded_approval_is_refused(prescriber, ready):
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     with pytest.raises(ValidationError) as exc:
-        services.approval_sign(by=prescriber, password=PASSWORD, couple=ready, approach=Approach.DUAL_PSYCHEDELIC,
-                               valid_from=yesterday, valid_until=None, sessions_covered=None, conditions="",
-                               doses=dose_rows(ready, Approach.DUAL_PSYCHEDELIC))
+        approval_sign(by=prescriber, password=PASSWORD, couple=ready, approach=Approach.DUAL_PSYCHEDELIC,
+                      valid_from=yesterday, valid_until=None, sessions_covered=None, conditions="",
+                      doses=dose_rows(ready, Approach.DUAL_PSYCHEDELIC))
     assert set(exc.value.message_dict) == {"valid_from", "sessions_covered"}
 
 
@@ -139,24 +141,24 @@ def test_a_signed_approval_is_never_edited(prescriber, ready):
 def test_tampering_with_a_signed_approval_shows(prescriber, ready):
     approval = sign(ready, prescriber)
     Approval.objects.filter(pk=approval.pk).update(conditions="quietly added")  # bypassing the model
-    assert not services.approval_verify(Approval.objects.get(pk=approval.pk))
+    assert not approval_verify(Approval.objects.get(pk=approval.pk))
 
 
 def test_a_change_is_a_new_approval_that_supersedes(prescriber, ready):
     first = sign(ready, prescriber, Approach.DUAL_PSYCHEDELIC)
     second = sign(ready, prescriber, Approach.DUAL_PSYCHOLYTIC)
     assert second.supersedes == first
-    assert services.approval_current(couple=ready) == second
+    assert approval_current(couple=ready) == second
     with pytest.raises(ValidationError, match="replaced by a newer one"):
-        services.approval_revoke(by=prescriber, approval=first, reason="mistake")
+        approval_revoke(by=prescriber, approval=first, reason="mistake")
 
 
 def test_revocation_takes_effect_at_once_and_tells_the_therapist(therapist, prescriber, ready):
     approval = sign(ready, prescriber)
-    services.approval_revoke(by=prescriber, approval=approval, reason="New hypertension diagnosis")
+    approval_revoke(by=prescriber, approval=approval, reason="New hypertension diagnosis")
     assert ApprovalRevocation.objects.get(approval=approval).revoked_by == prescriber
-    assert services.approval_current(couple=ready) is None
-    gate, reasons = services.medicine_gate(couple=ready, start=timezone.now() + datetime.timedelta(days=3))
+    assert approval_current(couple=ready) is None
+    gate, reasons = medicine_gate(couple=ready, start=timezone.now() + datetime.timedelta(days=3))
     assert gate is None
     assert "revoked" in reasons[0] and "New hypertension diagnosis" in reasons[0]
     assert Notice.objects.filter(recipient=therapist, text__contains="was revoked").exists()
@@ -165,30 +167,30 @@ def test_revocation_takes_effect_at_once_and_tells_the_therapist(therapist, pres
 def test_revocation_needs_a_reason(prescriber, ready):
     approval = sign(ready, prescriber)
     with pytest.raises(ValidationError):
-        services.approval_revoke(by=prescriber, approval=approval, reason=" ")
+        approval_revoke(by=prescriber, approval=approval, reason=" ")
     assert not ApprovalRevocation.objects.exists()
 
 
 def test_the_gate_names_what_is_missing(prescriber, ready):
     start = timezone.now() + datetime.timedelta(days=2)
-    assert services.medicine_gate(couple=ready, start=start)[1] == [
+    assert medicine_gate(couple=ready, start=start)[1] == [
         "No prescriber approval of a dosing approach is on file for this couple."]
     sign(ready, prescriber, days=10)
-    assert services.medicine_gate(couple=ready, start=start)[0] is not None
+    assert medicine_gate(couple=ready, start=start)[0] is not None
     late = timezone.now() + datetime.timedelta(days=30)
-    assert "ended on" in services.medicine_gate(couple=ready, start=late)[1][0]
+    assert "ended on" in medicine_gate(couple=ready, start=late)[1][0]
     screening = ready.partners.get(label="B").screening
     screening.consent_signed_on, screening.consent_version = None, ""
     screening.save()
-    assert any("has not signed consent" in r for r in services.medicine_gate(couple=ready, start=start)[1])
+    assert any("has not signed consent" in r for r in medicine_gate(couple=ready, start=start)[1])
 
 
 def test_declining_needs_a_reason_and_tells_the_therapist(therapist, prescriber, ready):
-    request = services.dosing_request_create(by=therapist, couple=ready, approach=Approach.SOLO, rationale="x",
-                                             solo_partner=ready.partners.get(label="A"))
+    request = dosing_request_create(by=therapist, couple=ready, approach=Approach.SOLO, rationale="x",
+                                    solo_partner=ready.partners.get(label="A"))
     with pytest.raises(ValidationError):
-        services.dosing_request_decline(by=prescriber, request=request, reason="")
-    services.dosing_request_decline(by=prescriber, request=request, reason="Psycholytic first")
+        dosing_request_decline(by=prescriber, request=request, reason="")
+    dosing_request_decline(by=prescriber, request=request, reason="Psycholytic first")
     assert DosingRequest.objects.get(pk=request.pk).status == RequestStatus.DECLINED
     assert Notice.objects.filter(recipient=therapist, text__contains="Psycholytic first").exists()
 
@@ -199,3 +201,53 @@ def test_a_zero_full_dose_is_refused_by_the_service_itself(prescriber, ready):
     with pytest.raises(ValidationError, match="must all be above 0"):
         sign(ready, prescriber, Approach.DUAL_PSYCHEDELIC, doses=doses)
     assert not Approval.objects.exists()
+
+
+def test_the_gate_gives_every_reason_at_once(prescriber, ready):
+    """An expired approval and a partner whose consent is gone: the clinician reads both, not the first."""
+    sign(ready, prescriber, days=10)
+    screening = ready.partners.get(label="B").screening
+    screening.consent_signed_on, screening.consent_version = None, ""
+    screening.save()
+    gate = medicine_gate(couple=ready, start=timezone.now() + datetime.timedelta(days=30))
+    assert gate.approval is None and not gate.is_open
+    assert any("ended on" in r for r in gate.reasons)
+    assert any("has not signed consent" in r for r in gate.reasons)
+
+
+def test_the_current_approval_is_the_same_wherever_it_is_asked(prescriber, ready):
+    """One definition: the service, the list annotation and the couple's dosing page agree, also once the
+    newest approval is revoked (the one it superseded does not come back)."""
+    from dosing.selectors import couple_dosing
+
+    first = sign(ready, prescriber, Approach.DUAL_PSYCHEDELIC)
+    second = sign(ready, prescriber, Approach.DUAL_PSYCHOLYTIC)
+    marked = {a.pk: a.is_current for a in Approval.objects.filter(couple=ready).with_is_current()}
+    assert marked == {first.pk: False, second.pk: True}
+    assert approval_current(couple=ready) == couple_dosing(couple=ready)["current"] == second
+    approval_revoke(by=prescriber, approval=second, reason="New hypertension diagnosis")
+    assert approval_current(couple=ready) is None
+    assert couple_dosing(couple=ready)["current"] is None
+    assert not any(a.is_current for a in Approval.objects.filter(couple=ready).with_is_current())
+
+
+def test_a_notice_is_written_and_audited_with_its_change_and_a_failed_audit_undoes_both(therapist, prescriber, ready,
+                                                                                        monkeypatch):
+    from audit.models import AuditEvent
+
+    request = dosing_request_create(by=therapist, couple=ready, approach=Approach.DUAL_PSYCHOLYTIC, rationale="x")
+    notice = Notice.objects.get(recipient=prescriber, couple=ready)
+    assert AuditEvent.objects.filter(object_type="dosing.notice", object_id=str(notice.pk)).exists()
+    real_create = AuditEvent.objects.create
+
+    def audit_fails_for_notices(**kwargs):
+        if kwargs.get("object_type") == "dosing.notice":
+            raise RuntimeError("connection dropped")
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(AuditEvent.objects, "create", audit_fails_for_notices)
+    with pytest.raises(RuntimeError):
+        dosing_request_decline(by=prescriber, request=request, reason="Not now.")
+    request.refresh_from_db()
+    assert request.status == RequestStatus.PENDING  # the decline went with its notice's audit row
+    assert not Notice.objects.filter(recipient=therapist).exists()

@@ -12,9 +12,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import PASSWORD
-from dosing import services
+from dosing.approvals import approval_revoke
 from dosing.choices import Approach
+from dosing.gate import medicine_gate
 from dosing.models import Administration, Discharge, Notice, VitalReading
+from dosing.record import (
+    discharge_record,
+    dose_record,
+    medicine_plan_save,
+    predose_override,
+    predose_record,
+    vitals_record,
+)
+from dosing.requests import dosing_request_create
+from dosing.stock import lot_balance
 from dosing.tests.factories import lot, ready_couple, sign
 from sessions import services as session_services
 from sessions.choices import Phase, Place, SessionStatus
@@ -53,7 +64,7 @@ APPROACH_CASES = [
 def test_each_approach_from_request_to_discharge(therapist, prescriber, couple, approach, dosing_labels):
     ready_couple(couple, prescriber, sober="B" if approach == Approach.SOLO else None)
     partner_a = couple.partners.get(label="A")
-    request = services.dosing_request_create(
+    request = dosing_request_create(
         by=therapist, couple=couple, approach=approach, rationale="Fits their goals",
         solo_partner=partner_a if approach == Approach.SOLO else None)
     approval = sign(couple, prescriber, approach, request=request)
@@ -64,37 +75,37 @@ def test_each_approach_from_request_to_discharge(therapist, prescriber, couple, 
 
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False) as clock:
         if approval.info.needs_agenda:
-            services.predose_record(by=therapist, session=session, partner=partner_a, values={
+            predose_record(by=therapist, session=session, partner=partner_a, values={
                 "fasting_confirmed": True, "ride_home_arranged": True, "no_new_contraindication": True,
                 "systolic": 120, "diastolic": 78, "heart_rate": 70, "spo2": 98})
             with pytest.raises(ValidationError, match="write the agenda"):
-                services.dose_record(by=therapist, session=session, partner=partner_a, at=timezone.now(),
-                                     mg=Decimal("10"), lot=stock)
-            services.medicine_plan_save(by=therapist, session=session, setting="office",
-                                        agenda="1. The move. 2. Money. Pause if either says 'pause'.")
+                dose_record(by=therapist, session=session, partner=partner_a, at=timezone.now(),
+                            mg=Decimal("10"), lot=stock)
+            medicine_plan_save(by=therapist, session=session, setting="office",
+                               agenda="1. The move. 2. Money. Pause if either says 'pause'.")
         for approved in approval.doses.select_related("partner"):
-            services.predose_record(by=therapist, session=session, partner=approved.partner, values={
+            predose_record(by=therapist, session=session, partner=approved.partner, values={
                 "fasting_confirmed": True, "ride_home_arranged": True, "no_new_contraindication": True,
                 "sober_partner_present": True, "systolic": 128, "diastolic": 82, "heart_rate": 74, "spo2": 98})
-            services.dose_record(by=therapist, session=session, partner=approved.partner, at=timezone.now(),
-                                 mg=approved.dose_mg, lot=stock)
-            services.vitals_record(by=therapist, session=session, partner=approved.partner,
-                                   at=timezone.now() + datetime.timedelta(minutes=1), systolic=146, diastolic=88,
-                                   heart_rate=88, spo2=97)
+            dose_record(by=therapist, session=session, partner=approved.partner, at=timezone.now(),
+                        mg=approved.dose_mg, lot=stock)
+            vitals_record(by=therapist, session=session, partner=approved.partner,
+                          at=timezone.now() + datetime.timedelta(minutes=1), systolic=146, diastolic=88,
+                          heart_rate=88, spo2=97)
         if approach == Approach.SOLO:
             sober = couple.partners.get(label="B")
             with pytest.raises(ValidationError, match="is not a dosing partner under the solo administration"):
-                services.dose_record(by=therapist, session=session, partner=sober, at=timezone.now(),
-                                     mg=Decimal("10"), lot=stock)
+                dose_record(by=therapist, session=session, partner=sober, at=timezone.now(),
+                            mg=Decimal("10"), lot=stock)
 
         clock.move_to(session.start + datetime.timedelta(minutes=130))
         for approved in approval.doses.select_related("partner"):
-            services.vitals_record(by=therapist, session=session, partner=approved.partner, at=timezone.now(),
-                                   systolic=124, diastolic=80, heart_rate=72, spo2=98)
-            services.discharge_record(by=therapist, session=session, partner=approved.partner, at=timezone.now(),
-                                      alert_and_oriented=True, released_to_name="Sam Rivera",
-                                      released_to_relationship="friend", released_to_other_partner=False,
-                                      no_driving_acknowledged=True)
+            vitals_record(by=therapist, session=session, partner=approved.partner, at=timezone.now(),
+                          systolic=124, diastolic=80, heart_rate=72, spo2=98)
+            discharge_record(by=therapist, session=session, partner=approved.partner, at=timezone.now(),
+                             alert_and_oriented=True, released_to_name="Sam Rivera",
+                             released_to_relationship="friend", released_to_other_partner=False,
+                             no_driving_acknowledged=True)
         clock.move_to(session.end)
         session_services.session_complete(by=therapist, session=session)
 
@@ -103,7 +114,7 @@ def test_each_approach_from_request_to_discharge(therapist, prescriber, couple, 
     dosed = sorted(Administration.objects.filter(session=session).values_list("partner__label", flat=True))
     assert dosed == dosing_labels
     assert sorted(Discharge.objects.filter(session=session).values_list("partner__label", flat=True)) == dosing_labels
-    assert services.lot_balance(stock) == Decimal("1000") - sum(a.dose_mg for a in approval.doses.all())
+    assert lot_balance(stock) == Decimal("1000") - sum(a.dose_mg for a in approval.doses.all())
 
 
 @pytest.fixture
@@ -117,7 +128,7 @@ def scheduled(therapist, prescriber, couple):
 
 
 def start_dosing(session, therapist, partner, *, systolic=124, diastolic=80):
-    services.predose_record(by=therapist, session=session, partner=partner, values={
+    predose_record(by=therapist, session=session, partner=partner, values={
         "fasting_confirmed": True, "ride_home_arranged": True, "no_new_contraindication": True,
         "systolic": systolic, "diastolic": diastolic, "heart_rate": 70, "spo2": 98})
 
@@ -127,16 +138,16 @@ def test_doses_never_exceed_the_approved_maximum(therapist, scheduled):
     partner = scheduled["couple"].partners.get(label="A")  # approved 50 mg, maximum 70 mg
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
         start_dosing(session, therapist, partner)
-        services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"),
-                             lot=stock)
+        dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"),
+                    lot=stock)
         with pytest.raises(ValidationError) as exc:
-            services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
-                                 mg=Decimal("25"), lot=stock, is_booster=True)
+            dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                        mg=Decimal("25"), lot=stock, is_booster=True)
         assert exc.value.message_dict["mg"] == [
             f"25 mg would bring {partner.first_name}'s total to 75 mg, over the approved maximum of 70 mg "
             "(50 mg given so far)."]
-        services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("20"),
-                             lot=stock, is_booster=True)
+        dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("20"),
+                    lot=stock, is_booster=True)
     assert Administration.objects.filter(session=session).count() == 2
 
 
@@ -145,12 +156,12 @@ def test_a_dose_needs_a_lot_and_the_checks_first(therapist, scheduled):
     partner = scheduled["couple"].partners.get(label="B")
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
         with pytest.raises(ValidationError) as exc:
-            services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
-                                 mg=Decimal("50"), lot=None)
+            dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                        mg=Decimal("50"), lot=None)
         assert exc.value.message_dict == {"lot": ["Give the lot the dose was drawn from."]}
         with pytest.raises(ValidationError, match="record the pre-dose checks first"):
-            services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
-                                 mg=Decimal("50"), lot=stock)
+            dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                        mg=Decimal("50"), lot=stock)
     assert not Administration.objects.exists()
 
 
@@ -160,14 +171,14 @@ def test_hold_level_blood_pressure_needs_a_prescriber_override(therapist, prescr
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
         start_dosing(session, therapist, partner, systolic=164, diastolic=96)
         with pytest.raises(ValidationError, match=r"Dosing is held: blood pressure 164/96 mmHg is at or above 160/100"):
-            services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
-                                 mg=Decimal("50"), lot=stock)
+            dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                        mg=Decimal("50"), lot=stock)
         check = session.predose_checks.get(partner=partner)
         with pytest.raises(ValidationError, match="Only a prescriber"):
-            services.predose_override(by=therapist, check=check, reason="fine")
-        services.predose_override(by=prescriber, check=check, reason="White-coat pattern; home readings 130/85.")
-        services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"),
-                             lot=stock)
+            predose_override(by=therapist, check=check, reason="fine")
+        predose_override(by=prescriber, check=check, reason="White-coat pattern; home readings 130/85.")
+        dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"),
+                    lot=stock)
 
 
 def test_impossible_vitals_are_refused(therapist, scheduled):
@@ -175,8 +186,8 @@ def test_impossible_vitals_are_refused(therapist, scheduled):
     partner = scheduled["couple"].partners.get(label="A")
     for systolic in (20, 400):
         with pytest.raises(ValidationError) as exc:
-            services.vitals_record(by=therapist, session=session, partner=partner,
-                                   at=timezone.now(), systolic=systolic, diastolic=60, heart_rate=70)
+            vitals_record(by=therapist, session=session, partner=partner,
+                          at=timezone.now(), systolic=systolic, diastolic=60, heart_rate=70)
         assert "systolic" in exc.value.message_dict
     assert not VitalReading.objects.exists()
 
@@ -194,16 +205,16 @@ def test_discharge_waits_for_the_observation_time_and_vitals_in_range(therapist,
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False) as clock:
         for partner in (a, b):
             start_dosing(session, therapist, partner)
-            services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
-                                 mg=Decimal("50"), lot=stock)
+            dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                        mg=Decimal("50"), lot=stock)
         clock.move_to(session.start + datetime.timedelta(minutes=90))
-        services.vitals_record(by=therapist, session=session, partner=a, at=timezone.now(), systolic=150,
-                               diastolic=85, heart_rate=80)
+        vitals_record(by=therapist, session=session, partner=a, at=timezone.now(), systolic=150,
+                      diastolic=85, heart_rate=80)
         with pytest.raises(ValidationError) as exc:
-            services.discharge_record(by=therapist, session=session, partner=a, at=timezone.now(),
-                                      alert_and_oriented=True, released_to_name=b.full_name,
-                                      released_to_relationship="partner", released_to_other_partner=True,
-                                      no_driving_acknowledged=True)
+            discharge_record(by=therapist, session=session, partner=a, at=timezone.now(),
+                             alert_and_oriented=True, released_to_name=b.full_name,
+                             released_to_relationship="partner", released_to_other_partner=True,
+                             no_driving_acknowledged=True)
         errors = exc.value.message_dict
         assert "needs 120 minutes of observation after the last dose" in errors["__all__"][0]
         assert "is not back within the thresholds" in errors["__all__"][1]
@@ -222,6 +233,17 @@ def test_gate_refuses_booking_without_approval_from_the_service(therapist, presc
         book_medicine(couple, therapist)
     assert exc.value.message_dict["phase"] == ["No prescriber approval of a dosing approach is on file for this couple."]
     assert not TherapySession.objects.filter(phase=Phase.MEDICINE).exists()
+
+
+def test_booking_refusal_gives_the_protocol_and_the_gate_reasons_together(therapist, prescriber, couple):
+    """Without preparations and without an approval, the therapist reads both reasons in one refusal."""
+    ready_couple(couple, prescriber)
+    history(couple, therapist, [(A, local(-20))])
+    with pytest.raises(ValidationError) as exc:
+        book_medicine(couple, therapist)
+    reasons = exc.value.message_dict["phase"]
+    assert any("needs at least 2 preparation sessions" in r for r in reasons)
+    assert "No prescriber approval of a dosing approach is on file for this couple." in reasons
 
 
 def test_gate_refuses_a_crafted_booking_post(client_for, therapist, prescriber, couple):
@@ -251,7 +273,7 @@ def test_the_database_refuses_a_medicine_session_without_approval(therapist, cou
 
 def test_revocation_blocks_an_already_scheduled_medicine_session(therapist, prescriber, scheduled):
     session = scheduled["session"]
-    blocked = services.approval_revoke(by=prescriber, approval=scheduled["approval"], reason="New cardiac history")
+    blocked = approval_revoke(by=prescriber, approval=scheduled["approval"], reason="New cardiac history")
     assert blocked == [session]
     notice = Notice.objects.get(recipient=therapist, text__contains="revoked")
     assert str(session) in notice.text
@@ -292,8 +314,8 @@ def test_a_partner_no_longer_cleared_shuts_the_gate(therapist, prescriber, sched
 
     case_services.contraindications_record(by=therapist, screening=screening, findings={
         c: (c == Contraindication.PSYCHOSIS, "new episode") for c in Contraindication.values})
-    gate, reasons = services.medicine_gate(couple=scheduled["couple"], start=scheduled["session"].start,
-                                           session_pk=scheduled["session"].pk)
+    gate, reasons = medicine_gate(couple=scheduled["couple"], start=scheduled["session"].start,
+                                  session_pk=scheduled["session"].pk)
     assert gate is None
     assert any("is not cleared (screening: needs prescriber review)" in r for r in reasons)
 
@@ -345,10 +367,10 @@ def test_medicine_record_page_shows_the_doses_and_flags(client_for, therapist, s
     partner = scheduled["couple"].partners.get(label="A")
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
         start_dosing(session, therapist, partner)
-        services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"),
-                             lot=stock)
-        services.vitals_record(by=therapist, session=session, partner=partner, at=timezone.now(), systolic=145,
-                               diastolic=85, heart_rate=80)
+        dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"),
+                    lot=stock)
+        vitals_record(by=therapist, session=session, partner=partner, at=timezone.now(), systolic=145,
+                      diastolic=85, heart_rate=80)
         html = client_for(therapist).get(reverse("dosing:medicine_record",
                                                  kwargs={"session_uuid": session.uuid})).content.decode()
     assert 'data-total="A">50.00 mg' in html
@@ -366,8 +388,8 @@ def test_a_completed_session_closes_its_dosing_record(therapist, prescriber, sch
         session.refresh_from_db()
         partner = scheduled["couple"].partners.get(label="A")
         with pytest.raises(ValidationError, match="its dosing record is closed"):
-            services.vitals_record(by=therapist, session=session, partner=partner, at=timezone.now(),
-                                   systolic=120, diastolic=80, heart_rate=70)
+            vitals_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                          systolic=120, diastolic=80, heart_rate=70)
 
 
 def test_no_dose_after_discharge(therapist, prescriber, scheduled):
@@ -378,8 +400,8 @@ def test_no_dose_after_discharge(therapist, prescriber, scheduled):
         document_medicine(session, by=therapist, prescriber=prescriber, lot_number=scheduled["lot"].lot_number)
         partner = scheduled["couple"].partners.get(label="A")
         with pytest.raises(ValidationError, match="has been discharged"):
-            services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
-                                 mg=Decimal("5"), lot=scheduled["lot"], is_booster=True)
+            dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                        mg=Decimal("5"), lot=scheduled["lot"], is_booster=True)
 
 
 def test_the_gate_holds_in_a_celery_task_and_the_sweep_lists_blocked_sessions_once(therapist, prescriber, couple):
@@ -415,15 +437,15 @@ def test_the_medicine_record_page_costs_the_same_with_more_readings(client_for, 
         client = client_for(therapist)
         for partner in (a, b):
             start_dosing(session, therapist, partner)
-            services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
-                                 mg=Decimal("50"), lot=stock)
+            dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                        mg=Decimal("50"), lot=stock)
         counts = []
         for readings in (1, 8):
             for minute in range(readings):
                 clock.shift(datetime.timedelta(minutes=1))
                 for partner in (a, b):
-                    services.vitals_record(by=therapist, session=session, partner=partner, at=timezone.now(),
-                                           systolic=130, diastolic=80, heart_rate=75)
+                    vitals_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                                  systolic=130, diastolic=80, heart_rate=75)
             from django.db import connection
             from django.test.utils import CaptureQueriesContext
 
@@ -439,17 +461,17 @@ def test_after_a_revocation_mid_session_no_more_doses_but_monitoring_goes_on(the
     partner = scheduled["couple"].partners.get(label="A")
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False) as clock:
         start_dosing(session, therapist, partner)
-        services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"),
-                             lot=stock)
-        services.approval_revoke(by=prescriber, approval=scheduled["approval"], reason="Lab result")
+        dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"),
+                    lot=stock)
+        approval_revoke(by=prescriber, approval=scheduled["approval"], reason="Lab result")
         with pytest.raises(ValidationError, match="revoked"):
-            services.dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
-                                 mg=Decimal("10"), lot=stock, is_booster=True)
+            dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                        mg=Decimal("10"), lot=stock, is_booster=True)
         clock.move_to(session.start + datetime.timedelta(minutes=130))
-        services.vitals_record(by=therapist, session=session, partner=partner, at=timezone.now(), systolic=122,
-                               diastolic=78, heart_rate=70)
-        services.discharge_record(by=therapist, session=session, partner=partner, at=timezone.now(),
-                                  alert_and_oriented=True, released_to_name="Jo Park", released_to_relationship="friend",
-                                  released_to_other_partner=False, no_driving_acknowledged=True)
+        vitals_record(by=therapist, session=session, partner=partner, at=timezone.now(), systolic=122,
+                      diastolic=78, heart_rate=70)
+        discharge_record(by=therapist, session=session, partner=partner, at=timezone.now(),
+                         alert_and_oriented=True, released_to_name="Jo Park", released_to_relationship="friend",
+                         released_to_other_partner=False, no_driving_acknowledged=True)
     assert Administration.objects.filter(session=session).count() == 1
     assert Discharge.objects.filter(session=session, partner=partner).exists()

@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from dosing import services
 from dosing.choices import Approach
+from dosing.requests import dosing_request_create
 from dosing.tests.factories import ready_couple, sign
 from tests.factories import CoupleFactory
 
@@ -17,8 +17,8 @@ def grow(therapist, prescriber, n):
     for _ in range(n):
         couple = ready_couple(CoupleFactory(therapists=[therapist], prescriber=prescriber), prescriber)
         sign(couple, prescriber, days=5)
-        services.dosing_request_create(by=therapist, couple=couple, approach=Approach.DUAL_PSYCHEDELIC,
-                                       rationale="Deeper work")
+        dosing_request_create(by=therapist, couple=couple, approach=Approach.DUAL_PSYCHEDELIC,
+                              rationale="Deeper work")
 
 
 def test_prescriber_home_lists_requests_and_ending_approvals(client_for, therapist, prescriber):

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from cases.services import questionnaire_record
 from integration import services
+from jobs import tasks
+from outbox.models import OutboxKind, OutboxMessage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,6 +22,8 @@ def test_partner_answers_emailed_gad7_and_therapist_sees_the_new_point(page, log
                          administered_on=timezone.localdate() - datetime.timedelta(days=30), context="screening")
     services.questionnaire_link_send(by=therapist, partner=partner, instrument="GAD7", context="post_integration",
                                      site_url=live_server.url)
+    assert not mail.outbox  # the request sends nothing: the worker does, after the commit
+    tasks.outbox_deliver(OutboxMessage.objects.get(kind=OutboxKind.QUESTIONNAIRE_LINK).pk)
     body = mail.outbox[-1].body
     path = re.search(r"https?://[^/]+(/q/[\w-]+/)", body).group(1)
 

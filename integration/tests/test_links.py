@@ -19,7 +19,9 @@ GAD7_NINE = {f"item_{n}": v for n, v in enumerate([3, 2, 2, 1, 1, 0, 0], start=1
 
 
 @pytest.fixture
-def send(frozen, django_capture_on_commit_callbacks, therapist, active_couple):
+def send(frozen, django_capture_on_commit_callbacks, therapist, active_couple, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the worker's delivery runs inline once the send commits
+
     def send_link(partner, instrument="GAD7", context="post_integration", by=None):
         with django_capture_on_commit_callbacks(execute=True):
             sent = services.questionnaire_link_send(by=by or therapist, partner=partner, instrument=instrument,
@@ -179,3 +181,60 @@ def test_a_crafted_send_with_an_unknown_context_is_refused(client_for, therapist
     url = reverse("integration:link_send", args=[couple.uuid, partners["A"].uuid, "GAD7"])
     client_for(therapist).post(url, {"context": "whenever"})
     assert not QuestionnaireLink.objects.exists()
+
+
+def test_the_email_leaves_with_the_worker_not_the_request_and_its_token_is_then_erased(frozen, therapist, partners,
+                                                                                      active_couple):
+    from jobs import tasks
+    from outbox.models import OutboxKind, OutboxMessage
+
+    sent = services.questionnaire_link_send(by=therapist, partner=partners["A"], instrument="GAD7",
+                                            context="post_integration", site_url="http://testserver/")
+    assert not mail.outbox  # nothing slow in the request
+    message = OutboxMessage.objects.get(kind=OutboxKind.QUESTIONNAIRE_LINK, object_id=sent.link.pk)
+    assert tasks.outbox_deliver(message.pk) is True
+    assert len(mail.outbox) == 1 and sent.url in mail.outbox[0].body
+    message.refresh_from_db()
+    assert message.payload == {}  # the token lived in the outbox only until the e-mail left
+    sent.link.refresh_from_db()
+    assert sent.link.emailed_at is not None
+
+
+def test_a_link_withdrawn_before_the_worker_sends_it_is_never_emailed(frozen, therapist, partners, active_couple):
+    from jobs import tasks
+    from outbox.models import OutboxKind, OutboxMessage
+
+    sent = services.questionnaire_link_send(by=therapist, partner=partners["A"], instrument="GAD7",
+                                            context="post_integration", site_url="http://testserver/")
+    services.questionnaire_link_withdraw(by=therapist, link=sent.link, reason="Sent to the wrong partner")
+    tasks.outbox_deliver(OutboxMessage.objects.get(kind=OutboxKind.QUESTIONNAIRE_LINK).pk)
+    assert not mail.outbox
+
+
+def test_the_emailed_mark_and_replacements_are_on_the_audit_trail_and_a_failed_audit_undoes_the_mark(
+        frozen, therapist, partners, active_couple, monkeypatch):
+    from audit.models import AuditEvent
+    from jobs import tasks
+    from outbox.models import OutboxKind, OutboxMessage
+
+    first = services.questionnaire_link_send(by=therapist, partner=partners["A"], instrument="GAD7",
+                                             context="post_integration", site_url="http://testserver/")
+    services.questionnaire_link_send(by=therapist, partner=partners["A"], instrument="GAD7",
+                                     context="post_integration", site_url="http://testserver/")
+    assert AuditEvent.objects.filter(object_id=str(first.link.pk), summary__endswith="withdrawn (replaced)").exists()
+    latest = OutboxMessage.objects.filter(kind=OutboxKind.QUESTIONNAIRE_LINK).order_by("-id").first()
+
+    def audit_fails(*args, **kwargs):
+        raise RuntimeError("connection dropped")
+
+    monkeypatch.setattr(AuditEvent.objects, "create", audit_fails)
+    with pytest.raises(RuntimeError):
+        tasks.outbox_deliver(latest.pk)
+    link = QuestionnaireLink.objects.get(pk=latest.object_id)
+    assert link.emailed_at is None  # the mark went with its audit row; the outbox tries again
+    monkeypatch.undo()
+    frozen.shift(datetime.timedelta(seconds=30))  # the next sweep
+    assert tasks.outbox_sweep() >= 1
+    link.refresh_from_db()
+    assert link.emailed_at is not None
+    assert AuditEvent.objects.filter(object_id=str(link.pk), summary__endswith="e-mailed").count() == 1

@@ -42,7 +42,7 @@ def build_slowly(job_id: int, seconds_per_couple: float):
 
 
 def test_admin_exports_watches_progress_and_downloads(page, login, clinic_admin, therapist, monkeypatch, tmp_path):
-    monkeypatch.setattr("jobs.hooks.nudge", lambda task, *args: None)  # this test is the worker
+    monkeypatch.setattr("outbox.services.outbox_publish", lambda **kwargs: None)  # this test is the worker
     couples = [CoupleFactory(therapists=[therapist]) for _ in range(4)]
     for couple in couples:
         held(couple, therapist, Phase.ASSESSMENT, timezone.now() - datetime.timedelta(days=3))

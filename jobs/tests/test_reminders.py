@@ -261,18 +261,23 @@ def test_the_sweep_plans_sessions_whose_hook_never_ran(couple, therapist):
 def test_booking_works_and_reminders_follow_when_the_broker_is_down(couple, therapist, settings, monkeypatch,
                                                                     django_capture_on_commit_callbacks):
     from jobs import tasks
+    from outbox.models import OutboxMessage
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(tasks.reminders_dispatch, "apply_async", broker_down)
+    monkeypatch.setattr(tasks.outbox_deliver, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         session = book(couple, therapist, hours=72)
-    assert Reminder.objects.filter(session=session, status=ReminderStatus.PENDING).count() == 6
+    # The booking stands, and what it asks for waits in the outbox instead of in the broker.
+    assert OutboxMessage.objects.filter(object_id=session.pk, sent_at__isnull=True).count() == 1
     with at_due(session, 48):
-        tasks.reminders_dispatch()  # what beat runs once a worker is back
+        assert tasks.outbox_sweep() == 1  # what beat runs once a worker is back
+        assert Reminder.objects.filter(session=session).count() == 6
+        tasks.reminders_dispatch()
+        assert tasks.outbox_sweep() == 0  # delivered once
     assert len(mail.outbox) == 3
 
 

@@ -19,13 +19,18 @@ def held(couple, therapist, phase: str, start: datetime.datetime, *, status: str
     """A session as it stands in the database, written straight in (for history before the test begins)."""
     approval = None
     if phase == Phase.MEDICINE:
-        from dosing.services import approval_current
+        from dosing.approvals import approval_current
 
         approval = approval_current(couple=couple)
         assert approval is not None, "A medicine session needs an approval on file: use the active_couple fixture."
     session = TherapySession(couple=couple, therapist=therapist, phase=phase, start=start, duration_minutes=minutes,
                              place=place, room=room, status=status, created_by=therapist, approval=approval)
     session.save()
+    if phase in (Phase.MEDICINE, Phase.INTEGRATION):
+        from integration.services import integration_links_sync
+
+        # What the outbox's delivery does after a booking commits: the integration links follow the calendar.
+        integration_links_sync(couple_id=couple.pk)
     return session
 
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from cases.choices import CoupleStatus
 from clinic.services import clinic_settings_get
-from sessions import protocol, services
+from sessions import services
 from sessions.choices import Phase, Place, SessionStatus
 from sessions.models import TherapySession
 from dosing.tests.factories import document_medicine
@@ -189,26 +189,6 @@ def test_medicine_allowed_up_to_the_course_maximum(frozen, therapist, active_cou
                                        (M, at(4, month=1)), (I, at(5, month=1)), (P, at(12, month=1)),
                                        (P, at(13, month=1))])
     assert book(active_couple, therapist, M, at(5)).phase == M
-
-
-def test_medicine_gate_is_open_when_nothing_is_plugged_in(active_couple):
-    assert protocol.medicine_gate_reasons(couple=active_couple, start=at(5), mode=protocol.Mode.PLAN) == []
-
-
-def test_medicine_refused_when_the_gate_says_no(frozen, therapist, active_couple):
-    """The dosing app's approval check plugs in here; its reason reaches the clinician unchanged."""
-    history(active_couple, therapist, [(A, at(1, month=2)), (P, at(8, month=2)), (P, at(15, month=2))])
-
-    def no_approval(*, couple, start, mode, session_pk=None):
-        return [f"No prescriber approval is in force for {couple} on {protocol.day_label(start)}."]
-
-    protocol.register_medicine_check(no_approval)
-    try:
-        assert refused(active_couple, therapist, M, at(5)) == [
-            f"No prescriber approval is in force for {active_couple} on 5 Mar 2030."]
-        assert book(active_couple, therapist, P, at(5)).phase == P  # the gate is for medicine sessions only
-    finally:
-        protocol.MEDICINE_CHECKS.remove(no_approval)
 
 
 # -- integration and follow-up ------------------------------------------------------------------------

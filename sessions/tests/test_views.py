@@ -229,3 +229,25 @@ def test_therapist_home_shows_today_week_notes_and_couples_due(frozen, client_fo
     due = page[page.index("due-heading"):page.index("todo-heading")]
     assert "KAP-0900: <a" in due and "Preparation session 1 of cycle 1 (at least 2 before medicine session 1)." in due
     assert active_couple.case_number not in due  # its next session is booked
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_made_while_the_broker_is_down_stands_and_says_its_reminders_will_follow(
+        frozen, client_for, therapist, active_couple, monkeypatch):
+    from jobs import tasks
+    from outbox.middleware import DEFERRED_MESSAGE
+    from outbox.models import OutboxMessage
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(tasks.outbox_deliver, "apply_async", broker_down)
+    response = client_for(therapist).post(reverse("sessions:session_new"), booking(active_couple, A), follow=True)
+    assert response.status_code == 200
+    session = TherapySession.objects.get(couple=active_couple, phase=A)
+    assert DEFERRED_MESSAGE in response.content.decode()
+    assert OutboxMessage.objects.filter(object_id=session.pk, sent_at__isnull=True).count() == 1
+    # The next write does not even try the broker (publishing is paused), and still says so.
+    response = client_for(therapist).post(reverse("sessions:session_cancel", args=[session.uuid]),
+                                          {"cancel-reason": "Unwell"}, follow=True)
+    assert DEFERRED_MESSAGE in response.content.decode()

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.db.models import Sum
 
-from dosing import services as dose_service  # dose_record and predose_record: the medicine record's verbs
+from dosing import record as dose_service  # dose_record and predose_record: the medicine record's verbs
 from dosing.choices import Approach
 from dosing.models import Administration
 from dosing.tests.factories import lot, ready_couple, sign

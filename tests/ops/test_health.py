@@ -43,7 +43,7 @@ def test_readyz_is_ready_when_the_database_answers_and_every_queue_has_a_live_wo
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "worker:reminders", "worker:documents", "worker:exports"}
+    assert set(body["checks"]) == {"database", "worker:reminders", "worker:documents", "worker:exports", "outbox"}
 
 
 @pytest.mark.django_db
@@ -79,13 +79,30 @@ def test_readyz_reports_redis_down(client, settings):
 
 
 @pytest.mark.django_db
+def test_readyz_and_the_admin_home_show_work_no_worker_delivered(client, client_for, clinic_admin, settings):
+    from outbox.models import OutboxKind, OutboxMessage
+
+    settings.REDIS_URL = None
+    _all_queues_alive()
+    OutboxMessage.objects.create(kind=OutboxKind.SESSION_CHANGED, object_id=1)
+    assert client.get("/readyz").status_code == 200  # just written: on its way
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=2 * settings.JOBS_SWEEP_SECONDS + 11)):
+        _all_queues_alive()
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["outbox"] == {"ok": False, "waiting": 1, "given_up": 0}
+        html = client_for(clinic_admin).get(reverse("accounts:admin_home")).content.decode()
+    assert "Background work is behind: 1 item" in html
+
+
+@pytest.mark.django_db
 def test_readyz_holds_only_booleans_and_timings(client, settings):
     settings.REDIS_URL = None
     _all_queues_alive()
     body = client.get("/readyz").json()
     assert set(body) == {"status", "checks"}
     for check in body["checks"].values():
-        assert set(check) <= {"ok", "ms", "age_s"}
+        assert set(check) <= {"ok", "ms", "age_s", "waiting", "given_up"}
         assert all(isinstance(v, (bool, int, float)) or v is None for v in check.values())
 
 

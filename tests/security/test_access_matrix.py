@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dosing import services as dosing_services
+from dosing import approvals as dosing_approvals
 from dosing.choices import Approach
 from dosing.models import ApprovalRevocation, DosingRequest, Notice
 from dosing.tests.factories import approval_on_file, lot
@@ -165,6 +165,18 @@ def test_someone_elses_notice_cannot_be_dismissed(client_for, therapist, other_t
     assert Notice.objects.get(pk=notice.pk).dismissed_at is None
 
 
+@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/", "not a url", "javascript:alert(1)",
+                                    "accounts:logout", "/\\evil.example"])
+def test_dismissing_a_notice_never_redirects_off_site_or_fails_on_a_bad_next(client_for, therapist, couple, target):
+    notice = Notice.objects.create(recipient=therapist, couple=couple, text="Approved")
+    client = client_for(therapist)
+    response = client.post(reverse("dosing:notice_dismiss", kwargs={"notice_id": notice.pk}), {"next": target})
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:home")
+    assert Notice.objects.get(pk=notice.pk).dismissed_at is not None
+    back = client.post(reverse("dosing:notice_dismiss", kwargs={"notice_id": notice.pk}), {"next": "/couples/"})
+    assert back["Location"] == "/couples/"  # a path on this site is kept; dismissing twice changes nothing
+
+
 def test_a_partner_of_another_couple_cannot_be_dosed_through_my_session(client_for, therapist, prescriber, world,
                                                                           other_couple):
     session = TherapySession.objects.filter(phase=Phase.MEDICINE).first()
@@ -183,7 +195,7 @@ def test_a_revocation_cannot_reach_another_couples_approval(client_for, prescrib
     url = reverse("dosing:approval_revoke", kwargs={"couple_uuid": world["couple"].uuid,
                                                     "approval_uuid": theirs.uuid})
     assert client_for(prescriber).post(url, {"reason": "x"}).status_code == 404
-    assert dosing_services.approval_current(couple=other_couple) == theirs
+    assert dosing_approvals.approval_current(couple=other_couple) == theirs
 
 
 def test_random_ids_are_404_not_500(client_for, clinic_admin, world):

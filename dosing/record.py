@@ -1,0 +1,295 @@
+"""The medicine session's bedside record (CLINICAL.md, "The medicine session, moment by moment"): plan, pre-dose
+checks and the hold override, doses, vitals, side effects, discharge, and what completion still needs."""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import formats, timezone
+
+from accounts.models import User
+from cases import policy
+from cases.models import Partner
+from clinic.services import clinic_settings_get
+from dosing.choices import Setting, StockEntryKind
+from dosing.gate import medicine_gate
+from dosing.models import (
+    Administration,
+    Approval,
+    ApprovalDose,
+    Discharge,
+    MedicineSessionPlan,
+    PreDoseCheck,
+    SideEffect,
+    StockEntry,
+    StockLot,
+    VitalReading,
+)
+from dosing.stock import lot_balance
+from dosing.vitals import bp_level, bp_thresholds
+from dosing.wording import day_label, fmt_mg, partner_name
+
+
+
+def _medicine_session(session):
+    """The session, if it is a medicine session whose record is open; else the reason it is not."""
+    from sessions.choices import Phase, SessionStatus
+
+    if session.phase != Phase.MEDICINE:
+        raise ValidationError("Only a medicine session has a dosing record.")
+    if session.status != SessionStatus.SCHEDULED:
+        # Once completed the record is closed like a signed note: corrections go in the note's amendments.
+        raise ValidationError(f"This session is {session.get_status_display().lower()}; its dosing record is closed "
+                              "(add an amendment to the session note to correct it).")
+    return session
+
+
+def _documenting_gate(session) -> Approval:
+    """Documenting a medicine session needs its gate open for the session's time."""
+    gate = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
+    if not gate.is_open:
+        raise ValidationError(["This medicine session cannot be documented:", *gate.reasons])
+    return gate.approval
+
+
+def _approved_dose(approval: Approval, partner: Partner) -> ApprovalDose:
+    dose = approval.doses.filter(partner=partner).first()
+    if dose is None:
+        raise ValidationError({"partner": f"{partner_name(partner)} is not a dosing partner under the "
+                                          f"{approval.info.name.lower()} approval."})
+    return dose
+
+
+def medicine_plan_save(*, by: User, session, setting: str, support_person: str = "", agenda: str = "") -> MedicineSessionPlan:
+    """Record where the medicine session happens and, for extended discussion, its agenda."""
+    _medicine_session(session)
+    policy.require_may_document(by, session)
+    if setting == Setting.HOME and not support_person.strip():
+        raise ValidationError({"support_person": "At home, name the support person who is present."})
+    plan, _ = MedicineSessionPlan.objects.get_or_create(session=session)
+    plan.setting, plan.support_person, plan.agenda = setting, support_person.strip(), agenda.strip()
+    plan.full_clean()
+    plan.save()
+    return plan
+
+
+def predose_record(*, by: User, session, partner: Partner, values: dict) -> PreDoseCheck:
+    """Record one dosing partner's checks before dosing."""
+    _medicine_session(session)
+    policy.require_may_document(by, session)
+    approval = _documenting_gate(session)
+    _approved_dose(approval, partner)
+    check = PreDoseCheck.objects.filter(session=session, partner=partner).first()
+    if check is not None and session.administrations.filter(partner=partner).exists():
+        raise ValidationError("Dosing has started: the pre-dose checks are kept as they were.")
+    check = check or PreDoseCheck(session=session, partner=partner)
+    for field in ("fasting_confirmed", "ride_home_arranged", "no_new_contraindication", "sober_partner_present",
+                  "systolic", "diastolic", "heart_rate", "spo2"):
+        if field in values:
+            setattr(check, field, values[field])
+    check.recorded_by, check.recorded_at = by, timezone.now()
+    if check.override_by_id and bp_level(check.systolic, check.diastolic) != "hold":
+        check.override_by, check.override_reason = None, ""
+    check.full_clean()
+    if check.diastolic >= check.systolic:
+        raise ValidationError({"diastolic": "Diastolic pressure must be lower than systolic."})
+    check.save()
+    return check
+
+
+def predose_override(*, by: User, check: PreDoseCheck, reason: str) -> PreDoseCheck:
+    """The couple's (or covering) prescriber allows dosing despite a hold-level blood pressure, with a reason. Not
+    the therapist running the session, unless the clinic allows dual-role acts: then the override is audited."""
+    session = _medicine_session(check.session)
+    verdict = policy.require_may_override_hold(by, session)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "State the reason for the override."})
+    with transaction.atomic():
+        check.override_by, check.override_reason = by, reason.strip()
+        check.save(update_fields=["override_by", "override_reason"])
+        policy.audit_if_flagged(verdict, actor=by, obj=check, couple=session.couple,
+                                what=f"pre-dose check {check.pk}: hold overridden by the therapist running the session")
+    return check
+
+
+def predose_blockers(*, session, partner: Partner, approval: Approval) -> list[str]:
+    """What must be done before this partner's first dose."""
+    check = PreDoseCheck.objects.filter(session=session, partner=partner).first()
+    name = partner_name(partner)
+    if check is None:
+        return [f"{name}: record the pre-dose checks first."]
+    reasons = []
+    if not check.fasting_confirmed:
+        reasons.append(f"{name}: fasting is not confirmed.")
+    if not check.ride_home_arranged:
+        reasons.append(f"{name}: no ride home is arranged.")
+    if not check.no_new_contraindication:
+        reasons.append(f"{name}: a new contraindication was reported; the prescriber must review.")
+    if approval.info.needs_sober_partner and not check.sober_partner_present:
+        reasons.append("Solo administration: the sober partner's presence is not confirmed.")
+    if approval.info.needs_agenda:
+        plan = MedicineSessionPlan.objects.filter(session=session).first()
+        if plan is None or not plan.agenda:
+            reasons.append("Extended discussion: write the agenda and conversation plan before the session starts.")
+    return reasons
+
+
+def _latest_bp(session, partner: Partner, check: PreDoseCheck | None):
+    reading = VitalReading.objects.filter(session=session, partner=partner).order_by("-at", "-id").first()
+    if reading is not None and (check is None or reading.at >= check.recorded_at):
+        return reading.systolic, reading.diastolic, None
+    if check is not None:
+        return check.systolic, check.diastolic, check
+    return None, None, None
+
+
+def dose_record(*, by: User, session, partner: Partner, at: datetime.datetime, mg: Decimal, lot: StockLot | None,
+                is_booster: bool = False) -> Administration:
+    """Record a dose given (or a booster). Refused past the approved maximum, without a lot, before the pre-dose
+    checks, or while blood pressure is at the hold level without a prescriber override."""
+    _medicine_session(session)
+    policy.require_may_document(by, session)
+    if lot is None:
+        raise ValidationError({"lot": "Give the lot the dose was drawn from."})
+    try:
+        amount = Decimal(mg)
+    except (InvalidOperation, TypeError):
+        raise ValidationError({"mg": "Enter the dose in mg."}) from None
+    if amount <= 0:
+        raise ValidationError({"mg": "A dose is more than 0 mg."})
+    if at > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError({"at": "A dose cannot be recorded in the future."})
+    with transaction.atomic():
+        approval = _documenting_gate(session)
+        # Lock the approved dose: two quick entries cannot both pass the maximum check.
+        approved = ApprovalDose.objects.select_for_update().get(pk=_approved_dose(approval, partner).pk)
+        reasons = predose_blockers(session=session, partner=partner, approval=approval)
+        if reasons:
+            raise ValidationError(reasons)
+        check = PreDoseCheck.objects.get(session=session, partner=partner)
+        systolic, diastolic, source = _latest_bp(session, partner, check)
+        if bp_level(systolic, diastolic) == "hold" and not (source is check and check.override_by_id):
+            (_, _), (hold_s, hold_d) = bp_thresholds()
+            raise ValidationError(f"Dosing is held: blood pressure {systolic}/{diastolic} mmHg is at or above "
+                                  f"{hold_s}/{hold_d}. A prescriber must record an override first.")
+        if Discharge.objects.filter(session=session, partner=partner).exists():
+            raise ValidationError(f"{partner_name(partner)} has been discharged; no more doses in this session.")
+        given = session.administrations.filter(partner=partner).aggregate(total=Sum("mg"))["total"] or Decimal(0)
+        if is_booster and given == 0:
+            raise ValidationError({"is_booster": "The first dose is not a booster."})
+        if given + amount > approved.max_total_mg:
+            raise ValidationError({"mg": f"{fmt_mg(amount)} would bring {partner.first_name}'s total to "
+                                         f"{fmt_mg(given + amount)}, over the approved maximum of "
+                                         f"{fmt_mg(approved.max_total_mg)} ({fmt_mg(given)} given so far)."})
+        lot = StockLot.objects.select_for_update().get(pk=lot.pk)
+        if lot.expires_on < timezone.localtime(at).date():
+            raise ValidationError({"lot": f"Lot {lot.lot_number} expired on {day_label(lot.expires_on)}."})
+        balance = lot_balance(lot)
+        if amount > balance:
+            raise ValidationError({"lot": f"Lot {lot.lot_number} holds {fmt_mg(balance)} in the log, less than "
+                                          f"{fmt_mg(amount)}."})
+        administration = Administration.objects.create(
+            session=session, partner=partner, approved_dose=approved, at=at, route=approved.route, mg=amount,
+            weight_kg=approved.weight_kg, lot=lot, is_booster=is_booster, administered_by=by)
+        StockEntry.objects.create(lot=lot, kind=StockEntryKind.ADMINISTERED, amount_mg=amount, at=at, by=by,
+                                  administration=administration,
+                                  note=f"{session.couple.case_number} {partner.get_label_display()}")
+    return administration
+
+
+def vitals_record(*, by: User, session, partner: Partner, at: datetime.datetime, systolic: int, diastolic: int,
+                  heart_rate: int, spo2: int | None = None) -> VitalReading:
+    """Record one set of vital signs for a partner during the medicine session."""
+    _medicine_session(session)
+    policy.require_may_document(by, session)
+    if partner.couple_id != session.couple_id:
+        raise ValidationError({"partner": "That partner is not in this couple."})
+    if at > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError({"at": "Vitals cannot be recorded in the future."})
+    reading = VitalReading(session=session, partner=partner, at=at, systolic=systolic, diastolic=diastolic,
+                           heart_rate=heart_rate, spo2=spo2, recorded_by=by)
+    reading.full_clean()
+    if diastolic >= systolic:
+        raise ValidationError({"diastolic": "Diastolic pressure must be lower than systolic."})
+    reading.save()
+    return reading
+
+
+def side_effect_record(*, by: User, session, partner: Partner, at: datetime.datetime, kind: str, severity: str,
+                       description: str = "", intervention: str = "") -> SideEffect:
+    """Record a side effect and the intervention."""
+    _medicine_session(session)
+    policy.require_may_document(by, session)
+    if partner.couple_id != session.couple_id:
+        raise ValidationError({"partner": "That partner is not in this couple."})
+    effect = SideEffect(session=session, partner=partner, at=at, kind=kind, severity=severity,
+                        description=description.strip(), intervention=intervention.strip(), recorded_by=by)
+    effect.full_clean()
+    effect.save()
+    return effect
+
+
+def medicine_completion_blockers(session) -> list[str]:
+    """A medicine session is complete once someone was dosed and every dosed partner was discharged."""
+    dosed = {a.partner_id: a.partner for a in session.administrations.select_related("partner")}
+    if not dosed:
+        return ["No dose is recorded: document the doses (or cancel the session if no one was dosed)."]
+    discharged = set(Discharge.objects.filter(session=session).values_list("partner_id", flat=True))
+    return [f"{partner_name(p)} is not discharged yet." for pk, p in dosed.items() if pk not in discharged]
+
+
+def discharge_blockers(*, session, partner: Partner, at: datetime.datetime) -> list[str]:
+    """What stops this dosed partner's discharge at this time."""
+    last = session.administrations.filter(partner=partner).order_by("-at").first()
+    name = partner_name(partner)
+    if last is None:
+        return [f"{name} was not dosed in this session; only dosed partners are discharged."]
+    reasons = []
+    minimum = clinic_settings_get().discharge_observation_minutes
+    ready_at = last.at + datetime.timedelta(minutes=minimum)
+    if at < ready_at:
+        reasons.append(f"{name} needs {minimum} minutes of observation after the last dose "
+                       f"(at {formats.time_format(timezone.localtime(last.at), 'H:i')}); discharge from "
+                       f"{formats.time_format(timezone.localtime(ready_at), 'H:i')}.")
+    reading = VitalReading.objects.filter(session=session, partner=partner, at__gte=last.at).order_by("-at").first()
+    if reading is None:
+        reasons.append(f"{name}: record vitals taken after the last dose.")
+    elif bp_level(reading.systolic, reading.diastolic) != "ok":
+        reasons.append(f"{name}: the latest blood pressure, {reading.systolic}/{reading.diastolic} mmHg, is not back "
+                       "within the thresholds.")
+    return reasons
+
+
+def discharge_record(*, by: User, session, partner: Partner, at: datetime.datetime, alert_and_oriented: bool,
+                     released_to_name: str, released_to_relationship: str, released_to_other_partner: bool,
+                     no_driving_acknowledged: bool) -> Discharge:
+    """Discharge a dosed partner to a responsible adult - not the other partner if both dosed."""
+    _medicine_session(session)
+    policy.require_may_document(by, session)
+    errors: dict[str, str] = {}
+    reasons = discharge_blockers(session=session, partner=partner, at=at)
+    if not alert_and_oriented:
+        errors["alert_and_oriented"] = "Discharge only a partner who is alert and oriented."
+    if not no_driving_acknowledged:
+        errors["no_driving_acknowledged"] = "Tell the partner not to drive until the next day after sleep."
+    if not released_to_name.strip():
+        errors["released_to_name"] = "Name the responsible adult."
+    if released_to_other_partner:
+        dosed = set(session.administrations.values_list("partner_id", flat=True))
+        if len(dosed) == 2:
+            errors["released_to_other_partner"] = ("Both partners were dosed: release to a responsible adult other "
+                                                   "than the other partner.")
+    if Discharge.objects.filter(session=session, partner=partner).exists():
+        reasons.append(f"{partner_name(partner)} is already discharged.")
+    if reasons:
+        errors["__all__"] = reasons
+    if errors:
+        raise ValidationError(errors)
+    return Discharge.objects.create(
+        session=session, partner=partner, at=at, alert_and_oriented=True, released_to_name=released_to_name.strip(),
+        released_to_relationship=released_to_relationship.strip(), released_to_other_partner=released_to_other_partner,
+        no_driving_acknowledged=True, discharged_by=by)
+
+
