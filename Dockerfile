@@ -22,6 +22,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin kapcouples
 WORKDIR /app
+# Runtime dependencies only: the test and lint tools (requirements-dev.txt) stay out of the image.
 COPY requirements.txt ./
 RUN python -m venv /venv && pip install -r requirements.txt
 COPY --from=assets /src/node_modules ./node_modules

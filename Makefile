@@ -5,14 +5,16 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test check-system migrate demo demo-code clean serve bench
+.PHONY: setup run test lint check-system migrate demo demo-code clean serve bench
 
 setup: $(VENV)/.installed node_modules/.installed check-system
 
-$(VENV)/.installed: requirements.txt
+# Runtime pins (requirements.txt, all the Docker image gets) and test/tool pins (requirements-dev.txt) both.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)." % sys.version.split()[0])'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "Could not create a virtual environment. On Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip check --disable-pip-version-check >/dev/null
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -41,10 +43,16 @@ run: demo
 	echo "Background worker started (pid $$worker, log in $(CELERY_VAR)/worker.log)."; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# The import contracts first (.importlinter: one-way layers, no cycles, nothing imports the demo), then the suite.
-test: setup
+# Lint, format check, migrations complete, the import contracts (.importlinter: one-way layers, no cycles, nothing
+# imports the demo), then the suite with coverage (the floor is in pyproject.toml, [tool.coverage.report]).
+test: setup lint
+	$(PY) -m pytest --cov --cov-report=term
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
 
 # The production stack on this machine: gunicorn, the Celery workers and beat (Procfile) with production
 # settings, on the machine's PostgreSQL and Redis (README, "Running in production"). Ctrl-C stops it all.

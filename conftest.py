@@ -1,10 +1,17 @@
 """Test personas and fixtures shared by every app's tests."""
 
+import ast
+import inspect
 import os
+import textwrap
 
 import pytest
 
-from tests.factories import CoupleFactory, UserFactory
+# Helpers in these packages assert too: rewrite them, so their passing asserts are counted (see below).
+pytest.register_assert_rewrite("tests", *(f"{app}.tests" for app in (
+    "accounts", "audit", "cases", "clinic", "demo", "dosing", "integration", "jobs", "ops", "pages", "sessions")))
+
+from tests.factories import CoupleFactory, UserFactory  # noqa: E402 - after the rewrite registration
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -102,10 +109,52 @@ def _records_flushable(request):
                                                      inhibit_post_migrate=True))
 
 
+# -- a test that neither asserts nor expects anything fails ------------------------------------------------
+# A test passes this check when at least one of its asserts ran and passed (counted by pytest's assertion
+# rewriting, enable_assertion_pass_hook in pytest.ini), or when it, or a helper it calls, expects something
+# another way: pytest.raises/warns/fail, a pinned query count, Playwright's expect(), an assert_* helper.
+PASSED_ASSERTS = pytest.StashKey[int]()
+EXPECTING_CALLS = {"raises", "warns", "fail", "deprecated_call", "expect", "assertNumQueries",
+                   "django_assert_num_queries", "django_assert_max_num_queries"}
+
+
+def pytest_assertion_pass(item, lineno, orig, expl):
+    item.stash[PASSED_ASSERTS] = item.stash.get(PASSED_ASSERTS, 0) + 1
+
+
+def _expects_something(function, depth: int = 3, seen=None) -> bool:
+    """Whether the function's code (or a function it calls by name, a few levels deep) expects an outcome."""
+    seen = seen if seen is not None else set()
+    function = inspect.unwrap(function)
+    if depth < 0 or function in seen or not inspect.isfunction(function):
+        return False
+    seen.add(function)
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            target = node.func
+            name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+            if name in EXPECTING_CALLS or name.startswith(("assert_", "expect_")):
+                return True
+            if isinstance(target, ast.Name):
+                callee = function.__globals__.get(target.id)
+                if callee is not None and _expects_something(callee, depth - 1, seen):
+                    return True
+    return False
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
-    # Lets the browser fixture know whether the test failed, to keep a screenshot.
     report = yield
+    if (report.when == "call" and report.passed and not hasattr(report, "wasxfail")
+            and not item.stash.get(PASSED_ASSERTS, 0) and not _expects_something(getattr(item, "obj", None))):
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid} passed without asserting or expecting anything: no assert of it ran, "
+                           "and it calls no pytest.raises/warns, query-count pin or expect().")
+    # Lets the browser fixture know whether the test failed, to keep a screenshot.
     setattr(item, f"rep_{report.when}", report)
     return report
 

@@ -20,3 +20,10 @@ def role_required(*attributes: str):
         return wrapper
 
     return decorator
+
+
+def forbid_unless(verdict) -> None:
+    """A page the user may see but not use is a 403 that says why (a cases.policy Verdict); the service called
+    afterwards decides again, so this only spares the user a form they cannot send."""
+    if not verdict:
+        raise PermissionDenied(verdict.reason)

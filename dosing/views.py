@@ -5,7 +5,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.decorators import role_required
+from accounts.decorators import forbid_unless, role_required
 from audit.choices import AuditAction
 from audit.services import audit_record
 from cases import policy
@@ -93,6 +93,7 @@ def _request_for(couple, request_uuid) -> DosingRequest:
 @require_POST
 def request_withdraw(request, couple_uuid, request_uuid):
     couple = couple_for_user(request.user, couple_uuid)
+    forbid_unless(policy.may_withdraw_request(request.user, couple))
     try:
         requests.dosing_request_withdraw(by=request.user, request=_request_for(couple, request_uuid))
     except ValidationError as exc:
@@ -107,6 +108,7 @@ def request_withdraw(request, couple_uuid, request_uuid):
 def request_decline(request, couple_uuid, request_uuid):
     couple = couple_for_user(request.user, couple_uuid)
     dosing_request = _request_for(couple, request_uuid)
+    forbid_unless(policy.may_decide_dosing(request.user, couple))
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -126,8 +128,7 @@ def request_decline(request, couple_uuid, request_uuid):
 def approval_new(request, couple_uuid):
     """The prescriber's review page: both partners' screening on one page, and the approval to sign."""
     couple = couple_for_user(request.user, couple_uuid)
-    if not policy.may_decide_dosing(request.user, couple):
-        raise PermissionDenied
+    forbid_unless(policy.may_decide_dosing(request.user, couple))
     context = selectors.couple_dosing(couple=couple)
     pending = context["pending"]
     partners = list(couple.partners.select_related("screening").prefetch_related("screening__contraindications")
@@ -177,6 +178,7 @@ def approval_new(request, couple_uuid):
 def approval_revoke(request, couple_uuid, approval_uuid):
     couple = couple_for_user(request.user, couple_uuid)
     approval = get_object_or_404(Approval, couple=couple, uuid=approval_uuid)
+    forbid_unless(policy.may_decide_dosing(request.user, couple))
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

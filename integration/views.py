@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.decorators import role_required
+from accounts.decorators import forbid_unless, role_required
+from cases import policy
 from cases.forms import add_service_errors
 from cases.instruments import INSTRUMENTS
 from cases.models import Partner
@@ -45,6 +46,7 @@ def _messages_of(exc: ValidationError) -> str:
 @require_http_methods(["GET", "POST"])
 def commitment_add(request, session_uuid):
     session = session_for_user(request.user, session_uuid)
+    forbid_unless(policy.may_manage_sessions(request.user, session.couple))
     partners = list(session.couple.partners.order_by("label"))
     form = CommitmentForm(request.POST or None, partners=partners)
     if request.method == "POST" and form.is_valid():

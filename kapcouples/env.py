@@ -1,8 +1,10 @@
 """Strict readers of the environment: a bad value stops the process with a message, never a guess."""
 
 import os
+from email.utils import parseaddr
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -107,3 +109,16 @@ def machine_time_zone() -> str:
     except Exception:  # tzlocal raises several kinds when /etc/localtime is odd; locally UTC is a safe fallback
         return "UTC"
 
+
+def env_addresses(name: str) -> list[tuple[str, str]]:
+    """Comma-separated e-mail addresses, each `addr@host` or `Name <addr@host>`, as Django's (name, address)."""
+    addresses = []
+    for item in env_list(name, []):
+        display, address = parseaddr(item)
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an e-mail address (addr@host or Name <addr@host>).") from None
+        addresses.append((display or address, address))
+    return addresses

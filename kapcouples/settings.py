@@ -19,6 +19,7 @@ from kombu import Exchange, Queue
 from kapcouples.env import (
     check_fernet_keys,
     check_secret_key,
+    env_addresses,
     env_bool,
     env_choice,
     env_int,
@@ -403,6 +404,16 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Error reports: an unhandled error (a 500) is mailed to ADMINS ("Name <addr>, addr2", comma-separated) through a
+# worker, never by SMTP inside the failing request (ops/error_reports.py), built by the PHI-safe reporter below.
+# Optional Sentry when SENTRY_DSN is set, with the same scrubbing and send_default_pii off.
+ADMINS = env_addresses("ADMINS")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+EMAIL_SUBJECT_PREFIX = "[KAP Couples] "
+SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", ENVIRONMENT)
+SENTRY_TRACES_SAMPLE_RATE = 0.0  # errors only: traces would carry URLs and timings of every request
+
 # Logs and error reports never carry PHI: query strings are cut from logged request lines, and error
 # reports hide every POST value, query value and traceback variable.
 DEFAULT_EXCEPTION_REPORTER = "audit.redaction.PHISafeExceptionReporter"
@@ -418,15 +429,24 @@ LOGGING = {
         "no_phi": {"()": "audit.redaction.DropQueryStringsFilter"},
         "task_errors": {"()": "ops.logging.TaskErrorsFilter"},
         "request_id": {"()": "ops.logging.RequestIdFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "ops.logging.JSONFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
-                             "filters": ["no_phi", "task_errors", "request_id"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                    "filters": ["no_phi", "task_errors", "request_id"]},
+        # ERROR records of Django (a 500, a refused Host header) to ADMINS, through a worker.
+        "mail_admins": {"class": "ops.error_reports.AdminEmailThroughWorkerHandler", "level": "ERROR",
+                        "filters": ["require_debug_false", "no_phi"]},
+    },
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
     "loggers": {
+        # Replaces Django's default "django" logger, whose mail handler would send inline from the request (and
+        # whose console handler printed every line twice locally); records still reach the root's console.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
         # runserver's request lines would otherwise print query strings (searches by a partner's name).
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # One line per request; locally runserver already prints one.

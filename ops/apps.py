@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class OpsConfig(AppConfig):
@@ -6,4 +7,9 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations: health, worker heartbeats and task failures"
 
     def ready(self):
-        from ops import signals  # noqa: F401 - connects the Celery signal receivers
+        # signals connects the Celery signal receivers, checks the deployment checks, and tasks registers the
+        # error-report task in every process (the web one too), which error_reports queues by name.
+        from ops import checks, error_reports, signals, tasks  # noqa: F401
+
+        if settings.SENTRY_DSN:
+            error_reports.sentry_init(dsn=settings.SENTRY_DSN, environment=settings.SENTRY_ENVIRONMENT)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.decorators import forbid_unless
 from audit.choices import AuditAction
 from audit.services import audit_record
 from cases import policy
@@ -137,6 +138,7 @@ def session_detail(request, session_uuid):
 @require_http_methods(["GET", "POST"])
 def session_reschedule(request, session_uuid):
     session = selectors.session_for_user(request.user, session_uuid)
+    forbid_unless(policy.may_manage_sessions(request.user, session.couple))
     local_end = timezone.localtime(session.end)
     form = RescheduleForm(request.POST or None, initial={
         "start": timezone.localtime(session.start), "end": local_end.time(), "place": session.place,
@@ -234,6 +236,7 @@ def note_edit(request, session_uuid):
     session = selectors.session_for_user(request.user, session_uuid)
     if session.phase not in NOTE_FIELDS:
         raise Http404("A medicine session is documented in its dosing record.")
+    forbid_unless(policy.may_write_note(request.user, session))
     note = SessionNote.objects.filter(session=session).first()
     if note is not None and note.is_signed:
         messages.info(request, "This note is signed and locked; add an amendment instead.")
@@ -266,6 +269,7 @@ def _note_for(request, session_uuid) -> tuple[TherapySession, SessionNote]:
 @require_POST
 def note_sign(request, session_uuid):
     session, note = _note_for(request, session_uuid)
+    forbid_unless(policy.may_write_note(request.user, session))
     try:
         services.note_sign(by=request.user, note=note)
     except ValidationError as exc:
@@ -279,6 +283,7 @@ def note_sign(request, session_uuid):
 @require_POST
 def note_amend(request, session_uuid):
     session, note = _note_for(request, session_uuid)
+    forbid_unless(policy.may_work_as_therapist(request.user, session.couple))
     form = AmendmentForm(request.POST)
     if form.is_valid():
         try:

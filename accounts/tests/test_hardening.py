@@ -29,6 +29,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         "ALLOWED_HOSTS": "clinic.example",
         "EMAIL_HOST": "smtp.clinic.example",
+        "ADMINS": "Clinic IT <it@clinic.example>",
         "KAPCOUPLES_VAR_DIR": str(tmp_path),
         "CLINIC_TIME_ZONE": "America/New_York",  # production must name it (clinic.E001)
         "SMS_REMINDERS": "0",  # no SMS provider here; tests/ops/test_settings.py checks the SMS setup

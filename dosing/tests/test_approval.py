@@ -107,7 +107,9 @@ def test_within_tolerance_needs_no_reason(prescriber, ready):
     doses = dose_rows(ready, Approach.DUAL_PSYCHOLYTIC)  # 50 of 100
     doses[0]["dose_mg"] = Decimal("60")  # 20% above half: within the 25% default tolerance
     doses[0]["max_total_mg"] = Decimal("70")
-    sign(ready, prescriber, Approach.DUAL_PSYCHOLYTIC, doses=doses)
+    approval = sign(ready, prescriber, Approach.DUAL_PSYCHOLYTIC, doses=doses)
+    signed = approval.doses.get(partner__label="A")
+    assert (signed.dose_mg, signed.fraction_reason) == (Decimal("60"), "")
 
 
 def test_maximum_below_the_dose_is_refused(prescriber, ready):

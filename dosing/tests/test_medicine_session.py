@@ -77,10 +77,10 @@ def test_each_approach_from_request_to_discharge(therapist, prescriber, couple, 
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False) as clock:
         medicine_session_start(by=therapist, session=session)
         if approval.info.needs_agenda:
+            predose_record(by=therapist, session=session, partner=partner_a, values={
+                "fasting_confirmed": True, "ride_home_arranged": True, "no_new_contraindication": True,
+                "systolic": 120, "diastolic": 78, "heart_rate": 70, "spo2": 98})
             with pytest.raises(ValidationError, match="write the agenda"):
-                predose_record(by=therapist, session=session, partner=partner_a, values={
-                    "fasting_confirmed": True, "ride_home_arranged": True, "no_new_contraindication": True,
-                    "systolic": 120, "diastolic": 78, "heart_rate": 70, "spo2": 98})
                 dose_record(by=therapist, session=session, partner=partner_a, at=timezone.now(),
                             mg=Decimal("10"), lot=stock)
             medicine_plan_save(by=therapist, session=session, setting="office",

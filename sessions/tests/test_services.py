@@ -232,8 +232,8 @@ def test_amendment_is_dated_named_and_kept_under_the_signed_note(completed_prep,
     frozen.move_to(at(6, 12))
     amendment = services.note_amend(by=therapist, note=note, text="Safety word changed to Mango at their request.")
     assert (amendment.author, amendment.created_at) == (therapist, at(6, 12))
+    amendment.text = "rewritten"
     with pytest.raises(ValidationError, match="never changed"):
-        amendment.text = "rewritten"
         amendment.save()
     assert NoteAmendment.objects.get().text == "Safety word changed to Mango at their request."
 

@@ -11,12 +11,12 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {"KAPCOUPLES_ENV": "production", "SECRET_KEY": "k3Y-" + "abcdefghij" * 6,
               "DATABASE_URL": "postgres://u@127.0.0.1:5432/db", "ALLOWED_HOSTS": "kap.clinic.example",
               "EMAIL_HOST": "smtp.clinic.example", "TOTP_ENCRYPTION_KEYS": "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG=",
-              "CLINIC_TIME_ZONE": "America/New_York"}
+              "CLINIC_TIME_ZONE": "America/New_York", "ADMINS": "Clinic IT <it@clinic.example>"}
 SETTINGS_VARIABLES = {"DATABASE_URL", "SECRET_KEY", "TOTP_ENCRYPTION_KEYS", "DEBUG", "ALLOWED_HOSTS", "EMAIL_HOST", "KAPCOUPLES_ENV",
                       "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL",
                       "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LOG_FORMAT", "SMS_BACKEND", "SMS_REMINDERS",
                       "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "SITE_URL",
-                      "DJANGO_ALLOW_ASYNC_UNSAFE", "CLINIC_TIME_ZONE"}
+                      "DJANGO_ALLOW_ASYNC_UNSAFE", "CLINIC_TIME_ZONE", "ADMINS", "SENTRY_DSN"}
 
 
 def run(args: list[str], env: dict) -> subprocess.CompletedProcess:

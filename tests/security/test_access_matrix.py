@@ -1,6 +1,10 @@
-"""Each persona against each kind of object and action. The couple's own care team and the admin reach its pages
-(a role may still refuse with 403); another therapist or an unassigned prescriber gets 404 for every URL that
-names the couple or one of its sessions, whatever the method - and ids swapped into a form body change nothing."""
+"""Each persona against each kind of object and action, with the exact status of every cell.
+
+Outside the caseload (another therapist, an unassigned prescriber) every URL that names the couple or one of its
+sessions is a 404, whatever the method; a GET of an action that only takes POST is a 405, answered before the
+object is looked up, so it says nothing about whether the object exists (a random id gets the same 405). The
+couple's own care team and the admin reach its pages: 200, or 403 for a page their role may see but not use,
+with the rule's reason. Ids swapped into a form body change nothing."""
 
 import datetime
 import uuid
@@ -11,12 +15,13 @@ from django.utils import timezone
 
 from dosing import approvals as dosing_approvals
 from dosing.choices import Approach
-from dosing.models import DosingRequest, Notice
+from dosing.models import ApprovalRevocation, DosingRequest, Notice
 from dosing.tests.factories import approval_on_file, lot
 from jobs.choices import Channel, RecipientKind, ReminderStatus
 from jobs.models import Reminder
+from sessions import services as session_services
 from sessions.choices import Phase, SessionStatus
-from sessions.models import TherapySession
+from sessions.models import SessionNote, TherapySession
 from sessions.tests.helpers import held
 from tests.urlwalk import fill_route, iter_patterns
 
@@ -32,10 +37,12 @@ def scoped_routes():
 
 @pytest.fixture
 def world(therapist, prescriber, couple):
-    """One couple with something behind every URL: partners, sessions of each kind, an approval, a request."""
+    """One couple with something behind every URL: partners, sessions of each kind, a draft note, an approval,
+    a request."""
     approval = approval_on_file(couple, prescriber, valid_from=timezone.localdate() - datetime.timedelta(days=60))
     now = timezone.now()
     preparation = held(couple, therapist, Phase.PREPARATION, now - datetime.timedelta(days=20))
+    session_services.note_save_draft(by=therapist, session=preparation, content={"intentions_a": "To feel safe"})
     medicine = held(couple, therapist, Phase.MEDICINE, now - datetime.timedelta(days=10))
     integration = held(couple, therapist, Phase.INTEGRATION, now - datetime.timedelta(days=9))
     request = DosingRequest.objects.create(couple=couple, approach=Approach.SOLO, rationale="Alternate roles",
@@ -61,23 +68,77 @@ def test_the_matrix_covers_couples_and_sessions_of_every_clinical_app():
         assert any(n.startswith(prefix) for n in names), prefix
 
 
+# Actions that only take POST: a GET is 405 for everyone, before any lookup.
+POST_ONLY = {
+    "cases:couple_transition", "dosing:discharge", "dosing:dose", "dosing:medicine_plan", "dosing:predose",
+    "dosing:predose_override", "dosing:request_create", "dosing:request_withdraw", "dosing:side_effect",
+    "dosing:vitals", "integration:commitment_review", "integration:link_send", "integration:link_withdraw",
+    "sessions:note_amend", "sessions:note_sign", "sessions:session_cancel", "sessions:session_complete",
+    "sessions:session_no_show", "sessions:suggestion_accept",
+}
+# The care team's pages that a role may see but not use (every other page is 200 for all three).
+FORBIDDEN_PAGES = {
+    "dosing:approval_new": {"therapist", "clinic_admin"},  # only the couple's prescriber signs
+    "dosing:approval_revoke": {"therapist", "clinic_admin"},  # ... and revokes
+    "dosing:request_decline": {"therapist", "clinic_admin"},  # ... and declines
+    "sessions:note_edit": {"prescriber", "clinic_admin"},  # the session's therapist writes its note
+    "sessions:session_reschedule": {"prescriber"},  # the couple's therapists or an admin move sessions
+    "integration:commitment_add": {"prescriber"},  # ... and keep its integration work
+}
+# Actions a role is refused outright on a POST (403 with the reason), whatever the form says.
+FORBIDDEN_POSTS = {
+    **FORBIDDEN_PAGES,
+    "dosing:request_withdraw": {"prescriber", "clinic_admin"},  # a therapist of the couple withdraws
+    "sessions:note_sign": {"prescriber", "clinic_admin"},
+}
+TEAM = ("therapist", "prescriber", "clinic_admin")
+OUTSIDERS = ("other_therapist", "other_prescriber")
+
+
+def expected_for_the_team(name: str, persona: str) -> int:
+    if name in POST_ONLY:
+        return 405
+    return 403 if persona in FORBIDDEN_PAGES.get(name, ()) else 200
+
+
+def test_the_tables_name_only_real_routes():
+    names = set(scoped_routes())
+    assert POST_ONLY <= names
+    assert set(FORBIDDEN_PAGES) | set(FORBIDDEN_POSTS) <= names
+
+
 @pytest.mark.parametrize("name", scoped_routes())
-@pytest.mark.parametrize("persona", ["other_therapist", "other_prescriber"])
+@pytest.mark.parametrize("persona", OUTSIDERS)
 def test_outside_the_caseload_every_url_is_404(request, client_for, world, name, persona):
     client = client_for(request.getfixturevalue(persona))
     url = url_for(name, world)
-    for method in ("get", "post"):
-        response = getattr(client, method)(url, {"to_status": "closed", "note": "x", "reason": "x"})
-        expected = {404, 405} if method == "get" else {404}
-        assert response.status_code in expected, (persona, method, url, response.status_code)
+    assert client.get(url).status_code == (405 if name in POST_ONLY else 404), (persona, url)
+    response = client.post(url, {"to_status": "closed", "note": "x", "reason": "x"})
+    assert response.status_code == 404, (persona, url)
     assert TherapySession.objects.filter(status=SessionStatus.CANCELLED).count() == 0
 
 
 @pytest.mark.parametrize("name", scoped_routes())
-@pytest.mark.parametrize("persona", ["therapist", "prescriber", "clinic_admin"])
-def test_the_care_team_and_the_admin_are_never_told_404(request, client_for, world, name, persona):
+@pytest.mark.parametrize("persona", TEAM)
+def test_the_care_team_and_the_admin_get_exactly_their_pages(request, client_for, world, name, persona):
     response = client_for(request.getfixturevalue(persona)).get(url_for(name, world))
-    assert response.status_code in (200, 302, 403, 405), (persona, name, response.status_code)
+    assert response.status_code == expected_for_the_team(name, persona), (persona, name)
+
+
+@pytest.mark.parametrize("name, persona", sorted((n, p) for n, ps in FORBIDDEN_POSTS.items() for p in ps))
+def test_a_role_refused_an_action_gets_403_with_the_reason_and_nothing_changes(request, client_for, world, name,
+                                                                               persona):
+    def state():
+        return (ApprovalRevocation.objects.count(), list(DosingRequest.objects.values_list("status", flat=True)),
+                list(SessionNote.objects.values_list("status", flat=True)), SessionNote.objects.count(),
+                list(TherapySession.objects.order_by("pk").values_list("start", flat=True)))
+
+    before = state()
+    response = client_for(request.getfixturevalue(persona)).post(url_for(name, world), {
+        "reason": "x", "start": "2030-01-01T10:00", "place": "telehealth", "text": "x", "partner": "A"})
+    assert response.status_code == 403, (persona, name)
+    assert "Only " in response.content.decode()  # the rule book's reason, e.g. "Only the couple's prescriber ..."
+    assert state() == before
 
 
 # -- ids swapped into the form body -------------------------------------------------------------------------
