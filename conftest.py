@@ -8,8 +8,25 @@ import textwrap
 import pytest
 
 # Helpers in these packages assert too: rewrite them, so their passing asserts are counted (see below).
-pytest.register_assert_rewrite("tests", *(f"{app}.tests" for app in (
-    "accounts", "audit", "cases", "clinic", "demo", "dosing", "integration", "jobs", "ops", "pages", "sessions")))
+pytest.register_assert_rewrite(
+    "tests",
+    *(
+        f"{app}.tests"
+        for app in (
+            "accounts",
+            "audit",
+            "cases",
+            "clinic",
+            "demo",
+            "dosing",
+            "integration",
+            "jobs",
+            "ops",
+            "pages",
+            "sessions",
+        )
+    ),
+)
 
 from tests.factories import CoupleFactory, UserFactory  # noqa: E402 - after the rewrite registration
 
@@ -44,14 +61,26 @@ def other_therapist(db):
 
 @pytest.fixture
 def prescriber(db):
-    return UserFactory(username="priya", first_name="Priya", last_name="Prescriber", credentials="MD",
-                       is_prescriber=True, password=PASSWORD)
+    return UserFactory(
+        username="priya",
+        first_name="Priya",
+        last_name="Prescriber",
+        credentials="MD",
+        is_prescriber=True,
+        password=PASSWORD,
+    )
 
 
 @pytest.fixture
 def other_prescriber(db):
-    return UserFactory(username="paul", first_name="Paul", last_name="Unassigned", credentials="NP",
-                       is_prescriber=True, password=PASSWORD)
+    return UserFactory(
+        username="paul",
+        first_name="Paul",
+        last_name="Unassigned",
+        credentials="NP",
+        is_prescriber=True,
+        password=PASSWORD,
+    )
 
 
 @pytest.fixture
@@ -93,8 +122,11 @@ def client_for(client):
 def _records_flushable(request):
     """Django empties tables after a transactional test with DELETE (SQLite) or TRUNCATE (PostgreSQL), which
     the insert-only triggers refuse; empty them first with the triggers lifted (test databases only)."""
-    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or any(
-        marker.kwargs.get("transaction") for marker in request.node.iter_markers("django_db"))
+    transactional = (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or any(marker.kwargs.get("transaction") for marker in request.node.iter_markers("django_db"))
+    )
     if not transactional:
         yield
         return
@@ -105,8 +137,9 @@ def _records_flushable(request):
 
     from records.guards import flush_for_tests
 
-    flush_for_tests(connection, lambda: call_command("flush", verbosity=0, interactive=False,
-                                                     inhibit_post_migrate=True))
+    flush_for_tests(
+        connection, lambda: call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
+    )
 
 
 # -- a test that neither asserts nor expects anything fails ------------------------------------------------
@@ -114,8 +147,16 @@ def _records_flushable(request):
 # rewriting, enable_assertion_pass_hook in pytest.ini), or when it, or a helper it calls, expects something
 # another way: pytest.raises/warns/fail, a pinned query count, Playwright's expect(), an assert_* helper.
 PASSED_ASSERTS = pytest.StashKey[int]()
-EXPECTING_CALLS = {"raises", "warns", "fail", "deprecated_call", "expect", "assertNumQueries",
-                   "django_assert_num_queries", "django_assert_max_num_queries"}
+EXPECTING_CALLS = {
+    "raises",
+    "warns",
+    "fail",
+    "deprecated_call",
+    "expect",
+    "assertNumQueries",
+    "django_assert_num_queries",
+    "django_assert_max_num_queries",
+}
 
 
 def pytest_assertion_pass(item, lineno, orig, expl):
@@ -149,11 +190,18 @@ def _expects_something(function, depth: int = 3, seen=None) -> bool:
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield
-    if (report.when == "call" and report.passed and not hasattr(report, "wasxfail")
-            and not item.stash.get(PASSED_ASSERTS, 0) and not _expects_something(getattr(item, "obj", None))):
+    if (
+        report.when == "call"
+        and report.passed
+        and not hasattr(report, "wasxfail")
+        and not item.stash.get(PASSED_ASSERTS, 0)
+        and not _expects_something(getattr(item, "obj", None))
+    ):
         report.outcome = "failed"
-        report.longrepr = (f"{item.nodeid} passed without asserting or expecting anything: no assert of it ran, "
-                           "and it calls no pytest.raises/warns, query-count pin or expect().")
+        report.longrepr = (
+            f"{item.nodeid} passed without asserting or expecting anything: no assert of it ran, "
+            "and it calls no pytest.raises/warns, query-count pin or expect()."
+        )
     # Lets the browser fixture know whether the test failed, to keep a screenshot.
     setattr(item, f"rep_{report.when}", report)
     return report

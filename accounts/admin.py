@@ -7,8 +7,16 @@ from audit.admin_access import ClinicAdminAccess
 
 @admin.register(User)
 class UserAdmin(ClinicAdminAccess, DjangoUserAdmin):
-    list_display = ["username", "first_name", "last_name", "email", "is_therapist", "is_prescriber",
-                    "is_clinic_admin", "is_active"]
+    list_display = [
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "is_therapist",
+        "is_prescriber",
+        "is_clinic_admin",
+        "is_active",
+    ]
     list_filter = ["is_therapist", "is_prescriber", "is_clinic_admin", "is_active"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -17,8 +25,23 @@ class UserAdmin(ClinicAdminAccess, DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "email", "first_name", "last_name", "password1",
-                                                 "password2", "is_therapist", "is_prescriber", "is_clinic_admin")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "password1",
+                    "password2",
+                    "is_therapist",
+                    "is_prescriber",
+                    "is_clinic_admin",
+                ),
+            },
+        ),
     )
     readonly_fields = ["last_login", "date_joined"]
 

@@ -5,8 +5,10 @@ from accounts import services
 from audit.choices import AuditAction
 from audit.services import audit_record, client_ip
 
-SIGN_IN_REFUSED = ("The username and password did not match an active account. Try again. "
-                   "After repeated failures, signing in is paused for a while.")
+SIGN_IN_REFUSED = (
+    "The username and password did not match an active account. Try again. "
+    "After repeated failures, signing in is paused for a while."
+)
 
 
 class LockoutAuthenticationForm(AuthenticationForm):
@@ -16,8 +18,11 @@ class LockoutAuthenticationForm(AuthenticationForm):
     same answer, and the password is checked (and hashed) in every case, so neither the words nor
     the time taken tell whether an account exists."""
 
-    error_messages = {**AuthenticationForm.error_messages, "invalid_login": SIGN_IN_REFUSED,
-                      "inactive": SIGN_IN_REFUSED}
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": SIGN_IN_REFUSED,
+        "inactive": SIGN_IN_REFUSED,
+    }
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
@@ -33,8 +38,13 @@ class LockoutAuthenticationForm(AuthenticationForm):
         if locked:
             # Right password during a lockout: refused the same way (Django's failed-login signal is
             # only sent for wrong credentials, so record it here).
-            audit_record(action=AuditAction.LOGIN_FAILED, actor=None, request=self.request,
-                         actor_username=username, summary="sign-in refused: locked out")
+            audit_record(
+                action=AuditAction.LOGIN_FAILED,
+                actor=None,
+                request=self.request,
+                actor_username=username,
+                summary="sign-in refused: locked out",
+            )
             services.login_attempt_record(username=username, ip=ip, succeeded=False, request=self.request)
             self.user_cache = None
             raise self.get_invalid_login_error()
@@ -44,21 +54,28 @@ class LockoutAuthenticationForm(AuthenticationForm):
 
 class TOTPCodeForm(forms.Form):
     code = forms.CharField(
-        label="Six-digit code from your authenticator app", max_length=6, min_length=6,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}))
+        label="Six-digit code from your authenticator app",
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
 
 
 class TwoFactorCodeForm(forms.Form):
     code = forms.CharField(
-        label="Code from your authenticator app, or a recovery code", max_length=24,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}))
+        label="Code from your authenticator app, or a recovery code",
+        max_length=24,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
     """Django's reset form, except that the e-mail is sent by the worker after the request: the request only
     records which user asked (an outbox row), and the worker makes the token and the message."""
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
-                  html_email_template_name=None):
-        services.password_reset_queue(user=context["user"], domain=context["domain"],
-                                      site_name=context["site_name"], protocol=context["protocol"])
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
+        services.password_reset_queue(
+            user=context["user"], domain=context["domain"], site_name=context["site_name"], protocol=context["protocol"]
+        )

@@ -48,13 +48,18 @@ class SessionTimeoutMiddleware:
             session[session_state.LAST_ACTIVE] = now
             return
         if now - auth_at >= settings.SESSION_ABSOLUTE_LIMIT_HOURS * 3600:
-            self._end(request, f"signed out: {settings.SESSION_ABSOLUTE_LIMIT_HOURS}-hour limit",
-                      f"You were signed out {settings.SESSION_ABSOLUTE_LIMIT_HOURS} hours after signing in. "
-                      "Please sign in again.")
+            self._end(
+                request,
+                f"signed out: {settings.SESSION_ABSOLUTE_LIMIT_HOURS}-hour limit",
+                f"You were signed out {settings.SESSION_ABSOLUTE_LIMIT_HOURS} hours after signing in. "
+                "Please sign in again.",
+            )
         elif now - last_active >= session_state.idle_limit(session):
-            self._end(request, "signed out: idle",
-                      f"You were signed out after {session_state.idle_limit(session) // 60} minutes without "
-                      "activity.")
+            self._end(
+                request,
+                "signed out: idle",
+                f"You were signed out after {session_state.idle_limit(session) // 60} minutes without activity.",
+            )
         elif not is_background(request) and now - last_active >= ACTIVITY_RESOLUTION_SECONDS:
             session[session_state.LAST_ACTIVE] = now
 
@@ -69,8 +74,12 @@ class TwoFactorRequiredMiddleware:
     """Until two-factor is done, a signed-in user reaches only the two-factor pages and sign-out."""
 
     EXEMPT_VIEWS = {
-        "accounts:two_factor_enrol", "accounts:two_factor_verify", "accounts:logout", "accounts:session_status",
-        "accounts:session_keep_alive", "admin:logout",
+        "accounts:two_factor_enrol",
+        "accounts:two_factor_verify",
+        "accounts:logout",
+        "accounts:session_status",
+        "accounts:session_keep_alive",
+        "admin:logout",
     }
 
     def __init__(self, get_response):

@@ -105,7 +105,9 @@ class LoginLockout(models.Model):
         indexes = [models.Index(fields=["scope", "key", "-until"])]
         constraints = [
             # A lockout that ends before it starts would never lock anything.
-            models.CheckConstraint(condition=models.Q(until__gt=models.F("started_at")), name="lockout_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(until__gt=models.F("started_at")), name="lockout_ends_after_start"
+            ),
             models.CheckConstraint(condition=models.Q(scope__in=LockoutScope.values), name="lockout_scope_known"),
         ]
 
@@ -120,7 +122,8 @@ class TOTPDevice(models.Model):
     secret = EncryptedSecretField()
     confirmed_at = models.DateTimeField(default=timezone.now)
     last_used_step = models.BigIntegerField(
-        default=0, help_text="The 30-second step of the last accepted code: a code is accepted once.")
+        default=0, help_text="The 30-second step of the last accepted code: a code is accepted once."
+    )
 
     def __str__(self) -> str:
         return f"Authenticator of {self.user.username}"

@@ -32,8 +32,7 @@ def normalise_username(username: str) -> str:
     return (username or "").strip().lower()[:150]
 
 
-def clinic_admin_create(*, username: str, email: str, password: str, first_name: str = "",
-                        last_name: str = "") -> User:
+def clinic_admin_create(*, username: str, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
     """Make a clinic admin who can do everything in the product; the second factor is set up at first sign-in."""
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
@@ -60,10 +59,21 @@ def clinic_admin_create(*, username: str, email: str, password: str, first_name:
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        user = User.objects.create_user(username=username, email=email, password=password, first_name=first_name,
-                                        last_name=last_name, is_clinic_admin=True)
-        audit_record(action=AuditAction.CREATE, actor=None, actor_username="manage.py", obj=user,
-                     summary="Clinic admin created from the command line")
+        user = User.objects.create_user(
+            username=username,
+            email=email,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            is_clinic_admin=True,
+        )
+        audit_record(
+            action=AuditAction.CREATE,
+            actor=None,
+            actor_username="manage.py",
+            obj=user,
+            summary="Clinic admin created from the command line",
+        )
     return user
 
 
@@ -97,9 +107,13 @@ def login_attempt_record(*, username: str, ip: str | None, succeeded: bool, requ
         if failures >= limit and not _locked(scope, key, now):
             until = now + datetime.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
             LoginLockout.objects.create(scope=scope, key=key, started_at=now, until=until)
-            audit_record(action=AuditAction.LOCKOUT, actor=None, request=request,
-                         actor_username=username if scope == LockoutScope.USERNAME else "",
-                         summary=f"{scope} locked for {settings.LOGIN_LOCKOUT_MINUTES} minutes after {failures} failures")
+            audit_record(
+                action=AuditAction.LOCKOUT,
+                actor=None,
+                request=request,
+                actor_username=username if scope == LockoutScope.USERNAME else "",
+                summary=f"{scope} locked for {settings.LOGIN_LOCKOUT_MINUTES} minutes after {failures} failures",
+            )
 
 
 def _locked(scope: str, key: str, now) -> bool:
@@ -151,11 +165,13 @@ def _hash_recovery_code(code: str) -> str:
 
 
 def _new_recovery_codes(user: User) -> list[str]:
-    codes = ["".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
-             for _ in range(RECOVERY_CODE_COUNT)]
+    codes = [
+        "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+        for _ in range(RECOVERY_CODE_COUNT)
+    ]
     RecoveryCode.objects.filter(user=user).delete()
     RecoveryCode.objects.bulk_create([RecoveryCode(user=user, code_hash=_hash_recovery_code(c)) for c in codes])
-    return ["-".join(code[i:i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4)) for code in codes]
+    return ["-".join(code[i : i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4)) for code in codes]
 
 
 @transaction.atomic
@@ -165,11 +181,17 @@ def totp_device_confirm(*, user: User, secret: str, code: str, request=None) -> 
     step = _matching_step(secret, code)
     if step is None:
         return None
-    TOTPDevice.objects.update_or_create(user=user, defaults={
-        "secret": secret, "confirmed_at": timezone.now(), "last_used_step": step})
+    TOTPDevice.objects.update_or_create(
+        user=user, defaults={"secret": secret, "confirmed_at": timezone.now(), "last_used_step": step}
+    )
     codes = _new_recovery_codes(user)
-    audit_record(action=AuditAction.TWO_FACTOR_ENROLLED, actor=user, request=request, obj=user,
-                 summary="authenticator set up, 10 recovery codes issued")
+    audit_record(
+        action=AuditAction.TWO_FACTOR_ENROLLED,
+        actor=user,
+        request=request,
+        obj=user,
+        summary="authenticator set up, 10 recovery codes issued",
+    )
     return codes
 
 
@@ -180,15 +202,22 @@ def two_factor_verify(*, user: User, code: str, request=None) -> bool:
         return False
     step = _matching_step(device.secret, code)
     # Claim the step with a conditional UPDATE, so one code cannot sign in twice, even concurrently.
-    if step is not None and TOTPDevice.objects.filter(pk=device.pk, last_used_step__lt=step).update(last_used_step=step):
+    if step is not None and TOTPDevice.objects.filter(pk=device.pk, last_used_step__lt=step).update(
+        last_used_step=step
+    ):
         audit_record(action=AuditAction.TWO_FACTOR_VERIFIED, actor=user, request=request, summary="code accepted")
         return True
     used = RecoveryCode.objects.filter(user=user, code_hash=_hash_recovery_code(code), used_at__isnull=True).update(
-        used_at=timezone.now())
+        used_at=timezone.now()
+    )
     if used:
         left = RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
-        audit_record(action=AuditAction.TWO_FACTOR_RECOVERY_USED, actor=user, request=request,
-                     summary=f"recovery code used, {left} left")
+        audit_record(
+            action=AuditAction.TWO_FACTOR_RECOVERY_USED,
+            actor=user,
+            request=request,
+            summary=f"recovery code used, {left} left",
+        )
         return True
     audit_record(action=AuditAction.TWO_FACTOR_FAILED, actor=user, request=request, summary="code refused")
     return False
@@ -198,8 +227,13 @@ def two_factor_verify(*, user: User, code: str, request=None) -> bool:
 def recovery_codes_renew(*, user: User, request=None) -> list[str]:
     """Replace all recovery codes with 10 new ones, to show once."""
     codes = _new_recovery_codes(user)
-    audit_record(action=AuditAction.TWO_FACTOR_RECOVERY_RENEWED, actor=user, request=request, obj=user,
-                 summary="10 new recovery codes issued")
+    audit_record(
+        action=AuditAction.TWO_FACTOR_RECOVERY_RENEWED,
+        actor=user,
+        request=request,
+        obj=user,
+        summary="10 new recovery codes issued",
+    )
     return codes
 
 
@@ -214,8 +248,9 @@ def totp_device_remove(*, user: User, request=None) -> None:
         raise ValueError("Two-factor is required for prescribers and clinic admins.")
     TOTPDevice.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
-    audit_record(action=AuditAction.TWO_FACTOR_REMOVED, actor=user, request=request, obj=user,
-                 summary="authenticator removed")
+    audit_record(
+        action=AuditAction.TWO_FACTOR_REMOVED, actor=user, request=request, obj=user, summary="authenticator removed"
+    )
 
 
 def user_session_register(*, user: User, session_key: str) -> None:
@@ -244,8 +279,11 @@ PASSWORD_RESET_BODY = "registration/password_reset_email.txt"
 
 def password_reset_queue(*, user: User, domain: str, site_name: str, protocol: str) -> None:
     """Ask the worker to e-mail a reset link to this user; no token is made or stored until it sends."""
-    outbox_add(kind=OutboxKind.PASSWORD_RESET, object_id=user.pk,
-               payload={"domain": domain, "site_name": site_name, "protocol": protocol})
+    outbox_add(
+        kind=OutboxKind.PASSWORD_RESET,
+        object_id=user.pk,
+        payload={"domain": domain, "site_name": site_name, "protocol": protocol},
+    )
 
 
 def password_reset_email(*, user_id: int, domain: str, site_name: str, protocol: str) -> bool:
@@ -253,8 +291,15 @@ def password_reset_email(*, user_id: int, domain: str, site_name: str, protocol:
     user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
     if user is None or not user.has_usable_password():
         return False
-    context = {"email": user.email, "domain": domain, "site_name": site_name, "protocol": protocol, "user": user,
-               "uid": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)}
+    context = {
+        "email": user.email,
+        "domain": domain,
+        "site_name": site_name,
+        "protocol": protocol,
+        "user": user,
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
     subject = "".join(loader.render_to_string(PASSWORD_RESET_SUBJECT, context).splitlines())
     body = loader.render_to_string(PASSWORD_RESET_BODY, context)
     EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
@@ -269,8 +314,11 @@ def totp_secrets_rotate() -> int:
     rotated = 0
     with transaction.atomic(), connection.cursor() as cursor:
         # Raw rows: the ciphertext itself is what changes, the model field only shows plain text.
-        cursor.execute("SELECT id, secret FROM accounts_totpdevice FOR UPDATE" if connection.vendor == "postgresql"
-                       else "SELECT id, secret FROM accounts_totpdevice")
+        cursor.execute(
+            "SELECT id, secret FROM accounts_totpdevice FOR UPDATE"
+            if connection.vendor == "postgresql"
+            else "SELECT id, secret FROM accounts_totpdevice"
+        )
         for pk, token in cursor.fetchall():
             cursor.execute("UPDATE accounts_totpdevice SET secret = %s WHERE id = %s", [secret_rotate(token), pk])
             rotated += 1

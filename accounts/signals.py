@@ -31,8 +31,12 @@ def end_sessions_of_disabled_user(sender, instance, created, update_fields=None,
     ended = services.user_sessions_end(user=instance)
     if ended:
         # The actor is whoever disabled the user (the admin's request), if anyone.
-        audit_record(action=AuditAction.LOGOUT, request=current_request(), obj=instance,
-                     summary=f"user {instance.pk} disabled: {ended} session{'s' if ended != 1 else ''} ended")
+        audit_record(
+            action=AuditAction.LOGOUT,
+            request=current_request(),
+            obj=instance,
+            summary=f"user {instance.pk} disabled: {ended} session{'s' if ended != 1 else ''} ended",
+        )
 
 
 def connect() -> None:

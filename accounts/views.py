@@ -34,8 +34,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         old_key = self.request.session.session_key
         response = super().form_valid(form)
-        services.user_session_replace(user=self.request.user, old_key=old_key,
-                                      new_key=self.request.session.session_key)
+        services.user_session_replace(user=self.request.user, old_key=old_key, new_key=self.request.session.session_key)
         return response
 
 
@@ -71,8 +70,9 @@ def admin_home(request):
 
 def _next_url(request) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return candidate
     return ""
 
@@ -96,18 +96,27 @@ def two_factor_enrol(request):
         secret = request.session[session_state.PENDING_SECRET] = services.totp_new_secret()
     form = TOTPCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        codes = services.totp_device_confirm(user=request.user, secret=secret, code=form.cleaned_data["code"],
-                                             request=request)
+        codes = services.totp_device_confirm(
+            user=request.user, secret=secret, code=form.cleaned_data["code"], request=request
+        )
         if codes is None:
             form.add_error("code", "That code did not match. Check that your phone's clock is right and try again.")
         else:
             session_state.two_factor_passed(request.session)
             return _recovery_codes_page(request, codes)
     uri = services.totp_provisioning_uri(user=request.user, secret=secret)
-    return render(request, "accounts/two_factor_enrol.html", {
-        "form": form, "qr": _qr_data_uri(uri), "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-        "required": services.two_factor_required(request.user), "next": _next_url(request),
-    }, status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "accounts/two_factor_enrol.html",
+        {
+            "form": form,
+            "qr": _qr_data_uri(uri),
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            "required": services.two_factor_required(request.user),
+            "next": _next_url(request),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 def _recovery_codes_page(request, codes):
@@ -124,7 +133,8 @@ def two_factor_verify(request):
     if request.method == "POST" and form.is_valid():
         user, ip = request.user, client_ip(request)
         if not services.login_lockout_active(username=user.get_username(), ip=ip) and services.two_factor_verify(
-                user=user, code=form.cleaned_data["code"], request=request):
+            user=user, code=form.cleaned_data["code"], request=request
+        ):
             session_state.two_factor_passed(request.session)
             return redirect(_next_url(request) or "accounts:home")
         # Wrong codes count towards the same lockout as wrong passwords.
@@ -134,8 +144,12 @@ def two_factor_verify(request):
             messages.error(request, SIGN_IN_REFUSED)
             return redirect("accounts:login")
         form.add_error("code", "That code was not accepted. Codes change every 30 seconds and work once.")
-    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)},
-                  status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "accounts/two_factor_verify.html",
+        {"form": form, "next": _next_url(request)},
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 @login_required
@@ -156,10 +170,17 @@ def security(request):
             services.totp_device_remove(user=user, request=request)
             messages.success(request, "Two-factor sign-in is off.")
             return redirect("accounts:security")
-    return render(request, "accounts/security.html", {
-        "form": form, "enrolled": enrolled, "required": required,
-        "recovery_left": services.recovery_codes_left(user=user) if enrolled else 0,
-    }, status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "form": form,
+            "enrolled": enrolled,
+            "required": required,
+            "recovery_left": services.recovery_codes_left(user=user) if enrolled else 0,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 def _session_times(request) -> dict:

@@ -51,7 +51,10 @@ class ReadOnlyClinicalAdmin(ClinicAdminAccess, admin.ModelAdmin):
         if response.status_code == 200 and getattr(response, "context_data", None):
             obj = response.context_data.get("original")
             if obj is not None:
-
-                audit_record(action=AuditAction.READ, request=request, obj=obj,
-                             summary=f"{obj._meta.label_lower} {obj.pk} viewed in the admin")
+                audit_record(
+                    action=AuditAction.READ,
+                    request=request,
+                    obj=obj,
+                    summary=f"{obj._meta.label_lower} {obj.pk} viewed in the admin",
+                )
         return response

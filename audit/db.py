@@ -22,8 +22,10 @@ _POSTGRES_INSTALL = [
     f"""CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
         FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only()""",
 ]
-_POSTGRES_REMOVE = [f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
-                    f"DROP FUNCTION IF EXISTS {TABLE}_append_only()"]
+_POSTGRES_REMOVE = [
+    f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
+    f"DROP FUNCTION IF EXISTS {TABLE}_append_only()",
+]
 
 
 def _run(schema_editor, statements) -> None:

@@ -84,5 +84,11 @@ class AuditMiddleware:
         object_type = object_id = ""
         if scope is not None:
             object_type, object_id = scope[1].lower(), str(scope[0])
-        audit_record(action=action, request=request, couple_id=couple_id, summary=summary,
-                     object_type=object_type, object_id=object_id)
+        audit_record(
+            action=action,
+            request=request,
+            couple_id=couple_id,
+            summary=summary,
+            object_type=object_type,
+            object_id=object_id,
+        )

@@ -43,10 +43,12 @@ class AuditEvent(models.Model):
     at = models.DateTimeField(default=timezone.now, editable=False)
     # PROTECT, not SET_NULL: nulling the column would be an UPDATE, which the table refuses; and
     # users and couples are kept for as long as their audit trail must be (deactivate, never delete).
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     actor_username = models.CharField(
-        max_length=150, blank=True, help_text="The username at the time; for a failed sign-in, as typed.")
+        max_length=150, blank=True, help_text="The username at the time; for a failed sign-in, as typed."
+    )
     action = models.CharField(max_length=32, choices=AuditAction.choices)
     object_type = models.CharField(max_length=100, blank=True, help_text="app_label.model, e.g. cases.screening")
     object_id = models.CharField(max_length=64, blank=True)

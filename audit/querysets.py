@@ -18,8 +18,11 @@ class KeptRecordError(ValidationError):
 def _audit_bulk(model, action: str, count: int, detail: str = "") -> None:
     from audit.services import audit_record  # audit.services imports the models that use these querysets
 
-    audit_record(action=action, object_type=model._meta.label_lower,
-                 summary=f"bulk {action} of {count} {model._meta.label_lower} row(s){detail}")
+    audit_record(
+        action=action,
+        object_type=model._meta.label_lower,
+        summary=f"bulk {action} of {count} {model._meta.label_lower} row(s){detail}",
+    )
 
 
 class AuditedQuerySet(models.QuerySet):
@@ -58,8 +61,9 @@ class InsertOnlyQuerySet(AuditedQuerySet):
     """Reads and inserts (audited in bulk) only: every bulk change or delete raises, naming the rule."""
 
     def _refuse(self, *args, **kwargs):
-        raise KeptRecordError(f"A {self.model._meta.verbose_name} is insert-only: it is never changed or deleted, "
-                              "in bulk or otherwise.")
+        raise KeptRecordError(
+            f"A {self.model._meta.verbose_name} is insert-only: it is never changed or deleted, in bulk or otherwise."
+        )
 
     update = bulk_update = update_or_create = _refuse
 

@@ -30,18 +30,32 @@ def _scrub(value):
 
 # The request headers an error report keeps: enough to tell which page and which process, nothing that names a
 # person (cookies, the address, the referring URL with its search, forwarded-for chains are all hidden).
-SAFE_META = frozenset({
-    "REQUEST_METHOD", "PATH_INFO", "SCRIPT_NAME", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "CONTENT_TYPE",
-    "CONTENT_LENGTH", "HTTP_HOST", "HTTP_ACCEPT", "HTTP_X_REQUEST_ID", "HTTP_USER_AGENT", "wsgi.url_scheme",
-})
+SAFE_META = frozenset(
+    {
+        "REQUEST_METHOD",
+        "PATH_INFO",
+        "SCRIPT_NAME",
+        "SERVER_NAME",
+        "SERVER_PORT",
+        "SERVER_PROTOCOL",
+        "CONTENT_TYPE",
+        "CONTENT_LENGTH",
+        "HTTP_HOST",
+        "HTTP_ACCEPT",
+        "HTTP_X_REQUEST_ID",
+        "HTTP_USER_AGENT",
+        "wsgi.url_scheme",
+    }
+)
 
 
 class PHISafeExceptionReporterFilter(SafeExceptionReporterFilter):
     """Hide every POST value, cookie, traceback variable and request header but a few technical ones, in
     production and in DEBUG alike."""
 
-    hidden_settings = re.compile("API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|QUERY_STRING|REQUEST_URI|DATABASE_URL",
-                                 flags=re.I)
+    hidden_settings = re.compile(
+        "API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|QUERY_STRING|REQUEST_URI|DATABASE_URL", flags=re.I
+    )
 
     def is_active(self, request):
         return True

@@ -25,17 +25,28 @@ def _request_and_actor():
 def record_save(sender, instance, created, raw=False, **kwargs):
     request, actor = _request_and_actor()
     verb = "created" if created else "changed"
-    audit_record(action=AuditAction.CREATE if created else AuditAction.CHANGE, actor=actor, request=request,
-                 obj=instance, summary=f"{sender._meta.label} {instance.pk} {verb}")
+    audit_record(
+        action=AuditAction.CREATE if created else AuditAction.CHANGE,
+        actor=actor,
+        request=request,
+        obj=instance,
+        summary=f"{sender._meta.label} {instance.pk} {verb}",
+    )
 
 
 def record_delete(sender, instance, **kwargs):
     request, actor = _request_and_actor()
     # A deleted couple cannot be referenced; its id stays in object_id.
     couple_id = None if sender is apps.get_model("cases", "Couple") else couple_id_for(instance)
-    audit_record(action=AuditAction.DELETE, actor=actor, request=request, couple_id=couple_id,
-                 object_type=sender._meta.label_lower, object_id=str(instance.pk),
-                 summary=f"{sender._meta.label} {instance.pk} deleted")
+    audit_record(
+        action=AuditAction.DELETE,
+        actor=actor,
+        request=request,
+        couple_id=couple_id,
+        object_type=sender._meta.label_lower,
+        object_id=str(instance.pk),
+        summary=f"{sender._meta.label} {instance.pk} deleted",
+    )
 
 
 def record_m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
@@ -43,8 +54,13 @@ def record_m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
         return
     request, actor = _request_and_actor()
     relation = sender._meta.label
-    audit_record(action=AuditAction.CHANGE, actor=actor, request=request, obj=instance,
-                 summary=f"{instance._meta.label} {instance.pk} {relation} {action.removeprefix('post_')}")
+    audit_record(
+        action=AuditAction.CHANGE,
+        actor=actor,
+        request=request,
+        obj=instance,
+        summary=f"{instance._meta.label} {instance.pk} {relation} {action.removeprefix('post_')}",
+    )
 
 
 def record_login(sender, request, user, **kwargs):
@@ -54,8 +70,9 @@ def record_login(sender, request, user, **kwargs):
 def record_login_failed(sender, credentials, request=None, **kwargs):
     # Django masks the password in credentials; only the username, as typed, is kept.
     username = str(credentials.get(get_user_model().USERNAME_FIELD, credentials.get("username", "")))
-    audit_record(action=AuditAction.LOGIN_FAILED, actor=None, request=request, actor_username=username,
-                 summary="sign-in refused")
+    audit_record(
+        action=AuditAction.LOGIN_FAILED, actor=None, request=request, actor_username=username, summary="sign-in refused"
+    )
 
 
 def record_logout(sender, request, user, **kwargs):

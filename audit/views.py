@@ -16,8 +16,19 @@ from audit.services import audit_record
 from kapcouples.spreadsheet import csv_row
 
 PAGE_SIZE = 50
-CSV_COLUMNS = ["at", "actor_username", "action", "object_type", "object_id", "case_number", "summary", "path",
-               "method", "ip_address", "user_agent"]
+CSV_COLUMNS = [
+    "at",
+    "actor_username",
+    "action",
+    "object_type",
+    "object_id",
+    "case_number",
+    "summary",
+    "path",
+    "method",
+    "ip_address",
+    "user_agent",
+]
 
 
 def _filters(request) -> tuple[AuditFilterForm, dict]:
@@ -43,10 +54,21 @@ class _Echo:
 def _rows(events):
     yield CSV_COLUMNS
     for event in events.iterator(chunk_size=2000):
-        yield csv_row((
-            event.at.isoformat(), event.actor_username, event.action, event.object_type, event.object_id,
-            event.couple.case_number if event.couple else "", event.summary, event.path, event.method,
-            event.ip_address, event.user_agent))
+        yield csv_row(
+            (
+                event.at.isoformat(),
+                event.actor_username,
+                event.action,
+                event.object_type,
+                event.object_id,
+                event.couple.case_number if event.couple else "",
+                event.summary,
+                event.path,
+                event.method,
+                event.ip_address,
+                event.user_agent,
+            )
+        )
 
 
 @require_GET
@@ -54,11 +76,17 @@ def _rows(events):
 def audit_event_export(request):
     """Stream the filtered trail as CSV; the export itself is recorded first."""
     form, filters = _filters(request)
-    audit_record(action=AuditAction.EXPORT, request=request, object_type="audit.auditevent",
-                 summary="audit trail exported as CSV")
+    audit_record(
+        action=AuditAction.EXPORT,
+        request=request,
+        object_type="audit.auditevent",
+        summary="audit trail exported as CSV",
+    )
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in _rows(selectors.audit_event_search(**filters))),
-                                     content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in _rows(selectors.audit_event_search(**filters))),
+        content_type="text/csv; charset=utf-8",
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-trail-{stamp}.csv"'
     return response

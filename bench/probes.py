@@ -41,16 +41,29 @@ def export() -> dict:
     samples = []
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kap-bench-export-") as tmp:
-        with open(Path(tmp) / "sessions.csv", "w", newline="", encoding="utf-8") as sessions_file, \
-                open(Path(tmp) / "couples.csv", "w", newline="", encoding="utf-8") as couples_file:
-            exports.export_csv_write(filters={}, sessions_file=sessions_file, couples_file=couples_file,
-                                     alive=lambda: samples.append(rss_mb()))
+        with (
+            open(Path(tmp) / "sessions.csv", "w", newline="", encoding="utf-8") as sessions_file,
+            open(Path(tmp) / "couples.csv", "w", newline="", encoding="utf-8") as couples_file,
+        ):
+            exports.export_csv_write(
+                filters={},
+                sessions_file=sessions_file,
+                couples_file=couples_file,
+                alive=lambda: samples.append(rss_mb()),
+            )
         seconds = time.perf_counter() - began
         session_rows = sum(1 for _ in open(Path(tmp) / "sessions.csv", encoding="utf-8")) - 1
         size_mb = sum(f.stat().st_size for f in Path(tmp).iterdir()) / 1e6
-    return {"couples": couples, "session_rows": session_rows, "seconds": seconds, "rss_before_mb": before,
-            "rss_during_max_mb": max(samples or [before]), "rss_end_mb": rss_mb(), "rss_peak_mb": _peak_mb(),
-            "file_mb": size_mb}
+    return {
+        "couples": couples,
+        "session_rows": session_rows,
+        "seconds": seconds,
+        "rss_before_mb": before,
+        "rss_during_max_mb": max(samples or [before]),
+        "rss_end_mb": rss_mb(),
+        "rss_peak_mb": _peak_mb(),
+        "file_mb": size_mb,
+    }
 
 
 def copy() -> dict:

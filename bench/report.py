@@ -89,34 +89,66 @@ def goals(report: dict) -> list[tuple[str, str, bool]]:
     pages, h = report["pages"], report["headline"]
     result = []
     differing = [key for key in pages if len({pages[key][str(n)]["queries"] for n in sizes}) > 1]
-    result.append((f"Queries per page the same at {', '.join(f'{n:,}' for n in sizes)} couples",
-                   "all the same" if not differing else "differ: " + ", ".join(differing), not differing))
+    result.append(
+        (
+            f"Queries per page the same at {', '.join(f'{n:,}' for n in sizes)} couples",
+            "all the same" if not differing else "differ: " + ", ".join(differing),
+            not differing,
+        )
+    )
     for key in FLAT_PAGES:
         a, b = pages[key][str(small)], pages[key][str(large)]
         ratio = b["p50_ms"] / a["p50_ms"]
-        result.append((f"{a['name']}: median at {large:,} within {FLAT_WITHIN}x of {small:,}, p95 < "
-                       f"{PAGE_P95_BUDGET_MS} ms at {large:,}",
-                       f"{a['p50_ms']:.1f} -> {b['p50_ms']:.1f} ms ({ratio:.2f}x), p95 {b['p95_ms']:.1f} ms",
-                       ratio <= FLAT_WITHIN and b["p95_ms"] < PAGE_P95_BUDGET_MS))
+        result.append(
+            (
+                f"{a['name']}: median at {large:,} within {FLAT_WITHIN}x of {small:,}, p95 < "
+                f"{PAGE_P95_BUDGET_MS} ms at {large:,}",
+                f"{a['p50_ms']:.1f} -> {b['p50_ms']:.1f} ms ({ratio:.2f}x), p95 {b['p95_ms']:.1f} ms",
+                ratio <= FLAT_WITHIN and b["p95_ms"] < PAGE_P95_BUDGET_MS,
+            )
+        )
     e = report["export"]
-    result.append((f"Export at {e['export']['couples']:,} couples at most {EXPORT_VS_COPY_MAX}x COPY of the same rows",
-                   f"{e['export']['seconds']:.1f} s vs {e['copy']['seconds']:.1f} s ({h['export_vs_copy']:.2f}x)",
-                   h["export_vs_copy"] <= EXPORT_VS_COPY_MAX))
-    result.append((f"Export's peak memory at most +{EXPORT_RSS_MAX_MB} MB", f"+{h['export_peak_rss_mb']:.0f} MB",
-                   h["export_peak_rss_mb"] <= EXPORT_RSS_MAX_MB))
+    result.append(
+        (
+            f"Export at {e['export']['couples']:,} couples at most {EXPORT_VS_COPY_MAX}x COPY of the same rows",
+            f"{e['export']['seconds']:.1f} s vs {e['copy']['seconds']:.1f} s ({h['export_vs_copy']:.2f}x)",
+            h["export_vs_copy"] <= EXPORT_VS_COPY_MAX,
+        )
+    )
+    result.append(
+        (
+            f"Export's peak memory at most +{EXPORT_RSS_MAX_MB} MB",
+            f"+{h['export_peak_rss_mb']:.0f} MB",
+            h["export_peak_rss_mb"] <= EXPORT_RSS_MAX_MB,
+        )
+    )
     r = report["reminders"]
-    result.append((f"10,000 reminders in under 10 s (at least 1,000/s; {r['rows']:,} sent here) and at most "
-                   f"{REMINDERS_VS_LOOP_MAX}x a bare send_mail loop",
-                   f"{r['seconds']:.1f} s ({h['reminders_per_s']:.0f}/s, {r['sent']:,} sent) vs "
-                   f"{r['send_mail_loop_seconds']:.1f} s ({h['reminders_vs_send_mail_loop']:.2f}x)",
-                   h["reminders_per_s"] >= 1000 and h["reminders_vs_send_mail_loop"] <= REMINDERS_VS_LOOP_MAX
-                   and r["sent"] == r["rows"]))
-    result.append((f"Couple list under gunicorn at least {COUPLE_LIST_VS_BARE_MIN}x the bare view",
-                   f"{h['couple_list_vs_bare']:.2f}x", h["couple_list_vs_bare"] >= COUPLE_LIST_VS_BARE_MIN))
+    result.append(
+        (
+            f"10,000 reminders in under 10 s (at least 1,000/s; {r['rows']:,} sent here) and at most "
+            f"{REMINDERS_VS_LOOP_MAX}x a bare send_mail loop",
+            f"{r['seconds']:.1f} s ({h['reminders_per_s']:.0f}/s, {r['sent']:,} sent) vs "
+            f"{r['send_mail_loop_seconds']:.1f} s ({h['reminders_vs_send_mail_loop']:.2f}x)",
+            h["reminders_per_s"] >= 1000
+            and h["reminders_vs_send_mail_loop"] <= REMINDERS_VS_LOOP_MAX
+            and r["sent"] == r["rows"],
+        )
+    )
+    result.append(
+        (
+            f"Couple list under gunicorn at least {COUPLE_LIST_VS_BARE_MIN}x the bare view",
+            f"{h['couple_list_vs_bare']:.2f}x",
+            h["couple_list_vs_bare"] >= COUPLE_LIST_VS_BARE_MIN,
+        )
+    )
     p = report["pdf"]
-    result.append((f"Session summary PDF at most {PDF_VS_PLAIN_MAX}x WeasyPrint on the same HTML",
-                   f"{p['summary_ms']:.0f} vs {p['plain_weasyprint_ms']:.0f} ms ({h['pdf_vs_plain_weasyprint']:.2f}x)",
-                   h["pdf_vs_plain_weasyprint"] <= PDF_VS_PLAIN_MAX))
+    result.append(
+        (
+            f"Session summary PDF at most {PDF_VS_PLAIN_MAX}x WeasyPrint on the same HTML",
+            f"{p['summary_ms']:.0f} vs {p['plain_weasyprint_ms']:.0f} ms ({h['pdf_vs_plain_weasyprint']:.2f}x)",
+            h["pdf_vs_plain_weasyprint"] <= PDF_VS_PLAIN_MAX,
+        )
+    )
     return result
 
 
@@ -126,54 +158,84 @@ def _ms(value: float) -> str:
 
 def render(report: dict) -> str:
     sizes = report["sizes"]
-    lines = [HOW, f"## Results of {report['when']}", "", *report["machine"],
-             f"Load average {report['load_average']['start']:.1f} at the start and "
-             f"{report['load_average']['end']:.1f} at the end (the machine is shared: absolute times move with "
-             f"the load, ratios to a reference measured alongside much less); the run took "
-             f"{report['minutes']:.0f} minutes.", ""]
+    lines = [
+        HOW,
+        f"## Results of {report['when']}",
+        "",
+        *report["machine"],
+        f"Load average {report['load_average']['start']:.1f} at the start and "
+        f"{report['load_average']['end']:.1f} at the end (the machine is shared: absolute times move with "
+        f"the load, ratios to a reference measured alongside much less); the run took "
+        f"{report['minutes']:.0f} minutes.",
+        "",
+    ]
     if sizes != DEFAULT_SIZES:
-        lines += [f"This run measured {', '.join(f'{n:,}' for n in sizes)} couples, not `make bench`'s "
-                  f"{', '.join(f'{n:,}' for n in DEFAULT_SIZES)}: on the day the machine was shared by several "
-                  "test suites (see the load average above), and generating the larger sizes alone would have "
-                  "outlasted the session. The goals below are checked at the sizes measured.", ""]
-    lines += ["| couples | sessions | notes | vital readings | questionnaire responses | generated in |",
-              "|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            f"This run measured {', '.join(f'{n:,}' for n in sizes)} couples, not `make bench`'s "
+            f"{', '.join(f'{n:,}' for n in DEFAULT_SIZES)}: on the day the machine was shared by several "
+            "test suites (see the load average above), and generating the larger sizes alone would have "
+            "outlasted the session. The goals below are checked at the sizes measured.",
+            "",
+        ]
+    lines += [
+        "| couples | sessions | notes | vital readings | questionnaire responses | generated in |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
     for d in report["data"]:
-        lines.append(f"| {d['couples']:,} | {d['sessions']:,} | {d['notes']:,} | {d['vitals']:,} | "
-                     f"{d['responses']:,} | {d['seconds']:.0f} s |")
-    head = " | ".join(f"queries @{n:,}" for n in sizes) + " | " + " | ".join(
-        f"p50 @{n:,} | p95 @{n:,}" for n in sizes)
-    lines += ["", "### Pages (server time in-process)", "",
-              f"| page | {head} | p50 {sizes[-1]:,} / {sizes[0]:,} |",
-              "|---|" + "---:|" * (3 * len(sizes) + 1)]
+        lines.append(
+            f"| {d['couples']:,} | {d['sessions']:,} | {d['notes']:,} | {d['vitals']:,} | "
+            f"{d['responses']:,} | {d['seconds']:.0f} s |"
+        )
+    head = " | ".join(f"queries @{n:,}" for n in sizes) + " | " + " | ".join(f"p50 @{n:,} | p95 @{n:,}" for n in sizes)
+    lines += [
+        "",
+        "### Pages (server time in-process)",
+        "",
+        f"| page | {head} | p50 {sizes[-1]:,} / {sizes[0]:,} |",
+        "|---|" + "---:|" * (3 * len(sizes) + 1),
+    ]
     for key, by_size in report["pages"].items():
         cells = [by_size[str(n)] for n in sizes]
-        lines.append(f"| {cells[0]['name']} | " + " | ".join(str(c["queries"]) for c in cells) + " | "
-                     + " | ".join(f"{_ms(c['p50_ms'])} | {_ms(c['p95_ms'])}" for c in cells)
-                     + f" | {cells[-1]['p50_ms'] / cells[0]['p50_ms']:.2f}x |")
+        lines.append(
+            f"| {cells[0]['name']} | "
+            + " | ".join(str(c["queries"]) for c in cells)
+            + " | "
+            + " | ".join(f"{_ms(c['p50_ms'])} | {_ms(c['p95_ms'])}" for c in cells)
+            + f" | {cells[-1]['p50_ms'] / cells[0]['p50_ms']:.2f}x |"
+        )
     t, h = report["throughput"], report["headline"]
-    lines += ["", f"### Throughput at {sizes[-1]:,} couples (gunicorn with deploy/gunicorn.conf.py, "
-              f"{report['workers']} workers, {report['clients']} clients, {report['seconds']:.0f} s)", "",
-              "| | requests/s | of the bare view |", "|---|---:|---:|",
-              f"| Bare view (reference) | {t['bare']['rps']:.0f} | 1.00 |",
-              f"| Couple list (therapist) | {t['couple_list']['rps']:.0f} | {h['couple_list_vs_bare']:.2f} |",
-              f"| Django admin changelist of couples | {t['admin_changelist']['rps']:.0f} | "
-              f"{h['admin_changelist_vs_bare']:.2f} |"]
+    lines += [
+        "",
+        f"### Throughput at {sizes[-1]:,} couples (gunicorn with deploy/gunicorn.conf.py, "
+        f"{report['workers']} workers, {report['clients']} clients, {report['seconds']:.0f} s)",
+        "",
+        "| | requests/s | of the bare view |",
+        "|---|---:|---:|",
+        f"| Bare view (reference) | {t['bare']['rps']:.0f} | 1.00 |",
+        f"| Couple list (therapist) | {t['couple_list']['rps']:.0f} | {h['couple_list_vs_bare']:.2f} |",
+        f"| Django admin changelist of couples | {t['admin_changelist']['rps']:.0f} | "
+        f"{h['admin_changelist_vs_bare']:.2f} |",
+    ]
     e, r, p = report["export"], report["reminders"], report["pdf"]
-    lines += ["", "### Background work against its reference", "",
-              "| work | time | reference | time | ratio | |", "|---|---:|---|---:|---:|---|",
-              f"| CSV export of {e['export']['couples']:,} couples ({e['export']['session_rows']:,} session rows) | "
-              f"{e['export']['seconds']:.1f} s | COPY of the same queries | {e['copy']['seconds']:.1f} s | "
-              f"{h['export_vs_copy']:.2f}x | memory +{h['export_peak_rss_mb']:.0f} MB while writing (process peak "
-              f"{e['export']['rss_peak_mb']:.0f} MB, COPY's {e['copy']['rss_peak_mb']:.0f} MB); runs "
-              f"{', '.join(f'{x:.1f}' for x in e['export_runs_s'])} s vs "
-              f"{', '.join(f'{x:.1f}' for x in e['copy_runs_s'])} s |",
-              f"| {r['rows']:,} due reminders, one worker | {r['seconds']:.1f} s | send_mail loop, same backend | "
-              f"{r['send_mail_loop_seconds']:.1f} s | {h['reminders_vs_send_mail_loop']:.2f}x | "
-              f"{r['sent']:,} sent, {h['reminders_per_s']:.0f}/s |",
-              f"| Session summary PDF | {p['summary_ms']:.0f} ms | WeasyPrint on the same HTML, to a file | "
-              f"{p['plain_weasyprint_ms']:.0f} ms | {h['pdf_vs_plain_weasyprint']:.2f}x | rendering alone "
-              f"{p['render_only_ms']:.0f} ms |"]
+    lines += [
+        "",
+        "### Background work against its reference",
+        "",
+        "| work | time | reference | time | ratio | |",
+        "|---|---:|---|---:|---:|---|",
+        f"| CSV export of {e['export']['couples']:,} couples ({e['export']['session_rows']:,} session rows) | "
+        f"{e['export']['seconds']:.1f} s | COPY of the same queries | {e['copy']['seconds']:.1f} s | "
+        f"{h['export_vs_copy']:.2f}x | memory +{h['export_peak_rss_mb']:.0f} MB while writing (process peak "
+        f"{e['export']['rss_peak_mb']:.0f} MB, COPY's {e['copy']['rss_peak_mb']:.0f} MB); runs "
+        f"{', '.join(f'{x:.1f}' for x in e['export_runs_s'])} s vs "
+        f"{', '.join(f'{x:.1f}' for x in e['copy_runs_s'])} s |",
+        f"| {r['rows']:,} due reminders, one worker | {r['seconds']:.1f} s | send_mail loop, same backend | "
+        f"{r['send_mail_loop_seconds']:.1f} s | {h['reminders_vs_send_mail_loop']:.2f}x | "
+        f"{r['sent']:,} sent, {h['reminders_per_s']:.0f}/s |",
+        f"| Session summary PDF | {p['summary_ms']:.0f} ms | WeasyPrint on the same HTML, to a file | "
+        f"{p['plain_weasyprint_ms']:.0f} ms | {h['pdf_vs_plain_weasyprint']:.2f}x | rendering alone "
+        f"{p['render_only_ms']:.0f} ms |",
+    ]
     lines += ["", "### Goals (issue 19)", "", "| goal | this run | holds |", "|---|---|---|"]
     for g in report["goals"]:
         lines.append(f"| {g['goal']} | {g['result']} | {'yes' if g['holds'] else '**no**'} |")

@@ -63,8 +63,14 @@ def production_environment() -> dict:
     database; bench.settings only adds the bare view's URL and template."""
     import secrets
 
-    return {**bench_environment(), "KAPCOUPLES_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(64),
-            "ALLOWED_HOSTS": "127.0.0.1", "EMAIL_HOST": "127.0.0.1", "LOG_LEVEL": "WARNING"}
+    return {
+        **bench_environment(),
+        "KAPCOUPLES_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "EMAIL_HOST": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def require_services() -> None:
@@ -105,8 +111,12 @@ def data_counts() -> dict:
     from dosing.models import VitalReading
     from sessions.models import SessionNote, TherapySession
 
-    return {"sessions": TherapySession.objects.count(), "notes": SessionNote.objects.count(),
-            "vitals": VitalReading.objects.count(), "responses": QuestionnaireResponse.objects.count()}
+    return {
+        "sessions": TherapySession.objects.count(),
+        "notes": SessionNote.objects.count(),
+        "vitals": VitalReading.objects.count(),
+        "responses": QuestionnaireResponse.objects.count(),
+    }
 
 
 def personas() -> dict:
@@ -119,12 +129,20 @@ def personas() -> dict:
 
     from sessions.models import TherapySession
 
-    couple = Couple.objects.filter(case_number__startswith="SC-", status=CoupleStatus.COMPLETED).order_by(
-        "case_number").first()
+    couple = (
+        Couple.objects.filter(case_number__startswith="SC-", status=CoupleStatus.COMPLETED)
+        .order_by("case_number")
+        .first()
+    )
     therapist = couple.therapists.order_by("username").first()
     session = TherapySession.objects.filter(couple=couple, phase="integration").order_by("-start").first()
-    return {"couple": couple, "therapist": therapist, "prescriber": couple.prescriber, "session": session,
-            "admin": User.objects.get(username="scale-admin01")}
+    return {
+        "couple": couple,
+        "therapist": therapist,
+        "prescriber": couple.prescriber,
+        "session": session,
+        "admin": User.objects.get(username="scale-admin01"),
+    }
 
 
 # -- server time and queries per page ---------------------------------------------------------------------
@@ -183,10 +201,18 @@ def measure_pages(who: dict, requests: int, page_seconds: float) -> dict:
             times.append((time.perf_counter() - began) * 1000)
         with CaptureQueriesContext(connection) as queries:
             client.get(url)
-        results[key] = {"name": name, "queries": len(queries), "n": len(times), "p50_ms": statistics.median(times),
-                        "p95_ms": percentile(times, 95), "sql": [q["sql"] for q in queries.captured_queries]}
-        log(f"  {name}: {len(queries)} queries, median {results[key]['p50_ms']:.1f} ms, "
-            f"p95 {results[key]['p95_ms']:.1f} ms")
+        results[key] = {
+            "name": name,
+            "queries": len(queries),
+            "n": len(times),
+            "p50_ms": statistics.median(times),
+            "p95_ms": percentile(times, 95),
+            "sql": [q["sql"] for q in queries.captured_queries],
+        }
+        log(
+            f"  {name}: {len(queries)} queries, median {results[key]['p50_ms']:.1f} ms, "
+            f"p95 {results[key]['p95_ms']:.1f} ms"
+        )
     return results
 
 
@@ -287,14 +313,26 @@ def measure_throughput(who: dict, *, workers: int, clients: int, seconds: float)
     TOTPDevice.objects.filter(pk=device.pk).update(last_used_step=0)
     port = free_port()
     environment = {**os.environ, **production_environment()}
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True,
-                   env=environment)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True, env=environment
+    )
     log_file = open(ROOT / "var" / "bench" / "gunicorn.log", "w")
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "kapcouples.wsgi:application",
-         "--config", str(ROOT / "deploy" / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers)],
-        cwd=ROOT, env=environment, stdout=log_file, stderr=log_file)
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "kapcouples.wsgi:application",
+            "--config",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=log_file,
+        stderr=log_file,
+    )
     try:
         for _ in range(100):
             try:
@@ -305,9 +343,11 @@ def measure_throughput(who: dict, *, workers: int, clients: int, seconds: float)
         therapist, admin = Browser(port), Browser(port)
         therapist.sign_in(who["therapist"].username, SIGN_IN_PASSWORD)
         admin.sign_in(who["admin"].username, SIGN_IN_PASSWORD, totp_secret=device.secret)
-        targets = [("Bare view (static template, same middleware)", "/bench/bare/", therapist),
-                   ("Couple list (therapist)", "/couples/", therapist),
-                   ("Django admin changelist of couples", "/admin/cases/couple/", admin)]
+        targets = [
+            ("Bare view (static template, same middleware)", "/bench/bare/", therapist),
+            ("Couple list (therapist)", "/couples/", therapist),
+            ("Django admin changelist of couples", "/admin/cases/couple/", admin),
+        ]
         results = {}
         for name, path, browser in targets:
             check = browser.request("GET", path)
@@ -337,8 +377,12 @@ def measure_pdf(who: dict, runs: int = 5) -> dict:
     from jobs.summaries import summary_html
     from sessions.models import TherapySession
 
-    session = (TherapySession.objects.filter(couple=who["couple"], phase="medicine", status="completed")
-               .select_related("couple", "therapist", "approval").order_by("start").first())
+    session = (
+        TherapySession.objects.filter(couple=who["couple"], phase="medicine", status="completed")
+        .select_related("couple", "therapist", "approval")
+        .order_by("start")
+        .first()
+    )
 
     def timed(fn) -> float:
         fn()  # warm-up: fonts and caches
@@ -360,8 +404,14 @@ def measure_pdf(who: dict, runs: int = 5) -> dict:
 
 def _probe(name: str) -> dict:
     """Runs bench/probes.py in a fresh process, so its peak memory is the probe's alone."""
-    output = subprocess.run([sys.executable, "-m", "bench.probes", name], cwd=ROOT, check=True,
-                            capture_output=True, text=True, env={**os.environ, **bench_environment()})
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.probes", name],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **bench_environment()},
+    )
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
@@ -374,8 +424,12 @@ def measure_export() -> dict:
             runs[name].append(_probe(name))
     export = min(runs["export"], key=lambda r: r["seconds"])
     copy = min(runs["copy"], key=lambda r: r["seconds"])
-    return {"export": export, "copy": copy, "export_runs_s": [r["seconds"] for r in runs["export"]],
-            "copy_runs_s": [r["seconds"] for r in runs["copy"]]}
+    return {
+        "export": export,
+        "copy": copy,
+        "export_runs_s": [r["seconds"] for r in runs["export"]],
+        "copy_runs_s": [r["seconds"] for r in runs["copy"]],
+    }
 
 
 def measure_reminders(count: int) -> dict:
@@ -390,8 +444,11 @@ def measure_reminders(count: int) -> dict:
     from sessions.models import TherapySession
 
     now = timezone.now()
-    sessions = list(TherapySession.objects.filter(status="scheduled", start__gt=now + datetime.timedelta(hours=3))
-                    .order_by("start", "id").values_list("pk", "couple_id", "start"))
+    sessions = list(
+        TherapySession.objects.filter(status="scheduled", start__gt=now + datetime.timedelta(hours=3))
+        .order_by("start", "id")
+        .values_list("pk", "couple_id", "start")
+    )
     partners: dict[int, list] = {}
     for partner_id, couple_id, channel in Partner.objects.values_list("pk", "couple_id", "reminder_channel"):
         partners.setdefault(couple_id, []).append((partner_id, channel))
@@ -399,9 +456,17 @@ def measure_reminders(count: int) -> dict:
     for lead in (2880, 120, 1440, 60):
         for session_id, couple_id, start in sessions:
             for partner_id, channel in partners[couple_id]:
-                rows.append(Reminder(session_id=session_id, session_start=start, recipient_kind=RecipientKind.PARTNER,
-                                     partner_id=partner_id, channel=channel, lead_minutes=lead,
-                                     due_at=now - datetime.timedelta(minutes=1)))
+                rows.append(
+                    Reminder(
+                        session_id=session_id,
+                        session_start=start,
+                        recipient_kind=RecipientKind.PARTNER,
+                        partner_id=partner_id,
+                        channel=channel,
+                        lead_minutes=lead,
+                        due_at=now - datetime.timedelta(minutes=1),
+                    )
+                )
                 if len(rows) == count:
                     break
             if len(rows) == count:
@@ -427,8 +492,14 @@ def measure_reminders(count: int) -> dict:
     for address in addresses:
         mail.send_mail("Reminder: your appointment", "See you soon.\n", None, [address])
     loop_seconds = time.perf_counter() - began
-    return {"rows": len(rows), "sent": sent, "seconds": seconds, "messages_delivered": sent_messages,
-            "send_mail_loop_seconds": loop_seconds, "send_mail_loop_messages": len(addresses)}
+    return {
+        "rows": len(rows),
+        "sent": sent,
+        "seconds": seconds,
+        "messages_delivered": sent_messages,
+        "send_mail_loop_seconds": loop_seconds,
+        "send_mail_loop_messages": len(addresses),
+    }
 
 
 # -- the table ----------------------------------------------------------------------------------------------
@@ -437,18 +508,32 @@ def measure_reminders(count: int) -> dict:
 def machine() -> list[str]:
     from django.db import connection
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown CPU")
-    memory_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal")), 0)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory_kb = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg = cursor.fetchone()[0]
     import django
 
-    return [f"{os.cpu_count()} CPUs ({cpu}), {memory_kb / 1024 / 1024:.1f} GiB RAM, PostgreSQL {pg}, "
-            f"Python {platform.python_version()}, Django {django.get_version()}, {platform.system()} "
-            f"{platform.release()}."]
+    return [
+        f"{os.cpu_count()} CPUs ({cpu}), {memory_kb / 1024 / 1024:.1f} GiB RAM, PostgreSQL {pg}, "
+        f"Python {platform.python_version()}, Django {django.get_version()}, {platform.system()} "
+        f"{platform.release()}."
+    ]
 
 
 def main() -> None:
@@ -482,9 +567,17 @@ def main() -> None:
 
     began = time.perf_counter()
     call_command("migrate", verbosity=0)
-    report = {"when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"), "sizes": sizes,
-              "requests": args.requests, "workers": args.workers, "clients": args.clients, "seconds": args.seconds,
-              "pages": {key: {} for key, *_ in PAGES}, "data": [], "load_average": {"start": load_before}}
+    report = {
+        "when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "sizes": sizes,
+        "requests": args.requests,
+        "workers": args.workers,
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "pages": {key: {} for key, *_ in PAGES},
+        "data": [],
+        "load_average": {"start": load_before},
+    }
     report["machine"] = machine()
     try:
         for size in sizes:
@@ -501,9 +594,11 @@ def main() -> None:
                 log(f"  {report['export']}")
         log("throughput under gunicorn (deploy/gunicorn.conf.py, production settings)")
         throughput = measure_throughput(who, workers=args.workers, clients=args.clients, seconds=args.seconds)
-        report["throughput"] = {"bare": throughput["Bare view (static template, same middleware)"],
-                                "couple_list": throughput["Couple list (therapist)"],
-                                "admin_changelist": throughput["Django admin changelist of couples"]}
+        report["throughput"] = {
+            "bare": throughput["Bare view (static template, same middleware)"],
+            "couple_list": throughput["Couple list (therapist)"],
+            "admin_changelist": throughput["Django admin changelist of couples"],
+        }
         log("session summary PDF")
         report["pdf"] = measure_pdf(who)
         log(f"  {report['pdf']}")

@@ -75,9 +75,13 @@ class CoverForm(forms.ModelForm):
             return
         try:
             self.instance = services.covering_prescriber_assign(
-                by=self.acting_user, couple=self.cleaned_data["couple"], prescriber=self.cleaned_data["prescriber"],
-                starts_on=self.cleaned_data["starts_on"], ends_on=self.cleaned_data["ends_on"],
-                reason=self.cleaned_data["reason"])
+                by=self.acting_user,
+                couple=self.cleaned_data["couple"],
+                prescriber=self.cleaned_data["prescriber"],
+                starts_on=self.cleaned_data["starts_on"],
+                ends_on=self.cleaned_data["ends_on"],
+                reason=self.cleaned_data["reason"],
+            )
         except ValidationError as exc:
             self._update_errors(exc)
 

@@ -57,15 +57,19 @@ class CareTeamFieldsMixin:
 
 class CoupleCreateForm(CareTeamFieldsMixin, forms.ModelForm):
     therapists = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="A therapist opening a case is always on its care team.",
     )
 
     class Meta:
         model = Couple
         fields = ["case_number", "prescriber", "therapists", "treatment_goals", "relationship_concerns"]
-        widgets = {"treatment_goals": forms.Textarea(attrs={"rows": 3}),
-                   "relationship_concerns": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "treatment_goals": forms.Textarea(attrs={"rows": 3}),
+            "relationship_concerns": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,8 +85,10 @@ class CoupleEditForm(CareTeamFieldsMixin, forms.ModelForm):
     class Meta:
         model = Couple
         fields = ["case_number", "prescriber", "therapists", "treatment_goals", "relationship_concerns"]
-        widgets = {"treatment_goals": forms.Textarea(attrs={"rows": 3}),
-                   "relationship_concerns": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "treatment_goals": forms.Textarea(attrs={"rows": 3}),
+            "relationship_concerns": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, can_assign: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -99,8 +105,18 @@ class CoupleEditForm(CareTeamFieldsMixin, forms.ModelForm):
 class PartnerForm(forms.ModelForm):
     class Meta:
         model = Partner
-        fields = ["first_name", "last_name", "date_of_birth", "pronouns", "email", "phone", "reminder_channel",
-                  "emergency_contact_name", "emergency_contact_phone", "emergency_contact_relationship"]
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "pronouns",
+            "email",
+            "phone",
+            "reminder_channel",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "emergency_contact_relationship",
+        ]
         widgets = {"date_of_birth": DateInput()}
 
     def __init__(self, *args, **kwargs):
@@ -108,8 +124,10 @@ class PartnerForm(forms.ModelForm):
         if self.instance.phone:
             self.initial["phone"] = phone_display(self.instance.phone)
         if self.instance.phone_to_correct:
-            self.fields["phone"].help_text = (f"On file from before numbers were checked, and not a valid number: "
-                                              f"“{self.instance.phone_to_correct}”. Enter it correctly.")
+            self.fields["phone"].help_text = (
+                f"On file from before numbers were checked, and not a valid number: "
+                f"“{self.instance.phone_to_correct}”. Enter it correctly."
+            )
 
 
 class CoupleTransitionForm(forms.Form):
@@ -119,19 +137,35 @@ class CoupleTransitionForm(forms.Form):
 
 class ScreeningForm(forms.ModelForm):
     conditions = forms.MultipleChoiceField(
-        label="Conditions the partner seeks help with", choices=Condition.choices, required=False,
+        label="Conditions the partner seeks help with",
+        choices=Condition.choices,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     interacting_medications = forms.MultipleChoiceField(
-        label="Interacting medications taken", choices=InteractingMedication.choices, required=False,
+        label="Interacting medications taken",
+        choices=InteractingMedication.choices,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
         model = Screening
-        fields = ["medicine_candidate", "conditions", "military_or_veteran", "interacting_medications",
-                  "current_medications", "allergies", "medical_history", "systolic", "diastolic", "heart_rate",
-                  "weight_kg", "consent_signed_on", "consent_version"]
+        fields = [
+            "medicine_candidate",
+            "conditions",
+            "military_or_veteran",
+            "interacting_medications",
+            "current_medications",
+            "allergies",
+            "medical_history",
+            "systolic",
+            "diastolic",
+            "heart_rate",
+            "weight_kg",
+            "consent_signed_on",
+            "consent_version",
+        ]
         widgets = {
             "consent_signed_on": DateInput(),
             "current_medications": forms.Textarea(attrs={"rows": 2}),
@@ -151,18 +185,24 @@ class ContraindicationForm(forms.Form):
         for code, label in Contraindication.choices:
             finding = findings.get(code)
             self.fields[code] = forms.ChoiceField(
-                label=label, choices=self.YES_NO, widget=forms.RadioSelect,
+                label=label,
+                choices=self.YES_NO,
+                widget=forms.RadioSelect,
                 initial=None if finding is None else ("yes" if finding.present else "no"),
                 error_messages={"required": "Answer yes or no."},
             )
             self.fields[f"{code}_note"] = forms.CharField(
-                label=f"Note on {label.lower()}", required=False, max_length=300,
+                label=f"Note on {label.lower()}",
+                required=False,
+                max_length=300,
                 initial="" if finding is None else finding.note,
             )
 
     def findings(self) -> dict[str, tuple[bool, str]]:
-        return {code: (self.cleaned_data[code] == "yes", self.cleaned_data[f"{code}_note"])
-                for code in Contraindication.values}
+        return {
+            code: (self.cleaned_data[code] == "yes", self.cleaned_data[f"{code}_note"])
+            for code in Contraindication.values
+        }
 
     def item_rows(self):
         return [(self[code], self[f"{code}_note"]) for code in Contraindication.values]
@@ -178,8 +218,11 @@ class QuestionnaireForm(forms.Form):
         self.instrument = instrument
         for number, item in enumerate(instrument.items, start=1):
             self.fields[f"item_{number}"] = forms.TypedChoiceField(
-                label=f"{number}. {item.text}", choices=[(v, f"{v} \u2013 {t}") for v, t in item.choices],
-                coerce=int, widget=forms.RadioSelect, error_messages={
+                label=f"{number}. {item.text}",
+                choices=[(v, f"{v} \u2013 {t}") for v, t in item.choices],
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={
                     "required": "Answer this item.",
                     "invalid_choice": f"Answers to this item run from 0 to {item.max_value}.",
                 },
@@ -202,12 +245,26 @@ class OutcomeForm(forms.Form):
 class CoupleFilterForm(forms.Form):
     # Styled here and laid out by hand in the template (no crispy): the couple list is the page therapists
     # open most, and crispy's per-field templates were a fifth of its server time (docs/benchmarks.md).
-    q = forms.CharField(label="Search", required=False, widget=forms.TextInput(
-        attrs={"placeholder": "Case number or partner name", "type": "search", "class": "form-control"}))
-    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *CoupleStatus.choices],
-                               widget=forms.Select(attrs={"class": "form-select"}))
-    therapist = forms.ModelChoiceField(label="Therapist", required=False, queryset=User.objects.none(),
-                                       empty_label="Any therapist", widget=forms.Select(attrs={"class": "form-select"}))
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        widget=forms.TextInput(
+            attrs={"placeholder": "Case number or partner name", "type": "search", "class": "form-control"}
+        ),
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Any status"), *CoupleStatus.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    therapist = forms.ModelChoiceField(
+        label="Therapist",
+        required=False,
+        queryset=User.objects.none(),
+        empty_label="Any therapist",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -92,16 +92,20 @@ class ClusterResult:
     def label(self) -> str:
         if self.met:
             return "DSM-5 provisional PTSD diagnosis: every cluster met"
-        missing = ", ".join(f"{letter} {endorsed} of {needed}" for letter, endorsed, needed in self.clusters
-                            if endorsed < needed)
+        missing = ", ".join(
+            f"{letter} {endorsed} of {needed}" for letter, endorsed, needed in self.clusters if endorsed < needed
+        )
         return f"DSM-5 cluster rule not met ({missing})"
 
 
 def pcl5_provisional(values) -> ClusterResult:
     """The DSM-5 cluster rule on the 20 PCL-5 answers (validated ints)."""
-    return ClusterResult(tuple(
-        (letter, sum(1 for n in items if values[n - 1] >= PCL5_SYMPTOM_THRESHOLD), needed)
-        for letter, _, items, needed in PCL5_CLUSTERS))
+    return ClusterResult(
+        tuple(
+            (letter, sum(1 for n in items if values[n - 1] >= PCL5_SYMPTOM_THRESHOLD), needed)
+            for letter, _, items, needed in PCL5_CLUSTERS
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -128,8 +132,9 @@ class Instrument:
                 continue
             # Only a whole number is an answer: 2.7 is not rounded, True is not 1, "1" is text (the forms coerce).
             if isinstance(value, bool) or not isinstance(value, int):
-                errors[f"item_{number}"] = (f"Item {number}: an answer is a whole number from 0 to {item.max_value}; "
-                                            f"{value!r} is not one.")
+                errors[f"item_{number}"] = (
+                    f"Item {number}: an answer is a whole number from 0 to {item.max_value}; {value!r} is not one."
+                )
                 continue
             if not 0 <= value <= item.max_value:
                 errors[f"item_{number}"] = f"Answers to this item run from 0 to {item.max_value}; {value} is not one."
@@ -151,8 +156,12 @@ class Instrument:
     def score(self, answers: list, *, cutoff: int | None = None) -> Result:
         values = self.validate(answers)
         total = sum(values)
-        return Result(score=total, band=self.band_for(total, cutoff=cutoff), flags=self.flags_for(values),
-                      provisional=self.provisional_for(values))
+        return Result(
+            score=total,
+            band=self.band_for(total, cutoff=cutoff),
+            flags=self.flags_for(values),
+            provisional=self.provisional_for(values),
+        )
 
     def provisional_for(self, values) -> ClusterResult | None:
         """The PCL-5's DSM-5 provisional diagnosis of stored answers; None for other instruments."""

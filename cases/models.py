@@ -89,7 +89,9 @@ class Partner(models.Model):
     date_of_birth = models.DateField()
     pronouns = models.CharField(max_length=40, blank=True, help_text="e.g. she/her, he/him, they/them")
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=32, blank=True, help_text="Stored in E.164 (+12025550143); typed the clinic's way or with +country.")
+    phone = models.CharField(
+        max_length=32, blank=True, help_text="Stored in E.164 (+12025550143); typed the clinic's way or with +country."
+    )
     # A number from before numbers were checked that could not be read: kept, shown, never texted, until corrected.
     phone_to_correct = models.CharField("phone number to correct", max_length=32, blank=True, editable=False)
     reminder_channel = models.CharField(
@@ -128,8 +130,11 @@ class Partner(models.Model):
                 violation_error_message="Text-message reminders need a phone number.",
             ),
             # Texts and calls go to one canonical form of the number (cases/phones.py).
-            models.CheckConstraint(condition=Q(phone="") | Q(phone__regex=E164_REGEX), name="partner_phone_e164",
-                                   violation_error_message="The phone number is stored in E.164, e.g. +12025550143."),
+            models.CheckConstraint(
+                condition=Q(phone="") | Q(phone__regex=E164_REGEX),
+                name="partner_phone_e164",
+                violation_error_message="The phone number is stored in E.164, e.g. +12025550143.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -146,8 +151,10 @@ class Partner(models.Model):
     def get_constraints(self):
         # clean() checks the e-mail itself, to show the message next to the field; the
         # database constraint still stands behind it.
-        return [(model, [c for c in constraints if c.name != "partner_email_unique_ci"])
-                for model, constraints in super().get_constraints()]
+        return [
+            (model, [c for c in constraints if c.name != "partner_email_unique_ci"])
+            for model, constraints in super().get_constraints()
+        ]
 
     def clean(self) -> None:
         errors = {}
@@ -234,8 +241,7 @@ class Screening(models.Model):
             models.CheckConstraint(condition=Q(outcome__in=ScreeningOutcome.values), name="screening_outcome_known"),
             # An outcome is a decision: it always says who made it and when.
             models.CheckConstraint(
-                condition=Q(outcome=ScreeningOutcome.PENDING)
-                | Q(outcome_by__isnull=False, outcome_at__isnull=False),
+                condition=Q(outcome=ScreeningOutcome.PENDING) | Q(outcome_by__isnull=False, outcome_at__isnull=False),
                 name="screening_outcome_has_decider",
             ),
             # Consent is a signed form of a known version: both or neither.
@@ -295,7 +301,11 @@ class Screening(models.Model):
 
     @property
     def medication_labels(self) -> list[str]:
-        return [InteractingMedication(c).label for c in self.interacting_medications or [] if c in InteractingMedication.values]
+        return [
+            InteractingMedication(c).label
+            for c in self.interacting_medications or []
+            if c in InteractingMedication.values
+        ]
 
 
 class ContraindicationFinding(models.Model):
@@ -324,7 +334,9 @@ class QuestionnaireResponse(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="questionnaires")
     instrument = models.CharField(max_length=8, choices=INSTRUMENT_CHOICES)
-    context = models.CharField(max_length=20, choices=QuestionnaireContext.choices, default=QuestionnaireContext.SCREENING)
+    context = models.CharField(
+        max_length=20, choices=QuestionnaireContext.choices, default=QuestionnaireContext.SCREENING
+    )
     answers = models.JSONField()
     score = models.PositiveSmallIntegerField()
     suicide_risk = models.BooleanField(default=False, help_text="PHQ-9 item 9 answered above 0.")
@@ -338,7 +350,9 @@ class QuestionnaireResponse(models.Model):
         ordering = ["partner", "instrument", "-administered_on", "-recorded_at"]
         indexes = [models.Index(fields=["partner", "instrument", "administered_on"])]
         constraints = [
-            models.CheckConstraint(condition=Q(instrument__in=list(INSTRUMENTS)), name="questionnaire_instrument_known"),
+            models.CheckConstraint(
+                condition=Q(instrument__in=list(INSTRUMENTS)), name="questionnaire_instrument_known"
+            ),
             # A total outside the instrument's range can only come from a scoring bug or a bypass.
             models.CheckConstraint(
                 condition=Q(instrument="PHQ9", score__lte=27)
@@ -411,15 +425,21 @@ class CoveringPrescriber(models.Model):
         indexes = [models.Index(fields=["prescriber", "starts_on", "ends_on"])]
         constraints = [
             # A period that ends before it starts would cover nothing and read as a mistake.
-            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="cover_ends_after_start",
-                                   violation_error_message="The cover cannot end before it starts."),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="cover_ends_after_start",
+                violation_error_message="The cover cannot end before it starts.",
+            ),
             # A cover hands over prescriber powers: the record says why.
-            models.CheckConstraint(condition=~Q(reason=""), name="cover_has_reason",
-                                   violation_error_message="Say why the cover is needed."),
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="cover_has_reason", violation_error_message="Say why the cover is needed."
+            ),
             # The same prescriber named twice from the same day for one couple is a double entry.
-            models.UniqueConstraint(fields=["couple", "prescriber", "starts_on"], name="cover_once_per_start",
-                                    violation_error_message="This prescriber already covers this couple from that "
-                                                            "day."),
+            models.UniqueConstraint(
+                fields=["couple", "prescriber", "starts_on"],
+                name="cover_once_per_start",
+                violation_error_message="This prescriber already covers this couple from that day.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,8 +11,10 @@ from django.core.exceptions import ValidationError
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 E164_REGEX = r"^\+[1-9][0-9]{6,14}$"
-NOT_A_NUMBER = ("Enter a phone number the clinic can call, e.g. {example} (with the country code, such as +44, "
-                "if it is not a {region} number).")
+NOT_A_NUMBER = (
+    "Enter a phone number the clinic can call, e.g. {example} (with the country code, such as +44, "
+    "if it is not a {region} number)."
+)
 
 
 def _example() -> str:
@@ -26,8 +28,9 @@ def _parse(raw: str) -> phonenumbers.PhoneNumber:
     except NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise ValidationError(NOT_A_NUMBER.format(example=_example(), region=settings.CLINIC_PHONE_REGION),
-                              code="invalid_phone")
+        raise ValidationError(
+            NOT_A_NUMBER.format(example=_example(), region=settings.CLINIC_PHONE_REGION), code="invalid_phone"
+        )
     return number
 
 
@@ -46,8 +49,14 @@ def phone_sms_problem(raw: str) -> str:
     kind = phonenumbers.number_type(_parse(raw))
     if kind == PhoneNumberType.FIXED_LINE:
         return "This is a landline number; it cannot receive text messages. Enter a mobile number or choose e-mail."
-    if kind in (PhoneNumberType.PAGER, PhoneNumberType.TOLL_FREE, PhoneNumberType.PREMIUM_RATE,
-                PhoneNumberType.SHARED_COST, PhoneNumberType.UAN, PhoneNumberType.VOICEMAIL):
+    if kind in (
+        PhoneNumberType.PAGER,
+        PhoneNumberType.TOLL_FREE,
+        PhoneNumberType.PREMIUM_RATE,
+        PhoneNumberType.SHARED_COST,
+        PhoneNumberType.UAN,
+        PhoneNumberType.VOICEMAIL,
+    ):
         return "This kind of number cannot receive text messages. Enter a mobile number or choose e-mail."
     return ""
 

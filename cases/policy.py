@@ -102,13 +102,18 @@ class CoupleTeam:
 
     @cached_property
     def therapist_ids(self) -> frozenset[int]:
-        return frozenset(Couple.therapists.through.objects.filter(couple_id=self.couple_id)
-                         .values_list("user_id", flat=True))
+        return frozenset(
+            Couple.therapists.through.objects.filter(couple_id=self.couple_id).values_list("user_id", flat=True)
+        )
 
     @cached_property
     def covers(self) -> tuple[Cover, ...]:
-        return tuple(Cover(p, s, e) for p, s, e in CoveringPrescriber.objects.filter(couple_id=self.couple_id)
-                     .values_list("prescriber_id", "starts_on", "ends_on"))
+        return tuple(
+            Cover(p, s, e)
+            for p, s, e in CoveringPrescriber.objects.filter(couple_id=self.couple_id).values_list(
+                "prescriber_id", "starts_on", "ends_on"
+            )
+        )
 
     def prescriber_ids_on(self, day: datetime.date) -> frozenset[int]:
         return CareTeam.prescriber_ids_on(self, day)
@@ -193,8 +198,11 @@ def visible_couples(user: User) -> QuerySet[Couple]:
     if user.is_prescriber:
         today = _today()
         scope |= Q(prescriber_id=user.pk)
-        scope |= Q(pk__in=CoveringPrescriber.objects.filter(prescriber_id=user.pk, starts_on__lte=today,
-                                                            ends_on__gte=today).values("couple_id"))
+        scope |= Q(
+            pk__in=CoveringPrescriber.objects.filter(
+                prescriber_id=user.pk, starts_on__lte=today, ends_on__gte=today
+            ).values("couple_id")
+        )
     return Couple.objects.filter(scope)
 
 
@@ -206,8 +214,9 @@ def manageable_couples(user: User) -> QuerySet[Couple]:
     if user.is_clinic_admin:
         return Couple.objects.all()
     if user.is_therapist:
-        return Couple.objects.filter(pk__in=Couple.therapists.through.objects.filter(user_id=user.pk)
-                                     .values("couple_id"))
+        return Couple.objects.filter(
+            pk__in=Couple.therapists.through.objects.filter(user_id=user.pk).values("couple_id")
+        )
     return Couple.objects.none()
 
 
@@ -297,8 +306,9 @@ def may_manage_sessions(user, couple: Couple | CareTeam) -> Verdict:
     return _no(SESSION_MANAGER, "Only the couple's therapists or a clinic admin can book and change its sessions.")
 
 
-def require_may_manage_sessions(user, couple: Couple | CareTeam, *, what: str = "book and change its sessions",
-                                field: str | None = None) -> Verdict:
+def require_may_manage_sessions(
+    user, couple: Couple | CareTeam, *, what: str = "book and change its sessions", field: str | None = None
+) -> Verdict:
     verdict = may_manage_sessions(user, couple)
     if not verdict and verdict.rule == SESSION_MANAGER:
         verdict = _no(SESSION_MANAGER, f"Only the couple's therapists or a clinic admin can {what}.")
@@ -314,8 +324,9 @@ def may_work_as_therapist(user, couple: Couple | CareTeam) -> Verdict:
     return verdict
 
 
-def require_care_team_therapist(user, couple: Couple | CareTeam, *, what: str = "do this",
-                                field: str | None = None) -> Verdict:
+def require_care_team_therapist(
+    user, couple: Couple | CareTeam, *, what: str = "do this", field: str | None = None
+) -> Verdict:
     verdict = may_work_as_therapist(user, couple)
     if not verdict and verdict.rule == CARE_TEAM_THERAPIST:
         verdict = _no(CARE_TEAM_THERAPIST, f"Only a therapist on this couple's care team can {what}.")
@@ -373,16 +384,18 @@ def may_work_on_case(user, couple: Couple | CareTeam, *, on: datetime.date | Non
     return verdict
 
 
-def require_may_work_on_case(user, couple: Couple | CareTeam, *, on: datetime.date | None = None,
-                             field: str | None = None) -> Verdict:
+def require_may_work_on_case(
+    user, couple: Couple | CareTeam, *, on: datetime.date | None = None, field: str | None = None
+) -> Verdict:
     return require(may_work_on_case(user, couple, on=on), field=field)
 
 
 # -- prescriber powers ---------------------------------------------------------------------------------------
 
 
-def may_act_as_prescriber(user, couple: Couple | CareTeam, *, on: datetime.date | None = None,
-                          what: str = "decide this") -> Verdict:
+def may_act_as_prescriber(
+    user, couple: Couple | CareTeam, *, on: datetime.date | None = None, what: str = "decide this"
+) -> Verdict:
     """Prescriber powers (clearing a partner, approving, declining or revoking an approach, overriding a hold)
     belong to this couple's prescriber, or a covering prescriber on that day: holding the role is not enough."""
     verdict = may_act(user)
@@ -391,13 +404,22 @@ def may_act_as_prescriber(user, couple: Couple | CareTeam, *, on: datetime.date 
     if not user.is_prescriber:
         return _no(COUPLE_PRESCRIBER, f"Only a prescriber can {what}.")
     if not is_couple_prescriber(user, care_team(couple), on=on):
-        return _no(COUPLE_PRESCRIBER, f"Only this couple's own prescriber, or a prescriber a clinic admin named to "
-                                      f"cover for them on that day, can {what}.")
+        return _no(
+            COUPLE_PRESCRIBER,
+            f"Only this couple's own prescriber, or a prescriber a clinic admin named to "
+            f"cover for them on that day, can {what}.",
+        )
     return ALLOWED
 
 
-def require_couple_prescriber(user, couple: Couple | CareTeam, *, on: datetime.date | None = None,
-                              what: str = "decide this", field: str | None = None) -> Verdict:
+def require_couple_prescriber(
+    user,
+    couple: Couple | CareTeam,
+    *,
+    on: datetime.date | None = None,
+    what: str = "decide this",
+    field: str | None = None,
+) -> Verdict:
     return require(may_act_as_prescriber(user, couple, on=on, what=what), field=field)
 
 
@@ -406,23 +428,34 @@ def may_decide_dosing(user, couple: Couple | CareTeam, *, on: datetime.date | No
     return may_act_as_prescriber(user, couple, on=on, what="approve, decline or revoke this couple's dosing")
 
 
-def require_may_decide_dosing(user, couple: Couple | CareTeam, *, on: datetime.date | None = None,
-                              field: str | None = None) -> Verdict:
+def require_may_decide_dosing(
+    user, couple: Couple | CareTeam, *, on: datetime.date | None = None, field: str | None = None
+) -> Verdict:
     return require(may_decide_dosing(user, couple, on=on), field=field)
 
 
-def may_approve(user, couple: Couple | CareTeam, *, requested_by_id: int | None = None,
-                on: datetime.date | None = None) -> Verdict:
+def may_approve(
+    user, couple: Couple | CareTeam, *, requested_by_id: int | None = None, on: datetime.date | None = None
+) -> Verdict:
     """Signing an approval: the couple's (or covering) prescriber who did not request the approach themselves."""
     verdict = may_decide_dosing(user, couple, on=on)
     if verdict and requested_by_id is not None and requested_by_id == user.pk:
-        return _no(REQUESTER_NOT_APPROVER, "You requested this approach yourself: the person who requests a "
-                                           "dosing approach does not approve it. Another prescriber must sign.")
+        return _no(
+            REQUESTER_NOT_APPROVER,
+            "You requested this approach yourself: the person who requests a "
+            "dosing approach does not approve it. Another prescriber must sign.",
+        )
     return verdict
 
 
-def require_may_approve(user, couple: Couple | CareTeam, *, requested_by_id: int | None = None,
-                        on: datetime.date | None = None, field: str | None = None) -> Verdict:
+def require_may_approve(
+    user,
+    couple: Couple | CareTeam,
+    *,
+    requested_by_id: int | None = None,
+    on: datetime.date | None = None,
+    field: str | None = None,
+) -> Verdict:
     return require(may_approve(user, couple, requested_by_id=requested_by_id, on=on), field=field)
 
 
@@ -433,23 +466,37 @@ def _dual_role(verdict: Verdict, *, runs_it: bool, allow_dual_role: bool | None,
         allow_dual_role = _dual_role_allowed()
     if allow_dual_role:
         return Verdict(True, DUAL_ROLE, f"dual-role act allowed by the clinic setting: {what}", flagged=True)
-    return _no(DUAL_ROLE, f"You hold two roles here: a prescriber who also runs the couple's sessions does not "
-                          f"{what} themselves (separation of duties). Ask another prescriber, or a clinic admin to "
-                          "allow dual-role acts in the clinic settings.")
+    return _no(
+        DUAL_ROLE,
+        f"You hold two roles here: a prescriber who also runs the couple's sessions does not "
+        f"{what} themselves (separation of duties). Ask another prescriber, or a clinic admin to "
+        "allow dual-role acts in the clinic settings.",
+    )
 
 
-def may_clear_partner(user, couple: Couple | CareTeam, *, on: datetime.date | None = None,
-                      allow_dual_role: bool | None = None) -> Verdict:
+def may_clear_partner(
+    user, couple: Couple | CareTeam, *, on: datetime.date | None = None, allow_dual_role: bool | None = None
+) -> Verdict:
     """Clearing a partner who will take ketamine: the couple's (or covering) prescriber, and not one who is also a
     therapist of this couple (who runs its sessions) unless the clinic allows dual-role acts (then flagged)."""
     team = care_team(couple)
     verdict = may_act_as_prescriber(user, team, on=on, what="clear a partner who will take ketamine")
-    return _dual_role(verdict, runs_it=is_care_team_therapist(user, team), allow_dual_role=allow_dual_role,
-                      what="clear a partner of a couple whose sessions they run")
+    return _dual_role(
+        verdict,
+        runs_it=is_care_team_therapist(user, team),
+        allow_dual_role=allow_dual_role,
+        what="clear a partner of a couple whose sessions they run",
+    )
 
 
-def require_may_clear_partner(user, couple: Couple | CareTeam, *, on: datetime.date | None = None,
-                              allow_dual_role: bool | None = None, field: str | None = None) -> Verdict:
+def require_may_clear_partner(
+    user,
+    couple: Couple | CareTeam,
+    *,
+    on: datetime.date | None = None,
+    allow_dual_role: bool | None = None,
+    field: str | None = None,
+) -> Verdict:
     return require(may_clear_partner(user, couple, on=on, allow_dual_role=allow_dual_role), field=field)
 
 
@@ -478,28 +525,41 @@ def may_document(user, session, *, team: CareTeam | None = None, on: datetime.da
     the couple's care team - its therapists, its prescriber or a covering prescriber. Not a clinic admin as such."""
     verdict = may_act(user)
     if verdict and not is_on_care_team(user, _session_team(session, team), on=on):
-        return _no(CARE_TEAM, "Only the couple's care team (its therapists and its prescriber) documents a medicine "
-                              "session.")
+        return _no(
+            CARE_TEAM, "Only the couple's care team (its therapists and its prescriber) documents a medicine session."
+        )
     return verdict
 
 
-def require_may_document(user, session, *, team: CareTeam | None = None, on: datetime.date | None = None,
-                         field: str | None = None) -> Verdict:
+def require_may_document(
+    user, session, *, team: CareTeam | None = None, on: datetime.date | None = None, field: str | None = None
+) -> Verdict:
     return require(may_document(user, session, team=team, on=on), field=field)
 
 
-def may_override_hold(user, session, *, team: CareTeam | None = None, on: datetime.date | None = None,
-                      allow_dual_role: bool | None = None) -> Verdict:
+def may_override_hold(
+    user, session, *, team: CareTeam | None = None, on: datetime.date | None = None, allow_dual_role: bool | None = None
+) -> Verdict:
     """Overriding a blood-pressure hold: the couple's (or covering) prescriber, and not the therapist running this
     session unless the clinic allows dual-role acts (then flagged for the audit)."""
-    verdict = may_act_as_prescriber(user, _session_team(session, team), on=on,
-                                    what="override a blood-pressure hold")
-    return _dual_role(verdict, runs_it=user.pk == session.therapist_id, allow_dual_role=allow_dual_role,
-                      what="override a hold in a session they run")
+    verdict = may_act_as_prescriber(user, _session_team(session, team), on=on, what="override a blood-pressure hold")
+    return _dual_role(
+        verdict,
+        runs_it=user.pk == session.therapist_id,
+        allow_dual_role=allow_dual_role,
+        what="override a hold in a session they run",
+    )
 
 
-def require_may_override_hold(user, session, *, team: CareTeam | None = None, on: datetime.date | None = None,
-                              allow_dual_role: bool | None = None, field: str | None = None) -> Verdict:
+def require_may_override_hold(
+    user,
+    session,
+    *,
+    team: CareTeam | None = None,
+    on: datetime.date | None = None,
+    allow_dual_role: bool | None = None,
+    field: str | None = None,
+) -> Verdict:
     return require(may_override_hold(user, session, team=team, on=on, allow_dual_role=allow_dual_role), field=field)
 
 
@@ -511,5 +571,11 @@ def audit_if_flagged(verdict: Verdict, *, actor: User, obj=None, couple=None, re
     Called inside the service's transaction, so the act and its flag are kept or lost together."""
     if not verdict.flagged:
         return
-    audit_record(action=AuditAction.DUAL_ROLE_ACT, actor=actor, obj=obj, couple=couple, request=request,
-                 summary=f"{DUAL_ROLE}: {what or verdict.reason}")
+    audit_record(
+        action=AuditAction.DUAL_ROLE_ACT,
+        actor=actor,
+        obj=obj,
+        couple=couple,
+        request=request,
+        summary=f"{DUAL_ROLE}: {what or verdict.reason}",
+    )

@@ -30,10 +30,14 @@ def couple_list(*, user: User, search: str = "", status: str = "", therapist_id:
         couples = couples.filter(status=status)
     if therapist_id:
         couples = couples.filter(therapists__id=therapist_id)
-    return couples.select_related("prescriber").prefetch_related(
-        Prefetch("partners", queryset=Partner.objects.select_related("screening").order_by("label")),
-        Prefetch("therapists", queryset=User.objects.order_by("last_name")),
-    ).order_by("case_number")
+    return (
+        couples.select_related("prescriber")
+        .prefetch_related(
+            Prefetch("partners", queryset=Partner.objects.select_related("screening").order_by("label")),
+            Prefetch("therapists", queryset=User.objects.order_by("last_name")),
+        )
+        .order_by("case_number")
+    )
 
 
 @dataclass
@@ -83,14 +87,25 @@ def couple_detail(*, couple: Couple) -> dict:
                 band = definition.band_for(response.score, cutoff=cutoff)
                 flags = definition.flags_for(response.answers) if response.suicide_risk else ()
                 provisional = response.provisional
-                view.scores.append(ScoreView(definition.name, response.score, definition.max_score, band.label,
-                                             band.severity, response.administered_on, flags,
-                                             provisional.label if provisional else ""))
+                view.scores.append(
+                    ScoreView(
+                        definition.name,
+                        response.score,
+                        definition.max_score,
+                        band.label,
+                        band.severity,
+                        response.administered_on,
+                        flags,
+                        provisional.label if provisional else "",
+                    )
+                )
             else:
                 view.scores.append(ScoreView(definition.name, None, definition.max_score, "not recorded", -1, None))
         views.append(view)
     events = list(
-        CaseEvent.objects.filter(couple=couple).select_related("actor", "partner").order_by("-at", "-id")[:TIMELINE_LENGTH]
+        CaseEvent.objects.filter(couple=couple)
+        .select_related("actor", "partner")
+        .order_by("-at", "-id")[:TIMELINE_LENGTH]
     )
     return {"partners": views, "events": events, "therapists": list(couple.therapists.all())}
 
@@ -99,11 +114,15 @@ def prescriber_review_queue(*, user: User) -> QuerySet[Couple]:
     """Couples of this prescriber with a partner waiting for their decision."""
     waiting = Partner.objects.filter(couple=OuterRef("pk")).filter(
         Q(screening__outcome=ScreeningOutcome.REVIEW)
-        | Q(screening__outcome=ScreeningOutcome.PENDING, screening__medicine_candidate=True,
-            screening__consent_signed_on__isnull=False)
+        | Q(
+            screening__outcome=ScreeningOutcome.PENDING,
+            screening__medicine_candidate=True,
+            screening__consent_signed_on__isnull=False,
+        )
     )
     return (
-        visible_couples(user).filter(prescriber=user)
+        visible_couples(user)
+        .filter(prescriber=user)
         .filter(Exists(waiting), status__in=[CoupleStatus.REFERRED, CoupleStatus.SCREENING, CoupleStatus.ACTIVE])
         .prefetch_related(Prefetch("partners", queryset=Partner.objects.select_related("screening").order_by("label")))
         .order_by("case_number")
@@ -118,8 +137,9 @@ def therapist_open_couples(*, user: User) -> QuerySet[Couple]:
 def therapist_todo(*, couples: list[Couple]) -> list[tuple[Couple, list[str]]]:
     """What needs doing next for each of these open couples (one query besides the couples)."""
     flagged = set(
-        QuestionnaireResponse.objects.filter(partner__couple__in=[c.pk for c in couples], suicide_risk=True)
-        .values_list("partner_id", flat=True)
+        QuestionnaireResponse.objects.filter(
+            partner__couple__in=[c.pk for c in couples], suicide_risk=True
+        ).values_list("partner_id", flat=True)
     )
     result = []
     for couple in couples:

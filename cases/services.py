@@ -31,15 +31,39 @@ from cases.models import (
 from clinic.services import clinic_settings_get
 
 # Changing these after a decision sends a cleared partner back to the prescriber.
-MEDICAL_FIELDS = ("medicine_candidate", "interacting_medications", "current_medications", "allergies",
-                  "medical_history", "systolic", "diastolic", "heart_rate", "weight_kg")
+MEDICAL_FIELDS = (
+    "medicine_candidate",
+    "interacting_medications",
+    "current_medications",
+    "allergies",
+    "medical_history",
+    "systolic",
+    "diastolic",
+    "heart_rate",
+    "weight_kg",
+)
 
 
-def _event(*, couple: Couple, kind: str, summary: str, actor: User | None, partner: Partner | None = None,
-           note: str = "", from_status: str = "", to_status: str = "") -> CaseEvent:
+def _event(
+    *,
+    couple: Couple,
+    kind: str,
+    summary: str,
+    actor: User | None,
+    partner: Partner | None = None,
+    note: str = "",
+    from_status: str = "",
+    to_status: str = "",
+) -> CaseEvent:
     return CaseEvent.objects.create(
-        couple=couple, partner=partner, kind=kind, summary=summary[:300], note=note, actor=actor,
-        from_status=from_status, to_status=to_status,
+        couple=couple,
+        partner=partner,
+        kind=kind,
+        summary=summary[:300],
+        note=note,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
     )
 
 
@@ -83,11 +107,17 @@ def couple_create(*, by: User, couple: Couple, therapists: Iterable[User], partn
                 partner.couple = couple
                 partner.save()
                 Screening.objects.create(partner=partner)
-            _event(couple=couple, kind=EventKind.CREATED, actor=by,
-                   summary=f"Case {couple.case_number} opened for {partners[0].full_name} and {partners[1].full_name}")
+            _event(
+                couple=couple,
+                kind=EventKind.CREATED,
+                actor=by,
+                summary=f"Case {couple.case_number} opened for {partners[0].full_name} and {partners[1].full_name}",
+            )
     except IntegrityError:
         # Another request took the case number or an e-mail between the check and the insert.
-        raise ValidationError("The case number or an e-mail address was taken a moment ago; check them and save again.") from None
+        raise ValidationError(
+            "The case number or an e-mail address was taken a moment ago; check them and save again."
+        ) from None
     return couple
 
 
@@ -156,8 +186,13 @@ def partner_update(*, by: User, partner: Partner, values: dict) -> Partner:
         with transaction.atomic():
             Partner.objects.select_for_update().filter(pk=partner.pk).exists()
             partner.save(update_fields=fields)
-            _event(couple=partner.couple, partner=partner, kind=EventKind.DETAILS, actor=by,
-                   summary=f"{partner.get_label_display()}: changed {', '.join(changed)}")
+            _event(
+                couple=partner.couple,
+                partner=partner,
+                kind=EventKind.DETAILS,
+                actor=by,
+                summary=f"{partner.get_label_display()}: changed {', '.join(changed)}",
+            )
     return partner
 
 
@@ -188,8 +223,12 @@ def couple_transition(*, by: User, couple: Couple, to_status: str, note: str = "
         if to_status not in COUPLE_TRANSITIONS.get(couple.status, ()):
             allowed = ", ".join(CoupleStatus(s).label for s in COUPLE_TRANSITIONS.get(couple.status, ())) or "none"
             target = CoupleStatus(to_status).label if to_status in CoupleStatus.values else repr(to_status)
-            raise ValidationError({"to_status": f"A couple cannot go from {couple.get_status_display()} to {target}. "
-                                                f"Possible next: {allowed}."})
+            raise ValidationError(
+                {
+                    "to_status": f"A couple cannot go from {couple.get_status_display()} to {target}. "
+                    f"Possible next: {allowed}."
+                }
+            )
         if to_status == CoupleStatus.ACTIVE:
             blockers = couple_activation_blockers(couple)
             if blockers:
@@ -200,8 +239,15 @@ def couple_transition(*, by: User, couple: Couple, to_status: str, note: str = "
         couple.status = to_status
         couple.status_changed_at = timezone.now()
         couple.save(update_fields=["status", "status_changed_at"])
-        _event(couple=couple, kind=EventKind.STATUS, actor=by, note=note, from_status=from_status, to_status=to_status,
-               summary=f"{CoupleStatus(from_status).label} \u2192 {CoupleStatus(to_status).label}")
+        _event(
+            couple=couple,
+            kind=EventKind.STATUS,
+            actor=by,
+            note=note,
+            from_status=from_status,
+            to_status=to_status,
+            summary=f"{CoupleStatus(from_status).label} \u2192 {CoupleStatus(to_status).label}",
+        )
     return couple
 
 
@@ -213,15 +259,27 @@ def _reopen_review_if_cleared(*, screening: Screening, by: User, reason: str) ->
         screening.outcome_at = timezone.now()
         screening.outcome_note = f"Back to prescriber review: {reason}"
         screening.save(update_fields=["outcome", "outcome_by", "outcome_at", "outcome_note", "updated_at"])
-        _event(couple=screening.partner.couple, partner=screening.partner, kind=EventKind.OUTCOME, actor=by,
-               summary=f"{screening.partner.get_label_display()}: clearance returned to prescriber review ({reason})")
+        _event(
+            couple=screening.partner.couple,
+            partner=screening.partner,
+            kind=EventKind.OUTCOME,
+            actor=by,
+            summary=f"{screening.partner.get_label_display()}: clearance returned to prescriber review ({reason})",
+        )
 
 
 def screening_update(*, by: User, screening: Screening, values: dict) -> Screening:
     """Record a partner's screening details (conditions, medication, vitals, consent)."""
     policy.require_may_work_on_case(by, screening.partner.couple)
     allowed = {f.name for f in Screening._meta.get_fields() if f.concrete} - {
-        "id", "partner", "outcome", "outcome_note", "outcome_by", "outcome_at", "updated_at"}
+        "id",
+        "partner",
+        "outcome",
+        "outcome_note",
+        "outcome_by",
+        "outcome_at",
+        "updated_at",
+    }
     changed = []
     for field, value in values.items():
         if field not in allowed:
@@ -242,8 +300,13 @@ def screening_update(*, by: User, screening: Screening, values: dict) -> Screeni
         screening = fresh
         partner = screening.partner
         labels = [str(Screening._meta.get_field(f).verbose_name) for f in changed]
-        _event(couple=partner.couple, partner=partner, kind=EventKind.SCREENING, actor=by,
-               summary=f"{partner.get_label_display()}: screening updated ({', '.join(labels)})")
+        _event(
+            couple=partner.couple,
+            partner=partner,
+            kind=EventKind.SCREENING,
+            actor=by,
+            summary=f"{partner.get_label_display()}: screening updated ({', '.join(labels)})",
+        )
         medical = [f for f in changed if f in MEDICAL_FIELDS]
         if medical:
             _reopen_review_if_cleared(screening=screening, by=by, reason="medical details changed")
@@ -276,16 +339,27 @@ def contraindications_record(*, by: User, screening: Screening, findings: dict[s
                 finding.save(update_fields=["present", "note"])
         partner = screening.partner
         present_labels = [Contraindication(c).label for c, (p, _) in findings.items() if p]
-        _event(couple=partner.couple, partner=partner, kind=EventKind.SCREENING, actor=by,
-               summary=f"{partner.get_label_display()}: contraindication checklist recorded "
-                       f"({'present: ' + '; '.join(present_labels) if present_labels else 'none present'})")
+        _event(
+            couple=partner.couple,
+            partner=partner,
+            kind=EventKind.SCREENING,
+            actor=by,
+            summary=f"{partner.get_label_display()}: contraindication checklist recorded "
+            f"({'present: ' + '; '.join(present_labels) if present_labels else 'none present'})",
+        )
         if newly_present:
             _reopen_review_if_cleared(screening=screening, by=by, reason="a contraindication was recorded")
 
 
-def questionnaire_record(*, by: User | None, partner: Partner, instrument: str, answers: list,
-                         administered_on: datetime.date | None = None,
-                         context: str = QuestionnaireContext.SCREENING) -> QuestionnaireResponse:
+def questionnaire_record(
+    *,
+    by: User | None,
+    partner: Partner,
+    instrument: str,
+    answers: list,
+    administered_on: datetime.date | None = None,
+    context: str = QuestionnaireContext.SCREENING,
+) -> QuestionnaireResponse:
     """Score a questionnaire entered item by item and keep it with its total and flags. `by` is None only for a
     partner answering through their own link (the link is the permission)."""
     if by is not None:
@@ -302,13 +376,24 @@ def questionnaire_record(*, by: User | None, partner: Partner, instrument: str, 
     result = definition.score(answers, cutoff=cutoff)
     with transaction.atomic():
         response = QuestionnaireResponse.objects.create(
-            partner=partner, instrument=instrument, context=context, answers=[int(a) for a in answers],
-            score=result.score, suicide_risk=bool(result.flags), administered_on=administered_on, recorded_by=by,
+            partner=partner,
+            instrument=instrument,
+            context=context,
+            answers=[int(a) for a in answers],
+            score=result.score,
+            suicide_risk=bool(result.flags),
+            administered_on=administered_on,
+            recorded_by=by,
         )
         flag = f" - {result.flags[0]}" if result.flags else ""
-        _event(couple=partner.couple, partner=partner, kind=EventKind.QUESTIONNAIRE, actor=by,
-               summary=f"{partner.get_label_display()}: {definition.name} {result.score}/{definition.max_score} "
-                       f"({result.band.label}){flag}")
+        _event(
+            couple=partner.couple,
+            partner=partner,
+            kind=EventKind.QUESTIONNAIRE,
+            actor=by,
+            summary=f"{partner.get_label_display()}: {definition.name} {result.score}/{definition.max_score} "
+            f"({result.band.label}){flag}",
+        )
     return response
 
 
@@ -340,8 +425,11 @@ def screening_decide(*, by: User, screening: Screening, outcome: str, note: str 
         if outcome == ScreeningOutcome.CLEARED:
             if screening.medicine_candidate:
                 verdict = policy.may_clear_partner(by, screening.partner.couple)
-                policy.require(verdict, field="outcome", hint="Choose \u201cneeds prescriber review\u201d to send "
-                                                               "it to the couple's prescriber.")
+                policy.require(
+                    verdict,
+                    field="outcome",
+                    hint="Choose \u201cneeds prescriber review\u201d to send it to the couple's prescriber.",
+                )
             blockers = screening_clearance_blockers(screening)
             if blockers:
                 raise ValidationError({"outcome": ["This partner cannot be cleared yet:", *blockers]})
@@ -349,8 +437,12 @@ def screening_decide(*, by: User, screening: Screening, outcome: str, note: str 
                 present = screening.contraindications.filter(present=True).exists()
                 flagged = QuestionnaireResponse.objects.filter(partner=screening.partner, suicide_risk=True).exists()
                 if present or flagged:
-                    raise ValidationError({"note": "A contraindication or the PHQ-9 suicide-risk item is on file: "
-                                                   "say why clearing is safe."})
+                    raise ValidationError(
+                        {
+                            "note": "A contraindication or the PHQ-9 suicide-risk item is on file: "
+                            "say why clearing is safe."
+                        }
+                    )
         if outcome == ScreeningOutcome.NOT_ELIGIBLE and not note:
             raise ValidationError({"note": "Say why this partner is not eligible."})
         screening.outcome = outcome
@@ -359,15 +451,27 @@ def screening_decide(*, by: User, screening: Screening, outcome: str, note: str 
         screening.outcome_at = timezone.now()
         screening.save(update_fields=["outcome", "outcome_note", "outcome_by", "outcome_at", "updated_at"])
         partner = screening.partner
-        _event(couple=partner.couple, partner=partner, kind=EventKind.OUTCOME, actor=by, note=note,
-               summary=f"{partner.get_label_display()}: screening outcome {ScreeningOutcome(outcome).label.lower()}")
-        policy.audit_if_flagged(verdict, actor=by, obj=screening, couple=partner.couple,
-                                what=f"screening {screening.pk} cleared by a prescriber who runs the couple's sessions")
+        _event(
+            couple=partner.couple,
+            partner=partner,
+            kind=EventKind.OUTCOME,
+            actor=by,
+            note=note,
+            summary=f"{partner.get_label_display()}: screening outcome {ScreeningOutcome(outcome).label.lower()}",
+        )
+        policy.audit_if_flagged(
+            verdict,
+            actor=by,
+            obj=screening,
+            couple=partner.couple,
+            what=f"screening {screening.pk} cleared by a prescriber who runs the couple's sessions",
+        )
     return screening
 
 
-def covering_prescriber_assign(*, by: User, couple: Couple, prescriber: User, starts_on: datetime.date,
-                               ends_on: datetime.date, reason: str) -> CoveringPrescriber:
+def covering_prescriber_assign(
+    *, by: User, couple: Couple, prescriber: User, starts_on: datetime.date, ends_on: datetime.date, reason: str
+) -> CoveringPrescriber:
     """A clinic admin names a prescriber to hold this couple's prescriber powers from starts_on to ends_on
     (both included), with a reason; the cover is on the couple's timeline."""
     policy.require_may_assign_care_team(by)
@@ -385,11 +489,17 @@ def covering_prescriber_assign(*, by: User, couple: Couple, prescriber: User, st
         errors.setdefault("reason", []).append("Say why the cover is needed.")
     if errors:
         raise ValidationError(errors)
-    cover = CoveringPrescriber(couple=couple, prescriber=prescriber, starts_on=starts_on, ends_on=ends_on,
-                               reason=reason[:300], assigned_by=by)
+    cover = CoveringPrescriber(
+        couple=couple, prescriber=prescriber, starts_on=starts_on, ends_on=ends_on, reason=reason[:300], assigned_by=by
+    )
     cover.full_clean()
     with transaction.atomic():
         cover.save()
-        _event(couple=couple, kind=EventKind.DETAILS, actor=by, note=reason,
-               summary=f"{prescriber} covers as prescriber from {starts_on:%d %b %Y} to {ends_on:%d %b %Y}")
+        _event(
+            couple=couple,
+            kind=EventKind.DETAILS,
+            actor=by,
+            note=reason,
+            summary=f"{prescriber} covers as prescriber from {starts_on:%d %b %Y} to {ends_on:%d %b %Y}",
+        )
     return cover

@@ -12,9 +12,15 @@ urlpatterns = [
     path("<uuid:couple_uuid>/status/", views.couple_transition, name="couple_transition"),
     path("<uuid:couple_uuid>/partners/<uuid:partner_uuid>/edit/", views.partner_edit, name="partner_edit"),
     path("<uuid:couple_uuid>/partners/<uuid:partner_uuid>/screening/", views.screening_edit, name="screening_edit"),
-    path("<uuid:couple_uuid>/partners/<uuid:partner_uuid>/contraindications/", views.contraindications_edit,
-         name="contraindications_edit"),
-    path("<uuid:couple_uuid>/partners/<uuid:partner_uuid>/questionnaires/<str:instrument>/new/",
-         views.questionnaire_new, name="questionnaire_new"),
+    path(
+        "<uuid:couple_uuid>/partners/<uuid:partner_uuid>/contraindications/",
+        views.contraindications_edit,
+        name="contraindications_edit",
+    ),
+    path(
+        "<uuid:couple_uuid>/partners/<uuid:partner_uuid>/questionnaires/<str:instrument>/new/",
+        views.questionnaire_new,
+        name="questionnaire_new",
+    ),
     path("<uuid:couple_uuid>/partners/<uuid:partner_uuid>/outcome/", views.screening_decide, name="screening_decide"),
 ]

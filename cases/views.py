@@ -47,18 +47,31 @@ def couple_list(request):
     form = CoupleFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     couples = selectors.couple_list(
-        user=request.user, search=filters.get("q", ""), status=filters.get("status", ""),
+        user=request.user,
+        search=filters.get("q", ""),
+        status=filters.get("status", ""),
         therapist_id=filters["therapist"].pk if filters.get("therapist") else None,
     )
     page = Paginator(couples, PAGE_SIZE).get_page(request.GET.get("page"))
     # A list of couples is a read of clinical data too (names, statuses), like each couple's page.
-    audit_record(action=AuditAction.READ, request=request, object_type="cases.couple",
-                 summary=f"couple list viewed (page {page.number})")
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        object_type="cases.couple",
+        summary=f"couple list viewed (page {page.number})",
+    )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "cases/couple_list.html", {
-        "form": form, "page": page, "query": query.urlencode(), "can_create": bool(may_create_couple(request.user)),
-    })
+    return render(
+        request,
+        "cases/couple_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_create": bool(may_create_couple(request.user)),
+        },
+    )
 
 
 @login_required
@@ -68,13 +81,17 @@ def couple_create(request):
         raise PermissionDenied
     data = request.POST if request.method == "POST" else None
     couple_form = CoupleCreateForm(data)
-    partner_forms = {"partner_a": PartnerForm(data, prefix="partner_a"), "partner_b": PartnerForm(data, prefix="partner_b")}
+    partner_forms = {
+        "partner_a": PartnerForm(data, prefix="partner_a"),
+        "partner_b": PartnerForm(data, prefix="partner_b"),
+    }
     if data is not None:
         valid = [couple_form.is_valid()] + [f.is_valid() for f in partner_forms.values()]
         if all(valid):
             try:
                 couple = services.couple_create(
-                    by=request.user, couple=couple_form.save(commit=False),
+                    by=request.user,
+                    couple=couple_form.save(commit=False),
                     therapists=couple_form.cleaned_data["therapists"],
                     partners=[f.save(commit=False) for f in partner_forms.values()],
                 )
@@ -83,9 +100,15 @@ def couple_create(request):
             else:
                 messages.success(request, f"Case {couple.case_number} opened.")
                 return redirect("cases:couple_detail", couple_uuid=couple.uuid)
-    return render(request, "cases/couple_form.html", {
-        "couple_form": couple_form, "partner_forms": list(partner_forms.items()),
-    }, status=400 if data is not None else 200)
+    return render(
+        request,
+        "cases/couple_form.html",
+        {
+            "couple_form": couple_form,
+            "partner_forms": list(partner_forms.items()),
+        },
+        status=400 if data is not None else 200,
+    )
 
 
 @login_required
@@ -104,8 +127,12 @@ def couple_edit(request, couple_uuid):
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k != "therapists"}
         try:
-            services.couple_update(by=request.user, couple=couple, values=values,
-                                   therapists=form.cleaned_data.get("therapists") if can_assign else None)
+            services.couple_update(
+                by=request.user,
+                couple=couple,
+                values=values,
+                therapists=form.cleaned_data.get("therapists") if can_assign else None,
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -121,8 +148,9 @@ def couple_transition(request, couple_uuid):
     form = CoupleTransitionForm(request.POST)
     if form.is_valid():
         try:
-            services.couple_transition(by=request.user, couple=couple, to_status=form.cleaned_data["to_status"],
-                                       note=form.cleaned_data["note"])
+            services.couple_transition(
+                by=request.user, couple=couple, to_status=form.cleaned_data["to_status"], note=form.cleaned_data["note"]
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -178,8 +206,12 @@ def contraindications_edit(request, couple_uuid, partner_uuid):
         else:
             messages.success(request, f"Contraindication checklist of {partner.full_name} saved.")
             return redirect("cases:couple_detail", couple_uuid=couple.uuid)
-    return render(request, "cases/contraindications_form.html", {"form": form, "couple": couple, "partner": partner},
-                  status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "cases/contraindications_form.html",
+        {"form": form, "couple": couple, "partner": partner},
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 @login_required
@@ -193,7 +225,10 @@ def questionnaire_new(request, couple_uuid, partner_uuid, instrument):
     if request.method == "POST" and form.is_valid():
         try:
             response = services.questionnaire_record(
-                by=request.user, partner=partner, instrument=definition.code, answers=form.answers(),
+                by=request.user,
+                partner=partner,
+                instrument=definition.code,
+                answers=form.answers(),
                 administered_on=form.cleaned_data["administered_on"],
                 # The measure point a due questionnaire is recorded for (integration's lists link with it).
                 context=request.GET.get("context") or QuestionnaireContext.SCREENING,
@@ -203,15 +238,25 @@ def questionnaire_new(request, couple_uuid, partner_uuid, instrument):
         else:
             band = definition.band_for(response.score, cutoff=clinic_settings_get().pcl5_cutoff)
             provisional = response.provisional
-            messages.success(request, f"{definition.name} for {partner.full_name}: {response.score} "
-                                      f"of {definition.max_score}, {band.label}"
-                                      + (f"; {provisional.label}." if provisional else "."))
+            messages.success(
+                request,
+                f"{definition.name} for {partner.full_name}: {response.score} "
+                f"of {definition.max_score}, {band.label}" + (f"; {provisional.label}." if provisional else "."),
+            )
             if response.suicide_risk:
                 messages.warning(request, definition.flags_for(response.answers)[0])
             return redirect("cases:couple_detail", couple_uuid=couple.uuid)
-    return render(request, "cases/questionnaire_form.html", {
-        "form": form, "couple": couple, "partner": partner, "instrument": definition,
-    }, status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "cases/questionnaire_form.html",
+        {
+            "form": form,
+            "couple": couple,
+            "partner": partner,
+            "instrument": definition,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 @login_required
@@ -221,21 +266,40 @@ def screening_decide(request, couple_uuid, partner_uuid):
     form = OutcomeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.screening_decide(by=request.user, screening=partner.screening,
-                                      outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"])
+            services.screening_decide(
+                by=request.user,
+                screening=partner.screening,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Screening outcome of {partner.full_name} recorded.")
             return redirect("cases:couple_detail", couple_uuid=couple.uuid)
-    return _form_page(request, form, couple=couple, partner=partner,
-                      title=f"Screening outcome: {partner.full_name}",
-                      intro="Only a prescriber can clear a partner who will take ketamine; "
-                            "a sober support partner needs signed consent.",
-                      blockers=services.screening_clearance_blockers(partner.screening))
+    return _form_page(
+        request,
+        form,
+        couple=couple,
+        partner=partner,
+        title=f"Screening outcome: {partner.full_name}",
+        intro="Only a prescriber can clear a partner who will take ketamine; "
+        "a sober support partner needs signed consent.",
+        blockers=services.screening_clearance_blockers(partner.screening),
+    )
 
 
 def _form_page(request, form, *, couple, title, partner=None, intro="", blockers=()):
-    return render(request, "cases/simple_form.html", {
-        "form": form, "couple": couple, "partner": partner, "title": title, "intro": intro, "blockers": blockers,
-    }, status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "cases/simple_form.html",
+        {
+            "form": form,
+            "couple": couple,
+            "partner": partner,
+            "title": title,
+            "intro": intro,
+            "blockers": blockers,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )

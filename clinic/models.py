@@ -68,13 +68,15 @@ class InstrumentSetField(models.CharField):
 
     def formfield(self, **kwargs):
         return InstrumentSetFormField(
-            label=self.verbose_name[:1].upper() + self.verbose_name[1:], help_text=self.help_text, required=False,
+            label=self.verbose_name[:1].upper() + self.verbose_name[1:],
+            help_text=self.help_text,
+            required=False,
             choices=INSTRUMENT_CHOICES,
         )
 
 
 def parse_follow_up_weeks(value: str) -> list[int]:
-    """"4,12,26" -> [4, 12, 26]; raises ValidationError on anything but rising whole weeks."""
+    """ "4,12,26" -> [4, 12, 26]; raises ValidationError on anything but rising whole weeks."""
     text = (value or "").replace(" ", "")
     if not text:
         return []
@@ -132,10 +134,17 @@ class ClinicSettings(models.Model):
     vitals_interval_minutes = _bounded(15, 5, 60, "vitals every (minutes) during a medicine session")
     discharge_observation_minutes = _bounded(120, 30, 600, "observation after the last dose before discharge (minutes)")
     medicine_start_early_minutes = _bounded(
-        15, 0, 120, "a medicine session may start this early (minutes)",
-        "Its therapist may start a medicine session this many minutes before its booked start, not earlier.")
+        15,
+        0,
+        120,
+        "a medicine session may start this early (minutes)",
+        "Its therapist may start a medicine session this many minutes before its booked start, not earlier.",
+    )
     dose_fraction_tolerance_percent = _bounded(
-        25, 5, 100, "dose fraction tolerance (%)",
+        25,
+        5,
+        100,
+        "dose fraction tolerance (%)",
         "A dose further than this from the approach's fraction of the partner's full dose needs a stated reason. "
         "CLINICAL.md gives no number; set what your prescribers agree.",
     )
@@ -145,60 +154,81 @@ class ClinicSettings(models.Model):
 
     # Repeated measures (CLINICAL.md, Integration and outcomes): which questionnaires at which point.
     measures_baseline = InstrumentSetField(
-        "questionnaires at baseline (assessment)", default=ALL_INSTRUMENTS,
+        "questionnaires at baseline (assessment)",
+        default=ALL_INSTRUMENTS,
         help_text="Given to each partner before the first medicine session.",
     )
     measures_pre_medicine = InstrumentSetField(
-        "questionnaires before each medicine session", default=ALL_INSTRUMENTS,
+        "questionnaires before each medicine session",
+        default=ALL_INSTRUMENTS,
         help_text="Given to each partner in the weeks before each medicine session.",
     )
     measures_post_integration = InstrumentSetField(
-        "questionnaires after integration", default=ALL_INSTRUMENTS,
+        "questionnaires after integration",
+        default=ALL_INSTRUMENTS,
         help_text="Given to each partner after each medicine session, at its integration.",
     )
     measures_follow_up = InstrumentSetField(
-        "questionnaires at follow-up", default=ALL_INSTRUMENTS,
+        "questionnaires at follow-up",
+        default=ALL_INSTRUMENTS,
         help_text="Given to each partner at each follow-up after the last integration.",
     )
     questionnaire_link_days = _bounded(
-        7, 1, 60, "questionnaire links expire after (days)",
+        7,
+        1,
+        60,
+        "questionnaire links expire after (days)",
         "A partner can fill in an e-mailed questionnaire without signing in until then; the link works once.",
     )
     follow_up_weeks = models.CharField(
-        "follow-ups after the last integration (weeks)", max_length=60, blank=True, default="4,12,26",
+        "follow-ups after the last integration (weeks)",
+        max_length=60,
+        blank=True,
+        default="4,12,26",
         validators=[validate_follow_up_weeks],
         help_text="Weeks after the last integration session, separated by commas; empty for none. CLINICAL.md "
-                  "gives no intervals: 4, 12 and 26 weeks are placeholders, set what your clinic uses.",
+        "gives no intervals: 4, 12 and 26 weeks are placeholders, set what your clinic uses.",
     )
 
     # What reminders say (jobs/reminders.py, jobs/notices.py)
     reminder_detail = models.CharField(
-        "what partners' reminders say", max_length=8, default="basic",
-        choices=[("basic", "First name, date, time and place only"),
-                 ("full", "Also the kind of session, the therapist and medicine-session preparation")],
+        "what partners' reminders say",
+        max_length=8,
+        default="basic",
+        choices=[
+            ("basic", "First name, date, time and place only"),
+            ("full", "Also the kind of session, the therapist and medicine-session preparation"),
+        ],
         help_text="A text or e-mail can be read by others on a phone or a shared inbox. The default names no "
-                  "treatment: a medicine session's reminder then asks the partner to follow their care team's "
-                  "instructions instead of spelling them out.",
+        "treatment: a medicine session's reminder then asks the partner to follow their care team's "
+        "instructions instead of spelling them out.",
     )
 
     # How far ahead the calendar reaches (issue 18: a session booked in year 9999 answered 500 and planned six
     # reminders).
     booking_horizon_days = _bounded(
-        365, 7, 3650, "sessions may be booked up to (days ahead)",
+        365,
+        7,
+        3650,
+        "sessions may be booked up to (days ahead)",
         "CLINICAL.md gives no booking horizon: 365 days is a placeholder, set what your clinic uses.",
     )
 
     # Who may act
     allow_dual_role_acts = models.BooleanField(
-        "allow dual-role acts", default=False,
+        "allow dual-role acts",
+        default=False,
         help_text="A person who is both prescriber and therapist may override a blood-pressure hold in a session "
-                  "they run, or clear a partner of a couple whose sessions they run. Off by default (separation of "
-                  "duties); when on, each such act is flagged in the audit trail.",
+        "they run, or clear a partner of a couple whose sessions they run. Off by default (separation of "
+        "duties); when on, each such act is flagged in the audit trail.",
     )
 
     # Sign-in security
     idle_logoff_minutes = _bounded(
-        15, 2, 120, "sign out after (minutes without activity)",
+        15,
+        2,
+        120,
+        "sign out after (minutes without activity)",
         "A warning shows 2 minutes before. Applies to sign-ins after a change; the 12-hour limit is a rule.",
     )
 
@@ -207,8 +237,9 @@ class ClinicSettings(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "clinic settings"
         constraints = [
-            models.CheckConstraint(condition=Q(reminder_detail__in=["basic", "full"]),
-                                   name="clinic_settings_reminder_detail_known"),
+            models.CheckConstraint(
+                condition=Q(reminder_detail__in=["basic", "full"]), name="clinic_settings_reminder_detail_known"
+            ),
             # A singleton: every reader gets the same row.
             models.CheckConstraint(condition=Q(id=1), name="clinic_settings_singleton"),
             # A cycle's limits must leave at least one valid count.

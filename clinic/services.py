@@ -71,7 +71,11 @@ def clinic_settings_update(*, by: User, values: dict) -> list[ClinicSettingChang
                 field = ClinicSettings._meta.get_field(name)
                 changes.append(
                     ClinicSettingChange(
-                        field=name, label=str(field.verbose_name), old_value=str(old), new_value=str(value), changed_by=by
+                        field=name,
+                        label=str(field.verbose_name),
+                        old_value=str(old),
+                        new_value=str(value),
+                        changed_by=by,
                     )
                 )
         if not changes:

@@ -27,6 +27,9 @@ def settings_edit(request):
             messages.success(request, f"{len(changes)} setting(s) changed." if changes else "Nothing changed.")
             return redirect("clinic:settings")
     changes = ClinicSettingChange.objects.select_related("changed_by")[:50]
-    return render(request, "clinic/settings.html", {"form": form, "changes": changes, "current": current,
-                                                    "sms": sms_setup()},
-                  status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "clinic/settings.html",
+        {"form": form, "changes": changes, "current": current, "sms": sms_setup()},
+        status=400 if form.is_bound and form.errors else 200,
+    )

@@ -17,6 +17,16 @@ from audit.admin_access import ReadOnlyClinicalAdmin
 # Dosing records are signed, controlled-substance or clinical data: the admin site shows them and changes
 # none of them; every change goes through the dosing verbs (dosing.approvals, .record, .stock), where the gate
 # and the limits live.
-for model in (DosingRequest, Approval, ApprovalDose, ApprovalRevocation, Administration, VitalReading, Discharge,
-              StockLot, StockEntry, InventoryCount):
+for model in (
+    DosingRequest,
+    Approval,
+    ApprovalDose,
+    ApprovalRevocation,
+    Administration,
+    VitalReading,
+    Discharge,
+    StockLot,
+    StockEntry,
+    InventoryCount,
+):
     admin.site.register(model, ReadOnlyClinicalAdmin)

@@ -24,9 +24,19 @@ def approval_current(*, couple: Couple) -> Approval | None:
     return Approval.objects.current().filter(couple=couple).order_by("-signed_at", "-id").first()
 
 
-def approval_sign(*, by: User, password: str, couple: Couple, approach: str, valid_from: datetime.date,
-                  valid_until: datetime.date | None, sessions_covered: int | None, conditions: str,
-                  doses: list[dict], request: DosingRequest | None = None) -> Approval:
+def approval_sign(
+    *,
+    by: User,
+    password: str,
+    couple: Couple,
+    approach: str,
+    valid_from: datetime.date,
+    valid_until: datetime.date | None,
+    sessions_covered: int | None,
+    conditions: str,
+    doses: list[dict],
+    request: DosingRequest | None = None,
+) -> Approval:
     """Sign an approval as the couple's prescriber, re-entering the password. It supersedes the approval in
     force, answers the pending request, and its content is hashed so later tampering shows. The person who
     requested the approach (the request answered, or the couple's pending one) may not sign it."""
@@ -65,16 +75,19 @@ def approval_sign(*, by: User, password: str, couple: Couple, approach: str, val
         if min(dose["full_dose_mg"], dose["dose_mg"], dose["max_total_mg"], dose["weight_kg"]) <= 0:
             # Checked here, not only in the form: a task or script calling this service gets the same answer.
             errors.setdefault("__all__", []).append(
-                f"{partner_name(partner)}: the full dose, the dose, the maximum and the weight must all be above 0.")
+                f"{partner_name(partner)}: the full dose, the dose, the maximum and the weight must all be above 0."
+            )
             continue
         if dose["max_total_mg"] < dose["dose_mg"]:
             errors.setdefault("__all__", []).append(
-                f"{partner_name(partner)}: the maximum must be at least the dose ({fmt_mg(dose['dose_mg'])}).")
+                f"{partner_name(partner)}: the maximum must be at least the dose ({fmt_mg(dose['dose_mg'])})."
+            )
         ratio = dose["dose_mg"] / dose["full_dose_mg"]
         if abs(ratio - fraction) > tolerance * fraction and not (dose.get("fraction_reason") or "").strip():
             errors.setdefault("__all__", []).append(
                 f"{partner_name(partner)}: {fmt_mg(dose['dose_mg'])} is {ratio:.0%} of the full dose, far from "
-                f"{info.name.lower()}'s {info.fraction_label}; state the reason.")
+                f"{info.name.lower()}'s {info.fraction_label}; state the reason."
+            )
     errors = {k: v for k, v in errors.items() if v}
     if errors:
         raise ValidationError(errors)
@@ -85,12 +98,31 @@ def approval_sign(*, by: User, password: str, couple: Couple, approach: str, val
             request = DosingRequest.objects.select_for_update().get(pk=request.pk)
             if request.status != RequestStatus.PENDING or request.couple_id != couple.pk:
                 raise ValidationError("That request has already been answered.")
-        approval = Approval(couple=couple, request=request, supersedes=current, approach=approach,
-                            valid_from=valid_from, valid_until=valid_until, sessions_covered=sessions_covered or None,
-                            conditions=(conditions or "").strip(), signed_by=by, signed_at=timezone.now())
-        rows = [ApprovalDose(approval=approval, partner=d["partner"], route=d["route"], full_dose_mg=d["full_dose_mg"],
-                             dose_mg=d["dose_mg"], weight_kg=d["weight_kg"], max_total_mg=d["max_total_mg"],
-                             fraction_reason=(d.get("fraction_reason") or "").strip()) for d in dosing]
+        approval = Approval(
+            couple=couple,
+            request=request,
+            supersedes=current,
+            approach=approach,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            sessions_covered=sessions_covered or None,
+            conditions=(conditions or "").strip(),
+            signed_by=by,
+            signed_at=timezone.now(),
+        )
+        rows = [
+            ApprovalDose(
+                approval=approval,
+                partner=d["partner"],
+                route=d["route"],
+                full_dose_mg=d["full_dose_mg"],
+                dose_mg=d["dose_mg"],
+                weight_kg=d["weight_kg"],
+                max_total_mg=d["max_total_mg"],
+                fraction_reason=(d.get("fraction_reason") or "").strip(),
+            )
+            for d in dosing
+        ]
         approval.content_hash = approval.compute_hash(rows)
         approval.full_clean(exclude=["content_hash"])
         approval.save()
@@ -101,10 +133,16 @@ def approval_sign(*, by: User, password: str, couple: Couple, approach: str, val
         if request is not None:
             request.status, request.decided_by, request.decided_at = RequestStatus.APPROVED, by, approval.signed_at
             request.save()
-        notice_send(recipients=list(couple.therapists.all()), couple=couple,
-                    text=f"{info.name} approved by {by}"
-                    + (f", replacing the approval of {day_label(timezone.localtime(current.signed_at).date())}."
-                       if current else "."))
+        notice_send(
+            recipients=list(couple.therapists.all()),
+            couple=couple,
+            text=f"{info.name} approved by {by}"
+            + (
+                f", replacing the approval of {day_label(timezone.localtime(current.signed_at).date())}."
+                if current
+                else "."
+            ),
+        )
     return approval
 
 
@@ -128,9 +166,10 @@ def approval_revoke(*, by: User, approval: Approval, reason: str) -> list:
         ApprovalRevocation.objects.create(approval=approval, revoked_by=by, reason=reason.strip())
         blocked = medicine_sessions_block(by=by, couple=approval.couple)
         listing = "; ".join(str(s) for s in blocked) or "none on the calendar"
-        notice_send(recipients=list(approval.couple.therapists.all()), couple=approval.couple,
-                    text=f"The {approval.info.name.lower()} approval was revoked by {by} "
-                    f"({reason.strip()}). Medicine sessions now blocked: {listing}.")
+        notice_send(
+            recipients=list(approval.couple.therapists.all()),
+            couple=approval.couple,
+            text=f"The {approval.info.name.lower()} approval was revoked by {by} "
+            f"({reason.strip()}). Medicine sessions now blocked: {listing}.",
+        )
     return blocked
-
-

@@ -28,29 +28,43 @@ class ApproachInfo:
 
     @property
     def fraction_label(self) -> str:
-        return "full dose" if self.fraction == 1 else f"about {self.fraction.numerator}/{self.fraction.denominator} dose"
+        return (
+            "full dose" if self.fraction == 1 else f"about {self.fraction.numerator}/{self.fraction.denominator} dose"
+        )
 
 
 APPROACHES: dict[str, ApproachInfo] = {
     Approach.SOLO: ApproachInfo(
-        Approach.SOLO, "Solo administration", False, Fraction(1),
+        Approach.SOLO,
+        "Solo administration",
+        False,
+        Fraction(1),
         "Exactly one partner takes ketamine, at their full dose.",
         "The other partner stays sober as support (the sitter). Roles may alternate between cycles, "
         "each cycle needing its own approval.",
         needs_sober_partner=True,
     ),
     Approach.DUAL_PSYCHEDELIC: ApproachInfo(
-        Approach.DUAL_PSYCHEDELIC, "Dual psychedelic", True, Fraction(1),
+        Approach.DUAL_PSYCHEDELIC,
+        "Dual psychedelic",
+        True,
+        Fraction(1),
         "Both partners take ketamine, each at their full dose.",
         "An introspective session with little interaction; the relational work happens in integration.",
     ),
     Approach.DUAL_PSYCHOLYTIC: ApproachInfo(
-        Approach.DUAL_PSYCHOLYTIC, "Dual psycholytic", True, Fraction(1, 2),
+        Approach.DUAL_PSYCHOLYTIC,
+        "Dual psycholytic",
+        True,
+        Fraction(1, 2),
         "Both partners take ketamine, each at about half their full dose.",
         "The partners stay able to talk and engage with each other during the session.",
     ),
     Approach.EXTENDED_DISCUSSION: ApproachInfo(
-        Approach.EXTENDED_DISCUSSION, "Extended discussion", True, Fraction(1, 4),
+        Approach.EXTENDED_DISCUSSION,
+        "Extended discussion",
+        True,
+        Fraction(1, 4),
         "Both partners take ketamine, each at about a quarter of their full dose.",
         "A planned agenda and conversation plan is required before the session starts.",
         needs_agenda=True,

@@ -25,15 +25,19 @@ def now_local():
 class RequestForm(forms.Form):
     approach = forms.ChoiceField(choices=Approach.choices, widget=forms.RadioSelect)
     solo_partner = forms.ChoiceField(label="For solo administration: who takes ketamine", required=False)
-    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}),
-                                help_text="Why this approach suits this couple now.")
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), help_text="Why this approach suits this couple now."
+    )
 
     def __init__(self, *args, couple, **kwargs):
         super().__init__(*args, **kwargs)
         self.partners = {str(p.uuid): p for p in couple.partners.all()}
         self.fields["solo_partner"].choices = [("", "Not solo")] + [
-            (uuid, f"{p.get_label_display()}: {p.full_name}") for uuid, p in self.partners.items()]
-        self.fields["approach"].choices = [(code, f"{info.name} - {info.who_doses}") for code, info in APPROACHES.items()]
+            (uuid, f"{p.get_label_display()}: {p.full_name}") for uuid, p in self.partners.items()
+        ]
+        self.fields["approach"].choices = [
+            (code, f"{info.name} - {info.who_doses}") for code, info in APPROACHES.items()
+        ]
 
     def clean_solo_partner(self):
         value = self.cleaned_data.get("solo_partner")
@@ -47,12 +51,17 @@ class DoseForm(forms.Form):
     route = forms.ChoiceField(choices=[("", "Choose...")] + list(Route.choices), required=False)
     full_dose_mg = forms.DecimalField(label="This partner's full dose (mg)", required=False, **MG_FIELD)
     dose_mg = forms.DecimalField(label="Approved dose (mg)", required=False, **MG_FIELD)
-    weight_kg = forms.DecimalField(label="Weight used (kg)", required=False, max_digits=5, decimal_places=1,
-                                   min_value=30, max_value=350)
-    max_total_mg = forms.DecimalField(label="Maximum per session, including any booster (mg)", required=False,
-                                      **MG_FIELD)
-    fraction_reason = forms.CharField(label="Reason, if the dose is far from the approach's fraction", required=False,
-                                      widget=forms.Textarea(attrs={"rows": 2}))
+    weight_kg = forms.DecimalField(
+        label="Weight used (kg)", required=False, max_digits=5, decimal_places=1, min_value=30, max_value=350
+    )
+    max_total_mg = forms.DecimalField(
+        label="Maximum per session, including any booster (mg)", required=False, **MG_FIELD
+    )
+    fraction_reason = forms.CharField(
+        label="Reason, if the dose is far from the approach's fraction",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args, partner, **kwargs):
         super().__init__(*args, **kwargs)
@@ -72,20 +81,30 @@ class DoseForm(forms.Form):
     def dose(self):
         if not self.cleaned_data.get("takes_ketamine"):
             return None
-        return {"partner": self.partner, **{k: self.cleaned_data[k] for k in (
-            "route", "full_dose_mg", "dose_mg", "weight_kg", "max_total_mg", "fraction_reason")}}
+        return {
+            "partner": self.partner,
+            **{
+                k: self.cleaned_data[k]
+                for k in ("route", "full_dose_mg", "dose_mg", "weight_kg", "max_total_mg", "fraction_reason")
+            },
+        }
 
 
 class ApprovalForm(forms.Form):
     approach = forms.ChoiceField(choices=Approach.choices)
     valid_from = forms.DateField(label="In force from", widget=DateInput(), initial=timezone.localdate)
     valid_until = forms.DateField(label="In force until", widget=DateInput(), required=False)
-    sessions_covered = forms.IntegerField(label="Medicine sessions covered", required=False, min_value=1,
-                                          max_value=20)
-    conditions = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                                 help_text="e.g. BP below 140/90 before dosing; no booster for partner B.")
-    password = forms.CharField(label="Your password, to sign", widget=forms.PasswordInput(
-        attrs={"autocomplete": "current-password"}), strip=False)
+    sessions_covered = forms.IntegerField(label="Medicine sessions covered", required=False, min_value=1, max_value=20)
+    conditions = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="e.g. BP below 140/90 before dosing; no booster for partner B.",
+    )
+    password = forms.CharField(
+        label="Your password, to sign",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        strip=False,
+    )
 
 
 class ReasonForm(forms.Form):
@@ -95,8 +114,11 @@ class ReasonForm(forms.Form):
 class PlanForm(forms.Form):
     setting = forms.ChoiceField(choices=Setting.choices)
     support_person = forms.CharField(required=False, max_length=120, label="Support person present (at home)")
-    agenda = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}),
-                             label="Agenda and conversation plan (extended discussion)")
+    agenda = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Agenda and conversation plan (extended discussion)",
+    )
 
 
 class PreDoseForm(forms.Form):
@@ -143,8 +165,9 @@ class DischargeForm(forms.Form):
     released_to_name = forms.CharField(label="Released to (responsible adult)", max_length=120)
     released_to_relationship = forms.CharField(label="Relationship", max_length=60)
     released_to_other_partner = forms.BooleanField(required=False, label="The responsible adult is the other partner")
-    no_driving_acknowledged = forms.BooleanField(required=False,
-                                                 label="Told not to drive until the next day after sleep")
+    no_driving_acknowledged = forms.BooleanField(
+        required=False, label="Told not to drive until the next day after sleep"
+    )
 
 
 class StockReceiveForm(forms.Form):

@@ -34,7 +34,9 @@ def partner_dosing_blockers(partner: Partner) -> list[str]:
     if not screening.medicine_candidate:
         reasons.append(f"{partner_name(partner)} was screened as sober support only.")
     if screening.outcome != ScreeningOutcome.CLEARED:
-        reasons.append(f"{partner_name(partner)} is not cleared (screening: {screening.get_outcome_display().lower()}).")
+        reasons.append(
+            f"{partner_name(partner)} is not cleared (screening: {screening.get_outcome_display().lower()})."
+        )
     if not screening.has_consent:
         reasons.append(f"{partner_name(partner)} has not signed consent.")
     return reasons
@@ -61,17 +63,21 @@ def _approval_reasons(approval: Approval, *, start: datetime.datetime, session_p
     if approval.sessions_covered is not None:
         used = _sessions_used(approval, before=start, exclude_pk=session_pk)
         if used >= approval.sessions_covered:
-            reasons.append(f"The approval covers {approval.sessions_covered} medicine session"
-                           f"{'s' if approval.sessions_covered != 1 else ''}, and {used} already use it.")
+            reasons.append(
+                f"The approval covers {approval.sessions_covered} medicine session"
+                f"{'s' if approval.sessions_covered != 1 else ''}, and {used} already use it."
+            )
     return reasons
 
 
 def _no_approval_reason(couple: Couple) -> str:
     latest = Approval.objects.filter(couple=couple).select_related("revocation").order_by("-signed_at", "-id").first()
     if latest is not None and hasattr(latest, "revocation"):
-        return (f"The {latest.info.name.lower()} approval was revoked on "
-                f"{day_label(timezone.localtime(latest.revocation.revoked_at).date())}: {latest.revocation.reason}. "
-                "A new prescriber approval is needed.")
+        return (
+            f"The {latest.info.name.lower()} approval was revoked on "
+            f"{day_label(timezone.localtime(latest.revocation.revoked_at).date())}: {latest.revocation.reason}. "
+            "A new prescriber approval is needed."
+        )
     return "No prescriber approval of a dosing approach is on file for this couple."
 
 
@@ -96,9 +102,9 @@ def medicine_sessions_blocked(*, couple: Couple | None = None) -> list:
     from sessions.choices import Phase, SessionStatus
     from sessions.models import TherapySession
 
-    sessions = TherapySession.objects.filter(phase=Phase.MEDICINE, status=SessionStatus.SCHEDULED,
-                                             started_at__isnull=True, start__gte=timezone.now()
-                                             ).select_related("couple", "therapist")
+    sessions = TherapySession.objects.filter(
+        phase=Phase.MEDICINE, status=SessionStatus.SCHEDULED, started_at__isnull=True, start__gte=timezone.now()
+    ).select_related("couple", "therapist")
     if couple is not None:
         sessions = sessions.filter(couple=couple)
     blocked = []

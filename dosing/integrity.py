@@ -14,9 +14,11 @@ from outbox.services import task_send
 
 
 def _alert_text(approval: Approval) -> str:
-    return (f"The approval signed {approval.signed_at:%d %b %Y} for couple {approval.couple.case_number} no longer "
-            "matches what the prescriber signed: dosing under it is refused. The stored record was changed outside "
-            "the product; check it with `manage.py verify_records` and ask the prescriber to sign a new approval.")
+    return (
+        f"The approval signed {approval.signed_at:%d %b %Y} for couple {approval.couple.case_number} no longer "
+        "matches what the prescriber signed: dosing under it is refused. The stored record was changed outside "
+        "the product; check it with `manage.py verify_records` and ask the prescriber to sign a new approval."
+    )
 
 
 def approval_mismatch_alert(*, approval_id: int) -> int:
@@ -27,11 +29,16 @@ def approval_mismatch_alert(*, approval_id: int) -> int:
         return 0
     text = _alert_text(approval)
     admins = User.objects.filter(is_active=True, is_clinic_admin=True).exclude(
-        notices__text=text, notices__dismissed_at__isnull=True)
+        notices__text=text, notices__dismissed_at__isnull=True
+    )
     notices = [Notice(recipient=admin, couple=approval.couple, text=text) for admin in admins]
     if notices:
-        audit_record(action=AuditAction.RECORD_MISMATCH, obj=approval, couple=approval.couple,
-                     summary=f"dosing.approval {approval.pk}: content hash does not match")
+        audit_record(
+            action=AuditAction.RECORD_MISMATCH,
+            obj=approval,
+            couple=approval.couple,
+            summary=f"dosing.approval {approval.pk}: content hash does not match",
+        )
         Notice.objects.bulk_create(notices)
     return len(notices)
 
@@ -51,5 +58,7 @@ def approval_integrity_reasons(*, approval: Approval, doses: list[ApprovalDose])
         # by name: dosing.tasks is the entry point above this module.
         task_send("dosing.tasks.approval_mismatch_alert", approval.pk)
     approval_mismatch_alert(approval_id=approval.pk)
-    return ["The approval on file no longer matches what the prescriber signed (it was changed outside the "
-            "product); no dosing under it. The clinic admins have been alerted."]
+    return [
+        "The approval on file no longer matches what the prescriber signed (it was changed outside the "
+        "product); no dosing under it. The clinic admins have been alerted."
+    ]

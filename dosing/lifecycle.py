@@ -45,12 +45,24 @@ BEDSIDE = {
     "side_effect": (S.IN_PROGRESS, S.OBSERVATION),
     "discharge": (S.IN_PROGRESS, S.OBSERVATION),
 }
-BEDSIDE_WORDS = {"plan": "The session plan is", "predose": "Pre-dose checks are", "dose": "A dose is",
-                 "vitals": "Vital signs are", "side_effect": "A side effect is", "discharge": "A discharge is"}
+BEDSIDE_WORDS = {
+    "plan": "The session plan is",
+    "predose": "Pre-dose checks are",
+    "dose": "A dose is",
+    "vitals": "Vital signs are",
+    "side_effect": "A side effect is",
+    "discharge": "A discharge is",
+}
 # How a sentence names a state: "this session is in observation".
-STATE_WORDS = {S.BOOKED: "booked", S.BLOCKED: "blocked", S.IN_PROGRESS: "in progress",
-               S.OBSERVATION: "in observation", S.COMPLETED: "completed", S.CANCELLED: "cancelled",
-               S.NO_SHOW: "a no-show"}
+STATE_WORDS = {
+    S.BOOKED: "booked",
+    S.BLOCKED: "blocked",
+    S.IN_PROGRESS: "in progress",
+    S.OBSERVATION: "in observation",
+    S.COMPLETED: "completed",
+    S.CANCELLED: "cancelled",
+    S.NO_SHOW: "a no-show",
+}
 
 
 @dataclass(frozen=True)
@@ -90,8 +102,10 @@ def require_bedside(session: TherapySession, what: str) -> None:
             extra = " and its dosing record is closed (add an amendment to the session note to correct it)"
         elif state == S.BLOCKED:
             extra = f". {session.blocked_reason}"
-        raise ValidationError(f"{BEDSIDE_WORDS[what]} recorded only while the session is "
-                              f"{' or '.join(_label(s) for s in allowed)}; this session is {_label(state)}{extra}.")
+        raise ValidationError(
+            f"{BEDSIDE_WORDS[what]} recorded only while the session is "
+            f"{' or '.join(_label(s) for s in allowed)}; this session is {_label(state)}{extra}."
+        )
 
 
 def medicine_completion_blockers(session: TherapySession) -> list[str]:
@@ -107,8 +121,13 @@ def _move(*, by: User | None, session: TherapySession, to: str, note: str = "") 
     frm = session.medicine_state
     if to not in TRANSITIONS[frm]:
         raise ValidationError(f"A medicine session that is {_label(frm)} cannot become {_label(to)}.")
-    SessionEvent.objects.create(session=session, kind=SessionEventKind.STAGE, actor=by, note=note,
-                                summary=f"{MedicineState(frm).label} \u2192 {MedicineState(to).label}")
+    SessionEvent.objects.create(
+        session=session,
+        kind=SessionEventKind.STAGE,
+        actor=by,
+        note=note,
+        summary=f"{MedicineState(frm).label} \u2192 {MedicineState(to).label}",
+    )
 
 
 def _locked(session: TherapySession) -> TherapySession:
@@ -125,15 +144,18 @@ def start_blockers(session: TherapySession, *, user: User, now: datetime.datetim
     """Why the session cannot be started by this user now (empty when it can)."""
     state = session.medicine_state
     if state != S.BOOKED:
-        return [f"Only a booked medicine session is started; this one is {_label(state)}."
-                + (f" {session.blocked_reason}" if state == S.BLOCKED else "")]
+        return [
+            f"Only a booked medicine session is started; this one is {_label(state)}."
+            + (f" {session.blocked_reason}" if state == S.BLOCKED else "")
+        ]
     reasons = []
     if user.pk != session.therapist_id:
         reasons.append(f"Only its therapist, {session.therapist}, starts this medicine session.")
     early = datetime.timedelta(minutes=clinic_settings_get().medicine_start_early_minutes)
     if now < session.start - early:
-        reasons.append(f"It is booked for {_moment(session.start)}; it can be started from "
-                       f"{_moment(session.start - early)}.")
+        reasons.append(
+            f"It is booked for {_moment(session.start)}; it can be started from {_moment(session.start - early)}."
+        )
     reasons += medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk).reasons
     return reasons
 
@@ -155,8 +177,10 @@ def end_blockers(session: TherapySession, *, to: str) -> list[str]:
         if to in (S.CANCELLED, S.NO_SHOW) and state == S.OBSERVATION:
             return [f"A dose was given: this session can only end completed, not {_label(to)}."]
         if to == S.COMPLETED and state in (S.BOOKED, S.BLOCKED, S.IN_PROGRESS):
-            return [f"A medicine session is completed from observation; this one is {_label(state)}"
-                    + (" (declare dosing done first)." if state == S.IN_PROGRESS else ".")]
+            return [
+                f"A medicine session is completed from observation; this one is {_label(state)}"
+                + (" (declare dosing done first)." if state == S.IN_PROGRESS else ".")
+            ]
         return [f"A medicine session that is {_label(state)} cannot become {_label(to)}."]
     if to in (S.CANCELLED, S.NO_SHOW) and is_dosed(session):
         return [f"A dose was given: this session can only end completed, not {_label(to)}."]
@@ -166,7 +190,9 @@ def end_blockers(session: TherapySession, *, to: str) -> list[str]:
 # -- transitions ------------------------------------------------------------------------------------------
 
 
-def medicine_session_start(*, by: User, session: TherapySession, now: datetime.datetime | None = None) -> TherapySession:
+def medicine_session_start(
+    *, by: User, session: TherapySession, now: datetime.datetime | None = None
+) -> TherapySession:
     """Its therapist starts a booked medicine session, not before its start less the clinic's early minutes, with the
     gate open."""
     now = now or timezone.now()
@@ -260,16 +286,21 @@ def medicine_sessions_block(*, by: User | None, couple=None) -> list[TherapySess
         medicine_session_block(by=by, session=session, reasons=session.gate_reasons)
         for therapist in session.couple.therapists.all():
             Notice.objects.get_or_create(
-                recipient=therapist, blocked_session=session,
-                defaults={"couple": session.couple,
-                          "text": f"{session} is blocked: {' '.join(session.gate_reasons)} Move or cancel it, or ask "
-                                  "the prescriber for a new approval. Its plan and notes can still be written."})
+                recipient=therapist,
+                blocked_session=session,
+                defaults={
+                    "couple": session.couple,
+                    "text": f"{session} is blocked: {' '.join(session.gate_reasons)} Move or cancel it, or ask "
+                    "the prescriber for a new approval. Its plan and notes can still be written.",
+                },
+            )
     return blocked
 
 
 def medicine_gate_sweep() -> int:
     """Beat: booked medicine sessions the gate now shuts (an approval expired, used up or revoked; a partner no
     longer cleared) are blocked and their therapists told once. Returns how many sessions changed."""
-    before = set(TherapySession.objects.filter(phase=Phase.MEDICINE).exclude(blocked_reason="")
-                 .values_list("pk", flat=True))
+    before = set(
+        TherapySession.objects.filter(phase=Phase.MEDICINE).exclude(blocked_reason="").values_list("pk", flat=True)
+    )
     return len({s.pk for s in medicine_sessions_block(by=None)} - before)

@@ -53,15 +53,20 @@ class DosingRequest(models.Model):
     couple = models.ForeignKey("cases.Couple", on_delete=models.PROTECT, related_name="dosing_requests")
     approach = models.CharField(max_length=24, choices=Approach.choices)
     solo_partner = models.ForeignKey(
-        "cases.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "cases.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="For solo administration: the partner proposed to take ketamine.",
     )
     rationale = models.TextField()
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=12, choices=RequestStatus.choices, default=RequestStatus.PENDING)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
 
@@ -71,19 +76,26 @@ class DosingRequest(models.Model):
             models.CheckConstraint(condition=Q(approach__in=Approach.values), name="request_approach_known"),
             models.CheckConstraint(condition=Q(status__in=RequestStatus.values), name="request_status_known"),
             # One open question to the prescriber per couple at a time.
-            models.UniqueConstraint(fields=["couple"], condition=Q(status=RequestStatus.PENDING),
-                                    name="one_pending_request_per_couple",
-                                    violation_error_message="This couple already has a request waiting."),
+            models.UniqueConstraint(
+                fields=["couple"],
+                condition=Q(status=RequestStatus.PENDING),
+                name="one_pending_request_per_couple",
+                violation_error_message="This couple already has a request waiting.",
+            ),
             # Solo names its dosing partner; the dual approaches dose both.
-            models.CheckConstraint(condition=Q(approach=Approach.SOLO, solo_partner__isnull=False)
-                                   | (~Q(approach=Approach.SOLO) & Q(solo_partner__isnull=True)),
-                                   name="request_solo_partner_iff_solo"),
+            models.CheckConstraint(
+                condition=Q(approach=Approach.SOLO, solo_partner__isnull=False)
+                | (~Q(approach=Approach.SOLO) & Q(solo_partner__isnull=True)),
+                name="request_solo_partner_iff_solo",
+            ),
             # A decision says who made it and when; a decline says why.
-            models.CheckConstraint(condition=Q(status=RequestStatus.PENDING)
-                                   | Q(decided_by__isnull=False, decided_at__isnull=False),
-                                   name="request_decision_has_decider"),
-            models.CheckConstraint(condition=~Q(status=RequestStatus.DECLINED) | ~Q(decision_reason=""),
-                                   name="request_decline_has_reason"),
+            models.CheckConstraint(
+                condition=Q(status=RequestStatus.PENDING) | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="request_decision_has_decider",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=RequestStatus.DECLINED) | ~Q(decision_reason=""), name="request_decline_has_reason"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -117,15 +129,18 @@ class Approval(InsertOnly):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     couple = models.ForeignKey("cases.Couple", on_delete=models.PROTECT, related_name="approvals")
-    request = models.OneToOneField(DosingRequest, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="approval")
-    supersedes = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="superseded_by")
+    request = models.OneToOneField(
+        DosingRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="approval"
+    )
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
     approach = models.CharField(max_length=24, choices=Approach.choices)
     valid_from = models.DateField()
     valid_until = models.DateField(null=True, blank=True)
     sessions_covered = models.PositiveSmallIntegerField(
-        "medicine sessions covered", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(20)])
+        "medicine sessions covered", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
     conditions = models.TextField(blank=True)
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField(default=timezone.now)
@@ -138,12 +153,16 @@ class Approval(InsertOnly):
         constraints = [
             models.CheckConstraint(condition=Q(approach__in=Approach.values), name="approval_approach_known"),
             # An approval is bounded: by an end date, a number of sessions, or both.
-            models.CheckConstraint(condition=Q(valid_until__isnull=False) | Q(sessions_covered__isnull=False),
-                                   name="approval_is_bounded",
-                                   violation_error_message="Give the last date or the number of medicine sessions."),
-            models.CheckConstraint(condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
-                                   name="approval_period_ordered",
-                                   violation_error_message="The approval cannot end before it starts."),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=False) | Q(sessions_covered__isnull=False),
+                name="approval_is_bounded",
+                violation_error_message="Give the last date or the number of medicine sessions.",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="approval_period_ordered",
+                violation_error_message="The approval cannot end before it starts.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -156,17 +175,29 @@ class Approval(InsertOnly):
     def signed_content(self, doses) -> dict:
         """What the prescriber signs, in a stable form: hashed at signing and checked on display."""
         return {
-            "couple": str(self.couple.uuid), "approach": self.approach,
+            "couple": str(self.couple.uuid),
+            "approach": self.approach,
             "valid_from": self.valid_from.isoformat(),
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
-            "sessions_covered": self.sessions_covered, "conditions": self.conditions,
-            "signed_by": self.signed_by_id, "supersedes": self.supersedes_id,
+            "sessions_covered": self.sessions_covered,
+            "conditions": self.conditions,
+            "signed_by": self.signed_by_id,
+            "supersedes": self.supersedes_id,
             "doses": sorted(
-                [{"partner": str(d.partner.uuid), "route": d.route, "dose_mg": f"{Decimal(d.dose_mg):.2f}",
-                  "full_dose_mg": f"{Decimal(d.full_dose_mg):.2f}", "weight_kg": f"{Decimal(d.weight_kg):.1f}",
-                  "max_total_mg": f"{Decimal(d.max_total_mg):.2f}", "fraction_reason": d.fraction_reason}
-                 for d in doses],
-                key=lambda d: d["partner"]),
+                [
+                    {
+                        "partner": str(d.partner.uuid),
+                        "route": d.route,
+                        "dose_mg": f"{Decimal(d.dose_mg):.2f}",
+                        "full_dose_mg": f"{Decimal(d.full_dose_mg):.2f}",
+                        "weight_kg": f"{Decimal(d.weight_kg):.1f}",
+                        "max_total_mg": f"{Decimal(d.max_total_mg):.2f}",
+                        "fraction_reason": d.fraction_reason,
+                    }
+                    for d in doses
+                ],
+                key=lambda d: d["partner"],
+            ),
         }
 
     def compute_hash(self, doses) -> str:
@@ -192,8 +223,9 @@ class ApprovalDose(InsertOnly):
             # A partner has one approved dose per approval.
             models.UniqueConstraint(fields=["approval", "partner"], name="approval_dose_once_per_partner"),
             models.CheckConstraint(condition=Q(route__in=Route.values), name="approval_dose_route_known"),
-            models.CheckConstraint(condition=Q(dose_mg__gt=0, full_dose_mg__gt=0, weight_kg__gt=0),
-                                   name="approval_dose_positive"),
+            models.CheckConstraint(
+                condition=Q(dose_mg__gt=0, full_dose_mg__gt=0, weight_kg__gt=0), name="approval_dose_positive"
+            ),
             # The maximum covers the dose itself; boosters come on top, up to it.
             models.CheckConstraint(condition=Q(max_total_mg__gte=F("dose_mg")), name="approval_max_covers_dose"),
         ]
@@ -231,8 +263,13 @@ class Notice(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
     couple = models.ForeignKey("cases.Couple", on_delete=models.CASCADE, related_name="+")
     blocked_session = models.ForeignKey(
-        "clinical_sessions.TherapySession", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
-        help_text="Set when the notice says this booked medicine session is blocked by the gate.")
+        "clinical_sessions.TherapySession",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Set when the notice says this booked medicine session is blocked by the gate.",
+    )
     text = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
     dismissed_at = models.DateTimeField(null=True, blank=True)
@@ -242,8 +279,11 @@ class Notice(models.Model):
         indexes = [models.Index(fields=["recipient", "dismissed_at"])]
         constraints = [
             # The daily sweep tells each therapist once about each blocked session, however often it runs.
-            models.UniqueConstraint(fields=["recipient", "blocked_session"], condition=Q(blocked_session__isnull=False),
-                                    name="notice_once_per_blocked_session"),
+            models.UniqueConstraint(
+                fields=["recipient", "blocked_session"],
+                condition=Q(blocked_session__isnull=False),
+                name="notice_once_per_blocked_session",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -256,8 +296,9 @@ class Notice(models.Model):
 class MedicineSessionPlan(models.Model):
     """The medicine session's setting, its sober partner (solo) and its agenda (extended discussion)."""
 
-    session = models.OneToOneField("clinical_sessions.TherapySession", on_delete=models.PROTECT,
-                                   related_name="medicine_plan")
+    session = models.OneToOneField(
+        "clinical_sessions.TherapySession", on_delete=models.PROTECT, related_name="medicine_plan"
+    )
     setting = models.CharField(max_length=8, choices=Setting.choices, default=Setting.OFFICE)
     support_person = models.CharField(max_length=120, blank=True, help_text="At home: who is present.")
     agenda = models.TextField(blank=True, help_text="Extended discussion: the planned agenda and conversation plan.")
@@ -266,8 +307,9 @@ class MedicineSessionPlan(models.Model):
     class Meta:
         constraints = [
             # At home a named support person is present.
-            models.CheckConstraint(condition=~Q(setting=Setting.HOME) | ~Q(support_person=""),
-                                   name="medicine_home_needs_support_person"),
+            models.CheckConstraint(
+                condition=~Q(setting=Setting.HOME) | ~Q(support_person=""), name="medicine_home_needs_support_person"
+            ),
         ]
 
 
@@ -276,16 +318,18 @@ VITAL_RANGES = {"systolic": (50, 260), "diastolic": (20, 160), "heart_rate": (20
 
 def _vital(name: str, label: str, *, null: bool = False):
     low, high = VITAL_RANGES[name]
-    return models.PositiveSmallIntegerField(label, null=null, blank=null,
-                                            validators=[MinValueValidator(low), MaxValueValidator(high)])
+    return models.PositiveSmallIntegerField(
+        label, null=null, blank=null, validators=[MinValueValidator(low), MaxValueValidator(high)]
+    )
 
 
 def _vital_constraints(prefix: str) -> list:
     # Plausible human values only: a typo like 20 or 400 mmHg must not reach the chart.
     return [
-        models.CheckConstraint(condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": low,
-                                                                             f"{name}__lte": high}),
-                               name=f"{prefix}_{name}_range")
+        models.CheckConstraint(
+            condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": low, f"{name}__lte": high}),
+            name=f"{prefix}_{name}_range",
+        )
         for name, (low, high) in VITAL_RANGES.items()
     ]
 
@@ -293,8 +337,9 @@ def _vital_constraints(prefix: str) -> list:
 class PreDoseCheck(models.Model):
     """One dosing partner's checks before the first dose; a hold-level blood pressure needs a prescriber override."""
 
-    session = models.ForeignKey("clinical_sessions.TherapySession", on_delete=models.PROTECT,
-                                related_name="predose_checks")
+    session = models.ForeignKey(
+        "clinical_sessions.TherapySession", on_delete=models.PROTECT, related_name="predose_checks"
+    )
     partner = models.ForeignKey("cases.Partner", on_delete=models.PROTECT, related_name="+")
     fasting_confirmed = models.BooleanField()
     ride_home_arranged = models.BooleanField()
@@ -304,8 +349,9 @@ class PreDoseCheck(models.Model):
     diastolic = _vital("diastolic", "diastolic (mmHg)")
     heart_rate = _vital("heart_rate", "heart rate (bpm)")
     spo2 = _vital("spo2", "SpO2 (%)")
-    override_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     override_reason = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
@@ -315,17 +361,20 @@ class PreDoseCheck(models.Model):
             models.UniqueConstraint(fields=["session", "partner"], name="predose_once_per_partner"),
             *_vital_constraints("predose"),
             # An override is a prescriber's recorded decision, with a reason.
-            models.CheckConstraint(condition=Q(override_by__isnull=True, override_reason="")
-                                   | (Q(override_by__isnull=False) & ~Q(override_reason="")),
-                                   name="predose_override_has_reason"),
+            models.CheckConstraint(
+                condition=Q(override_by__isnull=True, override_reason="")
+                | (Q(override_by__isnull=False) & ~Q(override_reason="")),
+                name="predose_override_has_reason",
+            ),
         ]
 
 
 class Administration(InsertOnly):
     """One dose given (or booster), drawn from a stock lot. The session's total never exceeds the approved maximum."""
 
-    session = models.ForeignKey("clinical_sessions.TherapySession", on_delete=models.PROTECT,
-                                related_name="administrations")
+    session = models.ForeignKey(
+        "clinical_sessions.TherapySession", on_delete=models.PROTECT, related_name="administrations"
+    )
     partner = models.ForeignKey("cases.Partner", on_delete=models.PROTECT, related_name="administrations")
     approved_dose = models.ForeignKey(ApprovalDose, on_delete=models.PROTECT, related_name="administrations")
     at = models.DateTimeField()
@@ -373,8 +422,9 @@ class VitalReading(InsertOnly):
 class SideEffect(InsertOnly):
     """A side effect seen in a partner during a medicine session, and what was done about it."""
 
-    session = models.ForeignKey("clinical_sessions.TherapySession", on_delete=models.PROTECT,
-                                related_name="side_effects")
+    session = models.ForeignKey(
+        "clinical_sessions.TherapySession", on_delete=models.PROTECT, related_name="side_effects"
+    )
     partner = models.ForeignKey("cases.Partner", on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
     kind = models.CharField(max_length=16, choices=SideEffectKind.choices)
@@ -390,8 +440,7 @@ class SideEffect(InsertOnly):
 class Discharge(InsertOnly):
     """A dosing partner's discharge: observed long enough, vitals back in range, released to a responsible adult."""
 
-    session = models.ForeignKey("clinical_sessions.TherapySession", on_delete=models.PROTECT,
-                                related_name="discharges")
+    session = models.ForeignKey("clinical_sessions.TherapySession", on_delete=models.PROTECT, related_name="discharges")
     partner = models.ForeignKey("cases.Partner", on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
     alert_and_oriented = models.BooleanField()
@@ -405,8 +454,9 @@ class Discharge(InsertOnly):
         constraints = [
             models.UniqueConstraint(fields=["session", "partner"], name="discharge_once_per_partner"),
             # Discharge is only for a partner who is alert and oriented and knows not to drive.
-            models.CheckConstraint(condition=Q(alert_and_oriented=True, no_driving_acknowledged=True),
-                                   name="discharge_alert_and_told"),
+            models.CheckConstraint(
+                condition=Q(alert_and_oriented=True, no_driving_acknowledged=True), name="discharge_alert_and_told"
+            ),
         ]
 
 
@@ -417,8 +467,11 @@ class StockLot(models.Model):
     """A lot of ketamine received by the office (Schedule III); its balance is the sum of its log entries."""
 
     lot_number = models.CharField(max_length=40, unique=True)
-    product = models.CharField(max_length=120, default="Ketamine HCl injection",
-                               help_text="Product and concentration, e.g. ketamine HCl 50 mg/mL, 10 mL vial.")
+    product = models.CharField(
+        max_length=120,
+        default="Ketamine HCl injection",
+        help_text="Product and concentration, e.g. ketamine HCl 50 mg/mL, 10 mL vial.",
+    )
     expires_on = models.DateField()
     received_on = models.DateField(default=timezone.localdate)
     supplier = models.CharField(max_length=120, blank=True)
@@ -438,10 +491,12 @@ class StockEntry(InsertOnly):
     amount_mg = models.DecimalField(**MG, help_text="Positive; the kind says which way it moves the balance.")
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    witness = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+")
-    administration = models.OneToOneField(Administration, on_delete=models.PROTECT, null=True, blank=True,
-                                          related_name="stock_entry")
+    witness = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    administration = models.OneToOneField(
+        Administration, on_delete=models.PROTECT, null=True, blank=True, related_name="stock_entry"
+    )
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -450,16 +505,20 @@ class StockEntry(InsertOnly):
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=StockEntryKind.values), name="stock_entry_kind_known"),
             # Adjustments may go either way; everything else moves a positive amount.
-            models.CheckConstraint(condition=Q(kind=StockEntryKind.ADJUSTED) | Q(amount_mg__gt=0),
-                                   name="stock_entry_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(kind=StockEntryKind.ADJUSTED) | Q(amount_mg__gt=0), name="stock_entry_amount_positive"
+            ),
             # Waste is witnessed by a second person.
-            models.CheckConstraint(condition=~Q(kind=StockEntryKind.WASTED)
-                                   | (Q(witness__isnull=False) & ~Q(witness=F("by"))),
-                                   name="stock_waste_witnessed"),
+            models.CheckConstraint(
+                condition=~Q(kind=StockEntryKind.WASTED) | (Q(witness__isnull=False) & ~Q(witness=F("by"))),
+                name="stock_waste_witnessed",
+            ),
             # Every administration appears in the log exactly once, and only administrations link one.
-            models.CheckConstraint(condition=Q(kind=StockEntryKind.ADMINISTERED, administration__isnull=False)
-                                   | (~Q(kind=StockEntryKind.ADMINISTERED) & Q(administration__isnull=True)),
-                                   name="stock_administered_links_administration"),
+            models.CheckConstraint(
+                condition=Q(kind=StockEntryKind.ADMINISTERED, administration__isnull=False)
+                | (~Q(kind=StockEntryKind.ADMINISTERED) & Q(administration__isnull=True)),
+                name="stock_administered_links_administration",
+            ),
         ]
 
     @property
@@ -484,8 +543,9 @@ class InventoryCount(InsertOnly):
             models.CheckConstraint(condition=Q(counted_mg__gte=0), name="count_not_negative"),
             models.CheckConstraint(condition=~Q(witness=F("by")), name="count_witness_is_another_person"),
             # A count that does not reconcile says why.
-            models.CheckConstraint(condition=Q(counted_mg=F("expected_mg")) | ~Q(note=""),
-                                   name="count_difference_explained"),
+            models.CheckConstraint(
+                condition=Q(counted_mg=F("expected_mg")) | ~Q(note=""), name="count_difference_explained"
+            ),
         ]
 
     @property

@@ -33,7 +33,6 @@ from dosing.vitals import bp_level, bp_thresholds
 from dosing.wording import day_label, fmt_mg, partner_name
 
 
-
 def _documenting_gate(session) -> Approval:
     """Documenting a medicine session needs its gate open for the session's time."""
     gate = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
@@ -45,12 +44,18 @@ def _documenting_gate(session) -> Approval:
 def _approved_dose(approval: Approval, partner: Partner) -> ApprovalDose:
     dose = approval.doses.filter(partner=partner).first()
     if dose is None:
-        raise ValidationError({"partner": f"{partner_name(partner)} is not a dosing partner under the "
-                                          f"{approval.info.name.lower()} approval."})
+        raise ValidationError(
+            {
+                "partner": f"{partner_name(partner)} is not a dosing partner under the "
+                f"{approval.info.name.lower()} approval."
+            }
+        )
     return dose
 
 
-def medicine_plan_save(*, by: User, session, setting: str, support_person: str = "", agenda: str = "") -> MedicineSessionPlan:
+def medicine_plan_save(
+    *, by: User, session, setting: str, support_person: str = "", agenda: str = ""
+) -> MedicineSessionPlan:
     """Record where the medicine session happens and, for extended discussion, its agenda."""
     require_bedside(session, "plan")
     policy.require_may_document(by, session)
@@ -73,8 +78,16 @@ def predose_record(*, by: User, session, partner: Partner, values: dict) -> PreD
     if check is not None and session.administrations.filter(partner=partner).exists():
         raise ValidationError("Dosing has started: the pre-dose checks are kept as they were.")
     check = check or PreDoseCheck(session=session, partner=partner)
-    for field in ("fasting_confirmed", "ride_home_arranged", "no_new_contraindication", "sober_partner_present",
-                  "systolic", "diastolic", "heart_rate", "spo2"):
+    for field in (
+        "fasting_confirmed",
+        "ride_home_arranged",
+        "no_new_contraindication",
+        "sober_partner_present",
+        "systolic",
+        "diastolic",
+        "heart_rate",
+        "spo2",
+    ):
         if field in values:
             setattr(check, field, values[field])
     check.recorded_by, check.recorded_at = by, timezone.now()
@@ -98,8 +111,13 @@ def predose_override(*, by: User, check: PreDoseCheck, reason: str) -> PreDoseCh
     with transaction.atomic():
         check.override_by, check.override_reason = by, reason.strip()
         check.save(update_fields=["override_by", "override_reason"])
-        policy.audit_if_flagged(verdict, actor=by, obj=check, couple=session.couple,
-                                what=f"pre-dose check {check.pk}: hold overridden by the therapist running the session")
+        policy.audit_if_flagged(
+            verdict,
+            actor=by,
+            obj=check,
+            couple=session.couple,
+            what=f"pre-dose check {check.pk}: hold overridden by the therapist running the session",
+        )
     return check
 
 
@@ -134,8 +152,16 @@ def _latest_bp(session, partner: Partner, check: PreDoseCheck | None):
     return None, None, None
 
 
-def dose_record(*, by: User, session, partner: Partner, at: datetime.datetime, mg: Decimal, lot: StockLot | None,
-                is_booster: bool = False) -> Administration:
+def dose_record(
+    *,
+    by: User,
+    session,
+    partner: Partner,
+    at: datetime.datetime,
+    mg: Decimal,
+    lot: StockLot | None,
+    is_booster: bool = False,
+) -> Administration:
     """Record a dose given (or a booster). Refused past the approved maximum, without a lot, before the pre-dose
     checks, or while blood pressure is at the hold level without a prescriber override."""
     require_bedside(session, "dose")
@@ -161,35 +187,66 @@ def dose_record(*, by: User, session, partner: Partner, at: datetime.datetime, m
         systolic, diastolic, source = _latest_bp(session, partner, check)
         if bp_level(systolic, diastolic) == "hold" and not (source is check and check.override_by_id):
             (_, _), (hold_s, hold_d) = bp_thresholds()
-            raise ValidationError(f"Dosing is held: blood pressure {systolic}/{diastolic} mmHg is at or above "
-                                  f"{hold_s}/{hold_d}. A prescriber must record an override first.")
+            raise ValidationError(
+                f"Dosing is held: blood pressure {systolic}/{diastolic} mmHg is at or above "
+                f"{hold_s}/{hold_d}. A prescriber must record an override first."
+            )
         if Discharge.objects.filter(session=session, partner=partner).exists():
             raise ValidationError(f"{partner_name(partner)} has been discharged; no more doses in this session.")
         given = session.administrations.filter(partner=partner).aggregate(total=Sum("mg"))["total"] or Decimal(0)
         if is_booster and given == 0:
             raise ValidationError({"is_booster": "The first dose is not a booster."})
         if given + amount > approved.max_total_mg:
-            raise ValidationError({"mg": f"{fmt_mg(amount)} would bring {partner.first_name}'s total to "
-                                         f"{fmt_mg(given + amount)}, over the approved maximum of "
-                                         f"{fmt_mg(approved.max_total_mg)} ({fmt_mg(given)} given so far)."})
+            raise ValidationError(
+                {
+                    "mg": f"{fmt_mg(amount)} would bring {partner.first_name}'s total to "
+                    f"{fmt_mg(given + amount)}, over the approved maximum of "
+                    f"{fmt_mg(approved.max_total_mg)} ({fmt_mg(given)} given so far)."
+                }
+            )
         lot = StockLot.objects.select_for_update().get(pk=lot.pk)
         if lot.expires_on < timezone.localtime(at).date():
             raise ValidationError({"lot": f"Lot {lot.lot_number} expired on {day_label(lot.expires_on)}."})
         balance = lot_balance(lot)
         if amount > balance:
-            raise ValidationError({"lot": f"Lot {lot.lot_number} holds {fmt_mg(balance)} in the log, less than "
-                                          f"{fmt_mg(amount)}."})
+            raise ValidationError(
+                {"lot": f"Lot {lot.lot_number} holds {fmt_mg(balance)} in the log, less than {fmt_mg(amount)}."}
+            )
         administration = Administration.objects.create(
-            session=session, partner=partner, approved_dose=approved, at=at, route=approved.route, mg=amount,
-            weight_kg=approved.weight_kg, lot=lot, is_booster=is_booster, administered_by=by)
-        StockEntry.objects.create(lot=lot, kind=StockEntryKind.ADMINISTERED, amount_mg=amount, at=at, by=by,
-                                  administration=administration,
-                                  note=f"{session.couple.case_number} {partner.get_label_display()}")
+            session=session,
+            partner=partner,
+            approved_dose=approved,
+            at=at,
+            route=approved.route,
+            mg=amount,
+            weight_kg=approved.weight_kg,
+            lot=lot,
+            is_booster=is_booster,
+            administered_by=by,
+        )
+        StockEntry.objects.create(
+            lot=lot,
+            kind=StockEntryKind.ADMINISTERED,
+            amount_mg=amount,
+            at=at,
+            by=by,
+            administration=administration,
+            note=f"{session.couple.case_number} {partner.get_label_display()}",
+        )
     return administration
 
 
-def vitals_record(*, by: User, session, partner: Partner, at: datetime.datetime, systolic: int, diastolic: int,
-                  heart_rate: int, spo2: int | None = None) -> VitalReading:
+def vitals_record(
+    *,
+    by: User,
+    session,
+    partner: Partner,
+    at: datetime.datetime,
+    systolic: int,
+    diastolic: int,
+    heart_rate: int,
+    spo2: int | None = None,
+) -> VitalReading:
     """Record one set of vital signs for a partner during the medicine session."""
     require_bedside(session, "vitals")
     policy.require_may_document(by, session)
@@ -197,8 +254,16 @@ def vitals_record(*, by: User, session, partner: Partner, at: datetime.datetime,
         raise ValidationError({"partner": "That partner is not in this couple."})
     if at > timezone.now() + datetime.timedelta(minutes=5):
         raise ValidationError({"at": "Vitals cannot be recorded in the future."})
-    reading = VitalReading(session=session, partner=partner, at=at, systolic=systolic, diastolic=diastolic,
-                           heart_rate=heart_rate, spo2=spo2, recorded_by=by)
+    reading = VitalReading(
+        session=session,
+        partner=partner,
+        at=at,
+        systolic=systolic,
+        diastolic=diastolic,
+        heart_rate=heart_rate,
+        spo2=spo2,
+        recorded_by=by,
+    )
     reading.full_clean()
     if diastolic >= systolic:
         raise ValidationError({"diastolic": "Diastolic pressure must be lower than systolic."})
@@ -206,15 +271,32 @@ def vitals_record(*, by: User, session, partner: Partner, at: datetime.datetime,
     return reading
 
 
-def side_effect_record(*, by: User, session, partner: Partner, at: datetime.datetime, kind: str, severity: str,
-                       description: str = "", intervention: str = "") -> SideEffect:
+def side_effect_record(
+    *,
+    by: User,
+    session,
+    partner: Partner,
+    at: datetime.datetime,
+    kind: str,
+    severity: str,
+    description: str = "",
+    intervention: str = "",
+) -> SideEffect:
     """Record a side effect and the intervention."""
     require_bedside(session, "side_effect")
     policy.require_may_document(by, session)
     if partner.couple_id != session.couple_id:
         raise ValidationError({"partner": "That partner is not in this couple."})
-    effect = SideEffect(session=session, partner=partner, at=at, kind=kind, severity=severity,
-                        description=description.strip(), intervention=intervention.strip(), recorded_by=by)
+    effect = SideEffect(
+        session=session,
+        partner=partner,
+        at=at,
+        kind=kind,
+        severity=severity,
+        description=description.strip(),
+        intervention=intervention.strip(),
+        recorded_by=by,
+    )
     effect.full_clean()
     effect.save()
     return effect
@@ -230,21 +312,34 @@ def discharge_blockers(*, session, partner: Partner, at: datetime.datetime) -> l
     minimum = clinic_settings_get().discharge_observation_minutes
     ready_at = last.at + datetime.timedelta(minutes=minimum)
     if at < ready_at:
-        reasons.append(f"{name} needs {minimum} minutes of observation after the last dose "
-                       f"(at {formats.time_format(timezone.localtime(last.at), 'H:i')}); discharge from "
-                       f"{formats.time_format(timezone.localtime(ready_at), 'H:i')}.")
+        reasons.append(
+            f"{name} needs {minimum} minutes of observation after the last dose "
+            f"(at {formats.time_format(timezone.localtime(last.at), 'H:i')}); discharge from "
+            f"{formats.time_format(timezone.localtime(ready_at), 'H:i')}."
+        )
     reading = VitalReading.objects.filter(session=session, partner=partner, at__gte=last.at).order_by("-at").first()
     if reading is None:
         reasons.append(f"{name}: record vitals taken after the last dose.")
     elif bp_level(reading.systolic, reading.diastolic) != "ok":
-        reasons.append(f"{name}: the latest blood pressure, {reading.systolic}/{reading.diastolic} mmHg, is not back "
-                       "within the thresholds.")
+        reasons.append(
+            f"{name}: the latest blood pressure, {reading.systolic}/{reading.diastolic} mmHg, is not back "
+            "within the thresholds."
+        )
     return reasons
 
 
-def discharge_record(*, by: User, session, partner: Partner, at: datetime.datetime, alert_and_oriented: bool,
-                     released_to_name: str, released_to_relationship: str, released_to_other_partner: bool,
-                     no_driving_acknowledged: bool) -> Discharge:
+def discharge_record(
+    *,
+    by: User,
+    session,
+    partner: Partner,
+    at: datetime.datetime,
+    alert_and_oriented: bool,
+    released_to_name: str,
+    released_to_relationship: str,
+    released_to_other_partner: bool,
+    no_driving_acknowledged: bool,
+) -> Discharge:
     """Discharge a dosed partner to a responsible adult - not the other partner if both dosed."""
     require_bedside(session, "discharge")
     policy.require_may_document(by, session)
@@ -259,8 +354,9 @@ def discharge_record(*, by: User, session, partner: Partner, at: datetime.dateti
     if released_to_other_partner:
         dosed = set(session.administrations.values_list("partner_id", flat=True))
         if len(dosed) == 2:
-            errors["released_to_other_partner"] = ("Both partners were dosed: release to a responsible adult other "
-                                                   "than the other partner.")
+            errors["released_to_other_partner"] = (
+                "Both partners were dosed: release to a responsible adult other than the other partner."
+            )
     if Discharge.objects.filter(session=session, partner=partner).exists():
         reasons.append(f"{partner_name(partner)} is already discharged.")
     if reasons:
@@ -268,8 +364,13 @@ def discharge_record(*, by: User, session, partner: Partner, at: datetime.dateti
     if errors:
         raise ValidationError(errors)
     return Discharge.objects.create(
-        session=session, partner=partner, at=at, alert_and_oriented=True, released_to_name=released_to_name.strip(),
-        released_to_relationship=released_to_relationship.strip(), released_to_other_partner=released_to_other_partner,
-        no_driving_acknowledged=True, discharged_by=by)
-
-
+        session=session,
+        partner=partner,
+        at=at,
+        alert_and_oriented=True,
+        released_to_name=released_to_name.strip(),
+        released_to_relationship=released_to_relationship.strip(),
+        released_to_other_partner=released_to_other_partner,
+        no_driving_acknowledged=True,
+        discharged_by=by,
+    )

@@ -13,8 +13,9 @@ from dosing.models import DosingRequest
 from dosing.notices import notice_send
 
 
-def dosing_request_create(*, by: User, couple: Couple, approach: str, rationale: str,
-                          solo_partner: Partner | None = None) -> DosingRequest:
+def dosing_request_create(
+    *, by: User, couple: Couple, approach: str, rationale: str, solo_partner: Partner | None = None
+) -> DosingRequest:
     """A therapist of the couple asks its prescriber for one approach, with a rationale."""
     errors = {}
     policy.require_may_request_dosing(by, couple)
@@ -36,10 +37,18 @@ def dosing_request_create(*, by: User, couple: Couple, approach: str, rationale:
         raise ValidationError(errors)
     try:
         with transaction.atomic():  # the request and its notice stand or fall together
-            request = DosingRequest.objects.create(couple=couple, approach=approach, rationale=rationale.strip(),
-                                                   solo_partner=solo_partner, requested_by=by)
-            notice_send(recipients=[couple.prescriber], couple=couple,
-                        text=f"{by} requests {APPROACHES[approach].name.lower()}.")
+            request = DosingRequest.objects.create(
+                couple=couple,
+                approach=approach,
+                rationale=rationale.strip(),
+                solo_partner=solo_partner,
+                requested_by=by,
+            )
+            notice_send(
+                recipients=[couple.prescriber],
+                couple=couple,
+                text=f"{by} requests {APPROACHES[approach].name.lower()}.",
+            )
     except IntegrityError:
         raise ValidationError("This couple already has a request waiting for the prescriber.") from None
     return request
@@ -57,8 +66,11 @@ def dosing_request_decline(*, by: User, request: DosingRequest, reason: str) -> 
         request.status = RequestStatus.DECLINED
         request.decided_by, request.decided_at, request.decision_reason = by, timezone.now(), reason.strip()
         request.save()
-        notice_send(recipients=[request.requested_by], couple=request.couple,
-                    text=f"{request.info.name} was declined by {by}: {reason.strip()}")
+        notice_send(
+            recipients=[request.requested_by],
+            couple=request.couple,
+            text=f"{request.info.name} was declined by {by}: {reason.strip()}",
+        )
     return request
 
 

@@ -33,7 +33,9 @@ from dosing.vitals import bp_level
 def couple_dosing(*, couple: Couple) -> dict:
     """The couple's dosing page: current approval, its history and requests."""
     approvals = list(
-        Approval.objects.filter(couple=couple).with_is_current().select_related("signed_by", "revocation__revoked_by", "supersedes")
+        Approval.objects.filter(couple=couple)
+        .with_is_current()
+        .select_related("signed_by", "revocation__revoked_by", "supersedes")
         .prefetch_related(Prefetch("doses", queryset=ApprovalDose.objects.select_related("partner")))
         .order_by("-signed_at", "-id")
     )
@@ -42,10 +44,15 @@ def couple_dosing(*, couple: Couple) -> dict:
     for approval in approvals:
         approval.is_superseded = approval.pk in superseded
         approval.matches_signature = approval.compute_hash(list(approval.doses.all())) == approval.content_hash
-    requests = list(DosingRequest.objects.filter(couple=couple).select_related("requested_by", "decided_by",
-                                                                                "solo_partner"))
-    return {"approvals": approvals, "current": current, "requests": requests,
-            "pending": next((r for r in requests if r.status == "pending"), None)}
+    requests = list(
+        DosingRequest.objects.filter(couple=couple).select_related("requested_by", "decided_by", "solo_partner")
+    )
+    return {
+        "approvals": approvals,
+        "current": current,
+        "requests": requests,
+        "pending": next((r for r in requests if r.status == "pending"), None),
+    }
 
 
 @dataclass
@@ -76,11 +83,15 @@ def medicine_record(*, session, user: User | None = None) -> dict:
     records = []
     now = timezone.now()
     for partner in partners:
-        record = PartnerRecord(partner=partner, approved=approved.get(partner.pk), check=checks.get(partner.pk),
-                               doses=[d for d in doses if d.partner_id == partner.pk],
-                               vitals=[v for v in vitals if v.partner_id == partner.pk],
-                               side_effects=[e for e in effects if e.partner_id == partner.pk],
-                               discharge=discharges.get(partner.pk))
+        record = PartnerRecord(
+            partner=partner,
+            approved=approved.get(partner.pk),
+            check=checks.get(partner.pk),
+            doses=[d for d in doses if d.partner_id == partner.pk],
+            vitals=[v for v in vitals if v.partner_id == partner.pk],
+            side_effects=[e for e in effects if e.partner_id == partner.pk],
+            discharge=discharges.get(partner.pk),
+        )
         record.total_mg = sum((d.mg for d in record.doses), 0)
         for reading in record.vitals:
             reading.level = bp_level(reading.systolic, reading.diastolic)
@@ -91,10 +102,16 @@ def medicine_record(*, session, user: User | None = None) -> dict:
         record.chart = vitals_chart(record.vitals)
         records.append(record)
     state = session.medicine_state
-    return {"approval": approval, "gate_reasons": gate_reasons, "plan": plan, "records": records,
-            "state": state, "state_label": session.get_medicine_state_display(),
-            "can": {what: state in states for what, states in BEDSIDE.items()},
-            "actions": available_actions(session, user, now) if user is not None else []}
+    return {
+        "approval": approval,
+        "gate_reasons": gate_reasons,
+        "plan": plan,
+        "records": records,
+        "state": state,
+        "state_label": session.get_medicine_state_display(),
+        "can": {what: state in states for what, states in BEDSIDE.items()},
+        "actions": available_actions(session, user, now) if user is not None else [],
+    }
 
 
 def vitals_chart(readings, *, width: int = 320, height: int = 120) -> dict | None:
@@ -109,18 +126,21 @@ def vitals_chart(readings, *, width: int = 320, height: int = 120) -> dict | Non
         return " ".join(
             f"{10 + (r.at - start).total_seconds() / span * (width - 20):.1f},"
             f"{height - 10 - (min(max(v, low), high) - low) / (high - low) * (height - 20):.1f}"
-            for r, v in values)
+            for r, v in values
+        )
 
     def y(value):
         return f"{height - 10 - (value - low) / (high - low) * (height - 20):.1f}"
 
     settings = clinic_settings_get()
     return {
-        "width": width, "height": height,
+        "width": width,
+        "height": height,
         "systolic": points([(r, r.systolic) for r in readings]),
         "diastolic": points([(r, r.diastolic) for r in readings]),
         "heart_rate": points([(r, r.heart_rate) for r in readings]),
-        "flag_y": y(settings.bp_flag_systolic), "hold_y": y(settings.bp_hold_systolic),
+        "flag_y": y(settings.bp_flag_systolic),
+        "hold_y": y(settings.bp_hold_systolic),
     }
 
 
@@ -132,26 +152,43 @@ def prescriber_panel(*, user: User) -> dict:
 
     couples = visible_couples(user).filter(prescriber=user)
     today = timezone.localdate()
-    week_start = timezone.make_aware(datetime.datetime.combine(today - datetime.timedelta(days=today.weekday()),
-                                                               datetime.time.min))
+    week_start = timezone.make_aware(
+        datetime.datetime.combine(today - datetime.timedelta(days=today.weekday()), datetime.time.min)
+    )
     settings = clinic_settings_get()
-    medicine = TherapySession.objects.filter(couple__in=couples, phase=Phase.MEDICINE,
-                                             start__gte=week_start, start__lt=week_start + datetime.timedelta(days=7))
+    medicine = TherapySession.objects.filter(
+        couple__in=couples,
+        phase=Phase.MEDICINE,
+        start__gte=week_start,
+        start__lt=week_start + datetime.timedelta(days=7),
+    )
     flagged_vitals = VitalReading.objects.filter(session=OuterRef("pk")).filter(
-        systolic__gte=settings.bp_flag_systolic) | VitalReading.objects.filter(
-        session=OuterRef("pk"), diastolic__gte=settings.bp_flag_diastolic)
+        systolic__gte=settings.bp_flag_systolic
+    ) | VitalReading.objects.filter(session=OuterRef("pk"), diastolic__gte=settings.bp_flag_diastolic)
     soon = today + datetime.timedelta(days=settings.approval_expiry_warning_days)
-    expiring = (Approval.objects.current().filter(couple__in=couples, valid_until__isnull=False,
-                                                  valid_until__gte=today, valid_until__lte=soon)
-                .select_related("couple").order_by("valid_until"))
+    expiring = (
+        Approval.objects.current()
+        .filter(couple__in=couples, valid_until__isnull=False, valid_until__gte=today, valid_until__lte=soon)
+        .select_related("couple")
+        .order_by("valid_until")
+    )
     return {
-        "requests": list(DosingRequest.objects.filter(couple__in=couples, status="pending")
-                         .select_related("couple", "requested_by").order_by("requested_at")),
-        "medicine_week": list(medicine.exclude(status=SessionStatus.CANCELLED).select_related("couple", "therapist")
-                              .order_by("start")),
-        "flagged": list(TherapySession.objects.filter(couple__in=couples, phase=Phase.MEDICINE,
-                                                      start__gte=timezone.now() - datetime.timedelta(days=14))
-                        .filter(Exists(flagged_vitals)).select_related("couple").order_by("-start")[:10]),
+        "requests": list(
+            DosingRequest.objects.filter(couple__in=couples, status="pending")
+            .select_related("couple", "requested_by")
+            .order_by("requested_at")
+        ),
+        "medicine_week": list(
+            medicine.exclude(status=SessionStatus.CANCELLED).select_related("couple", "therapist").order_by("start")
+        ),
+        "flagged": list(
+            TherapySession.objects.filter(
+                couple__in=couples, phase=Phase.MEDICINE, start__gte=timezone.now() - datetime.timedelta(days=14)
+            )
+            .filter(Exists(flagged_vitals))
+            .select_related("couple")
+            .order_by("-start")[:10]
+        ),
         "expiring": list(expiring),
     }
 

@@ -49,18 +49,29 @@ def _status(form) -> int:
 
 @login_required
 def approaches(request):
-    return render(request, "dosing/approaches.html", {"approaches": APPROACHES.values(), "routes": [
-        (label, ROUTE_GUIDANCE[value]) for value, label in Route.choices]})
+    return render(
+        request,
+        "dosing/approaches.html",
+        {
+            "approaches": APPROACHES.values(),
+            "routes": [(label, ROUTE_GUIDANCE[value]) for value, label in Route.choices],
+        },
+    )
 
 
 @login_required
 def couple_dosing(request, couple_uuid):
     couple = couple_for_user(request.user, couple_uuid)
     context = selectors.couple_dosing(couple=couple)
-    context.update({"couple": couple, "request_form": RequestForm(couple=couple),
-                    "approaches": APPROACHES.values(),
-                    "may_decide_dosing": bool(policy.may_decide_dosing(request.user, couple)),
-                    "may_request_dosing": bool(policy.may_request_dosing(request.user, couple))})
+    context.update(
+        {
+            "couple": couple,
+            "request_form": RequestForm(couple=couple),
+            "approaches": APPROACHES.values(),
+            "may_decide_dosing": bool(policy.may_decide_dosing(request.user, couple)),
+            "may_request_dosing": bool(policy.may_request_dosing(request.user, couple)),
+        }
+    )
     return render(request, "dosing/couple_dosing.html", context)
 
 
@@ -71,17 +82,22 @@ def request_create(request, couple_uuid):
     form = RequestForm(request.POST, couple=couple)
     if form.is_valid():
         try:
-            requests.dosing_request_create(by=request.user, couple=couple, approach=form.cleaned_data["approach"],
-                                           rationale=form.cleaned_data["rationale"],
-                                           solo_partner=form.cleaned_data["solo_partner"])
+            requests.dosing_request_create(
+                by=request.user,
+                couple=couple,
+                approach=form.cleaned_data["approach"],
+                rationale=form.cleaned_data["rationale"],
+                solo_partner=form.cleaned_data["solo_partner"],
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, "Request sent to the prescriber.")
             return redirect("dosing:couple_dosing", couple_uuid=couple.uuid)
     context = selectors.couple_dosing(couple=couple)
-    context.update({"couple": couple, "request_form": form, "approaches": APPROACHES.values(),
-                    "may_request_dosing": True})
+    context.update(
+        {"couple": couple, "request_form": form, "approaches": APPROACHES.values(), "may_request_dosing": True}
+    )
     return render(request, "dosing/couple_dosing.html", context, status=400)
 
 
@@ -118,9 +134,17 @@ def request_decline(request, couple_uuid, request_uuid):
         else:
             messages.success(request, "Request declined; the therapist has been told.")
             return redirect("dosing:couple_dosing", couple_uuid=couple.uuid)
-    return render(request, "dosing/reason_form.html", {
-        "form": form, "couple": couple, "title": f"Decline {dosing_request.info.name.lower()}",
-        "button": "Decline the request"}, status=_status(form))
+    return render(
+        request,
+        "dosing/reason_form.html",
+        {
+            "form": form,
+            "couple": couple,
+            "title": f"Decline {dosing_request.info.name.lower()}",
+            "button": "Decline the request",
+        },
+        status=_status(form),
+    )
 
 
 @login_required
@@ -131,8 +155,9 @@ def approval_new(request, couple_uuid):
     forbid_unless(policy.may_decide_dosing(request.user, couple))
     context = selectors.couple_dosing(couple=couple)
     pending = context["pending"]
-    partners = list(couple.partners.select_related("screening").prefetch_related("screening__contraindications")
-                    .order_by("label"))
+    partners = list(
+        couple.partners.select_related("screening").prefetch_related("screening__contraindications").order_by("label")
+    )
     data = request.POST if request.method == "POST" else None
     initial = {"approach": pending.approach} if pending else {}
     if context["current"] and not pending:
@@ -143,19 +168,25 @@ def approval_new(request, couple_uuid):
         dose_initial = {"weight_kg": partner.screening.weight_kg}
         if pending and (pending.info.both_dose or pending.solo_partner_id == partner.pk):
             dose_initial["takes_ketamine"] = True
-        dose_forms.append(DoseForm(data, prefix=f"partner_{partner.label.lower()}", partner=partner,
-                                   initial=dose_initial))
+        dose_forms.append(
+            DoseForm(data, prefix=f"partner_{partner.label.lower()}", partner=partner, initial=dose_initial)
+        )
     if data is not None:
         valid = [form.is_valid()] + [f.is_valid() for f in dose_forms]
         if all(valid):
             try:
                 approval = approvals.approval_sign(
-                    by=request.user, password=form.cleaned_data["password"], couple=couple,
-                    approach=form.cleaned_data["approach"], valid_from=form.cleaned_data["valid_from"],
+                    by=request.user,
+                    password=form.cleaned_data["password"],
+                    couple=couple,
+                    approach=form.cleaned_data["approach"],
+                    valid_from=form.cleaned_data["valid_from"],
                     valid_until=form.cleaned_data["valid_until"],
                     sessions_covered=form.cleaned_data["sessions_covered"],
                     conditions=form.cleaned_data["conditions"],
-                    doses=[d for d in (f.dose() for f in dose_forms) if d], request=pending)
+                    doses=[d for d in (f.dose() for f in dose_forms) if d],
+                    request=pending,
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -163,12 +194,20 @@ def approval_new(request, couple_uuid):
                 return redirect("dosing:couple_dosing", couple_uuid=couple.uuid)
     latest = selectors.latest_scores(couple)
     for partner in partners:
-        partner.latest_scores = [latest[(partner.pk, code)] for code in ("PHQ9", "GAD7", "PCL5", "CSI4")
-                                 if (partner.pk, code) in latest]
+        partner.latest_scores = [
+            latest[(partner.pk, code)] for code in ("PHQ9", "GAD7", "PCL5", "CSI4") if (partner.pk, code) in latest
+        ]
         partner.blockers = gate.partner_dosing_blockers(partner)
         partner.contraindications_present = any(f.present for f in partner.screening.contraindications.all())
-    context.update({"couple": couple, "form": form, "dose_forms": dose_forms, "partners": partners,
-                    "approaches": APPROACHES.values()})
+    context.update(
+        {
+            "couple": couple,
+            "form": form,
+            "dose_forms": dose_forms,
+            "partners": partners,
+            "approaches": APPROACHES.values(),
+        }
+    )
     # Reaching here after a POST means it was refused; the page shows why.
     return render(request, "dosing/approval_form.html", context, status=400 if data is not None else 200)
 
@@ -186,13 +225,25 @@ def approval_revoke(request, couple_uuid, approval_uuid):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.warning(request, f"Approval revoked. Medicine sessions now blocked: "
-                                      f"{'; '.join(map(str, blocked)) or 'none on the calendar'}.")
+            messages.warning(
+                request,
+                f"Approval revoked. Medicine sessions now blocked: "
+                f"{'; '.join(map(str, blocked)) or 'none on the calendar'}.",
+            )
             return redirect("dosing:couple_dosing", couple_uuid=couple.uuid)
-    return render(request, "dosing/reason_form.html", {
-        "form": form, "couple": couple, "title": f"Revoke the {approval.info.name.lower()} approval",
-        "intro": "Revocation takes effect at once: medicine sessions on the calendar are blocked and the "
-                 "therapists are told.", "button": "Revoke"}, status=_status(form))
+    return render(
+        request,
+        "dosing/reason_form.html",
+        {
+            "form": form,
+            "couple": couple,
+            "title": f"Revoke the {approval.info.name.lower()} approval",
+            "intro": "Revocation takes effect at once: medicine sessions on the calendar are blocked and the "
+            "therapists are told.",
+            "button": "Revoke",
+        },
+        status=_status(form),
+    )
 
 
 @login_required
@@ -201,8 +252,12 @@ def notice_dismiss(request, notice_id):
     notice_dismiss_for(by=request.user, notice=get_object_or_404(Notice, pk=notice_id, recipient=request.user))
     target = request.POST.get("next") or ""
     # Only a path on this site: anything else (another host, a script, a word that is no URL) goes home.
-    if not (target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                                       require_https=request.is_secure())):
+    if not (
+        target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
         target = "accounts:home"
     return redirect(target)
 
@@ -230,17 +285,27 @@ def _record_page(request, session, *, forms=None, status=200):
     override = policy.may_override_hold(request.user, session)
     forms = forms or {}
     plan = context["plan"]
-    context.update({
-        "session": session, "couple": session.couple,
-        "plan_form": forms.get("plan") or PlanForm(initial={
-            "setting": plan.setting if plan else "office", "support_person": plan.support_person if plan else "",
-            "agenda": plan.agenda if plan else ""}),
-        "may_override_hold": bool(override), "override_refusal": override.reason,
-    })
+    context.update(
+        {
+            "session": session,
+            "couple": session.couple,
+            "plan_form": forms.get("plan")
+            or PlanForm(
+                initial={
+                    "setting": plan.setting if plan else "office",
+                    "support_person": plan.support_person if plan else "",
+                    "agenda": plan.agenda if plan else "",
+                }
+            ),
+            "may_override_hold": bool(override),
+            "override_refusal": override.reason,
+        }
+    )
     for row in context["records"]:
         key = str(row.partner.uuid)
         row.predose_form = forms.get(("predose", key)) or PreDoseForm(
-            initial=_check_initial(row.check), prefix=f"predose-{row.partner.label}")
+            initial=_check_initial(row.check), prefix=f"predose-{row.partner.label}"
+        )
         row.dose_form = forms.get(("dose", key)) or AdministrationForm(prefix=f"dose-{row.partner.label}")
         row.vitals_form = forms.get(("vitals", key)) or VitalsForm(prefix=f"vitals-{row.partner.label}")
         row.effect_form = forms.get(("effect", key)) or SideEffectForm(prefix=f"effect-{row.partner.label}")
@@ -252,8 +317,19 @@ def _record_page(request, session, *, forms=None, status=200):
 def _check_initial(check: PreDoseCheck | None) -> dict:
     if check is None:
         return {}
-    return {f: getattr(check, f) for f in ("fasting_confirmed", "ride_home_arranged", "no_new_contraindication",
-                                           "sober_partner_present", "systolic", "diastolic", "heart_rate", "spo2")}
+    return {
+        f: getattr(check, f)
+        for f in (
+            "fasting_confirmed",
+            "ride_home_arranged",
+            "no_new_contraindication",
+            "sober_partner_present",
+            "systolic",
+            "diastolic",
+            "heart_rate",
+            "spo2",
+        )
+    }
 
 
 @login_required
@@ -269,8 +345,11 @@ def _handle(request, session, key, form, action, success: str):
             add_service_errors(form, exc)
         else:
             messages.success(request, success)
-            return redirect(reverse("dosing:medicine_record", kwargs={"session_uuid": session.uuid}) + "#" + (
-                key[1] if isinstance(key, tuple) else key))
+            return redirect(
+                reverse("dosing:medicine_record", kwargs={"session_uuid": session.uuid})
+                + "#"
+                + (key[1] if isinstance(key, tuple) else key)
+            )
     return _record_page(request, session, forms={key: form}, status=400)
 
 
@@ -289,16 +368,23 @@ def _stage_change(request, session_uuid, verb, done: str):
 @login_required
 @require_POST
 def medicine_start(request, session_uuid):
-    return _stage_change(request, session_uuid,
-                         lambda s: lifecycle.medicine_session_start(by=request.user, session=s), "Session started.")
+    return _stage_change(
+        request,
+        session_uuid,
+        lambda s: lifecycle.medicine_session_start(by=request.user, session=s),
+        "Session started.",
+    )
 
 
 @login_required
 @require_POST
 def medicine_observe(request, session_uuid):
-    return _stage_change(request, session_uuid,
-                         lambda s: lifecycle.medicine_session_observe(by=request.user, session=s),
-                         "Dosing done: the session is in observation.")
+    return _stage_change(
+        request,
+        session_uuid,
+        lambda s: lifecycle.medicine_session_observe(by=request.user, session=s),
+        "Dosing done: the session is in observation.",
+    )
 
 
 @login_required
@@ -306,9 +392,20 @@ def medicine_observe(request, session_uuid):
 def medicine_plan(request, session_uuid):
     session = _medicine_session(request, session_uuid)
     form = PlanForm(request.POST)
-    return _handle(request, session, "plan", form, lambda d: record.medicine_plan_save(
-        by=request.user, session=session, setting=d["setting"], support_person=d["support_person"],
-        agenda=d["agenda"]), "Session plan saved.")
+    return _handle(
+        request,
+        session,
+        "plan",
+        form,
+        lambda d: record.medicine_plan_save(
+            by=request.user,
+            session=session,
+            setting=d["setting"],
+            support_person=d["support_person"],
+            agenda=d["agenda"],
+        ),
+        "Session plan saved.",
+    )
 
 
 def _partner_post(key: str, form_class):
@@ -334,39 +431,48 @@ def _partner_post(key: str, form_class):
 
 @_partner_post("predose", PreDoseForm)
 def predose(request, session, partner):
-    return (lambda d: record.predose_record(by=request.user, session=session, partner=partner, values=d),
-            f"Pre-dose checks of {partner.first_name} saved.")
+    return (
+        lambda d: record.predose_record(by=request.user, session=session, partner=partner, values=d),
+        f"Pre-dose checks of {partner.first_name} saved.",
+    )
 
 
 @_partner_post("override", ReasonForm)
 def predose_override(request, session, partner):
     check = get_object_or_404(PreDoseCheck, session=session, partner=partner)
-    return (lambda d: record.predose_override(by=request.user, check=check, reason=d["reason"]),
-            "Override recorded.")
+    return (lambda d: record.predose_override(by=request.user, check=check, reason=d["reason"]), "Override recorded.")
 
 
 @_partner_post("dose", AdministrationForm)
 def dose(request, session, partner):
-    return (lambda d: record.dose_record(by=request.user, session=session, partner=partner, **d),
-            f"Dose for {partner.first_name} recorded.")
+    return (
+        lambda d: record.dose_record(by=request.user, session=session, partner=partner, **d),
+        f"Dose for {partner.first_name} recorded.",
+    )
 
 
 @_partner_post("vitals", VitalsForm)
 def vitals(request, session, partner):
-    return (lambda d: record.vitals_record(by=request.user, session=session, partner=partner, **d),
-            f"Vitals of {partner.first_name} recorded.")
+    return (
+        lambda d: record.vitals_record(by=request.user, session=session, partner=partner, **d),
+        f"Vitals of {partner.first_name} recorded.",
+    )
 
 
 @_partner_post("effect", SideEffectForm)
 def side_effect(request, session, partner):
-    return (lambda d: record.side_effect_record(by=request.user, session=session, partner=partner, **d),
-            "Side effect recorded.")
+    return (
+        lambda d: record.side_effect_record(by=request.user, session=session, partner=partner, **d),
+        "Side effect recorded.",
+    )
 
 
 @_partner_post("discharge", DischargeForm)
 def discharge(request, session, partner):
-    return (lambda d: record.discharge_record(by=request.user, session=session, partner=partner, **d),
-            f"{partner.first_name} discharged.")
+    return (
+        lambda d: record.discharge_record(by=request.user, session=session, partner=partner, **d),
+        f"{partner.first_name} discharged.",
+    )
 
 
 # -- controlled-substance log ---------------------------------------------------------------------------
@@ -384,8 +490,7 @@ def stock(request):
         else:
             messages.success(request, f"Lot {form.cleaned_data['lot_number']} received.")
             return redirect("dosing:stock")
-    return render(request, "dosing/stock.html", {"lots": selectors.stock_lots(), "form": form},
-                  status=_status(form))
+    return render(request, "dosing/stock.html", {"lots": selectors.stock_lots(), "form": form}, status=_status(form))
 
 
 @role_required("is_prescriber", "is_clinic_admin")
@@ -409,10 +514,18 @@ def stock_lot(request, lot_id):
             messages.success(request, "Waste logged." if action == "waste" else "Count recorded.")
             return redirect("dosing:stock_lot", lot_id=lot.pk)
     entries = StockEntry.objects.filter(lot=lot).select_related("by", "witness", "administration__partner")
-    return render(request, "dosing/stock_lot.html", {
-        "lot": lot, "entries": entries, "counts": lot.counts.select_related("by", "witness"),
-        "waste_form": waste_form, "count_form": count_form,
-    }, status=400 if form is not None and form.errors else 200)
+    return render(
+        request,
+        "dosing/stock_lot.html",
+        {
+            "lot": lot,
+            "entries": entries,
+            "counts": lot.counts.select_related("by", "witness"),
+            "waste_form": waste_form,
+            "count_form": count_form,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
 
 
 class _Echo:
@@ -424,20 +537,36 @@ class _Echo:
 def stock_report(request):
     """The controlled-substance log as CSV, streamed; the download is audited, typed text cannot run as a formula."""
     writer = csv.writer(_Echo())
-    audit_record(action=AuditAction.DOWNLOAD, request=request, object_type="dosing.stockentry",
-                 summary="controlled-substance log downloaded as CSV")
+    audit_record(
+        action=AuditAction.DOWNLOAD,
+        request=request,
+        object_type="dosing.stockentry",
+        summary="controlled-substance log downloaded as CSV",
+    )
 
     def rows():
         yield writer.writerow(["time", "lot", "kind", "amount_mg", "by", "witness", "patient_case", "note"])
         # Notes and lot numbers are typed by people: every cell goes through the one CSV-injection guard.
-        for entry in StockEntry.objects.select_related("lot", "by", "witness", "administration__session__couple") \
-                .order_by("at", "id").iterator(chunk_size=500):
+        for entry in (
+            StockEntry.objects.select_related("lot", "by", "witness", "administration__session__couple")
+            .order_by("at", "id")
+            .iterator(chunk_size=500)
+        ):
             administration = entry.administration
-            yield writer.writerow(csv_row([
-                timezone.localtime(entry.at).isoformat(timespec="minutes"), entry.lot.lot_number,
-                entry.get_kind_display(), entry.amount_mg, entry.by.get_username(),
-                entry.witness.get_username() if entry.witness else "",
-                administration.session.couple.case_number if administration else "", entry.note]))
+            yield writer.writerow(
+                csv_row(
+                    [
+                        timezone.localtime(entry.at).isoformat(timespec="minutes"),
+                        entry.lot.lot_number,
+                        entry.get_kind_display(),
+                        entry.amount_mg,
+                        entry.by.get_username(),
+                        entry.witness.get_username() if entry.witness else "",
+                        administration.session.couple.case_number if administration else "",
+                        entry.note,
+                    ]
+                )
+            )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="controlled-substance-log-{timezone.localdate()}.csv"'

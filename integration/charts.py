@@ -81,8 +81,14 @@ def band_spans(definition, cutoff: int | None) -> list[tuple[int, int, str, int]
     return [tuple(s) for s in spans]
 
 
-def outcome_chart(*, definition, cutoff: int | None, series: dict[str, list[tuple[datetime.date, int]]],
-                  names: dict[str, str], medicine_days: list[datetime.date]) -> Chart | None:
+def outcome_chart(
+    *,
+    definition,
+    cutoff: int | None,
+    series: dict[str, list[tuple[datetime.date, int]]],
+    names: dict[str, str],
+    medicine_days: list[datetime.date],
+) -> Chart | None:
     """Both partners' scores of one instrument over time, on its shaded bands, with medicine sessions marked."""
     days = [d for points in series.values() for d, _ in points]
     if not days:
@@ -102,8 +108,16 @@ def outcome_chart(*, definition, cutoff: int | None, series: dict[str, list[tupl
     bands, band_labels = [], []
     for low, high, label, severity in band_spans(definition, cutoff):
         upper = min(high + 1, top)
-        bands.append(Shape(x=x0, y=y(upper), width=x1 - x0, height=round(y(low) - y(upper), 1),
-                           fill=SEVERITY_FILL.get(severity, "#e9ecef"), label=f"{label}: {low}-{high}"))
+        bands.append(
+            Shape(
+                x=x0,
+                y=y(upper),
+                width=x1 - x0,
+                height=round(y(low) - y(upper), 1),
+                fill=SEVERITY_FILL.get(severity, "#e9ecef"),
+                label=f"{label}: {low}-{high}",
+            )
+        )
         band_labels.append(Shape(x=x0 - 4, y=y(low) - 2, label=str(low)))
     band_labels.append(Shape(x=x0 - 4, y=y(top) + 8, label=str(top)))
     lines = []
@@ -111,9 +125,28 @@ def outcome_chart(*, definition, cutoff: int | None, series: dict[str, list[tupl
         style = PARTNER_STYLE.get(label, PARTNER_STYLE["A"])
         ordered = sorted(points)
         markers = [Shape(x=x(d), y=y(s), label=f"{d:%d %b %Y}: {s}") for d, s in ordered]
-        lines.append(Line(label=names.get(label, label), points=" ".join(f"{m.x},{m.y}" for m in markers),
-                          stroke=style["stroke"], dash=style["dash"], marker=style["marker"], markers=markers))
+        lines.append(
+            Line(
+                label=names.get(label, label),
+                points=" ".join(f"{m.x},{m.y}" for m in markers),
+                stroke=style["stroke"],
+                dash=style["dash"],
+                marker=style["marker"],
+                markers=markers,
+            )
+        )
     medicines = [Shape(x=x(d), y=y1, label=f"M{n}") for n, d in enumerate(sorted(medicine_days), start=1)]
     x_ticks = [Shape(x=x0, y=y0 + 16, label=f"{first:%d %b %Y}"), Shape(x=x1, y=y0 + 16, label=f"{last:%d %b %Y}")]
-    return Chart(width=WIDTH, height=HEIGHT, bands=bands, band_labels=band_labels, lines=lines, medicines=medicines,
-                 x_ticks=x_ticks, plot_left=x0, plot_right=x1, plot_top=y1, plot_bottom=y0)
+    return Chart(
+        width=WIDTH,
+        height=HEIGHT,
+        bands=bands,
+        band_labels=band_labels,
+        lines=lines,
+        medicines=medicines,
+        x_ticks=x_ticks,
+        plot_left=x0,
+        plot_right=x1,
+        plot_top=y1,
+        plot_bottom=y0,
+    )

@@ -12,17 +12,25 @@ BOTH = "both"
 
 class CommitmentForm(forms.Form):
     kind = forms.ChoiceField(label="Kind", choices=CommitmentKind.choices, widget=forms.RadioSelect)
-    text = forms.CharField(label="Commitment", max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
-                           help_text="What the couple will do, in their words.")
-    owner = forms.ChoiceField(label="Owner", widget=forms.RadioSelect,
-                              error_messages={"invalid_choice": "Choose partner A, partner B or both partners of "
-                                                                "this couple."})
+    text = forms.CharField(
+        label="Commitment",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What the couple will do, in their words.",
+    )
+    owner = forms.ChoiceField(
+        label="Owner",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose partner A, partner B or both partners of this couple."},
+    )
     due_on = forms.DateField(label="Due on", widget=DateInput())
 
     def __init__(self, *args, partners, **kwargs):
         super().__init__(*args, prefix="commitment", **kwargs)
         self.fields["owner"].choices = [
-            *[(str(p.uuid), f"{p.get_label_display()} ({p.first_name})") for p in partners], (BOTH, "Both partners")]
+            *[(str(p.uuid), f"{p.get_label_display()} ({p.first_name})") for p in partners],
+            (BOTH, "Both partners"),
+        ]
 
 
 class CommitmentReviewForm(forms.Form):
@@ -50,5 +58,6 @@ class PublicQuestionnaireForm(QuestionnaireForm):
 
 
 class OutcomesFilterForm(forms.Form):
-    approach = forms.ChoiceField(label="Dosing approach", required=False,
-                                 choices=[("", "Every approach"), *Approach.choices])
+    approach = forms.ChoiceField(
+        label="Dosing approach", required=False, choices=[("", "Every approach"), *Approach.choices]
+    )

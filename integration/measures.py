@@ -65,25 +65,41 @@ class ChangeNorms:
 
 CHANGE_NORMS: dict[str, ChangeNorms] = {
     PHQ9_CODE: ChangeNorms(
-        0.84, 6, 10, None,
+        0.84,
+        6,
+        10,
+        None,
         "Reliability: Kroenke, Spitzer & Williams (2001), J Gen Intern Med 16:606-613 (48-hour test-retest r = .84). "
         "Reliable change 6 points and caseness 10 or above: NHS Talking Therapies for anxiety and depression manual "
-        "(NHS England, 2023), reliable improvement and recovery."),
+        "(NHS England, 2023), reliable improvement and recovery.",
+    ),
     GAD7_CODE: ChangeNorms(
-        0.83, 4, 8, None,
+        0.83,
+        4,
+        8,
+        None,
         "Reliability: Spitzer, Kroenke, Williams & Lowe (2006), Arch Intern Med 166:1092-1097 (test-retest "
         "r = .83). Reliable change 4 points and caseness 8 or above: NHS Talking Therapies manual (NHS England, "
-        "2023)."),
+        "2023).",
+    ),
     PCL5_CODE: ChangeNorms(
-        0.82, 15, 28.5, None,
+        0.82,
+        15,
+        28.5,
+        None,
         "Reliability: Blevins, Weathers, Davis, Witte & Domino (2015), J Trauma Stress 28:489-498 (test-retest "
         "r = .82). Reliable change 15 points and clinically significant change to 28 or below (Jacobson & Truax "
-        "criterion c): Marx et al. (2022), Psychol Assess 34(2):197-203, sample 1."),
+        "criterion c): Marx et al. (2022), Psychol Assess 34(2):197-203, sample 1.",
+    ),
     CSI4_CODE: ChangeNorms(
-        0.94, None, None, 13.5,
+        0.94,
+        None,
+        None,
+        13.5,
         "Reliability: Funk & Rogge (2007), J Fam Psychol 21(4):572-583 (alpha = .94); cut point 13.5 from the same "
         "source. No published reliable-change size for the CSI-4 is known to the product: reliable change is not "
-        "established, only the crossing of the cut point is shown."),
+        "established, only the crossing of the cut point is shown.",
+    ),
 }
 
 
@@ -139,9 +155,15 @@ def reliable_change(instrument: str, baseline: int, latest: int) -> ReliableChan
         rci = delta * 1.96 / norms.reliable_change
         reliable = abs(delta) >= norms.reliable_change  # |RCI| >= 1.96
     before, after = _functional(norms, baseline), _functional(norms, latest)
-    return ReliableChange(instrument=instrument, delta=delta, rci=rci, reliable=reliable, improved=improved,
-                          crossed=before is False and after is True,
-                          worsened_across=before is True and after is False)
+    return ReliableChange(
+        instrument=instrument,
+        delta=delta,
+        rci=rci,
+        reliable=reliable,
+        improved=improved,
+        crossed=before is False and after is True,
+        worsened_across=before is True and after is False,
+    )
 
 
 @dataclass(frozen=True)
@@ -186,8 +208,13 @@ def couple_changes(partners: Sequence, responses: Sequence) -> list[ChangeLine]:
 
 def answered(window: Window, responses: Sequence, partner_id, instrument: str) -> bool:
     """Whether this partner has a response of this instrument and the window's context inside the window."""
-    return any(r.partner_id == partner_id and r.instrument == instrument and r.context == window.context
-               and window.holds(r.administered_on) for r in responses)
+    return any(
+        r.partner_id == partner_id
+        and r.instrument == instrument
+        and r.context == window.context
+        and window.holds(r.administered_on)
+        for r in responses
+    )
 
 
 def instrument_order(codes) -> list[str]:

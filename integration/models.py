@@ -34,7 +34,11 @@ class IntegrationRecord(models.Model):
     couple = models.ForeignKey("cases.Couple", on_delete=models.PROTECT, related_name="integration_records")
     session = models.OneToOneField(SESSION_MODEL, on_delete=models.PROTECT, related_name="integration_record")
     follows = models.ForeignKey(
-        SESSION_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="integrations_after",
+        SESSION_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="integrations_after",
         help_text="The medicine session this integration follows; empty only if that session left the plan.",
     )
     linked_at = models.DateTimeField(default=timezone.now)
@@ -116,8 +120,14 @@ class CommitmentEvent(models.Model):
     kind = models.CharField(max_length=16, choices=CommitmentEventKind.choices)
     from_status = models.CharField(max_length=16, choices=CommitmentStatus.choices, blank=True)
     to_status = models.CharField(max_length=16, choices=CommitmentStatus.choices, blank=True)
-    session = models.ForeignKey(SESSION_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                help_text="The session in which the commitment was made or reviewed.")
+    session = models.ForeignKey(
+        SESSION_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The session in which the commitment was made or reviewed.",
+    )
     note = models.TextField(blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -125,8 +135,9 @@ class CommitmentEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=CommitmentEventKind.values),
-                                   name="commitment_event_kind_known"),
+            models.CheckConstraint(
+                condition=Q(kind__in=CommitmentEventKind.values), name="commitment_event_kind_known"
+            ),
             # A status change always names both ends of the move.
             models.CheckConstraint(
                 condition=~Q(kind=CommitmentEventKind.STATUS) | (~Q(from_status="") & ~Q(to_status="")),
@@ -159,18 +170,26 @@ class QuestionnaireLink(models.Model):
     partner = models.ForeignKey("cases.Partner", on_delete=models.PROTECT, related_name="questionnaire_links")
     instrument = models.CharField(max_length=8, choices=INSTRUMENT_CHOICES)
     context = models.CharField(max_length=20, choices=QuestionnaireContext.choices)
-    session = models.ForeignKey(SESSION_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                help_text="The session the questionnaire is due for, if any.")
+    session = models.ForeignKey(
+        SESSION_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The session the questionnaire is due for, if any.",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField()
     emailed_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
-    response = models.OneToOneField("cases.QuestionnaireResponse", on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="link")
+    response = models.OneToOneField(
+        "cases.QuestionnaireResponse", on_delete=models.PROTECT, null=True, blank=True, related_name="link"
+    )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     withdraw_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -179,22 +198,29 @@ class QuestionnaireLink(models.Model):
             models.CheckConstraint(condition=Q(instrument__in=list(INSTRUMENTS)), name="link_instrument_known"),
             models.CheckConstraint(condition=Q(context__in=QuestionnaireContext.values), name="link_context_known"),
             # A link is answered exactly when it has its response.
-            models.CheckConstraint(condition=Q(used_at__isnull=True, response__isnull=True)
-                                   | Q(used_at__isnull=False, response__isnull=False),
-                                   name="link_used_iff_response"),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True, response__isnull=True)
+                | Q(used_at__isnull=False, response__isnull=False),
+                name="link_used_iff_response",
+            ),
             # A withdrawal says who withdrew it and when.
-            models.CheckConstraint(condition=Q(withdrawn_at__isnull=True, withdrawn_by__isnull=True)
-                                   | Q(withdrawn_at__isnull=False, withdrawn_by__isnull=False),
-                                   name="link_withdrawal_complete"),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True, withdrawn_by__isnull=True)
+                | Q(withdrawn_at__isnull=False, withdrawn_by__isnull=False),
+                name="link_withdrawal_complete",
+            ),
             # An answered link cannot be withdrawn, nor a withdrawn one answered.
-            models.CheckConstraint(condition=Q(used_at__isnull=True) | Q(withdrawn_at__isnull=True),
-                                   name="link_used_or_withdrawn_not_both"),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(withdrawn_at__isnull=True), name="link_used_or_withdrawn_not_both"
+            ),
             models.CheckConstraint(condition=Q(expires_at__gt=F("created_at")), name="link_expires_after_creation"),
             # One live link per partner and questionnaire: a new link replaces (withdraws) the old one, so an
             # old e-mail can never be answered beside a newer one.
-            models.UniqueConstraint(fields=["partner", "instrument"],
-                                    condition=Q(used_at__isnull=True, withdrawn_at__isnull=True),
-                                    name="one_live_link_per_partner_instrument"),
+            models.UniqueConstraint(
+                fields=["partner", "instrument"],
+                condition=Q(used_at__isnull=True, withdrawn_at__isnull=True),
+                name="one_live_link_per_partner_instrument",
+            ),
         ]
 
     def __str__(self) -> str:

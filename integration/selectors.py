@@ -40,7 +40,9 @@ def link_for_couple(couple: Couple, link_uuid) -> QuestionnaireLink:
 
 def commitment_for_couple(couple: Couple, commitment_uuid) -> Commitment:
     """A commitment of this couple, or 404."""
-    commitment = Commitment.objects.filter(couple=couple, uuid=commitment_uuid).select_related("made_in__session").first()
+    commitment = (
+        Commitment.objects.filter(couple=couple, uuid=commitment_uuid).select_related("made_in__session").first()
+    )
     if commitment is None:
         raise Http404("No such commitment.")
     return commitment
@@ -74,30 +76,52 @@ class MeasuresDue:
         return [r for r in self.rows if not r.done]
 
 
-def measures_due(*, session: TherapySession, sessions: list | None = None, partners: list | None = None,
-                 responses: list | None = None, links: list | None = None) -> MeasuresDue | None:
+def measures_due(
+    *,
+    session: TherapySession,
+    sessions: list | None = None,
+    partners: list | None = None,
+    responses: list | None = None,
+    links: list | None = None,
+) -> MeasuresDue | None:
     """Which questionnaires are due at this session for which partner: those of the session's measurement point
     (a clinic setting) with no response of that context from that partner inside the point's window."""
     couple = session.couple
     settings = clinic_settings_get()
     sessions = sessions if sessions is not None else list(TherapySession.objects.filter(couple_id=couple.pk))
-    window = course.measure_window(course.course_state_build(couple=couple, sessions=sessions, settings=settings),
-                                   session)
+    window = course.measure_window(
+        course.course_state_build(couple=couple, sessions=sessions, settings=settings), session
+    )
     if window is None:
         return None
     codes = settings.measures_at(window.point)
     partners = partners if partners is not None else _partners(couple)
     if responses is None:
-        responses = list(QuestionnaireResponse.objects.filter(partner__couple=couple, context=window.context)
-                         .only("partner_id", "instrument", "context", "administered_on"))
+        responses = list(
+            QuestionnaireResponse.objects.filter(partner__couple=couple, context=window.context).only(
+                "partner_id", "instrument", "context", "administered_on"
+            )
+        )
     if links is None:
-        links = [link for link in QuestionnaireLink.objects.filter(partner__couple=couple, used_at__isnull=True,
-                                                                   withdrawn_at__isnull=True)
-                 if link.state == "live"]
+        links = [
+            link
+            for link in QuestionnaireLink.objects.filter(
+                partner__couple=couple, used_at__isnull=True, withdrawn_at__isnull=True
+            )
+            if link.state == "live"
+        ]
     live = {(link.partner_id, link.instrument): link for link in links}
-    rows = [DueMeasure(partner=p, instrument=code, name=INSTRUMENTS[code].name,
-                       done=measures.answered(window, responses, p.pk, code), live_link=live.get((p.pk, code)))
-            for p in partners for code in codes]
+    rows = [
+        DueMeasure(
+            partner=p,
+            instrument=code,
+            name=INSTRUMENTS[code].name,
+            done=measures.answered(window, responses, p.pk, code),
+            live_link=live.get((p.pk, code)),
+        )
+        for p in partners
+        for code in codes
+    ]
     return MeasuresDue(window=window, rows=rows)
 
 
@@ -122,17 +146,24 @@ def _rows(commitments, partners) -> list[CommitmentRow]:
     rows = []
     for c in commitments:
         events = list(c.events.all())
-        rows.append(CommitmentRow(commitment=c, owner_label=_owner_label(c.owner, partners),
-                                  last_event=events[-1] if events else None,
-                                  next_statuses=list(COMMITMENT_TRANSITIONS[c.status])))
+        rows.append(
+            CommitmentRow(
+                commitment=c,
+                owner_label=_owner_label(c.owner, partners),
+                last_event=events[-1] if events else None,
+                next_statuses=list(COMMITMENT_TRANSITIONS[c.status]),
+            )
+        )
     return rows
 
 
 def _commitments(couple_id: int) -> QuerySet[Commitment]:
-    return (Commitment.objects.filter(couple_id=couple_id)
-            .select_related("made_in__session", "made_in__follows")
-            .prefetch_related(Prefetch("events", queryset=CommitmentEvent.objects.select_related("actor", "session")))
-            .order_by("due_on", "id"))
+    return (
+        Commitment.objects.filter(couple_id=couple_id)
+        .select_related("made_in__session", "made_in__follows")
+        .prefetch_related(Prefetch("events", queryset=CommitmentEvent.objects.select_related("actor", "session")))
+        .order_by("due_on", "id")
+    )
 
 
 @dataclass
@@ -165,12 +196,21 @@ def session_panel(*, session: TherapySession) -> SessionPanel:
         record = IntegrationRecord.objects.filter(session=session).select_related("follows").first()
     all_commitments = list(_commitments(couple.pk))
     made_here = _rows([c for c in all_commitments if c.made_in.session_id == session.pk], by_label)
-    to_review = _rows([c for c in all_commitments if c.status in ACTIVE_COMMITMENT_STATUSES
-                       and c.made_in.session.start < session.start], by_label)
+    to_review = _rows(
+        [
+            c
+            for c in all_commitments
+            if c.status in ACTIVE_COMMITMENT_STATUSES and c.made_in.session.start < session.start
+        ],
+        by_label,
+    )
     carried_insights, carried_from = "", None
     if session.phase == Phase.PREPARATION:
-        earlier = [s for s in sessions if s.phase == Phase.INTEGRATION and s.status == SessionStatus.COMPLETED
-                   and s.start < session.start]
+        earlier = [
+            s
+            for s in sessions
+            if s.phase == Phase.INTEGRATION and s.status == SessionStatus.COMPLETED and s.start < session.start
+        ]
         if earlier:
             carried_from = earlier[-1]
             note = SessionNote.objects.filter(session=carried_from).first()
@@ -181,8 +221,16 @@ def session_panel(*, session: TherapySession) -> SessionPanel:
             if s.pk == session.pk:
                 s.couple = couple
         due = measures_due(session=session, sessions=sessions, partners=partners)
-    return SessionPanel(session=session, record=record, made_here=made_here, to_review=to_review,
-                        carried_insights=carried_insights, carried_from=carried_from, measures=due, partners=partners)
+    return SessionPanel(
+        session=session,
+        record=record,
+        made_here=made_here,
+        to_review=to_review,
+        carried_insights=carried_insights,
+        carried_from=carried_from,
+        measures=due,
+        partners=partners,
+    )
 
 
 # -- outcomes on the couple page --------------------------------------------------------------------------
@@ -226,12 +274,14 @@ def couple_outcomes(*, couple: Couple, settings=None, sessions: list | None = No
     sessions marked, change from baseline, and every response in a table. At most four queries."""
     settings = settings or clinic_settings_get()
     partners = _partners(couple)
-    responses = list(QuestionnaireResponse.objects.filter(partner__couple=couple)
-                     .order_by("administered_on", "recorded_at", "id"))
+    responses = list(
+        QuestionnaireResponse.objects.filter(partner__couple=couple).order_by("administered_on", "recorded_at", "id")
+    )
     if sessions is None:
         sessions = list(TherapySession.objects.filter(couple=couple, phase=Phase.MEDICINE))
-    medicine_days = sorted(local_date(s.start) for s in sessions
-                           if s.phase == Phase.MEDICINE and course.was_held(s.status))
+    medicine_days = sorted(
+        local_date(s.start) for s in sessions if s.phase == Phase.MEDICINE and course.was_held(s.status)
+    )
     by_partner = {p.pk: p for p in partners}
     outcomes = []
     for code, definition in INSTRUMENTS.items():
@@ -241,27 +291,46 @@ def couple_outcomes(*, couple: Couple, settings=None, sessions: list | None = No
         for p in partners:
             own = [r for r in mine if r.partner_id == p.pk]
             base, last = baseline_response(own), latest_response(own)
-            change = (measures.change_from_baseline(code, base.score, last.score)
-                      if base is not None and last is not None and last.pk != base.pk else None)
+            change = (
+                measures.change_from_baseline(code, base.score, last.score)
+                if base is not None and last is not None and last.pk != base.pk
+                else None
+            )
             reliable = measures.reliable_change(code, base.score, last.score) if change is not None else None
             baselines[p.pk] = base
-            partner_outcomes.append(PartnerOutcome(partner=p, baseline=base, latest=last, change=change,
-                                                   reliable=reliable))
+            partner_outcomes.append(
+                PartnerOutcome(partner=p, baseline=base, latest=last, change=change, reliable=reliable)
+            )
         rows = []
         for r in mine:
             r.partner = by_partner[r.partner_id]
             band = definition.band_for(r.score, cutoff=cutoff)
             base = baselines.get(r.partner_id)
-            change = (measures.change_from_baseline(code, base.score, r.score)
-                      if base is not None and r.pk != base.pk else None)
+            change = (
+                measures.change_from_baseline(code, base.score, r.score)
+                if base is not None and r.pk != base.pk
+                else None
+            )
             rows.append(TableRow(response=r, band=band.label, severity=band.severity, change=change))
         series = {p.label: [(r.administered_on, r.score) for r in mine if r.partner_id == p.pk] for p in partners}
-        chart = outcome_chart(definition=definition, cutoff=cutoff, series=series,
-                              names={p.label: f"{p.get_label_display()} ({p.first_name})" for p in partners},
-                              medicine_days=medicine_days)
-        outcomes.append(InstrumentOutcome(code=code, name=definition.name, max_score=definition.max_score,
-                                          higher_is_better=code in measures.HIGHER_IS_BETTER, chart=chart,
-                                          partners=partner_outcomes, rows=rows))
+        chart = outcome_chart(
+            definition=definition,
+            cutoff=cutoff,
+            series=series,
+            names={p.label: f"{p.get_label_display()} ({p.first_name})" for p in partners},
+            medicine_days=medicine_days,
+        )
+        outcomes.append(
+            InstrumentOutcome(
+                code=code,
+                name=definition.name,
+                max_score=definition.max_score,
+                higher_is_better=code in measures.HIGHER_IS_BETTER,
+                chart=chart,
+                partners=partner_outcomes,
+                rows=rows,
+            )
+        )
     return outcomes
 
 
@@ -298,23 +367,32 @@ class FollowUpPlan:
     weeks: list[int]
 
 
-def follow_up_plan(*, couple: Couple, sessions: list, responses: list, partners: list,
-                   settings=None) -> FollowUpPlan | None:
+def follow_up_plan(
+    *, couple: Couple, sessions: list, responses: list, partners: list, settings=None
+) -> FollowUpPlan | None:
     """Follow-up sessions and questionnaires due after the last integration, or None before the course can end."""
     settings = settings or clinic_settings_get()
-    schedule = course.follow_up_schedule(course.course_state_build(couple=couple, sessions=sessions,
-                                                                   settings=settings))
+    schedule = course.follow_up_schedule(course.course_state_build(couple=couple, sessions=sessions, settings=settings))
     if schedule is None:
         return None
     codes = settings.measures_at(MeasurePoint.FOLLOW_UP)
     slots = []
     for due in schedule.slots:
         answered = sum(1 for p in partners for code in codes if measures.answered(due.window, responses, p.pk, code))
-        slots.append(FollowUpSlot(number=due.number, weeks=due.weeks, due_on=due.due_on, window=due.window,
-                                  session=due.step.ref if due.step else None, answered=answered,
-                                  expected=len(codes) * len(partners)))
-    return FollowUpPlan(anchor=schedule.anchor, provisional=schedule.provisional, slots=slots,
-                        weeks=list(schedule.weeks))
+        slots.append(
+            FollowUpSlot(
+                number=due.number,
+                weeks=due.weeks,
+                due_on=due.due_on,
+                window=due.window,
+                session=due.step.ref if due.step else None,
+                answered=answered,
+                expected=len(codes) * len(partners),
+            )
+        )
+    return FollowUpPlan(
+        anchor=schedule.anchor, provisional=schedule.provisional, slots=slots, weeks=list(schedule.weeks)
+    )
 
 
 # -- the couple page section --------------------------------------------------------------------------------
@@ -328,13 +406,15 @@ def couple_section(*, couple: Couple, sessions: list | None = None) -> dict:
     outcomes = couple_outcomes(couple=couple, settings=settings, sessions=sessions)
     responses = [r for o in outcomes for r in (row.response for row in o.rows)]
     partners = [po.partner for po in outcomes[0].partners] if outcomes else []
-    active = list(Commitment.objects.filter(couple=couple, status__in=ACTIVE_COMMITMENT_STATUSES)
-                  .order_by("due_on", "id"))
+    active = list(
+        Commitment.objects.filter(couple=couple, status__in=ACTIVE_COMMITMENT_STATUSES).order_by("due_on", "id")
+    )
     by_label = {p.label: p for p in partners}
     return {
         "outcomes": outcomes,
-        "follow_up": follow_up_plan(couple=couple, sessions=sessions, responses=responses, partners=partners,
-                                    settings=settings),
+        "follow_up": follow_up_plan(
+            couple=couple, sessions=sessions, responses=responses, partners=partners, settings=settings
+        ),
         "active_commitments": [(c, _owner_label(c.owner, by_label)) for c in active],
     }
 
@@ -348,13 +428,19 @@ def couple_integration_page(*, couple: Couple) -> dict:
     for s in sessions:
         s.couple = couple
     responses = list(QuestionnaireResponse.objects.filter(partner__couple=couple))
-    links = list(QuestionnaireLink.objects.filter(partner__couple=couple)
-                 .select_related("partner", "created_by", "withdrawn_by", "session", "response"))
+    links = list(
+        QuestionnaireLink.objects.filter(partner__couple=couple).select_related(
+            "partner", "created_by", "withdrawn_by", "session", "response"
+        )
+    )
     live = [link for link in links if link.state == "live"]
     now = timezone.now()
     upcoming = next((s for s in sessions if s.status == SessionStatus.SCHEDULED and s.end >= now), None)
-    due = measures_due(session=upcoming, sessions=sessions, partners=partners, responses=responses,
-                       links=live) if upcoming else None
+    due = (
+        measures_due(session=upcoming, sessions=sessions, partners=partners, responses=responses, links=live)
+        if upcoming
+        else None
+    )
     return {
         "commitments": _rows(list(_commitments(couple.pk)), by_label),
         "links": links,
@@ -396,8 +482,10 @@ def clinic_outcomes(*, approach: str = "") -> dict:
     from cases.models import CaseEvent
     from dosing.models import Approval
 
-    version = [model.objects.aggregate(newest=Max("id"))["newest"] or 0
-               for model in (QuestionnaireResponse, CaseEvent, Approval)]
+    version = [
+        model.objects.aggregate(newest=Max("id"))["newest"] or 0
+        for model in (QuestionnaireResponse, CaseEvent, Approval)
+    ]
     key = "clinic-outcomes:" + ":".join(map(str, [approach or "all", *version]))
     result = cache.get(key)
     if result is None:
@@ -411,8 +499,9 @@ def _clinic_outcomes(*, approach: str = "") -> dict:
     measure, the medians of baseline, last and change. Filtered by the couple's latest approval's approach."""
     from dosing.models import Approval
 
-    latest_approach = Subquery(Approval.objects.filter(couple=OuterRef("pk")).order_by("-signed_at", "-id")
-                               .values("approach")[:1])
+    latest_approach = Subquery(
+        Approval.objects.filter(couple=OuterRef("pk")).order_by("-signed_at", "-id").values("approach")[:1]
+    )
     couples = Couple.objects.filter(status=CoupleStatus.COMPLETED).annotate(approach=latest_approach)
     if approach:
         couples = couples.filter(approach=approach)
@@ -420,9 +509,11 @@ def _clinic_outcomes(*, approach: str = "") -> dict:
     # Plain tuples, sorted by the database: at clinic-network scale this reads a six-figure number of rows, and
     # model instances for each cost most of the page's time (docs/benchmarks.md). Same rules as
     # cases.scores (baseline_response, latest_response), in the same order, applied to the sorted rows.
-    rows = (QuestionnaireResponse.objects.filter(partner__couple_id__in=couple_ids)
-            .order_by("partner_id", "instrument", "administered_on", "recorded_at", "id")
-            .values_list("partner_id", "instrument", "context", "score", "id"))
+    rows = (
+        QuestionnaireResponse.objects.filter(partner__couple_id__in=couple_ids)
+        .order_by("partner_id", "instrument", "administered_on", "recorded_at", "id")
+        .values_list("partner_id", "instrument", "context", "score", "id")
+    )
     firsts: dict[tuple[int, str], tuple] = {}
     screenings: dict[tuple[int, str], tuple] = {}
     lasts: dict[tuple[int, str], tuple] = {}
@@ -441,12 +532,18 @@ def _clinic_outcomes(*, approach: str = "") -> dict:
             base_score, base_pk = screenings.get(key) or firsts[key]
             if last_pk != base_pk:
                 pairs.append((base_score, last_score, measures.change_from_baseline(code, base_score, last_score)))
-        summaries.append(InstrumentSummary(
-            code=code, name=definition.name, higher_is_better=code in measures.HIGHER_IS_BETTER, count=len(pairs),
-            median_baseline=_median([b for b, _, _ in pairs]), median_last=_median([last for _, last, _ in pairs]),
-            median_change=_median([c.delta for _, _, c in pairs]),
-            better=sum(1 for *_, c in pairs if c.word == "better"),
-            worse=sum(1 for *_, c in pairs if c.word == "worse"),
-            unchanged=sum(1 for *_, c in pairs if c.word == "no change"),
-        ))
+        summaries.append(
+            InstrumentSummary(
+                code=code,
+                name=definition.name,
+                higher_is_better=code in measures.HIGHER_IS_BETTER,
+                count=len(pairs),
+                median_baseline=_median([b for b, _, _ in pairs]),
+                median_last=_median([last for _, last, _ in pairs]),
+                median_change=_median([c.delta for _, _, c in pairs]),
+                better=sum(1 for *_, c in pairs if c.word == "better"),
+                worse=sum(1 for *_, c in pairs if c.word == "worse"),
+                unchanged=sum(1 for *_, c in pairs if c.word == "no change"),
+            )
+        )
     return {"courses": len(couple_ids), "summaries": summaries}

@@ -48,12 +48,14 @@ def _day(value: datetime.date) -> str:
     return formats.date_format(value, "j F Y")
 
 
-def _case_event(*, couple_id: int, summary: str, actor: User | None, partner: Partner | None = None,
-                note: str = "") -> None:
+def _case_event(
+    *, couple_id: int, summary: str, actor: User | None, partner: Partner | None = None, note: str = ""
+) -> None:
     from cases.choices import EventKind
 
-    CaseEvent.objects.create(couple_id=couple_id, partner=partner, kind=EventKind.DETAILS, summary=summary[:300],
-                             note=note, actor=actor)
+    CaseEvent.objects.create(
+        couple_id=couple_id, partner=partner, kind=EventKind.DETAILS, summary=summary[:300], note=note, actor=actor
+    )
 
 
 # -- which medicine session an integration follows ------------------------------------------------------
@@ -62,8 +64,11 @@ def _case_event(*, couple_id: int, summary: str, actor: User | None, partner: Pa
 def integration_links_sync(*, couple_id: int) -> list[IntegrationRecord]:
     """Link every planned integration session of a couple to the medicine session it follows (the latest one
     before it in the plan), creating or correcting the records; called whenever such a session is saved."""
-    sessions = list(TherapySession.objects.filter(couple_id=couple_id, phase__in=[Phase.MEDICINE, Phase.INTEGRATION])
-                    .order_by("start", "id"))
+    sessions = list(
+        TherapySession.objects.filter(couple_id=couple_id, phase__in=[Phase.MEDICINE, Phase.INTEGRATION]).order_by(
+            "start", "id"
+        )
+    )
     follows_pk = course.integration_follows(course.CourseState(steps=tuple(map(course.step_of_session, sessions))))
     by_pk = {s.pk: s for s in sessions}
     records = {r.session_id: r for r in IntegrationRecord.objects.filter(couple_id=couple_id)}
@@ -96,8 +101,10 @@ def integration_record_for(session: TherapySession) -> IntegrationRecord:
         integration_links_sync(couple_id=session.couple_id)
         record = IntegrationRecord.objects.filter(session=session).select_related("follows").first()
     if record is None:
-        raise ValidationError("This integration session follows no medicine session in the plan, so it has no "
-                              "cycle to make commitments in.")
+        raise ValidationError(
+            "This integration session follows no medicine session in the plan, so it has no "
+            "cycle to make commitments in."
+        )
     return record
 
 
@@ -106,14 +113,17 @@ def integration_record_for(session: TherapySession) -> IntegrationRecord:
 
 def _session_in_progress(session: TherapySession, what: str) -> None:
     if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
-        raise ValidationError(f"The session did not take place ({session.get_status_display().lower()}); "
-                              f"{what} in a session that was held.")
+        raise ValidationError(
+            f"The session did not take place ({session.get_status_display().lower()}); "
+            f"{what} in a session that was held."
+        )
     if session.start > timezone.now():
         raise ValidationError(f"The session has not started yet; {what} once it has.")
 
 
-def commitment_add(*, by: User, session: TherapySession, kind: str, text: str,
-                   owner: Partner | Literal["both"], due_on: datetime.date) -> Commitment:
+def commitment_add(
+    *, by: User, session: TherapySession, kind: str, text: str, owner: Partner | Literal["both"], due_on: datetime.date
+) -> Commitment:
     """Record a commitment made in an integration session: a practice, conversation or homework, owned by
     partner A, partner B or both, with a due date. The owner must be a partner of this couple."""
     couple = session.couple
@@ -145,19 +155,34 @@ def commitment_add(*, by: User, session: TherapySession, kind: str, text: str,
     with transaction.atomic():
         record = integration_record_for(session)
         commitment = Commitment.objects.create(
-            couple=couple, made_in=record, kind=kind, text=text, owner=owner_value, due_on=due_on,
-            status_changed_by=by, created_by=by,
+            couple=couple,
+            made_in=record,
+            kind=kind,
+            text=text,
+            owner=owner_value,
+            due_on=due_on,
+            status_changed_by=by,
+            created_by=by,
         )
-        CommitmentEvent.objects.create(commitment=commitment, kind=CommitmentEventKind.CREATED,
-                                       to_status=commitment.status, session=session, actor=by)
-        _case_event(couple_id=couple.pk, actor=by,
-                    summary=f"Commitment ({commitment.get_kind_display().lower()}, "
-                            f"{CommitmentOwner(owner_value).label.lower()}, due {_day(due_on)}): {text}")
+        CommitmentEvent.objects.create(
+            commitment=commitment,
+            kind=CommitmentEventKind.CREATED,
+            to_status=commitment.status,
+            session=session,
+            actor=by,
+        )
+        _case_event(
+            couple_id=couple.pk,
+            actor=by,
+            summary=f"Commitment ({commitment.get_kind_display().lower()}, "
+            f"{CommitmentOwner(owner_value).label.lower()}, due {_day(due_on)}): {text}",
+        )
     return commitment
 
 
-def commitment_review(*, by: User, commitment: Commitment, session: TherapySession, to_status: str,
-                      note: str = "") -> Commitment:
+def commitment_review(
+    *, by: User, commitment: Commitment, session: TherapySession, to_status: str, note: str = ""
+) -> Commitment:
     """Review a commitment in a later session of the couple: move it along COMMITMENT_TRANSITIONS, or keep its
     status and say how it is going. Dropping needs a reason."""
     policy.require_may_manage_sessions(by, session.couple, what="record integration work")
@@ -179,9 +204,13 @@ def commitment_review(*, by: User, commitment: Commitment, session: TherapySessi
         else:
             if to_status not in COMMITMENT_TRANSITIONS[from_status]:
                 allowed = ", ".join(CommitmentStatus(s).label.lower() for s in COMMITMENT_TRANSITIONS[from_status])
-                raise ValidationError({"to_status": f"A {CommitmentStatus(from_status).label.lower()} commitment "
-                                                    f"cannot become {CommitmentStatus(to_status).label.lower()}. "
-                                                    f"Possible: {allowed or 'none, it is final'}."})
+                raise ValidationError(
+                    {
+                        "to_status": f"A {CommitmentStatus(from_status).label.lower()} commitment "
+                        f"cannot become {CommitmentStatus(to_status).label.lower()}. "
+                        f"Possible: {allowed or 'none, it is final'}."
+                    }
+                )
             if to_status == CommitmentStatus.DROPPED and not note:
                 raise ValidationError({"note": "Say why the commitment is dropped."})
             kind = CommitmentEventKind.STATUS
@@ -189,12 +218,23 @@ def commitment_review(*, by: User, commitment: Commitment, session: TherapySessi
             commitment.status_changed_at = timezone.now()
             commitment.status_changed_by = by
             commitment.save(update_fields=["status", "status_changed_at", "status_changed_by"])
-        CommitmentEvent.objects.create(commitment=commitment, kind=kind, from_status=from_status, to_status=to_status,
-                                       session=session, note=note, actor=by)
+        CommitmentEvent.objects.create(
+            commitment=commitment,
+            kind=kind,
+            from_status=from_status,
+            to_status=to_status,
+            session=session,
+            note=note,
+            actor=by,
+        )
         if kind == CommitmentEventKind.STATUS:
-            _case_event(couple_id=commitment.couple_id, actor=by, note=note,
-                        summary=f"Commitment {CommitmentStatus(from_status).label.lower()} \u2192 "
-                                f"{CommitmentStatus(to_status).label.lower()}: {commitment.text}")
+            _case_event(
+                couple_id=commitment.couple_id,
+                actor=by,
+                note=note,
+                summary=f"Commitment {CommitmentStatus(from_status).label.lower()} \u2192 "
+                f"{CommitmentStatus(to_status).label.lower()}: {commitment.text}",
+            )
     return commitment
 
 
@@ -209,8 +249,9 @@ class SentLink:
     url: str
 
 
-def questionnaire_link_send(*, by: User, partner: Partner, instrument: str, context: str, site_url: str,
-                            session: TherapySession | None = None) -> SentLink:
+def questionnaire_link_send(
+    *, by: User, partner: Partner, instrument: str, context: str, site_url: str, session: TherapySession | None = None
+) -> SentLink:
     """Send a partner a single-use link to one questionnaire by e-mail, expiring after the clinic's number of
     days. A newer link replaces (withdraws) an unanswered older one for the same questionnaire."""
     couple = partner.couple
@@ -221,8 +262,10 @@ def questionnaire_link_send(*, by: User, partner: Partner, instrument: str, cont
     if context not in QuestionnaireContext.values:
         raise ValidationError({"context": "Unknown questionnaire context."})
     if not partner.email:
-        raise ValidationError(f"{partner.full_name} has no e-mail address: add one to their details, or record "
-                              f"the {definition.name} in the session.")
+        raise ValidationError(
+            f"{partner.full_name} has no e-mail address: add one to their details, or record "
+            f"the {definition.name} in the session."
+        )
     if not couple.is_open:
         raise ValidationError(f"Case {couple} is {couple.get_status_display().lower()}; no questionnaires are sent.")
     if session is not None and session.couple_id != couple.pk:
@@ -232,21 +275,40 @@ def questionnaire_link_send(*, by: User, partner: Partner, instrument: str, cont
     days = clinic_settings_get().questionnaire_link_days
     with transaction.atomic():
         Partner.objects.select_for_update().filter(pk=partner.pk).exists()  # one sender at a time per partner
-        replaced = list(QuestionnaireLink.objects.filter(partner=partner, instrument=instrument, used_at__isnull=True,
-                                                         withdrawn_at__isnull=True).values_list("pk", flat=True))
-        QuestionnaireLink.objects.filter(pk__in=replaced).update(
-            withdrawn_at=now, withdrawn_by=by, withdraw_reason="Replaced by a newer link.")
-        for pk in replaced:  # an update sends no signal: the audit row is written here, in the same transaction
-            audit_record(action=AuditAction.CHANGE, actor=by, couple_id=couple.pk, object_id=str(pk),
-                         object_type="integration.questionnairelink",
-                         summary=f"integration.QuestionnaireLink {pk} withdrawn (replaced)")
-        link = QuestionnaireLink.objects.create(
-            token_hash=token_hash(token), partner=partner, instrument=instrument, context=context, session=session,
-            created_by=by, created_at=now, expires_at=now + datetime.timedelta(days=days),
+        replaced = list(
+            QuestionnaireLink.objects.filter(
+                partner=partner, instrument=instrument, used_at__isnull=True, withdrawn_at__isnull=True
+            ).values_list("pk", flat=True)
         )
-        _case_event(couple_id=couple.pk, partner=partner, actor=by,
-                    summary=f"{partner.get_label_display()}: {definition.name} link e-mailed "
-                            f"(expires {_day(timezone.localtime(link.expires_at).date())})")
+        QuestionnaireLink.objects.filter(pk__in=replaced).update(
+            withdrawn_at=now, withdrawn_by=by, withdraw_reason="Replaced by a newer link."
+        )
+        for pk in replaced:  # an update sends no signal: the audit row is written here, in the same transaction
+            audit_record(
+                action=AuditAction.CHANGE,
+                actor=by,
+                couple_id=couple.pk,
+                object_id=str(pk),
+                object_type="integration.questionnairelink",
+                summary=f"integration.QuestionnaireLink {pk} withdrawn (replaced)",
+            )
+        link = QuestionnaireLink.objects.create(
+            token_hash=token_hash(token),
+            partner=partner,
+            instrument=instrument,
+            context=context,
+            session=session,
+            created_by=by,
+            created_at=now,
+            expires_at=now + datetime.timedelta(days=days),
+        )
+        _case_event(
+            couple_id=couple.pk,
+            partner=partner,
+            actor=by,
+            summary=f"{partner.get_label_display()}: {definition.name} link e-mailed "
+            f"(expires {_day(timezone.localtime(link.expires_at).date())})",
+        )
         url = site_url.rstrip("/") + reverse("integration:questionnaire_fill", kwargs={"token": token})
         # The worker sends the e-mail after the commit; the token waits in the outbox row until then only.
         outbox_add(kind=OutboxKind.QUESTIONNAIRE_LINK, object_id=link.pk, payload={"url": url})
@@ -265,16 +327,28 @@ def questionnaire_link_email(*, link_id: int, url: str) -> bool:
         logger.warning("Questionnaire link %s not e-mailed: its sender may no longer act", link.pk)
         return False
     clinic = clinic_settings_get()
-    context = {"first_name": link.partner.first_name, "clinic_name": clinic.clinic_name, "url": url,
-               "instrument": link.definition.name, "expires": timezone.localtime(link.expires_at)}
-    send_mail(subject=f"{clinic.clinic_name}: a short questionnaire for you",
-              message=render_to_string("integration/emails/questionnaire_link.txt", context),
-              from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[link.partner.email])
+    context = {
+        "first_name": link.partner.first_name,
+        "clinic_name": clinic.clinic_name,
+        "url": url,
+        "instrument": link.definition.name,
+        "expires": timezone.localtime(link.expires_at),
+    }
+    send_mail(
+        subject=f"{clinic.clinic_name}: a short questionnaire for you",
+        message=render_to_string("integration/emails/questionnaire_link.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[link.partner.email],
+    )
     with transaction.atomic():  # the mark and its audit row stand or fall together
         QuestionnaireLink.objects.filter(pk=link.pk).update(emailed_at=timezone.now())
-        audit_record(action=AuditAction.CHANGE, couple_id=link.partner.couple_id, object_id=str(link.pk),
-                     object_type="integration.questionnairelink",
-                     summary=f"integration.QuestionnaireLink {link.pk} e-mailed")
+        audit_record(
+            action=AuditAction.CHANGE,
+            couple_id=link.partner.couple_id,
+            object_id=str(link.pk),
+            object_type="integration.questionnairelink",
+            summary=f"integration.QuestionnaireLink {link.pk} e-mailed",
+        )
     return True
 
 
@@ -290,8 +364,12 @@ def questionnaire_link_withdraw(*, by: User, link: QuestionnaireLink, reason: st
         link.withdrawn_at, link.withdrawn_by = timezone.now(), by
         link.withdraw_reason = (reason or "").strip()[:200]
         link.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
-        _case_event(couple_id=link.partner.couple_id, partner=link.partner, actor=by,
-                    summary=f"{link.partner.get_label_display()}: {link.definition.name} link withdrawn")
+        _case_event(
+            couple_id=link.partner.couple_id,
+            partner=link.partner,
+            actor=by,
+            summary=f"{link.partner.get_label_display()}: {link.definition.name} link withdrawn",
+        )
     return link
 
 
@@ -306,15 +384,24 @@ class LinkUnusable(ValidationError):
 def link_problem(link: QuestionnaireLink | None) -> LinkUnusable | None:
     """Why a link cannot be answered, in words the partner reads, or None when it can."""
     if link is None:
-        return LinkUnusable("This questionnaire link is not valid. Check that the whole address from the e-mail "
-                            "was copied, or ask your clinic for a new link.", "unknown")
+        return LinkUnusable(
+            "This questionnaire link is not valid. Check that the whole address from the e-mail "
+            "was copied, or ask your clinic for a new link.",
+            "unknown",
+        )
     state = link.state
     if state == LinkState.USED:
-        return LinkUnusable("This questionnaire has already been answered with this link; each link works once. "
-                            "Thank you - there is nothing more to do.", state)
+        return LinkUnusable(
+            "This questionnaire has already been answered with this link; each link works once. "
+            "Thank you - there is nothing more to do.",
+            state,
+        )
     if state == LinkState.WITHDRAWN:
-        return LinkUnusable("This link was withdrawn by your clinic, so it no longer opens the questionnaire. If "
-                            "you were sent a newer e-mail, use the link in that one.", state)
+        return LinkUnusable(
+            "This link was withdrawn by your clinic, so it no longer opens the questionnaire. If "
+            "you were sent a newer e-mail, use the link in that one.",
+            state,
+        )
     if state == LinkState.EXPIRED:
         expired = formats.date_format(timezone.localtime(link.expires_at), "j F Y")
         return LinkUnusable(f"This link expired on {expired}. Ask your clinic to send you a new one.", state)
@@ -323,21 +410,30 @@ def link_problem(link: QuestionnaireLink | None) -> LinkUnusable | None:
 
 def questionnaire_link_find(token: str) -> QuestionnaireLink | None:
     """The link a token opens, by its hash, or None."""
-    return (QuestionnaireLink.objects.filter(token_hash=token_hash(token or ""))
-            .select_related("partner").first())
+    return QuestionnaireLink.objects.filter(token_hash=token_hash(token or "")).select_related("partner").first()
 
 
 def questionnaire_link_submit(*, token: str, answers: list) -> QuestionnaireResponse:
     """Score and keep a partner's answers sent through their link, once: the link is locked, checked (used,
     withdrawn, expired) and marked used in the same transaction as the response is written."""
     with transaction.atomic():
-        link = (QuestionnaireLink.objects.select_for_update().filter(token_hash=token_hash(token or ""))
-                .select_related("partner__couple").first())
+        link = (
+            QuestionnaireLink.objects.select_for_update()
+            .filter(token_hash=token_hash(token or ""))
+            .select_related("partner__couple")
+            .first()
+        )
         problem = link_problem(link)
         if problem is not None:
             raise problem
-        response = questionnaire_record(by=None, partner=link.partner, instrument=link.instrument, answers=answers,
-                                        administered_on=timezone.localdate(), context=link.context)
+        response = questionnaire_record(
+            by=None,
+            partner=link.partner,
+            instrument=link.instrument,
+            answers=answers,
+            administered_on=timezone.localdate(),
+            context=link.context,
+        )
         link.used_at, link.response = timezone.now(), response
         link.save(update_fields=["used_at", "response"])
     return response

@@ -10,8 +10,11 @@ urlpatterns = [
     path("q/<slug:token>/", views.questionnaire_fill, name="questionnaire_fill"),
     # The couple's integration work and measures.
     path("couples/<uuid:couple_uuid>/integration/", views.couple_integration, name="couple_integration"),
-    path("couples/<uuid:couple_uuid>/partners/<uuid:partner_uuid>/questionnaires/<str:instrument>/send/",
-         views.link_send, name="link_send"),
+    path(
+        "couples/<uuid:couple_uuid>/partners/<uuid:partner_uuid>/questionnaires/<str:instrument>/send/",
+        views.link_send,
+        name="link_send",
+    ),
     path("couples/<uuid:couple_uuid>/questionnaire-links/withdraw/", views.link_withdraw, name="link_withdraw"),
     # Commitments are made and reviewed in sessions.
     path("sessions/<uuid:session_uuid>/commitments/new/", views.commitment_add, name="commitment_add"),

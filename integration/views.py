@@ -53,16 +53,25 @@ def commitment_add(request, session_uuid):
         data = form.cleaned_data
         owner = BOTH if data["owner"] == BOTH else next(p for p in partners if str(p.uuid) == data["owner"])
         try:
-            services.commitment_add(by=request.user, session=session, kind=data["kind"], text=data["text"],
-                                    owner=owner, due_on=data["due_on"])
+            services.commitment_add(
+                by=request.user,
+                session=session,
+                kind=data["kind"],
+                text=data["text"],
+                owner=owner,
+                due_on=data["due_on"],
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, "Commitment recorded.")
             return redirect("sessions:session_detail", session_uuid=session.uuid)
-    return render(request, "integration/commitment_form.html", {"form": form, "session": session,
-                                                                "couple": session.couple},
-                  status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "integration/commitment_form.html",
+        {"form": form, "session": session, "couple": session.couple},
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 @login_required
@@ -75,8 +84,13 @@ def commitment_review(request, session_uuid):
         return redirect("sessions:session_detail", session_uuid=session.uuid)
     commitment = selectors.commitment_for_couple(session.couple, form.cleaned_data["commitment"])
     try:
-        services.commitment_review(by=request.user, commitment=commitment, session=session,
-                                   to_status=form.cleaned_data["to_status"], note=form.cleaned_data["note"])
+        services.commitment_review(
+            by=request.user,
+            commitment=commitment,
+            session=session,
+            to_status=form.cleaned_data["to_status"],
+            note=form.cleaned_data["note"],
+        )
     except ValidationError as exc:
         messages.error(request, f"Not saved: {_messages_of(exc)}")
     else:
@@ -112,14 +126,22 @@ def link_send(request, couple_uuid, partner_uuid, instrument):
             raise Http404("No such session.")
     try:
         sent = services.questionnaire_link_send(
-            by=request.user, partner=partner, instrument=instrument.upper(), context=form.cleaned_data["context"],
-            session=session, site_url=request.build_absolute_uri("/"))
+            by=request.user,
+            partner=partner,
+            instrument=instrument.upper(),
+            context=form.cleaned_data["context"],
+            session=session,
+            site_url=request.build_absolute_uri("/"),
+        )
     except ValidationError as exc:
         messages.error(request, f"Not sent: {_messages_of(exc)}")
     else:
-        messages.success(request, f"{sent.link.definition.name} link e-mailed to {partner.first_name} "
-                                  f"({partner.email}); it works once and expires "
-                                  f"{timezone.localtime(sent.link.expires_at):%d %b %Y}.")
+        messages.success(
+            request,
+            f"{sent.link.definition.name} link e-mailed to {partner.first_name} "
+            f"({partner.email}); it works once and expires "
+            f"{timezone.localtime(sent.link.expires_at):%d %b %Y}.",
+        )
     return _back(couple, session)
 
 
@@ -156,8 +178,11 @@ def couple_integration(request, couple_uuid):
 def clinic_outcomes(request):
     form = OutcomesFilterForm(request.GET or None)
     approach = form.cleaned_data["approach"] if form.is_valid() else ""
-    return render(request, "integration/clinic_outcomes.html",
-                  {"form": form, "approach": approach, **selectors.clinic_outcomes(approach=approach)})
+    return render(
+        request,
+        "integration/clinic_outcomes.html",
+        {"form": form, "approach": approach, **selectors.clinic_outcomes(approach=approach)},
+    )
 
 
 # -- public: the partner's questionnaire -----------------------------------------------------------------
@@ -169,24 +194,38 @@ def questionnaire_fill(request, token):
     link = services.questionnaire_link_find(token)
     problem = services.link_problem(link)
     if problem is not None:
-        return render(request, "integration/public/link_problem.html", {"message": problem.message,
-                                                                         "state": problem.state},
-                      status=404 if problem.state == "unknown" else 410)
+        return render(
+            request,
+            "integration/public/link_problem.html",
+            {"message": problem.message, "state": problem.state},
+            status=404 if problem.state == "unknown" else 410,
+        )
     form = PublicQuestionnaireForm(request.POST or None, instrument=link.definition)
     if request.method == "POST" and form.is_valid():
         try:
             services.questionnaire_link_submit(token=token, answers=form.answers())
         except services.LinkUnusable as exc:
-            return render(request, "integration/public/link_problem.html", {"message": exc.message,
-                                                                             "state": exc.state}, status=410)
+            return render(
+                request,
+                "integration/public/link_problem.html",
+                {"message": exc.message, "state": exc.state},
+                status=410,
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             return redirect("integration:questionnaire_thanks")
-    return render(request, "integration/public/questionnaire.html", {
-        "form": form, "instrument": link.definition, "first_name": link.partner.first_name,
-        "expires_at": link.expires_at,
-    }, status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "integration/public/questionnaire.html",
+        {
+            "form": form,
+            "instrument": link.definition,
+            "first_name": link.partner.first_name,
+            "expires_at": link.expires_at,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 questionnaire_fill.public = True
@@ -198,5 +237,3 @@ def questionnaire_thanks(request):
 
 
 questionnaire_thanks.public = True
-
-

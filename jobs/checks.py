@@ -13,7 +13,8 @@ LOGGING_BACKEND_IN_PRODUCTION = (
     "Text reminders are on (SMS_REMINDERS) but SMS_BACKEND={backend} only logs them: no patient would get a text, "
     "so none are planned. Set SMS_BACKEND=jobs.sms_twilio.TwilioSMSBackend with TWILIO_ACCOUNT_SID, "
     "TWILIO_AUTH_TOKEN and TWILIO_FROM (or TWILIO_MESSAGING_SERVICE_SID), or turn text reminders off with "
-    "SMS_REMINDERS=0.")
+    "SMS_REMINDERS=0."
+)
 
 
 def sms_configuration_problems() -> list[tuple[str, str]]:

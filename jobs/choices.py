@@ -31,10 +31,20 @@ class ReminderStatus(models.TextChoices):
 # 'pending' (nothing left the building); a stale 'sending' row becomes 'unknown' for a person to check.
 REMINDER_TRANSITIONS: dict[str, tuple[str, ...]] = {
     ReminderStatus.PENDING: (ReminderStatus.CLAIMED, ReminderStatus.SKIPPED, ReminderStatus.CANCELLED),
-    ReminderStatus.CLAIMED: (ReminderStatus.SENDING, ReminderStatus.PENDING, ReminderStatus.SKIPPED,
-                             ReminderStatus.CANCELLED, ReminderStatus.FAILED),
-    ReminderStatus.SENDING: (ReminderStatus.SENT, ReminderStatus.LOGGED, ReminderStatus.FAILED,
-                             ReminderStatus.PENDING, ReminderStatus.UNKNOWN),
+    ReminderStatus.CLAIMED: (
+        ReminderStatus.SENDING,
+        ReminderStatus.PENDING,
+        ReminderStatus.SKIPPED,
+        ReminderStatus.CANCELLED,
+        ReminderStatus.FAILED,
+    ),
+    ReminderStatus.SENDING: (
+        ReminderStatus.SENT,
+        ReminderStatus.LOGGED,
+        ReminderStatus.FAILED,
+        ReminderStatus.PENDING,
+        ReminderStatus.UNKNOWN,
+    ),
     # A person may resend what did not arrive (jobs/delivery.py: reminder_resend): a failed or unknown reminder, or a sent text the
     # provider reported undelivered. Nothing else ever leaves these states.
     ReminderStatus.SENT: (ReminderStatus.PENDING,),
@@ -60,13 +70,24 @@ class DeliveryStatus(models.TextChoices):
 # The provider's statuses, mapped onto ours, with their order: callbacks may arrive out of order, and a later
 # stage is never overwritten by an earlier one.
 PROVIDER_DELIVERY_STATUS = {
-    "accepted": DeliveryStatus.QUEUED, "scheduled": DeliveryStatus.QUEUED, "queued": DeliveryStatus.QUEUED,
-    "sending": DeliveryStatus.QUEUED, "sent": DeliveryStatus.SENT, "delivered": DeliveryStatus.DELIVERED,
-    "read": DeliveryStatus.DELIVERED, "undelivered": DeliveryStatus.UNDELIVERED, "failed": DeliveryStatus.FAILED,
+    "accepted": DeliveryStatus.QUEUED,
+    "scheduled": DeliveryStatus.QUEUED,
+    "queued": DeliveryStatus.QUEUED,
+    "sending": DeliveryStatus.QUEUED,
+    "sent": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.DELIVERED,
+    "undelivered": DeliveryStatus.UNDELIVERED,
+    "failed": DeliveryStatus.FAILED,
     "canceled": DeliveryStatus.FAILED,
 }
-DELIVERY_RANK = {DeliveryStatus.QUEUED: 1, DeliveryStatus.SENT: 2, DeliveryStatus.DELIVERED: 3,
-                 DeliveryStatus.UNDELIVERED: 3, DeliveryStatus.FAILED: 3}
+DELIVERY_RANK = {
+    DeliveryStatus.QUEUED: 1,
+    DeliveryStatus.SENT: 2,
+    DeliveryStatus.DELIVERED: 3,
+    DeliveryStatus.UNDELIVERED: 3,
+    DeliveryStatus.FAILED: 3,
+}
 UNDELIVERED_STATUSES = (DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED)
 
 

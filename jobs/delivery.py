@@ -43,8 +43,12 @@ def sms_signature_valid(*, url: str, params: dict, signature: str) -> bool:
 
 def delivery_fields(*, provider_id: str, provider_status: str) -> dict:
     """The Reminder fields for a provider's first answer to a send."""
-    return {"provider_id": provider_id[:64], "delivery_status": PROVIDER_DELIVERY_STATUS.get(provider_status, ""),
-            "delivery_error": "", "delivery_updated_at": timezone.now()}
+    return {
+        "provider_id": provider_id[:64],
+        "delivery_status": PROVIDER_DELIVERY_STATUS.get(provider_status, ""),
+        "delivery_error": "",
+        "delivery_updated_at": timezone.now(),
+    }
 
 
 def reminder_delivery_record(*, provider_id: str, provider_status: str, error_code: str = "") -> Reminder | None:
@@ -59,12 +63,15 @@ def reminder_delivery_record(*, provider_id: str, provider_status: str, error_co
     lower = [s for s, rank in DELIVERY_RANK.items() if rank < DELIVERY_RANK[status]]
     error = ""
     if status in UNDELIVERED_STATUSES:
-        error = f"The provider could not deliver the text (error {error_code})." if error_code else (
-            "The provider could not deliver the text.")
+        error = (
+            f"The provider could not deliver the text (error {error_code})."
+            if error_code
+            else ("The provider could not deliver the text.")
+        )
     # Conditional, so that two reports racing each other leave the later stage in place.
     Reminder.objects.filter(pk=reminder.pk, provider_id=provider_id).filter(
-        Q(delivery_status="") | Q(delivery_status__in=lower)).update(
-        delivery_status=status, delivery_error=error[:120], delivery_updated_at=timezone.now())
+        Q(delivery_status="") | Q(delivery_status__in=lower)
+    ).update(delivery_status=status, delivery_error=error[:120], delivery_updated_at=timezone.now())
     reminder.refresh_from_db()
     return reminder
 
@@ -92,9 +99,22 @@ def reminder_resend(*, by: User, reminder: Reminder) -> Reminder:
     assert all(ReminderStatus.PENDING in REMINDER_TRANSITIONS[s] for s in RESENDABLE)
     now = timezone.now()
     moved = Reminder.objects.filter(pk=reminder.pk, status=reminder.status, updated_at=reminder.updated_at).update(
-        status=ReminderStatus.PENDING, due_at=min(reminder.due_at, now), attempts=0, next_attempt_at=None,
-        claimed_by="", claimed_at=None, sending_at=None, error="", provider_id="", delivery_status="",
-        delivery_error="", delivery_updated_at=None, resent_by=by, resent_at=now, updated_at=now)
+        status=ReminderStatus.PENDING,
+        due_at=min(reminder.due_at, now),
+        attempts=0,
+        next_attempt_at=None,
+        claimed_by="",
+        claimed_at=None,
+        sending_at=None,
+        error="",
+        provider_id="",
+        delivery_status="",
+        delivery_error="",
+        delivery_updated_at=None,
+        resent_by=by,
+        resent_at=now,
+        updated_at=now,
+    )
     if not moved:
         raise ValidationError("This reminder changed meanwhile; reload the page and check it again.")
     # A worker sends it now rather than at the next sweep (by name: the tasks module sits above this one).

@@ -36,11 +36,34 @@ from sessions.models import TherapySession
 logger = logging.getLogger("jobs.exports")
 
 CHUNK = 200
-SESSION_COLUMNS = ["case_number", "session_uuid", "phase", "status", "start_local", "duration_minutes", "place",
-                   "therapist", "approach", "doses_mg", "note_signed"]
-COUPLE_COLUMNS = ["case_number", "couple_uuid", "status", "therapists", "prescriber", "partner_a", "partner_b",
-                  "approach_current", "sessions_total", "sessions_completed", "medicine_sessions_completed",
-                  "first_session", "last_session"]
+SESSION_COLUMNS = [
+    "case_number",
+    "session_uuid",
+    "phase",
+    "status",
+    "start_local",
+    "duration_minutes",
+    "place",
+    "therapist",
+    "approach",
+    "doses_mg",
+    "note_signed",
+]
+COUPLE_COLUMNS = [
+    "case_number",
+    "couple_uuid",
+    "status",
+    "therapists",
+    "prescriber",
+    "partner_a",
+    "partner_b",
+    "approach_current",
+    "sessions_total",
+    "sessions_completed",
+    "medicine_sessions_completed",
+    "first_session",
+    "last_session",
+]
 
 
 # No session is older than this, and none lies more than ten years ahead (the booking horizon is far shorter):
@@ -73,8 +96,7 @@ def export_couples(filters: dict) -> QuerySet[Couple]:
     if filters.get("approach"):
         from dosing.models import Approval
 
-        couples = couples.filter(Exists(Approval.objects.filter(couple=OuterRef("pk"),
-                                                                approach=filters["approach"])))
+        couples = couples.filter(Exists(Approval.objects.filter(couple=OuterRef("pk"), approach=filters["approach"])))
     sessions = _sessions_in_range(filters)
     if sessions is not None:
         couples = couples.filter(Exists(sessions.filter(couple=OuterRef("pk"))))
@@ -104,8 +126,9 @@ def export_start(*, by: User, filters: dict) -> ExportJob:
         raise ValidationError({"date_to": "The end date is before the start date."})
     total = export_couples(filters).count()
     if total == 0:
-        raise ValidationError("No couples match these filters, so there is nothing to export. Widen the dates or "
-                              "clear a filter.")
+        raise ValidationError(
+            "No couples match these filters, so there is nothing to export. Widen the dates or clear a filter."
+        )
     with transaction.atomic():  # the job, its audit row and the work it asks for stand or fall together
         job = ExportJob.objects.create(requested_by=by, filters=filters, progress_total=total)
         _audit(by=by, job=job, summary=f"export {job.uuid} started ({total} couples)")
@@ -125,8 +148,9 @@ def export_download_recorded(*, by: User, job: ExportJob, name: str, request=Non
     from audit.choices import AuditAction
     from audit.services import audit_record
 
-    audit_record(action=AuditAction.DOWNLOAD, actor=by, request=request, obj=job,
-                 summary=f"export {job.uuid} {name} downloaded")
+    audit_record(
+        action=AuditAction.DOWNLOAD, actor=by, request=request, obj=job, summary=f"export {job.uuid} {name} downloaded"
+    )
 
 
 # -- building -----------------------------------------------------------------------------------------
@@ -144,21 +168,39 @@ def _couple_chunks(filters: dict):
             return
         last = chunk_ids[-1]
         sessions = _sessions_in_range(filters)
-        session_qs = (sessions if sessions is not None else TherapySession.objects.all()).select_related(
-            "therapist", "approval", "note").order_by("start", "id")
-        yield list(Couple.objects.filter(pk__in=chunk_ids).order_by("pk").select_related("prescriber")
-                   .prefetch_related(
-                       "therapists", "partners__screening",
-                       Prefetch("sessions", queryset=session_qs, to_attr="export_sessions"),
-                       Prefetch("approvals", queryset=Approval.objects.with_is_current()
-                                .select_related("signed_by", "revocation")
-                                .prefetch_related(Prefetch("doses", queryset=ApprovalDose.objects.select_related(
-                                    "partner"))).order_by("signed_at"), to_attr="export_approvals"),
-                       Prefetch("partners__administrations", queryset=Administration.objects.select_related(
-                           "session").order_by("at"), to_attr="export_doses"),
-                       Prefetch("partners__questionnaires", queryset=QuestionnaireResponse.objects.order_by(
-                           "instrument", "administered_on"), to_attr="export_scores"),
-                   ))
+        session_qs = (
+            (sessions if sessions is not None else TherapySession.objects.all())
+            .select_related("therapist", "approval", "note")
+            .order_by("start", "id")
+        )
+        yield list(
+            Couple.objects.filter(pk__in=chunk_ids)
+            .order_by("pk")
+            .select_related("prescriber")
+            .prefetch_related(
+                "therapists",
+                "partners__screening",
+                Prefetch("sessions", queryset=session_qs, to_attr="export_sessions"),
+                Prefetch(
+                    "approvals",
+                    queryset=Approval.objects.with_is_current()
+                    .select_related("signed_by", "revocation")
+                    .prefetch_related(Prefetch("doses", queryset=ApprovalDose.objects.select_related("partner")))
+                    .order_by("signed_at"),
+                    to_attr="export_approvals",
+                ),
+                Prefetch(
+                    "partners__administrations",
+                    queryset=Administration.objects.select_related("session").order_by("at"),
+                    to_attr="export_doses",
+                ),
+                Prefetch(
+                    "partners__questionnaires",
+                    queryset=QuestionnaireResponse.objects.order_by("instrument", "administered_on"),
+                    to_attr="export_scores",
+                ),
+            )
+        )
 
 
 # -- the CSV files: one streamed query per file (plus one merged stream), plain tuples, constant memory -------
@@ -218,36 +260,78 @@ def export_queries(filters: dict) -> dict[str, QuerySet]:
     scope = (scope if scope is not None else TherapySession.objects.all()).filter(couple=OuterRef("pk"))
 
     def count(of):
-        return Coalesce(Subquery(of.order_by().values("couple").annotate(n=Count("pk")).values("n")),
-                        Value(0), output_field=IntegerField())
+        return Coalesce(
+            Subquery(of.order_by().values("couple").annotate(n=Count("pk")).values("n")),
+            Value(0),
+            output_field=IntegerField(),
+        )
 
     def partner(label):
-        return Subquery(Partner.objects.filter(couple=OuterRef("pk"), label=label)
-                        .annotate(full=Concat("first_name", Value(" "), "last_name")).values("full")[:1])
+        return Subquery(
+            Partner.objects.filter(couple=OuterRef("pk"), label=label)
+            .annotate(full=Concat("first_name", Value(" "), "last_name"))
+            .values("full")[:1]
+        )
 
     matched = export_couples(filters).values("pk")
     return {
         "sessions": sessions.order_by("couple_id", "start", "id").values_list(
-            "couple_id", "start", "id", "couple__case_number", "uuid", "phase", "status", "duration_minutes",
-            "place", "room__name", "therapist__first_name", "therapist__last_name", "therapist__username",
-            "therapist__credentials", "approval__approach", "note__status"),
+            "couple_id",
+            "start",
+            "id",
+            "couple__case_number",
+            "uuid",
+            "phase",
+            "status",
+            "duration_minutes",
+            "place",
+            "room__name",
+            "therapist__first_name",
+            "therapist__last_name",
+            "therapist__username",
+            "therapist__credentials",
+            "approval__approach",
+            "note__status",
+        ),
         "doses": Administration.objects.filter(session__in=sessions.values("pk"))
         .order_by("session__couple_id", "session__start", "session_id", "partner__label", "at", "id")
         .values_list("session__couple_id", "session__start", "session_id", "mg"),
-        "couples": Couple.objects.filter(pk__in=matched).order_by("pk").annotate(
+        "couples": Couple.objects.filter(pk__in=matched)
+        .order_by("pk")
+        .annotate(
             sessions_total=count(scope),
             sessions_completed=count(scope.filter(status=SessionStatus.COMPLETED)),
             medicine_completed=count(scope.filter(status=SessionStatus.COMPLETED, phase=Phase.MEDICINE)),
             first_start=Subquery(scope.order_by("start", "id").values("start")[:1]),
             last_start=Subquery(scope.order_by("-start", "-id").values("start")[:1]),
-            partner_a=partner("A"), partner_b=partner("B"),
+            partner_a=partner("A"),
+            partner_b=partner("B"),
             # The current approval as dosing.approvals.approval_current decides it (Approval.objects.current()).
-            approach_current=Subquery(Approval.objects.current().filter(couple=OuterRef("pk"))
-                                      .order_by("-signed_at", "-id").values("approach")[:1]),
-        ).values_list("pk", "case_number", "uuid", "status", "prescriber__first_name", "prescriber__last_name",
-                      "prescriber__username", "prescriber__credentials", "partner_a", "partner_b",
-                      "approach_current", "sessions_total", "sessions_completed", "medicine_completed",
-                      "first_start", "last_start"),
+            approach_current=Subquery(
+                Approval.objects.current()
+                .filter(couple=OuterRef("pk"))
+                .order_by("-signed_at", "-id")
+                .values("approach")[:1]
+            ),
+        )
+        .values_list(
+            "pk",
+            "case_number",
+            "uuid",
+            "status",
+            "prescriber__first_name",
+            "prescriber__last_name",
+            "prescriber__username",
+            "prescriber__credentials",
+            "partner_a",
+            "partner_b",
+            "approach_current",
+            "sessions_total",
+            "sessions_completed",
+            "medicine_completed",
+            "first_start",
+            "last_start",
+        ),
         "care_team": Couple.therapists.through.objects.filter(couple__in=matched)
         .order_by("couple_id", "user__last_name", "user__first_name", "user_id")
         .values_list("couple_id", "user__first_name", "user__last_name", "user__username", "user__credentials"),
@@ -264,16 +348,39 @@ def _sessions_csv_rows(filters: dict, alive):
     queries = export_queries(filters)
     doses = _merge(_stream(queries["doses"]), key=lambda r: r[:3])
     rows = _stream(queries["sessions"])
-    for n, (couple_id, start, pk, case_number, uuid, phase, status, minutes, place, room, first, last, username,
-            credentials, approach, note_status) in enumerate(rows, 1):
+    for n, (
+        couple_id,
+        start,
+        pk,
+        case_number,
+        uuid,
+        phase,
+        status,
+        minutes,
+        place,
+        room,
+        first,
+        last,
+        username,
+        credentials,
+        approach,
+        note_status,
+    ) in enumerate(rows, 1):
         if n % HEARTBEAT_ROWS == 0:
             alive()
-        yield [case_number, uuid, phases.get(phase, phase), statuses.get(status, status),
-               start.astimezone(tz).strftime("%Y-%m-%d %H:%M"), minutes,
-               room if place == Place.OFFICE and room else places.get(place, place),
-               _user_label(first, last, username, credentials), approaches.get(approach, "") if approach else "",
-               "; ".join(f"{d[3]}" for d in doses((couple_id, start, pk))),
-               "yes" if note_status == NoteStatus.SIGNED else "no"]
+        yield [
+            case_number,
+            uuid,
+            phases.get(phase, phase),
+            statuses.get(status, status),
+            start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            minutes,
+            room if place == Place.OFFICE and room else places.get(place, place),
+            _user_label(first, last, username, credentials),
+            approaches.get(approach, "") if approach else "",
+            "; ".join(f"{d[3]}" for d in doses((couple_id, start, pk))),
+            "yes" if note_status == NoteStatus.SIGNED else "no",
+        ]
 
 
 def _couples_csv_rows(filters: dict, alive):
@@ -286,17 +393,41 @@ def _couples_csv_rows(filters: dict, alive):
     queries = export_queries(filters)
     therapists = _merge(_stream(queries["care_team"]), key=lambda r: r[0])
     couples = queries["couples"]
-    for n, (pk, case_number, uuid, status, p_first, p_last, p_username, p_credentials, partner_a, partner_b,
-            approach, total, completed, medicine, first, last) in enumerate(_stream(couples), 1):
+    for n, (
+        pk,
+        case_number,
+        uuid,
+        status,
+        p_first,
+        p_last,
+        p_username,
+        p_credentials,
+        partner_a,
+        partner_b,
+        approach,
+        total,
+        completed,
+        medicine,
+        first,
+        last,
+    ) in enumerate(_stream(couples), 1):
         if n % HEARTBEAT_ROWS == 0:
             alive()
-        yield [case_number, uuid, statuses.get(status, status),
-               "; ".join(_user_label(*t[1:]) for t in therapists(pk)),
-               _user_label(p_first, p_last, p_username, p_credentials) if p_username else "",
-               partner_a or "", partner_b or "", approaches.get(approach, "") if approach else "",
-               total, completed, medicine,
-               first.astimezone(tz).strftime("%Y-%m-%d") if first else "",
-               last.astimezone(tz).strftime("%Y-%m-%d") if last else ""]
+        yield [
+            case_number,
+            uuid,
+            statuses.get(status, status),
+            "; ".join(_user_label(*t[1:]) for t in therapists(pk)),
+            _user_label(p_first, p_last, p_username, p_credentials) if p_username else "",
+            partner_a or "",
+            partner_b or "",
+            approaches.get(approach, "") if approach else "",
+            total,
+            completed,
+            medicine,
+            first.astimezone(tz).strftime("%Y-%m-%d") if first else "",
+            last.astimezone(tz).strftime("%Y-%m-%d") if last else "",
+        ]
 
 
 def export_csv_write(*, filters: dict, sessions_file, couples_file, alive=lambda: None) -> None:
@@ -317,11 +448,19 @@ def case_report_html(couple: Couple, *, clinic: str, filters: dict) -> str:
     from integration.measures import couple_changes
 
     partners = list(couple.partners.all())
-    return render_to_string("jobs/pdf/case_report.html", {
-        "clinic": clinic, "couple": couple, "partners": partners, "sessions": couple.export_sessions,
-        "approvals": couple.export_approvals, "generated_at": timezone.now(), "filters": filters,
-        "changes": couple_changes(partners, [q for p in partners for q in p.export_scores]),
-    })
+    return render_to_string(
+        "jobs/pdf/case_report.html",
+        {
+            "clinic": clinic,
+            "couple": couple,
+            "partners": partners,
+            "sessions": couple.export_sessions,
+            "approvals": couple.export_approvals,
+            "generated_at": timezone.now(),
+            "filters": filters,
+            "changes": couple_changes(partners, [q for p in partners for q in p.export_scores]),
+        },
+    )
 
 
 def export_build(job_id: int, *, worker: str) -> str | None:
@@ -330,9 +469,11 @@ def export_build(job_id: int, *, worker: str) -> str | None:
 
     now = timezone.now()
     stale = now - datetime.timedelta(seconds=settings.JOBS_STALE_SECONDS)
-    claimed = ExportJob.objects.filter(pk=job_id).filter(
-        Q(status=ExportStatus.QUEUED) | Q(status=ExportStatus.RUNNING, heartbeat_at__lt=stale)
-    ).update(status=ExportStatus.RUNNING, claimed_by=worker, heartbeat_at=now, progress_done=0)
+    claimed = (
+        ExportJob.objects.filter(pk=job_id)
+        .filter(Q(status=ExportStatus.QUEUED) | Q(status=ExportStatus.RUNNING, heartbeat_at__lt=stale))
+        .update(status=ExportStatus.RUNNING, claimed_by=worker, heartbeat_at=now, progress_done=0)
+    )
     if not claimed:
         return None
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
@@ -348,17 +489,20 @@ def export_build(job_id: int, *, worker: str) -> str | None:
         with tempfile.TemporaryDirectory(prefix="kap-export-") as tmp:
             folder = Path(tmp)
             done = 0
-            with open(folder / "sessions.csv", "w", newline="", encoding="utf-8") as sessions_file, \
-                    open(folder / "couples.csv", "w", newline="", encoding="utf-8") as couples_file, \
-                    zipfile.ZipFile(folder / "reports.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            with (
+                open(folder / "sessions.csv", "w", newline="", encoding="utf-8") as sessions_file,
+                open(folder / "couples.csv", "w", newline="", encoding="utf-8") as couples_file,
+                zipfile.ZipFile(folder / "reports.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive,
+            ):
 
                 def alive():
                     # The heartbeat proves this worker is alive; losing the row means another took over.
                     if not mine.update(heartbeat_at=timezone.now()):
                         raise ExportLost
 
-                export_csv_write(filters=job.filters, sessions_file=sessions_file, couples_file=couples_file,
-                                 alive=alive)
+                export_csv_write(
+                    filters=job.filters, sessions_file=sessions_file, couples_file=couples_file, alive=alive
+                )
                 alive()
                 for chunk in _couple_chunks(job.filters):
                     for couple in chunk:
@@ -369,9 +513,11 @@ def export_build(job_id: int, *, worker: str) -> str | None:
                             return None
             total = done
             files = {}
-            for field, name, local in (("sessions_csv", ExportFile.SESSIONS_CSV, "sessions.csv"),
-                                       ("couples_csv", ExportFile.COUPLES_CSV, "couples.csv"),
-                                       ("reports_zip", ExportFile.REPORTS_ZIP, "reports.zip")):
+            for field, name, local in (
+                ("sessions_csv", ExportFile.SESSIONS_CSV, "sessions.csv"),
+                ("couples_csv", ExportFile.COUPLES_CSV, "couples.csv"),
+                ("reports_zip", ExportFile.REPORTS_ZIP, "reports.zip"),
+            ):
                 with open(folder / local, "rb") as handle:
                     getattr(job, field).save(name.value, File(handle), save=False)
                     files[field] = getattr(job, field).name
@@ -382,8 +528,14 @@ def export_build(job_id: int, *, worker: str) -> str | None:
         mine.update(status=ExportStatus.FAILED, error=f"The export could not be built ({type(exc).__name__}).")
         return ExportStatus.FAILED
     finished = timezone.now()
-    if not mine.update(status=ExportStatus.DONE, progress_done=total, progress_total=total, finished_at=finished,
-                       expires_at=finished + datetime.timedelta(hours=settings.EXPORT_EXPIRY_HOURS), **files):
+    if not mine.update(
+        status=ExportStatus.DONE,
+        progress_done=total,
+        progress_total=total,
+        finished_at=finished,
+        expires_at=finished + datetime.timedelta(hours=settings.EXPORT_EXPIRY_HOURS),
+        **files,
+    ):
         for name in files.values():
             job.sessions_csv.storage.delete(name)
         return None
@@ -393,9 +545,12 @@ def export_build(job_id: int, *, worker: str) -> str | None:
 def exports_waiting() -> list[int]:
     """Exports queued with no worker on them, or whose worker stopped sending heartbeats."""
     stale = timezone.now() - datetime.timedelta(seconds=settings.JOBS_STALE_SECONDS)
-    return list(ExportJob.objects.filter(
-        Q(status=ExportStatus.QUEUED, created_at__lt=timezone.now() - datetime.timedelta(seconds=30))
-        | Q(status=ExportStatus.RUNNING, heartbeat_at__lt=stale)).values_list("pk", flat=True)[:5])
+    return list(
+        ExportJob.objects.filter(
+            Q(status=ExportStatus.QUEUED, created_at__lt=timezone.now() - datetime.timedelta(seconds=30))
+            | Q(status=ExportStatus.RUNNING, heartbeat_at__lt=stale)
+        ).values_list("pk", flat=True)[:5]
+    )
 
 
 def exports_expire() -> int:
@@ -406,5 +561,6 @@ def exports_expire() -> int:
             if field.name:
                 field.storage.delete(field.name)
         expired += ExportJob.objects.filter(pk=job.pk, status=ExportStatus.DONE).update(
-            status=ExportStatus.EXPIRED, sessions_csv="", couples_csv="", reports_zip="")
+            status=ExportStatus.EXPIRED, sessions_csv="", couples_csv="", reports_zip=""
+        )
     return expired

@@ -9,15 +9,27 @@ from dosing.choices import Approach
 
 class ExportFilterForm(forms.Form):
     date_from = forms.DateField(label="Sessions from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="Sessions to", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                              help_text="Both days included. Leave both empty for every session.")
-    status = forms.ChoiceField(label="Couple status", required=False,
-                               choices=[("", "Any status"), *CoupleStatus.choices])
-    therapist = forms.ModelChoiceField(label="Therapist", required=False, empty_label="Any therapist",
-                                       queryset=User.objects.filter(is_therapist=True, is_active=True))
-    approach = forms.ChoiceField(label="Dosing approach", required=False,
-                                 choices=[("", "Any approach"), *Approach.choices],
-                                 help_text="Couples with an approval of this approach.")
+    date_to = forms.DateField(
+        label="Sessions to",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Both days included. Leave both empty for every session.",
+    )
+    status = forms.ChoiceField(
+        label="Couple status", required=False, choices=[("", "Any status"), *CoupleStatus.choices]
+    )
+    therapist = forms.ModelChoiceField(
+        label="Therapist",
+        required=False,
+        empty_label="Any therapist",
+        queryset=User.objects.filter(is_therapist=True, is_active=True),
+    )
+    approach = forms.ChoiceField(
+        label="Dosing approach",
+        required=False,
+        choices=[("", "Any approach"), *Approach.choices],
+        help_text="Couples with an approval of this approach.",
+    )
 
     def clean(self):
         data = super().clean()

@@ -31,8 +31,10 @@ class ReminderLead(models.Model):
 
     phase = models.CharField(max_length=16, choices=Phase.choices)
     minutes_before = models.PositiveIntegerField(
-        "minutes before the session", validators=[MinValueValidator(5), MaxValueValidator(14 * 24 * 60)],
-        help_text="e.g. 2880 for 48 hours, 120 for 2 hours.")
+        "minutes before the session",
+        validators=[MinValueValidator(5), MaxValueValidator(14 * 24 * 60)],
+        help_text="e.g. 2880 for 48 hours, 120 for 2 hours.",
+    )
 
     class Meta:
         ordering = ["phase", "-minutes_before"]
@@ -58,14 +60,14 @@ def lead_label(minutes: int) -> str:
 class Reminder(models.Model):
     """One reminder to one person about one session at one lead time; claimed once, sent at most once."""
 
-    session = models.ForeignKey("clinical_sessions.TherapySession", on_delete=models.CASCADE,
-                                related_name="reminders")
+    session = models.ForeignKey("clinical_sessions.TherapySession", on_delete=models.CASCADE, related_name="reminders")
     # The start the reminder was planned for: a moved session gets new rows, and the old ones are cancelled.
     session_start = models.DateTimeField()
     recipient_kind = models.CharField(max_length=10, choices=RecipientKind.choices)
     partner = models.ForeignKey("cases.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     lead_minutes = models.PositiveIntegerField()
     due_at = models.DateTimeField()
@@ -84,8 +86,14 @@ class Reminder(models.Model):
     delivery_status = models.CharField(max_length=12, choices=DeliveryStatus.choices, blank=True)
     delivery_error = models.CharField(max_length=120, blank=True)
     delivery_updated_at = models.DateTimeField(null=True, blank=True)
-    resent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+", help_text="Who last asked to send it again.")
+    resent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who last asked to send it again.",
+    )
     resent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -98,20 +106,31 @@ class Reminder(models.Model):
             models.CheckConstraint(
                 condition=Q(recipient_kind=RecipientKind.PARTNER, partner__isnull=False, user__isnull=True)
                 | Q(recipient_kind=RecipientKind.THERAPIST, partner__isnull=True, user__isnull=False),
-                name="reminder_one_recipient"),
+                name="reminder_one_recipient",
+            ),
             # Planning twice (a retried task, two beats) finds the row instead of making a second one.
-            models.UniqueConstraint(fields=["session", "session_start", "partner", "lead_minutes"],
-                                    condition=Q(partner__isnull=False), name="reminder_once_per_partner_lead"),
-            models.UniqueConstraint(fields=["session", "session_start", "user", "lead_minutes"],
-                                    condition=Q(user__isnull=False), name="reminder_once_per_user_lead"),
+            models.UniqueConstraint(
+                fields=["session", "session_start", "partner", "lead_minutes"],
+                condition=Q(partner__isnull=False),
+                name="reminder_once_per_partner_lead",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "session_start", "user", "lead_minutes"],
+                condition=Q(user__isnull=False),
+                name="reminder_once_per_user_lead",
+            ),
             # 'sent' always says when.
-            models.CheckConstraint(condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False),
-                                   name="reminder_sent_has_time"),
+            models.CheckConstraint(
+                condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False), name="reminder_sent_has_time"
+            ),
             # A status callback finds exactly one reminder by the provider's id.
-            models.UniqueConstraint(fields=["provider_id"], condition=~Q(provider_id=""),
-                                    name="reminder_provider_id_once"),
-            models.CheckConstraint(condition=Q(delivery_status="") | Q(delivery_status__in=DeliveryStatus.values),
-                                   name="reminder_delivery_status_known"),
+            models.UniqueConstraint(
+                fields=["provider_id"], condition=~Q(provider_id=""), name="reminder_provider_id_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery_status="") | Q(delivery_status__in=DeliveryStatus.values),
+                name="reminder_delivery_status_known",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -136,8 +155,7 @@ class SessionSummary(models.Model):
     """A PDF summary of a session, built after its note is signed or amended (or a medicine session completed)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    session = models.ForeignKey("clinical_sessions.TherapySession", on_delete=models.PROTECT,
-                                related_name="summaries")
+    session = models.ForeignKey("clinical_sessions.TherapySession", on_delete=models.PROTECT, related_name="summaries")
     version = models.PositiveIntegerField()
     trigger = models.CharField(max_length=10, choices=SummaryTrigger.choices)
     # The amendment this version includes up to, so that one amendment asks for one version.
@@ -158,8 +176,9 @@ class SessionSummary(models.Model):
             # One version per (trigger, amendments so far): asking twice finds the same row.
             models.UniqueConstraint(fields=["session", "trigger", "amendment_count"], name="summary_once_per_change"),
             models.CheckConstraint(condition=Q(status__in=DocumentStatus.values), name="summary_status_known"),
-            models.CheckConstraint(condition=~Q(status=DocumentStatus.READY) | ~Q(file=""),
-                                   name="summary_ready_has_file"),
+            models.CheckConstraint(
+                condition=~Q(status=DocumentStatus.READY) | ~Q(file=""), name="summary_ready_has_file"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -199,11 +218,13 @@ class ExportJob(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=ExportStatus.values), name="export_status_known"),
-            models.CheckConstraint(condition=Q(progress_done__lte=models.F("progress_total")),
-                                   name="export_progress_within_total"),
+            models.CheckConstraint(
+                condition=Q(progress_done__lte=models.F("progress_total")), name="export_progress_within_total"
+            ),
             # A finished export always says when its files go.
-            models.CheckConstraint(condition=~Q(status=ExportStatus.DONE) | Q(expires_at__isnull=False),
-                                   name="export_done_expires"),
+            models.CheckConstraint(
+                condition=~Q(status=ExportStatus.DONE) | Q(expires_at__isnull=False), name="export_done_expires"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -248,8 +269,9 @@ class SessionNotice(models.Model):
             models.CheckConstraint(condition=Q(status__in=ReminderStatus.values), name="notice_status_known"),
             # Announcing the same change twice (a retried task) finds the row instead of texting twice.
             models.UniqueConstraint(fields=["session", "partner", "kind", "session_start"], name="notice_once"),
-            models.CheckConstraint(condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False),
-                                   name="notice_sent_has_time"),
+            models.CheckConstraint(
+                condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False), name="notice_sent_has_time"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -42,7 +42,8 @@ def session_notices_plan(*, session_id: int, kind: str) -> list[SessionNotice]:
         return []
     # Earlier announcements of this session that have not gone yet are out of date now.
     SessionNotice.objects.filter(session=session, status=ReminderStatus.PENDING).exclude(
-        kind=kind, session_start=session.start).update(status=ReminderStatus.SKIPPED, error=SUPERSEDED)
+        kind=kind, session_start=session.start
+    ).update(status=ReminderStatus.SKIPPED, error=SUPERSEDED)
     no_sms = sms_refusal()
     rows = []
     for partner in session.couple.partners.all():
@@ -51,8 +52,17 @@ def session_notices_plan(*, session_id: int, kind: str) -> list[SessionNotice]:
             status, error = ReminderStatus.SKIPPED, OPTED_OUT
         elif partner.reminder_channel == ReminderChannel.SMS and no_sms:
             status, error = ReminderStatus.SKIPPED, no_sms
-        rows.append(SessionNotice(session=session, partner=partner, kind=kind, session_start=session.start,
-                                  channel=partner.reminder_channel, status=status, error=error))
+        rows.append(
+            SessionNotice(
+                session=session,
+                partner=partner,
+                kind=kind,
+                session_start=session.start,
+                channel=partner.reminder_channel,
+                status=status,
+                error=error,
+            )
+        )
     SessionNotice.objects.bulk_create(rows, ignore_conflicts=True)
     return list(SessionNotice.objects.filter(session=session, kind=kind, session_start=session.start))
 
@@ -60,9 +70,12 @@ def session_notices_plan(*, session_id: int, kind: str) -> list[SessionNotice]:
 def notices_dispatch_due(*, limit: int = 200) -> int:
     """Send every pending notice whose backoff has passed; returns how many were sent."""
     now = timezone.now()
-    due = list(SessionNotice.objects.filter(status=ReminderStatus.PENDING)
-               .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-               .order_by("created_at", "id").values_list("pk", flat=True)[:limit])
+    due = list(
+        SessionNotice.objects.filter(status=ReminderStatus.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
     return sum(notice_send(notice_id) == ReminderStatus.SENT for notice_id in due)
 
 
@@ -76,9 +89,15 @@ def _still_true(notice: SessionNotice) -> bool:
 def _message(notice: SessionNotice) -> tuple[str, str, str]:
     """(address, subject, body); Refused if the partner has nowhere to receive it."""
     partner, session = notice.partner, notice.session
-    context = {"clinic": clinic_settings_get().clinic_name, "partner": partner, "session": session,
-               "start": timezone.localtime(notice.session_start), "place": session.place_label,
-               "moved": notice.kind == NoticeKind.MOVED, "video": session.join_url}
+    context = {
+        "clinic": clinic_settings_get().clinic_name,
+        "partner": partner,
+        "session": session,
+        "start": timezone.localtime(notice.session_start),
+        "place": session.place_label,
+        "moved": notice.kind == NoticeKind.MOVED,
+        "video": session.join_url,
+    }
     if notice.channel == Channel.SMS:
         if not partner.phone:
             raise Refused(f"{partner.get_label_display()} has no valid phone number for text messages.")
@@ -97,11 +116,13 @@ def notice_send(notice_id: int) -> str | None:
     """Claim one pending notice and send it; the status it ended in, or None if another worker has it."""
     now = timezone.now()
     claimed = SessionNotice.objects.filter(pk=notice_id, status=ReminderStatus.PENDING).update(
-        status=ReminderStatus.SENDING, sending_at=now, attempts=F("attempts") + 1)
+        status=ReminderStatus.SENDING, sending_at=now, attempts=F("attempts") + 1
+    )
     if not claimed:
         return None
     notice = SessionNotice.objects.select_related("session__room", "session__therapist__video_link", "partner").get(
-        pk=notice_id)
+        pk=notice_id
+    )
     if not _still_true(notice):
         _end(notice_id, ReminderStatus.SKIPPED, error=SUPERSEDED)
         return ReminderStatus.SKIPPED
@@ -132,9 +153,18 @@ def notice_send(notice_id: int) -> str | None:
         _end(notice_id, ReminderStatus.UNKNOWN, error=f"Unexpected error while sending ({type(exc).__name__}).")
         return ReminderStatus.UNKNOWN
     if receipt is not None and receipt.logged_only:
-        _end(notice_id, ReminderStatus.LOGGED, sent_at=timezone.now(),
-             error="The SMS backend only logs messages; nothing reached the phone.")
+        _end(
+            notice_id,
+            ReminderStatus.LOGGED,
+            sent_at=timezone.now(),
+            error="The SMS backend only logs messages; nothing reached the phone.",
+        )
         return ReminderStatus.LOGGED
-    _end(notice_id, ReminderStatus.SENT, sent_at=timezone.now(), error="",
-         provider_id=(receipt.provider_id if receipt else "")[:64])
+    _end(
+        notice_id,
+        ReminderStatus.SENT,
+        sent_at=timezone.now(),
+        error="",
+        provider_id=(receipt.provider_id if receipt else "")[:64],
+    )
     return ReminderStatus.SENT

@@ -70,7 +70,9 @@ def outbox_deliver(*, message_id: int) -> bool:
     """Do the message's work if it is still waiting and nobody holds it; True once it is sent."""
     now = timezone.now()
     claimed = OutboxMessage.objects.filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), pk=message_id, sent_at__isnull=True,
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+        pk=message_id,
+        sent_at__isnull=True,
     ).update(claimed_until=now + datetime.timedelta(seconds=LEASE_SECONDS), attempts=F("attempts") + 1)
     if not claimed:
         return False
@@ -79,8 +81,9 @@ def outbox_deliver(*, message_id: int) -> bool:
         HANDLERS[message.kind](message)
     except Exception as exc:
         # The lease is released so that the next sweep tries again; the error stays on the row for staff.
-        OutboxMessage.objects.filter(pk=message_id).update(claimed_until=None,
-                                                           last_error=f"{type(exc).__name__}: {exc}"[:500])
+        OutboxMessage.objects.filter(pk=message_id).update(
+            claimed_until=None, last_error=f"{type(exc).__name__}: {exc}"[:500]
+        )
         raise
     done = {"sent_at": timezone.now(), "claimed_until": None, "last_error": ""}
     if message.kind in SECRET_KINDS:
@@ -92,10 +95,16 @@ def outbox_deliver(*, message_id: int) -> bool:
 def outbox_waiting(*, limit: int = SWEEP_BATCH) -> list[int]:
     """Messages no worker delivered: the broker lost or never took them, or the worker died holding them."""
     now = timezone.now()
-    return list(OutboxMessage.objects.filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS,
-        created_at__lt=now - datetime.timedelta(seconds=SWEEP_GRACE_SECONDS),
-    ).order_by("id").values_list("pk", flat=True)[:limit])
+    return list(
+        OutboxMessage.objects.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+            sent_at__isnull=True,
+            attempts__lt=MAX_ATTEMPTS,
+            created_at__lt=now - datetime.timedelta(seconds=SWEEP_GRACE_SECONDS),
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def outbox_sweep() -> int:

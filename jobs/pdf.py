@@ -53,8 +53,10 @@ def _bundled() -> tuple[dict[str, bytes], str]:
     for (style, weight), name in FONT_FILES.items():
         path = _find(name)
         allowed[path.as_uri()] = _as_ttf(path)
-        faces.append(f"@font-face {{ font-family: '{FONT_FAMILY}'; font-style: {style}; font-weight: {weight}; "
-                     f"src: url('{path.as_uri()}'); }}")
+        faces.append(
+            f"@font-face {{ font-family: '{FONT_FAMILY}'; font-style: {style}; font-weight: {weight}; "
+            f"src: url('{path.as_uri()}'); }}"
+        )
     css = "\n".join(faces) + "\n" + _find(STYLESHEET).read_text()
     return allowed, css
 
@@ -89,8 +91,9 @@ def render_pdf(html: str) -> tuple[bytes, list[str]]:
     allowed, _css = _bundled()
     stylesheet, font_config = _stylesheet()
     fetcher = ProjectOnlyFetcher(allowed)  # the document's own: what it asked for is recorded per document
-    pdf = HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf(stylesheets=[stylesheet],
-                                                                          font_config=font_config)
+    pdf = HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf(
+        stylesheets=[stylesheet], font_config=font_config
+    )
     if fetcher.refused:
         logger.warning("A document referred to %d URL(s) outside the project; none was loaded.", len(fetcher.refused))
     return pdf, fetcher.refused

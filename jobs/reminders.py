@@ -90,13 +90,18 @@ def reminders_plan_for_session(session_id: int) -> None:
     with transaction.atomic():
         open_rows = Reminder.objects.filter(session=session, status__in=OPEN_REMINDER_STATUSES)
         if session.status != SessionStatus.SCHEDULED or session.start <= now:
-            reason = ("The session was cancelled." if session.status == SessionStatus.CANCELLED
-                      else "The session is no longer ahead.")
+            reason = (
+                "The session was cancelled."
+                if session.status == SessionStatus.CANCELLED
+                else "The session is no longer ahead."
+            )
             open_rows.update(status=ReminderStatus.CANCELLED, error=reason, updated_at=now)
             return
         open_rows.exclude(session_start=session.start).update(
-            status=ReminderStatus.CANCELLED, error="The session moved; reminders go out for the new time.",
-            updated_at=now)
+            status=ReminderStatus.CANCELLED,
+            error="The session moved; reminders go out for the new time.",
+            updated_at=now,
+        )
         wanted: list[Reminder] = []
         partners = list(session.couple.partners.all())
         no_sms = sms_refusal()
@@ -112,21 +117,43 @@ def reminders_plan_for_session(session_id: int) -> None:
                     status, error = ReminderStatus.SKIPPED, "Booked after this reminder was due."
                 elif channel == ReminderChannel.SMS and no_sms:
                     status, error = ReminderStatus.SKIPPED, no_sms
-                wanted.append(Reminder(session=session, session_start=session.start,
-                                       recipient_kind=RecipientKind.PARTNER, partner=partner, channel=channel,
-                                       lead_minutes=lead, due_at=due, status=status, error=error))
-            wanted.append(Reminder(
-                session=session, session_start=session.start, recipient_kind=RecipientKind.THERAPIST,
-                user_id=session.therapist_id, channel=Channel.EMAIL, lead_minutes=lead, due_at=due,
-                status=ReminderStatus.SKIPPED if late else ReminderStatus.PENDING,
-                error="Booked after this reminder was due." if late else ""))
+                wanted.append(
+                    Reminder(
+                        session=session,
+                        session_start=session.start,
+                        recipient_kind=RecipientKind.PARTNER,
+                        partner=partner,
+                        channel=channel,
+                        lead_minutes=lead,
+                        due_at=due,
+                        status=status,
+                        error=error,
+                    )
+                )
+            wanted.append(
+                Reminder(
+                    session=session,
+                    session_start=session.start,
+                    recipient_kind=RecipientKind.THERAPIST,
+                    user_id=session.therapist_id,
+                    channel=Channel.EMAIL,
+                    lead_minutes=lead,
+                    due_at=due,
+                    status=ReminderStatus.SKIPPED if late else ReminderStatus.PENDING,
+                    error="Booked after this reminder was due." if late else "",
+                )
+            )
         # Rows of this time for people or leads no longer wanted (therapist changed, a lead removed).
         keys = {(r.partner_id, r.user_id, r.lead_minutes) for r in wanted}
         for row in Reminder.objects.filter(session=session, session_start=session.start):
             key = (row.partner_id, row.user_id, row.lead_minutes)
             if key not in keys and row.status in OPEN_REMINDER_STATUSES:
-                _move(row.pk, to=ReminderStatus.CANCELLED, only_from=OPEN_REMINDER_STATUSES,
-                      error="No longer planned for this session.")
+                _move(
+                    row.pk,
+                    to=ReminderStatus.CANCELLED,
+                    only_from=OPEN_REMINDER_STATUSES,
+                    error="No longer planned for this session.",
+                )
             elif key in keys and row.status == ReminderStatus.CANCELLED and row.due_at > now:
                 # Moved away and back again, or a lead put back: the reminder for this time is wanted again.
                 _move(row.pk, to=ReminderStatus.PENDING, only_from=(ReminderStatus.CANCELLED,), error="")
@@ -135,9 +162,14 @@ def reminders_plan_for_session(session_id: int) -> None:
         # A partner who opted back in before the reminder was due gets it.
         for partner in partners:
             if partner.reminder_channel != ReminderChannel.NONE:
-                Reminder.objects.filter(session=session, session_start=session.start, partner=partner,
-                                        status=ReminderStatus.SKIPPED, error=OPTED_OUT, due_at__gt=now).update(
-                    status=ReminderStatus.PENDING, channel=partner.reminder_channel, error="", updated_at=now)
+                Reminder.objects.filter(
+                    session=session,
+                    session_start=session.start,
+                    partner=partner,
+                    status=ReminderStatus.SKIPPED,
+                    error=OPTED_OUT,
+                    due_at__gt=now,
+                ).update(status=ReminderStatus.PENDING, channel=partner.reminder_channel, error="", updated_at=now)
 
 
 def reminders_plan_missing() -> int:
@@ -148,12 +180,19 @@ def reminders_plan_missing() -> int:
     if longest is None:
         return 0
     planned_now = Reminder.objects.filter(session=OuterRef("pk"), session_start=OuterRef("start"))
-    missing = TherapySession.objects.filter(
-        status=SessionStatus.SCHEDULED, start__gt=now, start__lte=now + datetime.timedelta(minutes=longest)
-    ).exclude(Exists(planned_now)).values_list("pk", flat=True)
-    stale = Reminder.objects.filter(status__in=OPEN_REMINDER_STATUSES).filter(
-        ~Q(session__status=SessionStatus.SCHEDULED) | ~Q(session__start=F("session_start"))
-    ).values_list("session_id", flat=True).distinct()
+    missing = (
+        TherapySession.objects.filter(
+            status=SessionStatus.SCHEDULED, start__gt=now, start__lte=now + datetime.timedelta(minutes=longest)
+        )
+        .exclude(Exists(planned_now))
+        .values_list("pk", flat=True)
+    )
+    stale = (
+        Reminder.objects.filter(status__in=OPEN_REMINDER_STATUSES)
+        .filter(~Q(session__status=SessionStatus.SCHEDULED) | ~Q(session__start=F("session_start")))
+        .values_list("session_id", flat=True)
+        .distinct()
+    )
     ids = set(missing) | set(stale)
     for session_id in ids:
         reminders_plan_for_session(session_id)
@@ -174,10 +213,13 @@ def reminders_release_stale() -> None:
     """Claims of workers that died: unsent claims go back to the queue, interrupted sends go to a person."""
     cutoff = timezone.now() - datetime.timedelta(seconds=settings.JOBS_STALE_SECONDS)
     Reminder.objects.filter(status=ReminderStatus.CLAIMED, claimed_at__lt=cutoff).update(
-        status=ReminderStatus.PENDING, claimed_by="", updated_at=timezone.now())
+        status=ReminderStatus.PENDING, claimed_by="", updated_at=timezone.now()
+    )
     Reminder.objects.filter(status=ReminderStatus.SENDING, sending_at__lt=cutoff).update(
-        status=ReminderStatus.UNKNOWN, updated_at=timezone.now(),
-        error="The worker stopped while sending; it may or may not have arrived. Check with the recipient.")
+        status=ReminderStatus.UNKNOWN,
+        updated_at=timezone.now(),
+        error="The worker stopped while sending; it may or may not have arrived. Check with the recipient.",
+    )
 
 
 # A batch is claimed in one statement and its outcomes are written in bulk, at the latest every FLUSH_EVERY
@@ -204,8 +246,8 @@ def _claim_batch(*, worker: str, now: datetime.datetime, limit: int) -> list[int
             f"attempts = attempts + 1 WHERE status = %s AND id IN ("
             f"SELECT id FROM {table} WHERE status = %s AND due_at <= %s "
             f"AND (next_attempt_at IS NULL OR next_attempt_at <= %s) ORDER BY due_at, id LIMIT %s{lock}) RETURNING id",
-            [ReminderStatus.CLAIMED, worker, now, now, ReminderStatus.PENDING, ReminderStatus.PENDING, now, now,
-             limit])
+            [ReminderStatus.CLAIMED, worker, now, now, ReminderStatus.PENDING, ReminderStatus.PENDING, now, now, limit],
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -232,8 +274,15 @@ def reminders_dispatch_due(*, worker: str, limit: int = 500) -> DispatchResult:
 def reminder_send(reminder_id: int, *, worker: str) -> str | None:
     """Claim one due reminder and send it; returns the status it ended in, or None if another worker has it."""
     now = timezone.now()
-    if not _move(reminder_id, to=ReminderStatus.CLAIMED, only_from=(ReminderStatus.PENDING,),
-                 extra=Q(due_at__lte=now), claimed_by=worker, claimed_at=now, attempts=F("attempts") + 1):
+    if not _move(
+        reminder_id,
+        to=ReminderStatus.CLAIMED,
+        only_from=(ReminderStatus.PENDING,),
+        extra=Q(due_at__lte=now),
+        claimed_by=worker,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+    ):
         return None
     return _send_claimed([reminder_id], worker=worker).get(reminder_id)
 
@@ -259,7 +308,8 @@ class _Outcomes:
             if to in (ReminderStatus.SENT, ReminderStatus.LOGGED):
                 values["sent_at"] = now
             Reminder.objects.filter(pk__in=ids, status=only_from, claimed_by=self.worker).update(
-                status=to, updated_at=now, **values)
+                status=to, updated_at=now, **values
+            )
         self.pending, self.count = {}, 0
 
 
@@ -278,8 +328,9 @@ class _Mailer:
                 raise NotSent(f"The mail server could not be reached ({type(exc).__name__}).") from exc
             self.connection = connection
         try:
-            self.connection.send_messages([EmailMessage(subject=subject, body=body, to=[address],
-                                                        connection=self.connection)])
+            self.connection.send_messages(
+                [EmailMessage(subject=subject, body=body, to=[address], connection=self.connection)]
+            )
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
             self.close()
             raise Refused(f"The mail server refused the address ({type(exc).__name__}).") from exc
@@ -331,25 +382,35 @@ class _Batch:
         """(address, subject, body) for the reminder's channel; Refused if there is nowhere to send it."""
         session = reminder.session
         context = {
-            "session": session, "reminder": reminder, "clinic": self.clinic,
-            "medicine": session.phase == Phase.MEDICINE, "instructions": MEDICINE_INSTRUCTIONS,
-            "start": timezone.localtime(session.start), "video": session.join_url, "full": self.full,
+            "session": session,
+            "reminder": reminder,
+            "clinic": self.clinic,
+            "medicine": session.phase == Phase.MEDICINE,
+            "instructions": MEDICINE_INSTRUCTIONS,
+            "start": timezone.localtime(session.start),
+            "video": session.join_url,
+            "full": self.full,
         }
         if reminder.recipient_kind == RecipientKind.THERAPIST:
             user = reminder.user
             if not user.email:
                 raise Refused(f"{user} has no e-mail address on file.")
             body = self.templates["therapist"].render(context)
-            return (user.email, f"Reminder: {session.title} for {session.couple} on {context['start']:%a %d %b %H:%M}",
-                    body)
+            return (
+                user.email,
+                f"Reminder: {session.title} for {session.couple} on {context['start']:%a %d %b %H:%M}",
+                body,
+            )
         partner = reminder.partner
         context["partner"] = partner
         context["reply_url"] = reply_url(reminder)
         if reminder.channel == Channel.SMS:
             if not partner.phone:
                 if partner.phone_to_correct:
-                    raise Refused(f"{partner.get_label_display()}'s phone number on file is not a valid number; "
-                                  "correct it on the couple's page.")
+                    raise Refused(
+                        f"{partner.get_label_display()}'s phone number on file is not a valid number; "
+                        "correct it on the couple's page."
+                    )
                 raise Refused(f"{partner.get_label_display()} has no phone number for text reminders.")
             return partner.phone, "", self.templates["sms"].render(context).strip()
         if not partner.email:
@@ -378,8 +439,11 @@ def _clinic_name() -> str:
 
 def _send_claimed(ids: list[int], *, worker: str) -> dict[int, str | None]:
     """Send reminders this worker has claimed; each one's final status (None where another process took it)."""
-    rows = list(Reminder.objects.filter(pk__in=ids, status=ReminderStatus.CLAIMED, claimed_by=worker)
-                .select_related("session__couple", "session__therapist", "partner", "user").order_by("due_at", "id"))
+    rows = list(
+        Reminder.objects.filter(pk__in=ids, status=ReminderStatus.CLAIMED, claimed_by=worker)
+        .select_related("session__couple", "session__therapist", "partner", "user")
+        .order_by("due_at", "id")
+    )
     result: dict[int, str | None] = dict.fromkeys(ids)
     outcomes = _Outcomes(worker)
     with clinic_settings_read_once():
@@ -400,61 +464,87 @@ def _send_one(reminder: Reminder, *, batch: _Batch, outcomes: _Outcomes, worker:
     now = timezone.now()
     session = reminder.session
     if session.status != SessionStatus.SCHEDULED or session.start != reminder.session_start:
-        outcomes.add(reminder.pk, to=ReminderStatus.CANCELLED, only_from=claimed,
-                     error="The session was cancelled or moved.")
+        outcomes.add(
+            reminder.pk, to=ReminderStatus.CANCELLED, only_from=claimed, error="The session was cancelled or moved."
+        )
         return ReminderStatus.CANCELLED
     if session.start <= now:
-        outcomes.add(reminder.pk, to=ReminderStatus.SKIPPED, only_from=claimed,
-                     error="The session had already started.")
+        outcomes.add(
+            reminder.pk, to=ReminderStatus.SKIPPED, only_from=claimed, error="The session had already started."
+        )
         return ReminderStatus.SKIPPED
     if reminder.recipient_kind == RecipientKind.PARTNER:
         # The partner's choice at sending time wins over the one at planning time.
         reminder.channel = reminder.partner.reminder_channel
         if reminder.channel == ReminderChannel.NONE:
-            outcomes.add(reminder.pk, to=ReminderStatus.SKIPPED, only_from=claimed, error=OPTED_OUT,
-                         channel=Channel.NONE)
+            outcomes.add(
+                reminder.pk, to=ReminderStatus.SKIPPED, only_from=claimed, error=OPTED_OUT, channel=Channel.NONE
+            )
             return ReminderStatus.SKIPPED
     if reminder.channel == Channel.SMS and batch.no_sms:
-        outcomes.add(reminder.pk, to=ReminderStatus.SKIPPED, only_from=claimed, error=batch.no_sms,
-                     channel=Channel.SMS)
+        outcomes.add(reminder.pk, to=ReminderStatus.SKIPPED, only_from=claimed, error=batch.no_sms, channel=Channel.SMS)
         return ReminderStatus.SKIPPED
     try:
         address, subject, body = batch.message(reminder)
     except Refused as exc:
-        outcomes.add(reminder.pk, to=ReminderStatus.FAILED, only_from=claimed, error=str(exc)[:300],
-                     channel=reminder.channel)
+        outcomes.add(
+            reminder.pk, to=ReminderStatus.FAILED, only_from=claimed, error=str(exc)[:300], channel=reminder.channel
+        )
         return ReminderStatus.FAILED
     # The point of no return, written (and committed) alone before the message may leave: from here on this
     # row is never sent again.
-    if not _move(reminder.pk, to=sending, only_from=(claimed,),
-                 extra=Q(claimed_by=worker, session__status=SessionStatus.SCHEDULED,
-                         session__start=F("session_start")),
-                 sending_at=timezone.now(), channel=reminder.channel):
+    if not _move(
+        reminder.pk,
+        to=sending,
+        only_from=(claimed,),
+        extra=Q(claimed_by=worker, session__status=SessionStatus.SCHEDULED, session__start=F("session_start")),
+        sending_at=timezone.now(),
+        channel=reminder.channel,
+    ):
         return None
     try:
         receipt = batch.deliver(reminder, address, subject, body)
     except NotSent as exc:
         if reminder.attempts + 1 > MAX_ATTEMPTS:
-            outcomes.add(reminder.pk, to=ReminderStatus.FAILED, only_from=sending,
-                         error=f"Gave up after {reminder.attempts + 1} attempts: {exc}"[:300])
+            outcomes.add(
+                reminder.pk,
+                to=ReminderStatus.FAILED,
+                only_from=sending,
+                error=f"Gave up after {reminder.attempts + 1} attempts: {exc}"[:300],
+            )
             return ReminderStatus.FAILED
         backoff = datetime.timedelta(minutes=min(2 ** (reminder.attempts - 1), 60))  # 1, 2, 4... minutes
         # Back to the queue at once (not with the batch's outcomes): claimed_by is cleared, and with it the
         # condition the batch's UPDATEs are written under.
-        _move(reminder.pk, to=ReminderStatus.PENDING, only_from=(sending,), extra=Q(claimed_by=worker),
-              error=str(exc)[:300], next_attempt_at=timezone.now() + backoff, claimed_by="")
+        _move(
+            reminder.pk,
+            to=ReminderStatus.PENDING,
+            only_from=(sending,),
+            extra=Q(claimed_by=worker),
+            error=str(exc)[:300],
+            next_attempt_at=timezone.now() + backoff,
+            claimed_by="",
+        )
         return ReminderStatus.PENDING
     except Refused as exc:
         outcomes.add(reminder.pk, to=ReminderStatus.FAILED, only_from=sending, error=str(exc)[:300])
         return ReminderStatus.FAILED
     except Exception as exc:  # noqa: BLE001 - anything else may have happened after the message left
         logger.exception("Reminder %s: delivery ended in an unexpected error", reminder.pk)
-        outcomes.add(reminder.pk, to=ReminderStatus.UNKNOWN, only_from=sending,
-                     error=f"Unexpected error while sending ({type(exc).__name__}); check with the recipient.")
+        outcomes.add(
+            reminder.pk,
+            to=ReminderStatus.UNKNOWN,
+            only_from=sending,
+            error=f"Unexpected error while sending ({type(exc).__name__}); check with the recipient.",
+        )
         return ReminderStatus.UNKNOWN
     if receipt is not None and receipt.logged_only:
-        outcomes.add(reminder.pk, to=ReminderStatus.LOGGED, only_from=sending,
-                     error="The SMS backend only logs messages; nothing reached the phone.")
+        outcomes.add(
+            reminder.pk,
+            to=ReminderStatus.LOGGED,
+            only_from=sending,
+            error="The SMS backend only logs messages; nothing reached the phone.",
+        )
         return ReminderStatus.LOGGED
     delivery = {}
     if receipt is not None:

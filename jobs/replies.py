@@ -35,8 +35,13 @@ def reply_reminder(token: str) -> Reminder | None:
         reminder_id = signing.loads(token or "", salt=SALT, max_age=MAX_AGE_SECONDS)
     except signing.BadSignature:
         return None
-    return (Reminder.objects.select_related("session__room", "session__couple", "partner", "session__therapist").filter(
-        pk=reminder_id, recipient_kind=RecipientKind.PARTNER).first() if isinstance(reminder_id, int) else None)
+    return (
+        Reminder.objects.select_related("session__room", "session__couple", "partner", "session__therapist")
+        .filter(pk=reminder_id, recipient_kind=RecipientKind.PARTNER)
+        .first()
+        if isinstance(reminder_id, int)
+        else None
+    )
 
 
 def reply_problem(reminder: Reminder) -> str:
@@ -67,9 +72,12 @@ def session_reply_record(*, token: str, answer: str) -> SessionReply:
             reply = SessionReply.objects.create(reminder=reminder, session=session, partner=partner, answer=answer)
             local = timezone.localtime(session.start)
             verb = "confirmed" if answer == ReplyAnswer.CONFIRMED else "asked to cancel"
-            Notice.objects.create(recipient_id=session.therapist_id, couple_id=session.couple_id,
-                                  text=f"{partner.first_name} ({session.couple.case_number}) {verb} the "
-                                       f"{session.title.lower()} on {local:%a %d %b, %H:%M}.")
+            Notice.objects.create(
+                recipient_id=session.therapist_id,
+                couple_id=session.couple_id,
+                text=f"{partner.first_name} ({session.couple.case_number}) {verb} the "
+                f"{session.title.lower()} on {local:%a %d %b, %H:%M}.",
+            )
     except IntegrityError:  # the same link answered twice at once: the first answer stands
         raise ValidationError("This link has been used already: your answer reached the clinic.") from None
     return reply

@@ -15,8 +15,11 @@ from sessions.selectors import session_for_user
 
 def session_background(*, session) -> dict:
     """The reminders, change notices and PDF summaries of one session, for its page (four queries)."""
-    reminders = list(Reminder.objects.filter(session=session).select_related("partner", "user", "resent_by")
-                     .order_by("-session_start", "-lead_minutes", "recipient_kind", "partner__label"))
+    reminders = list(
+        Reminder.objects.filter(session=session)
+        .select_related("partner", "user", "resent_by")
+        .order_by("-session_start", "-lead_minutes", "recipient_kind", "partner__label")
+    )
     for reminder in reminders:
         reminder.session = session
         reminder.resendable = not reminder_resend_refusal(reminder)
@@ -40,8 +43,12 @@ def reminder_for_user(user: User, session_uuid, reminder_id: int) -> Reminder:
 
 def summary_for_user(user: User, summary_uuid) -> SessionSummary:
     """A summary of a couple the user may see; otherwise 404, as if it did not exist."""
-    summary = (SessionSummary.objects.select_related("session__couple").filter(uuid=summary_uuid)
-               .filter(session__couple__in=visible_couples(user)).first())
+    summary = (
+        SessionSummary.objects.select_related("session__couple")
+        .filter(uuid=summary_uuid)
+        .filter(session__couple__in=visible_couples(user))
+        .first()
+    )
     if summary is None:
         raise Http404("No such document.")
     return summary
@@ -60,5 +67,9 @@ def recent_exports(limit: int = 20) -> list[ExportJob]:
 
 def sms_setup() -> dict:
     """How text reminders go out here: refused (and why), only logged, or through the provider."""
-    return {"refusal": sms_refusal(), "logs_only": sms_logs_only(), "backend": settings.SMS_BACKEND,
-            "problems": [message for _, message in sms_configuration_problems()]}
+    return {
+        "refusal": sms_refusal(),
+        "logs_only": sms_logs_only(),
+        "backend": settings.SMS_BACKEND,
+        "problems": [message for _, message in sms_configuration_problems()],
+    }

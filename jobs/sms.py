@@ -49,8 +49,9 @@ class LoggingSMSBackend(BaseSMSBackend):
 
     def send(self, *, to: str, body: str, status_callback: str = "") -> SMSReceipt:
         digits = "".join(ch for ch in to if ch.isdigit())
-        logger.info("SMS to ***%s (%d characters) handed to the logging backend; nothing was sent.",
-                    digits[-2:], len(body))
+        logger.info(
+            "SMS to ***%s (%d characters) handed to the logging backend; nothing was sent.", digits[-2:], len(body)
+        )
         return SMSReceipt(logged_only=True)
 
 
@@ -84,6 +85,8 @@ def sms_refusal() -> str:
     if not settings.SMS_REMINDERS:
         return "The clinic does not send text reminders (SMS_REMINDERS=0)."
     if settings.PRODUCTION and sms_logs_only():
-        return ("Not planned: the clinic's SMS backend only logs messages, so nothing would reach the phone "
-                "(set SMS_BACKEND to the SMS provider).")
+        return (
+            "Not planned: the clinic's SMS backend only logs messages, so nothing would reach the phone "
+            "(set SMS_BACKEND to the SMS provider)."
+        )
     return ""

@@ -23,9 +23,13 @@ from jobs.sms import BaseSMSBackend, SMSError, SMSReceipt, SMSTransientError
 TWILIO_API = "https://api.twilio.com"
 TRANSIENT_HTTP = {429, 503}
 # Twilio error codes for a number that cannot take the message: invalid, not a mobile, opted out (STOP).
-UNREACHABLE_CODES = {21211: "is not a valid phone number", 21614: "cannot receive text messages (not a mobile)",
-                     21610: "has opted out of text messages (replied STOP)", 21408: "is in a region the clinic's "
-                     "SMS account does not send to", 21612: "cannot be reached from the clinic's number"}
+UNREACHABLE_CODES = {
+    21211: "is not a valid phone number",
+    21614: "cannot receive text messages (not a mobile)",
+    21610: "has opted out of text messages (replied STOP)",
+    21408: "is in a region the clinic's SMS account does not send to",
+    21612: "cannot be reached from the clinic's number",
+}
 TIMEOUT_SECONDS = 15
 
 
@@ -38,7 +42,7 @@ class _BaseURLHttpClient(TwilioHttpClient):
 
     def request(self, method, url, *args, **kwargs):
         if url.startswith(TWILIO_API):
-            url = self.base_url + url[len(TWILIO_API):]
+            url = self.base_url + url[len(TWILIO_API) :]
         return super().request(method, url, *args, **kwargs)
 
 
@@ -70,8 +74,11 @@ class TwilioSMSBackend(BaseSMSBackend):
     """Sends through Twilio's Messages API and asks for delivery callbacks at status_callback."""
 
     def send(self, *, to: str, body: str, status_callback: str = "") -> SMSReceipt:
-        sender = ({"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID}
-                  if settings.TWILIO_MESSAGING_SERVICE_SID else {"from_": settings.TWILIO_FROM})
+        sender = (
+            {"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID}
+            if settings.TWILIO_MESSAGING_SERVICE_SID
+            else {"from_": settings.TWILIO_FROM}
+        )
         if status_callback:
             sender["status_callback"] = status_callback
         try:

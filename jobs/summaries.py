@@ -29,15 +29,17 @@ def summary_request(*, session_id: int, trigger: str) -> SessionSummary | None:
         return None
     amendments = NoteAmendment.objects.filter(note__session_id=session_id).count()
     for _ in range(3):
-        existing = SessionSummary.objects.filter(session_id=session_id, trigger=trigger,
-                                                 amendment_count=amendments).first()
+        existing = SessionSummary.objects.filter(
+            session_id=session_id, trigger=trigger, amendment_count=amendments
+        ).first()
         if existing is not None:
             return existing
         version = (SessionSummary.objects.filter(session_id=session_id).aggregate(v=Max("version"))["v"] or 0) + 1
         try:
             with transaction.atomic():
-                return SessionSummary.objects.create(session_id=session_id, version=version, trigger=trigger,
-                                                     amendment_count=amendments)
+                return SessionSummary.objects.create(
+                    session_id=session_id, version=version, trigger=trigger, amendment_count=amendments
+                )
         except IntegrityError:
             continue  # another worker asked at the same moment: look again
     return SessionSummary.objects.filter(session_id=session_id, trigger=trigger, amendment_count=amendments).first()
@@ -48,11 +50,13 @@ def summaries_request_missing() -> list[int]:
     changes, and completed medicine sessions without one. Returns the ids of rows it made."""
     made = []
     covered = SessionSummary.objects.values("session_id")
-    for note in SessionNote.objects.filter(status=NoteStatus.SIGNED).exclude(session_id__in=covered).only(
-            "session_id"):
+    for note in SessionNote.objects.filter(status=NoteStatus.SIGNED).exclude(session_id__in=covered).only("session_id"):
         made.append(summary_request(session_id=note.session_id, trigger=SummaryTrigger.SIGNED))
-    for session_id in TherapySession.objects.filter(phase=Phase.MEDICINE, status=SessionStatus.COMPLETED).exclude(
-            pk__in=covered).values_list("pk", flat=True):
+    for session_id in (
+        TherapySession.objects.filter(phase=Phase.MEDICINE, status=SessionStatus.COMPLETED)
+        .exclude(pk__in=covered)
+        .values_list("pk", flat=True)
+    ):
         made.append(summary_request(session_id=session_id, trigger=SummaryTrigger.COMPLETED))
     latest = SessionSummary.objects.values("session_id").annotate(n=Max("amendment_count"))
     latest_by_session = {row["session_id"]: row["n"] for row in latest}
@@ -71,11 +75,15 @@ def summary_context(session: TherapySession) -> dict:
     couple = session.couple
     note = SessionNote.objects.filter(session=session).select_related("signed_by").first()
     context = {
-        "clinic": clinic_settings_get().clinic_name, "session": session, "couple": couple,
-        "partners": list(couple.partners.order_by("label")), "note": note,
+        "clinic": clinic_settings_get().clinic_name,
+        "session": session,
+        "couple": couple,
+        "partners": list(couple.partners.order_by("label")),
+        "note": note,
         "sections": note.sections() if note else [],
         "amendments": list(note.amendments.select_related("author")) if note else [],
-        "generated_at": timezone.now(), "medicine": None,
+        "generated_at": timezone.now(),
+        "medicine": None,
     }
     if session.phase == Phase.MEDICINE:
         from dosing.selectors import medicine_record
@@ -96,9 +104,11 @@ def summary_render(summary_id: int) -> str | None:
     """Build one summary's PDF if it is waiting (or its builder died); returns the status it ended in."""
     now = timezone.now()
     stale = now - datetime.timedelta(seconds=settings.JOBS_STALE_SECONDS)
-    claimed = SessionSummary.objects.filter(pk=summary_id).filter(
-        Q(status=DocumentStatus.PENDING) | Q(status=DocumentStatus.RENDERING, claimed_at__lt=stale)
-    ).update(status=DocumentStatus.RENDERING, claimed_at=now, attempts=F("attempts") + 1)
+    claimed = (
+        SessionSummary.objects.filter(pk=summary_id)
+        .filter(Q(status=DocumentStatus.PENDING) | Q(status=DocumentStatus.RENDERING, claimed_at__lt=stale))
+        .update(status=DocumentStatus.RENDERING, claimed_at=now, attempts=F("attempts") + 1)
+    )
     if not claimed:
         return None
     summary = SessionSummary.objects.select_related("session__couple", "session__therapist").get(pk=summary_id)
@@ -108,8 +118,10 @@ def summary_render(summary_id: int) -> str | None:
     except Exception as exc:  # noqa: BLE001 - a document that cannot be built is recorded, not lost
         logger.exception("Summary %s could not be built", summary_id)
         give_up = summary.attempts >= MAX_ATTEMPTS
-        mine.update(status=DocumentStatus.FAILED if give_up else DocumentStatus.PENDING,
-                    error=f"The PDF could not be built ({type(exc).__name__}).")
+        mine.update(
+            status=DocumentStatus.FAILED if give_up else DocumentStatus.PENDING,
+            error=f"The PDF could not be built ({type(exc).__name__}).",
+        )
         return DocumentStatus.FAILED if give_up else DocumentStatus.PENDING
     # Written outside any transaction: the file first, then the row that points at it.
     summary.file.save(summary.filename, ContentFile(pdf), save=False)
@@ -122,9 +134,11 @@ def summary_render(summary_id: int) -> str | None:
 def summaries_render_waiting() -> int:
     """Build every summary left waiting (a nudge lost while Redis was down, a worker that died)."""
     stale = timezone.now() - datetime.timedelta(seconds=settings.JOBS_STALE_SECONDS)
-    ids = list(SessionSummary.objects.filter(
-        Q(status=DocumentStatus.PENDING) | Q(status=DocumentStatus.RENDERING, claimed_at__lt=stale)
-    ).values_list("pk", flat=True)[:50])
+    ids = list(
+        SessionSummary.objects.filter(
+            Q(status=DocumentStatus.PENDING) | Q(status=DocumentStatus.RENDERING, claimed_at__lt=stale)
+        ).values_list("pk", flat=True)[:50]
+    )
     for summary_id in ids:
         summary_render(summary_id)
     return len(ids)

@@ -12,8 +12,13 @@ from django.db import InterfaceError, OperationalError
 from jobs import exports, notices, outbox, reminders, summaries
 
 TRANSIENT = (OperationalError, InterfaceError)
-RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": 5, "retry_backoff_max": 300, "retry_jitter": True,
-         "max_retries": 8}
+RETRY = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
 def _worker_id(task) -> str:

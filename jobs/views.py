@@ -17,10 +17,16 @@ from jobs import delivery, exports, replies, selectors
 from jobs.choices import DocumentStatus, ExportFile, ExportStatus, ReplyAnswer
 from jobs.forms import ExportFilterForm
 
-EXPORT_FIELDS = {ExportFile.SESSIONS_CSV: "sessions_csv", ExportFile.COUPLES_CSV: "couples_csv",
-                 ExportFile.REPORTS_ZIP: "reports_zip"}
-CONTENT_TYPES = {ExportFile.SESSIONS_CSV: "text/csv; charset=utf-8", ExportFile.COUPLES_CSV: "text/csv; charset=utf-8",
-                 ExportFile.REPORTS_ZIP: "application/zip"}
+EXPORT_FIELDS = {
+    ExportFile.SESSIONS_CSV: "sessions_csv",
+    ExportFile.COUPLES_CSV: "couples_csv",
+    ExportFile.REPORTS_ZIP: "reports_zip",
+}
+CONTENT_TYPES = {
+    ExportFile.SESSIONS_CSV: "text/csv; charset=utf-8",
+    ExportFile.COUPLES_CSV: "text/csv; charset=utf-8",
+    ExportFile.REPORTS_ZIP: "application/zip",
+}
 
 
 @login_required
@@ -36,8 +42,13 @@ def summary_download(request, summary_uuid):
         handle = summary.file.open("rb")
     except FileNotFoundError:
         raise Http404("This summary's file is missing.") from None
-    audit_record(action=AuditAction.DOWNLOAD, request=request, obj=summary, couple=summary.session.couple,
-                 summary=f"session summary {summary.uuid} v{summary.version} downloaded")
+    audit_record(
+        action=AuditAction.DOWNLOAD,
+        request=request,
+        obj=summary,
+        couple=summary.session.couple,
+        summary=f"session summary {summary.uuid} v{summary.version} downloaded",
+    )
     return FileResponse(handle, as_attachment=True, filename=summary.filename, content_type="application/pdf")
 
 
@@ -52,25 +63,37 @@ def export_list(request):
             add_service_errors(form, exc)
         else:
             return redirect("jobs:export_detail", job_uuid=job.uuid)
-    return render(request, "jobs/export_list.html", {"form": form, "jobs": selectors.recent_exports(),
-                                                     "expiry_hours": settings.EXPORT_EXPIRY_HOURS},
-                  status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "jobs/export_list.html",
+        {"form": form, "jobs": selectors.recent_exports(), "expiry_hours": settings.EXPORT_EXPIRY_HOURS},
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 def _files(job) -> list[dict]:
     if not job.is_downloadable:
         return []
-    return [{"name": name.value, "label": name.label,
-             "url": reverse("jobs:export_download", kwargs={"job_uuid": job.uuid, "name": name.value})}
-            for name in ExportFile if getattr(job, EXPORT_FIELDS[name]).name]
+    return [
+        {
+            "name": name.value,
+            "label": name.label,
+            "url": reverse("jobs:export_download", kwargs={"job_uuid": job.uuid, "name": name.value}),
+        }
+        for name in ExportFile
+        if getattr(job, EXPORT_FIELDS[name]).name
+    ]
 
 
 @role_required("is_clinic_admin")
 @require_GET
 def export_detail(request, job_uuid):
     job = selectors.export_for_admin(request.user, job_uuid)
-    return render(request, "jobs/export_detail.html", {"job": job, "files": _files(job), "open": job.status in (
-        ExportStatus.QUEUED, ExportStatus.RUNNING)})
+    return render(
+        request,
+        "jobs/export_detail.html",
+        {"job": job, "files": _files(job), "open": job.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)},
+    )
 
 
 @role_required("is_clinic_admin")
@@ -78,9 +101,17 @@ def export_detail(request, job_uuid):
 def export_status(request, job_uuid):
     """Polled by static/js/export_progress.js with X-Background-Poll: 1 (not user activity)."""
     job = selectors.export_for_admin(request.user, job_uuid)
-    return JsonResponse({"status": job.status, "label": job.get_status_display(), "done": job.progress_done,
-                         "total": job.progress_total, "percent": job.percent, "error": job.error,
-                         "files": _files(job)})
+    return JsonResponse(
+        {
+            "status": job.status,
+            "label": job.get_status_display(),
+            "done": job.progress_done,
+            "total": job.progress_total,
+            "percent": job.percent,
+            "error": job.error,
+            "files": _files(job),
+        }
+    )
 
 
 @role_required("is_clinic_admin")
@@ -110,8 +141,9 @@ def reminder_resend(request, session_uuid, reminder_id):
     except ValidationError as exc:
         messages.error(request, f"Not resent: {' '.join(exc.messages)}")
     else:
-        messages.success(request, f"The {reminder.lead_label} reminder to {reminder.recipient_label} goes out again "
-                                  "now.")
+        messages.success(
+            request, f"The {reminder.lead_label} reminder to {reminder.recipient_label} goes out again now."
+        )
     return redirect(reverse("sessions:session_detail", kwargs={"session_uuid": session_uuid}) + "#reminders-heading")
 
 
@@ -121,12 +153,15 @@ def sms_status(request):
     """Twilio's status callback: refused with 403 unless signed with the clinic's auth token."""
     url = delivery.status_callback_url()
     params = request.POST.dict()
-    if not delivery.sms_signature_valid(url=url, params=params, signature=request.headers.get("X-Twilio-Signature",
-                                                                                             "")):
+    if not delivery.sms_signature_valid(
+        url=url, params=params, signature=request.headers.get("X-Twilio-Signature", "")
+    ):
         return HttpResponseForbidden("The request is not signed by the SMS provider.", content_type="text/plain")
-    delivery.reminder_delivery_record(provider_id=params.get("MessageSid", ""),
-                                      provider_status=params.get("MessageStatus", ""),
-                                      error_code=params.get("ErrorCode", ""))
+    delivery.reminder_delivery_record(
+        provider_id=params.get("MessageSid", ""),
+        provider_status=params.get("MessageStatus", ""),
+        error_code=params.get("ErrorCode", ""),
+    )
     return HttpResponse(status=204)
 
 
@@ -142,6 +177,15 @@ def session_reply(request, token):
             answered = replies.session_reply_record(token=token, answer=request.POST.get("answer", ""))
         except ValidationError as exc:
             problem = " ".join(exc.messages)
-    return render(request, "jobs/session_reply.html", {
-        "reminder": reminder, "start": reminder.session.start, "problem": problem, "answered": answered,
-        "answers": ReplyAnswer}, status=400 if request.method == "POST" and problem else 200)
+    return render(
+        request,
+        "jobs/session_reply.html",
+        {
+            "reminder": reminder,
+            "start": reminder.session.start,
+            "problem": problem,
+            "answered": answered,
+            "answers": ReplyAnswer,
+        },
+        status=400 if request.method == "POST" and problem else 200,
+    )

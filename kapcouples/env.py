@@ -82,7 +82,8 @@ def check_fernet_keys(name: str, keys: list[str]) -> list[str]:
         if not valid:
             raise ImproperlyConfigured(
                 f"{name} holds a value that is not a Fernet key. Generate one with: "
-                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            )
     return keys
 
 
@@ -119,6 +120,7 @@ def env_addresses(name: str) -> list[tuple[str, str]]:
             validate_email(address)
         except ValidationError:
             raise ImproperlyConfigured(
-                f"{name}: {item!r} is not an e-mail address (addr@host or Name <addr@host>).") from None
+                f"{name}: {item!r} is not an e-mail address (addr@host or Name <addr@host>)."
+            ) from None
         addresses.append((display or address, address))
     return addresses

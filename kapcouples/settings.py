@@ -167,8 +167,13 @@ REDIS_URL = env_str("REDIS_URL")
 # are rows in the database (Django's default session engine), caches live in Redis when there is one, and
 # files go to shared storage (STORAGES below).
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": "kapcouples-cache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "kapcouples-cache",
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -235,10 +240,16 @@ if AWS_STORAGE_BUCKET_NAME:
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME, "region_name": env_str("AWS_S3_REGION_NAME"),
-            "endpoint_url": _s3_endpoint, "access_key": _s3_key, "secret_key": _s3_secret,
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "region_name": env_str("AWS_S3_REGION_NAME"),
+            "endpoint_url": _s3_endpoint,
+            "access_key": _s3_key,
+            "secret_key": _s3_secret,
             "location": env_str("AWS_S3_LOCATION", "media"),
-            "default_acl": None, "querystring_auth": True, "querystring_expire": 300, "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": False,
             "object_parameters": {"CacheControl": "private, no-store"},
         },
     }
@@ -275,8 +286,12 @@ if REDIS_URL:
     # A web request hands work to the broker after its commit and must not wait for a broker that is down
     # (issue 18: kombu's defaults made each such write take about 6 s): connect and answer within a fraction of
     # a second or give up, and the outbox sweep delivers it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60, "socket_connect_timeout": 0.1,
-                                       "socket_timeout": 2, "max_retries": 0}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 60 * 60,
+        "socket_connect_timeout": 0.1,
+        "socket_timeout": 2,
+        "max_retries": 0,
+    }
     CELERY_BROKER_CONNECTION_TIMEOUT = 0.1
 else:
     # Fine for one machine (the worker must share var/ with the web process); production should set REDIS_URL.
@@ -284,8 +299,10 @@ else:
     _queue_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir), "data_folder_out": str(_queue_dir),
-        "control_folder": str(VAR_DIR / "celery"), "store_processed": False,
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "control_folder": str(VAR_DIR / "celery"),
+        "store_processed": False,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True  # results live in the database rows the tasks change
@@ -309,8 +326,9 @@ CELERY_BEAT_SCHEDULE = {
 # Queues, so that a reminder never waits behind a large export: on several hosts, a worker takes only
 # `-Q reminders` and another `-Q documents,exports,celery` (README, "Growing from one server to several").
 # A worker started without -Q (make run) takes them all. Tasks not named here go to the default queue, celery.
-CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name)
-                      for name in ("celery", "reminders", "documents", "exports")]
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name) for name in ("celery", "reminders", "documents", "exports")
+]
 CELERY_TASK_ROUTES = {
     "jobs.tasks.reminders_dispatch": {"queue": "reminders"},
     "jobs.tasks.reminders_plan": {"queue": "reminders"},
@@ -326,11 +344,17 @@ CELERY_TASK_ROUTES = {
 # interval expires, so a worker coming back does not work through a pile of them.
 OPS_HEARTBEAT_SECONDS = env_int("OPS_HEARTBEAT_SECONDS", 30, minimum=1, maximum=600)
 OPS_HEARTBEAT_QUEUES = ("reminders", "documents", "exports")
-CELERY_BEAT_SCHEDULE.update({
-    f"ops-heartbeat-{queue}": {"task": "ops.tasks.heartbeat", "schedule": float(OPS_HEARTBEAT_SECONDS),
-                               "args": (queue,), "options": {"queue": queue, "expires": OPS_HEARTBEAT_SECONDS}}
-    for queue in OPS_HEARTBEAT_QUEUES
-})
+CELERY_BEAT_SCHEDULE.update(
+    {
+        f"ops-heartbeat-{queue}": {
+            "task": "ops.tasks.heartbeat",
+            "schedule": float(OPS_HEARTBEAT_SECONDS),
+            "args": (queue,),
+            "options": {"queue": queue, "expires": OPS_HEARTBEAT_SECONDS},
+        }
+        for queue in OPS_HEARTBEAT_QUEUES
+    }
+)
 # A claim (reminder, summary, export) not finished in this time belongs to a worker that died. A claimed
 # reminder is then sent by another worker; one that was already handed to the mail server is not (see jobs/).
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 10 * 60, minimum=5, maximum=24 * 60 * 60)
@@ -436,11 +460,17 @@ LOGGING = {
         "json": {"()": "ops.logging.JSONFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
-                    "filters": ["no_phi", "task_errors", "request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["no_phi", "task_errors", "request_id"],
+        },
         # ERROR records of Django (a 500, a refused Host header) to ADMINS, through a worker.
-        "mail_admins": {"class": "ops.error_reports.AdminEmailThroughWorkerHandler", "level": "ERROR",
-                        "filters": ["require_debug_false", "no_phi"]},
+        "mail_admins": {
+            "class": "ops.error_reports.AdminEmailThroughWorkerHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "no_phi"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
     "loggers": {

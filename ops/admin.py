@@ -11,8 +11,17 @@ class TaskFailureAdmin(ClinicAdminAccess, admin.ModelAdmin):
     list_display = ("failed_at", "task_name", "exception_name", "message", "location", "task_id")
     list_filter = ("task_name",)
     date_hierarchy = "failed_at"
-    readonly_fields = ("task_name", "task_id", "args", "kwargs", "exception", "message", "location", "worker",
-                       "failed_at")
+    readonly_fields = (
+        "task_name",
+        "task_id",
+        "args",
+        "kwargs",
+        "exception",
+        "message",
+        "location",
+        "worker",
+        "failed_at",
+    )
 
     @admin.display(description="error")
     def exception_name(self, obj):

@@ -9,6 +9,10 @@ def admins_receive_error_reports(app_configs, **kwargs):
     """Warn when nobody would hear about a 500: ADMINS is empty and Sentry is off."""
     if settings.ADMINS or settings.SENTRY_DSN:
         return []
-    return [Warning("Nobody receives error reports: ADMINS is empty and SENTRY_DSN is not set.",
-                    hint="Set ADMINS=\"Name <it@clinic.example>\" (comma-separated) in the environment.",
-                    id="ops.W001")]
+    return [
+        Warning(
+            "Nobody receives error reports: ADMINS is empty and SENTRY_DSN is not set.",
+            hint='Set ADMINS="Name <it@clinic.example>" (comma-separated) in the environment.',
+            id="ops.W001",
+        )
+    ]

@@ -93,8 +93,9 @@ def sentry_init(*, dsn: str, environment: str, release: str | None = None, trans
         from sentry_sdk.integrations.django import DjangoIntegration
         from sentry_sdk.integrations.logging import LoggingIntegration
     except ImportError:
-        raise ImproperlyConfigured("SENTRY_DSN is set but sentry-sdk is not installed (pip install -r "
-                                   "requirements.txt).") from None
+        raise ImproperlyConfigured(
+            "SENTRY_DSN is set but sentry-sdk is not installed (pip install -r requirements.txt)."
+        ) from None
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
@@ -105,8 +106,10 @@ def sentry_init(*, dsn: str, environment: str, release: str | None = None, trans
         max_request_body_size="never",
         traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE,
         before_send=sentry_scrub,
-        integrations=[DjangoIntegration(), CeleryIntegration(),
-                      LoggingIntegration(level=None, event_level=logging.ERROR)],
+        integrations=[
+            DjangoIntegration(),
+            CeleryIntegration(),
+            LoggingIntegration(level=None, event_level=logging.ERROR),
+        ],
         default_integrations=True,
     )
-

@@ -38,8 +38,11 @@ class TaskErrorsFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if record.name.startswith("celery") and isinstance(args, Mapping) and isinstance(args.get("exc"),
-                                                                                           BaseException):
+        if (
+            record.name.startswith("celery")
+            and isinstance(args, Mapping)
+            and isinstance(args.get("exc"), BaseException)
+        ):
             record.args = {**args, "exc": type(args["exc"]).__name__}
         return True
 
@@ -64,6 +67,7 @@ class JSONFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             exc_type, _exc, tb = record.exc_info
             entry["exception"] = f"{exc_type.__module__}.{exc_type.__qualname__}"
-            entry["traceback"] = [f"{frame.filename}:{frame.lineno} in {frame.name}"
-                                  for frame in traceback.extract_tb(tb)]
+            entry["traceback"] = [
+                f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(tb)
+            ]
         return json.dumps(entry, default=str, ensure_ascii=False)

@@ -43,9 +43,21 @@ class RequestIdMiddleware:
         user_id = user.pk if user is not None and user.is_authenticated else None
         # request.path never includes the query string, where searches by a partner's name would be.
         level = logging.DEBUG if request.path in HEALTH_PATHS else logging.INFO
-        logger.log(level, "%s %s %s %sms", request.method, request.path, response.status_code, duration_ms,
-                   extra={"method": request.method, "path": request.path, "status": response.status_code,
-                          "duration_ms": duration_ms, "user_id": user_id})
+        logger.log(
+            level,
+            "%s %s %s %sms",
+            request.method,
+            request.path,
+            response.status_code,
+            duration_ms,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+                "user_id": user_id,
+            },
+        )
 
 
 class HealthCheckMiddleware:

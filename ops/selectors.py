@@ -41,8 +41,9 @@ def worker_heartbeats() -> dict[str, dict]:
     now = timezone.now()
     stale_after = settings.OPS_HEARTBEAT_SECONDS * 3 + 5
     try:
-        seen = dict(WorkerHeartbeat.objects.filter(queue__in=settings.OPS_HEARTBEAT_QUEUES)
-                    .values_list("queue", "beat_at"))
+        seen = dict(
+            WorkerHeartbeat.objects.filter(queue__in=settings.OPS_HEARTBEAT_QUEUES).values_list("queue", "beat_at")
+        )
     except DatabaseError:
         seen = {}
     result = {}

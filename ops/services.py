@@ -24,19 +24,22 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 def heartbeat_record(*, queue: str, worker: str) -> None:
     """Note that a worker on this queue is alive now (one row per queue, overwritten)."""
-    WorkerHeartbeat.objects.update_or_create(queue=queue[:64], defaults={"beat_at": timezone.now(),
-                                                                         "worker": worker[:128]})
+    WorkerHeartbeat.objects.update_or_create(
+        queue=queue[:64], defaults={"beat_at": timezone.now(), "worker": worker[:128]}
+    )
 
 
 def _infrastructure_errors() -> tuple[type[BaseException], ...]:
     kinds: list[type[BaseException]] = [OSError, DatabaseError, smtplib.SMTPException, TimeoutError]
     try:
         import redis
+
         kinds.append(redis.RedisError)
     except ImportError:  # pragma: no cover - redis is a requirement
         pass
     try:
         from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+
         kinds += [SoftTimeLimitExceeded, TimeLimitExceeded]
     except ImportError:  # pragma: no cover
         pass
@@ -49,8 +52,12 @@ def scrub_message(exception: BaseException) -> str:
     if not isinstance(exception, _infrastructure_errors()):
         return WITHHELD
     text = (str(exception).strip().splitlines() or [""])[0]
-    for pattern, replacement in ((_QUOTED, "'…'"), (_PARENTHESISED, "(…)"), (_EMAIL, "[address]"),
-                                 (_NUMBER, "[number]")):
+    for pattern, replacement in (
+        (_QUOTED, "'…'"),
+        (_PARENTHESISED, "(…)"),
+        (_EMAIL, "[address]"),
+        (_NUMBER, "[number]"),
+    ):
         text = pattern.sub(replacement, text)
     return text[:300]
 
@@ -79,13 +86,18 @@ def _location(tb) -> str:
     return found[:300]
 
 
-def task_failure_record(*, task_name: str, task_id: str | None, exception: BaseException, args=None, kwargs=None,
-                        tb=None, worker: str = "") -> TaskFailure:
+def task_failure_record(
+    *, task_name: str, task_id: str | None, exception: BaseException, args=None, kwargs=None, tb=None, worker: str = ""
+) -> TaskFailure:
     """Record a failed background task for the clinic admins, with ids and the error's kind, never PHI."""
     kind = type(exception)
     return TaskFailure.objects.create(
-        task_name=task_name[:200], task_id=(task_id or "")[:64],
+        task_name=task_name[:200],
+        task_id=(task_id or "")[:64],
         args=[ids_only(a) for a in (args or ())],
         kwargs={str(k)[:50]: ids_only(v) for k, v in (kwargs or {}).items()},
-        exception=f"{kind.__module__}.{kind.__qualname__}"[:200], message=scrub_message(exception),
-        location=_location(tb or exception.__traceback__), worker=worker[:128])
+        exception=f"{kind.__module__}.{kind.__qualname__}"[:200],
+        message=scrub_message(exception),
+        location=_location(tb or exception.__traceback__),
+        worker=worker[:128],
+    )

@@ -37,8 +37,14 @@ def _task_failed(sender=None, task_id=None, exception=None, args=None, kwargs=No
     from ops.services import task_failure_record
 
     try:
-        task_failure_record(task_name=getattr(sender, "name", None) or str(sender), task_id=task_id,
-                            exception=exception, args=args, kwargs=kwargs, tb=getattr(einfo, "tb", None),
-                            worker=socket.gethostname())
+        task_failure_record(
+            task_name=getattr(sender, "name", None) or str(sender),
+            task_id=task_id,
+            exception=exception,
+            args=args,
+            kwargs=kwargs,
+            tb=getattr(einfo, "tb", None),
+            worker=socket.gethostname(),
+        )
     except Exception:  # noqa: BLE001 - the database may be what failed; the log line below still tells
         logger.exception("Could not record the failure of task %s", task_id)

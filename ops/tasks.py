@@ -17,8 +17,14 @@ def heartbeat(self, queue: str) -> None:
     services.heartbeat_record(queue=delivered_on, worker=f"{socket.gethostname()}:{os.getpid()}")
 
 
-@shared_task(name="ops.tasks.error_report_send", ignore_result=True, autoretry_for=(smtplib.SMTPException, OSError),
-             retry_backoff=30, retry_backoff_max=15 * 60, max_retries=8)
+@shared_task(
+    name="ops.tasks.error_report_send",
+    ignore_result=True,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=30,
+    retry_backoff_max=15 * 60,
+    max_retries=8,
+)
 def error_report_send(subject: str, message: str) -> None:
     """Mail an already scrubbed error report to ADMINS; the mail server being down retries with backoff.
 

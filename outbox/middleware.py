@@ -4,8 +4,10 @@ from django.contrib import messages
 
 from outbox.services import deferred_in_request, deferred_reset
 
-DEFERRED_MESSAGE = ("Saved. The background queue is unreachable just now, so the reminders, PDF summaries, exports "
-                    "or e-mails this change asked for will follow once it is back; nothing is lost.")
+DEFERRED_MESSAGE = (
+    "Saved. The background queue is unreachable just now, so the reminders, PDF summaries, exports "
+    "or e-mails this change asked for will follow once it is back; nothing is lost."
+)
 
 
 class DeferredWorkNotice:

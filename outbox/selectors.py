@@ -25,6 +25,6 @@ def outbox_backlog() -> Backlog:
     """What the workers are behind on: one query, over the partial index of unsent messages only."""
     late = timezone.now() - datetime.timedelta(seconds=2 * settings.JOBS_SWEEP_SECONDS + 10)
     row = OutboxMessage.objects.filter(sent_at__isnull=True, created_at__lt=late).aggregate(
-        waiting=Count("id"), given_up=Count("id", filter=Q(attempts__gte=MAX_ATTEMPTS)), oldest_at=Min("created_at"))
+        waiting=Count("id"), given_up=Count("id", filter=Q(attempts__gte=MAX_ATTEMPTS)), oldest_at=Min("created_at")
+    )
     return Backlog(waiting=row["waiting"] - row["given_up"], given_up=row["given_up"], oldest_at=row["oldest_at"])
-

@@ -77,8 +77,12 @@ def task_send(name: str, *args) -> bool:
         task.apply_async(args=args, retry=False)
     except Exception as exc:  # noqa: BLE001 - any broker failure: the row is written, the sweep will find it
         _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
-        logger.warning("Broker unreachable (%s); %s waits for the sweep (publishing paused %s s).",
-                       type(exc).__name__, name, BROKER_PAUSE_SECONDS)
+        logger.warning(
+            "Broker unreachable (%s); %s waits for the sweep (publishing paused %s s).",
+            type(exc).__name__,
+            name,
+            BROKER_PAUSE_SECONDS,
+        )
         _deferred_note(name)
         return False
     return True

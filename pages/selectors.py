@@ -72,7 +72,8 @@ def therapist_home(*, user: User, page: str | int | None = None) -> TherapistHom
     return TherapistHome(
         notices=dosing_selectors.notices_for(user=user),
         dashboard=sessions_selectors.therapist_dashboard(user=user),
-        page=couples_page, due=[row for row in rows if row.next_step],
+        page=couples_page,
+        due=[row for row in rows if row.next_step],
     )
 
 
@@ -110,9 +111,13 @@ class AdminHome:
 def admin_home() -> AdminHome:
     """The clinic at a glance: couples by status, the care team, recent activity, failed background tasks and the
     last verify_records result."""
-    return AdminHome(overview=cases_selectors.clinic_overview(),
-                     task_failures=task_failures_recent_count(days=TASK_FAILURE_DAYS),
-                     task_failure_days=TASK_FAILURE_DAYS, verification=verification_latest(), outbox=outbox_backlog())
+    return AdminHome(
+        overview=cases_selectors.clinic_overview(),
+        task_failures=task_failures_recent_count(days=TASK_FAILURE_DAYS),
+        task_failure_days=TASK_FAILURE_DAYS,
+        verification=verification_latest(),
+        outbox=outbox_backlog(),
+    )
 
 
 # -- the couple page ------------------------------------------------------------------------------------------
@@ -142,12 +147,16 @@ def couple_page(*, user: User, couple: Couple) -> CouplePage:
     therapists = detail["therapists"]
     sessions = sessions_selectors.couple_sessions(couple=couple)
     # The care team is loaded already: the rule book is asked with it, without a query.
-    team = policy.CareTeam(couple_id=couple.pk, therapist_ids=frozenset(t.pk for t in therapists),
-                           prescriber_id=couple.prescriber_id)
+    team = policy.CareTeam(
+        couple_id=couple.pk, therapist_ids=frozenset(t.pk for t in therapists), prescriber_id=couple.prescriber_id
+    )
     can_manage = bool(policy.may_manage_sessions(user, team))
     clinic_admin = bool(policy.may_administer_clinic(user))
     return CouplePage(
-        couple=couple, partners=detail["partners"], events=detail["events"], therapists=therapists,
+        couple=couple,
+        partners=detail["partners"],
+        events=detail["events"],
+        therapists=therapists,
         next_statuses=[(s, CoupleStatus(s).label) for s in COUPLE_TRANSITIONS[couple.status]],
         instruments=list(INSTRUMENTS.values()),
         activation_blockers=couple_activation_blockers(couple) if couple.status == CoupleStatus.SCREENING else [],
@@ -155,7 +164,9 @@ def couple_page(*, user: User, couple: Couple) -> CouplePage:
         can_manage_sessions=can_manage,
         integration=integration_selectors.couple_section(couple=couple, sessions=sessions),
         audit_events=couple_audit_history(couple=couple, limit=AUDIT_ON_COUPLE_PAGE),
-        audit_limit=AUDIT_ON_COUPLE_PAGE, can_search_audit=clinic_admin, may_see_clinic_outcomes=clinic_admin,
+        audit_limit=AUDIT_ON_COUPLE_PAGE,
+        can_search_audit=clinic_admin,
+        may_see_clinic_outcomes=clinic_admin,
     )
 
 
@@ -186,12 +197,18 @@ def session_page(*, user: User, session: TherapySession, note_phases) -> Session
     panel = integration_selectors.session_panel(session=session)
     can_manage = bool(policy.may_manage_sessions(user, session.couple))
     return SessionPage(
-        session=session, couple=session.couple, note=note,
+        session=session,
+        couple=session.couple,
+        note=note,
         amendments=list(note.amendments.select_related("author")) if note else [],
         events=list(session.events.select_related("actor")),
-        can_manage=can_manage, has_note_form=session.phase in note_phases,
-        start_check=(sessions_services.session_start_check(session)
-                     if session.status == SessionStatus.SCHEDULED and session.start <= now else None),
+        can_manage=can_manage,
+        has_note_form=session.phase in note_phases,
+        start_check=(
+            sessions_services.session_start_check(session)
+            if session.status == SessionStatus.SCHEDULED and session.start <= now
+            else None
+        ),
         started=session.start <= now,
         integration=panel,
         commitment_form=CommitmentForm(partners=panel.partners) if session.phase == Phase.INTEGRATION else None,

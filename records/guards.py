@@ -46,13 +46,15 @@ GUARDS: tuple[Guard, ...] = (
     Guard("dosing_inventorycount", "an inventory count", "record a new count"),
     # Re-recorded until the partner's first dose, unless a prescriber has overridden its hold: from then on
     # it is part of the dosing record (the override is the prescriber's decision on exactly those readings).
-    Guard("dosing_predosecheck", "a pre-dose check after an override or once dosing began",
-          "record vitals readings instead",
-          mutable_while="OLD.override_by_id IS NULL AND NOT EXISTS (SELECT 1 FROM dosing_administration a "
-                        "WHERE a.session_id = OLD.session_id AND a.partner_id = OLD.partner_id)"),
+    Guard(
+        "dosing_predosecheck",
+        "a pre-dose check after an override or once dosing began",
+        "record vitals readings instead",
+        mutable_while="OLD.override_by_id IS NULL AND NOT EXISTS (SELECT 1 FROM dosing_administration a "
+        "WHERE a.session_id = OLD.session_id AND a.partner_id = OLD.partner_id)",
+    ),
     # A draft is edited freely; the signing UPDATE is the last one (it starts from a draft row).
-    Guard("clinical_sessions_sessionnote", "a signed note", "add an amendment",
-          mutable_while="OLD.status = 'draft'"),
+    Guard("clinical_sessions_sessionnote", "a signed note", "add an amendment", mutable_while="OLD.status = 'draft'"),
     Guard("clinical_sessions_noteamendment", "a note amendment", "add another amendment"),
     Guard("audit_auditevent", "an audit event", "the trail only grows"),
     Guard("records_verificationrun", "a verification result", "run verify_records again"),
@@ -74,6 +76,7 @@ def _quote(text: str) -> str:
 
 
 # -- insert-only ------------------------------------------------------------------------------------------
+
 
 def _sqlite_guard(guard: Guard) -> list[str]:
     when = f"WHEN NOT ({guard.mutable_while})" if guard.mutable_while else ""
@@ -127,9 +130,11 @@ def _pg_guard(guard: Guard) -> list[str]:
 
 
 def _pg_unguard(table: str) -> list[str]:
-    return [f"DROP TRIGGER IF EXISTS {table}_row{SUFFIX} ON {table}",
-            f"DROP TRIGGER IF EXISTS {table}_truncate{SUFFIX} ON {table}",
-            f"DROP FUNCTION IF EXISTS {table}{SUFFIX}()"]
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_row{SUFFIX} ON {table}",
+        f"DROP TRIGGER IF EXISTS {table}_truncate{SUFFIX} ON {table}",
+        f"DROP FUNCTION IF EXISTS {table}{SUFFIX}()",
+    ]
 
 
 def _sqlite_unguard(table: str) -> list[str]:
@@ -138,6 +143,7 @@ def _sqlite_unguard(table: str) -> list[str]:
 
 # -- cross-row checks -------------------------------------------------------------------------------------
 
+
 def _utc_offset_minutes(zone: str) -> int:
     # SQLite has no time zones: it uses the zone's offset now (a session within an hour of midnight across a
     # daylight-saving change may be judged on the neighbouring day; PostgreSQL is exact).
@@ -145,8 +151,10 @@ def _utc_offset_minutes(zone: str) -> int:
     return int(offset.total_seconds() // 60)
 
 
-_SESSION_APPROVAL_MESSAGE = ("clinical_sessions_therapysession: a medicine session's approval must be the couple's "
-                             "own, not revoked, not superseded, and in force on the session's date")
+_SESSION_APPROVAL_MESSAGE = (
+    "clinical_sessions_therapysession: a medicine session's approval must be the couple's "
+    "own, not revoked, not superseded, and in force on the session's date"
+)
 
 
 def _session_approval_sqlite(zone: str) -> list[str]:
@@ -157,13 +165,20 @@ def _session_approval_sqlite(zone: str) -> list[str]:
         AND NOT EXISTS (SELECT 1 FROM dosing_approvalrevocation r WHERE r.approval_id = a.id)
         AND NOT EXISTS (SELECT 1 FROM dosing_approval s WHERE s.supersedes_id = a.id))"""
     statements = []
-    for op, when in (("INSERT", bad), ("UPDATE OF approval_id, couple_id, start",
-                                       f"(NEW.approval_id IS NOT OLD.approval_id OR NEW.couple_id IS NOT OLD.couple_id "
-                                       f"OR NEW.start IS NOT OLD.start) AND {bad}")):
+    for op, when in (
+        ("INSERT", bad),
+        (
+            "UPDATE OF approval_id, couple_id, start",
+            f"(NEW.approval_id IS NOT OLD.approval_id OR NEW.couple_id IS NOT OLD.couple_id "
+            f"OR NEW.start IS NOT OLD.start) AND {bad}",
+        ),
+    ):
         name = f"session_approval_{op.split()[0].lower()}{SUFFIX}"
-        statements += [f"DROP TRIGGER IF EXISTS {name}",
-                       f"CREATE TRIGGER {name} BEFORE {op} ON clinical_sessions_therapysession WHEN {when} "
-                       f"BEGIN SELECT RAISE(ABORT, '{_quote(_SESSION_APPROVAL_MESSAGE)}'); END"]
+        statements += [
+            f"DROP TRIGGER IF EXISTS {name}",
+            f"CREATE TRIGGER {name} BEFORE {op} ON clinical_sessions_therapysession WHEN {when} "
+            f"BEGIN SELECT RAISE(ABORT, '{_quote(_SESSION_APPROVAL_MESSAGE)}'); END",
+        ]
     return statements
 
 
@@ -193,8 +208,10 @@ def _session_approval_postgresql(zone: str) -> list[str]:
     ]
 
 
-_ADMINISTRATION_MESSAGE = ("dosing_administration: a dose is given to a dosing partner of the session's approval "
-                           "and drawn from a lot that was received and holds at least that much")
+_ADMINISTRATION_MESSAGE = (
+    "dosing_administration: a dose is given to a dosing partner of the session's approval "
+    "and drawn from a lot that was received and holds at least that much"
+)
 # The balance of a lot from its log: receipts and adjustments add, everything else takes away.
 _LOT_BALANCE = """(SELECT COALESCE(SUM(CASE WHEN e.kind IN ('received', 'adjusted') THEN e.amount_mg
                   ELSE -e.amount_mg END), 0) FROM dosing_stockentry e WHERE e.lot_id = {lot})"""
@@ -212,9 +229,11 @@ _STOCK_OK = f"""CASE WHEN NEW.kind = 'received' THEN 1
 
 def _insert_check_sqlite(name: str, table: str, ok: str, message: str) -> list[str]:
     trigger = f"{name}{SUFFIX}"
-    return [f"DROP TRIGGER IF EXISTS {trigger}",
-            f"CREATE TRIGGER {trigger} BEFORE INSERT ON {table} WHEN NOT ({ok}) "
-            f"BEGIN SELECT RAISE(ABORT, '{_quote(message)}'); END"]
+    return [
+        f"DROP TRIGGER IF EXISTS {trigger}",
+        f"CREATE TRIGGER {trigger} BEFORE INSERT ON {table} WHEN NOT ({ok}) "
+        f"BEGIN SELECT RAISE(ABORT, '{_quote(message)}'); END",
+    ]
 
 
 def _insert_check_postgresql(name: str, table: str, ok: str, message: str, *, lock: str = "") -> list[str]:
@@ -238,21 +257,36 @@ def _insert_check_postgresql(name: str, table: str, ok: str, message: str, *, lo
 _LOCK_LOT = "PERFORM 1 FROM dosing_stocklot WHERE id = NEW.lot_id FOR UPDATE;"
 
 CHECKS: tuple[Check, ...] = (
-    Check("session_approval", "clinical_sessions_therapysession", _session_approval_sqlite,
-          _session_approval_postgresql),
-    Check("administration_partner_lot", "dosing_administration",
-          lambda zone: _insert_check_sqlite("administration_partner_lot", "dosing_administration",
-                                            _ADMINISTRATION_OK, _ADMINISTRATION_MESSAGE),
-          lambda zone: _insert_check_postgresql("administration_partner_lot", "dosing_administration",
-                                                _ADMINISTRATION_OK, _ADMINISTRATION_MESSAGE, lock=_LOCK_LOT)),
-    Check("stock_balance", "dosing_stockentry",
-          lambda zone: _insert_check_sqlite("stock_balance", "dosing_stockentry", _STOCK_OK, _STOCK_MESSAGE),
-          lambda zone: _insert_check_postgresql("stock_balance", "dosing_stockentry", _STOCK_OK, _STOCK_MESSAGE,
-                                                lock=_LOCK_LOT)),
+    Check(
+        "session_approval", "clinical_sessions_therapysession", _session_approval_sqlite, _session_approval_postgresql
+    ),
+    Check(
+        "administration_partner_lot",
+        "dosing_administration",
+        lambda zone: _insert_check_sqlite(
+            "administration_partner_lot", "dosing_administration", _ADMINISTRATION_OK, _ADMINISTRATION_MESSAGE
+        ),
+        lambda zone: _insert_check_postgresql(
+            "administration_partner_lot",
+            "dosing_administration",
+            _ADMINISTRATION_OK,
+            _ADMINISTRATION_MESSAGE,
+            lock=_LOCK_LOT,
+        ),
+    ),
+    Check(
+        "stock_balance",
+        "dosing_stockentry",
+        lambda zone: _insert_check_sqlite("stock_balance", "dosing_stockentry", _STOCK_OK, _STOCK_MESSAGE),
+        lambda zone: _insert_check_postgresql(
+            "stock_balance", "dosing_stockentry", _STOCK_OK, _STOCK_MESSAGE, lock=_LOCK_LOT
+        ),
+    ),
 )
 
 
 # -- installing -------------------------------------------------------------------------------------------
+
 
 def _vendor(schema_editor_or_connection) -> tuple[str, object]:
     connection = schema_editor_or_connection
@@ -305,19 +339,33 @@ def remove_checks(schema_editor, names) -> None:
     for check in CHECKS:
         if check.name in names:
             if vendor == "sqlite":
-                _run(connection, [f"DROP TRIGGER IF EXISTS {check.name}_{op}{SUFFIX}" for op in ("insert", "update")]
-                     + [f"DROP TRIGGER IF EXISTS {check.name}{SUFFIX}"])
+                _run(
+                    connection,
+                    [f"DROP TRIGGER IF EXISTS {check.name}_{op}{SUFFIX}" for op in ("insert", "update")]
+                    + [f"DROP TRIGGER IF EXISTS {check.name}{SUFFIX}"],
+                )
             else:
-                _run(connection, [f"DROP TRIGGER IF EXISTS {check.name}{SUFFIX} ON {check.table}",
-                                  f"DROP FUNCTION IF EXISTS {check.name}{SUFFIX}()"])
+                _run(
+                    connection,
+                    [
+                        f"DROP TRIGGER IF EXISTS {check.name}{SUFFIX} ON {check.table}",
+                        f"DROP FUNCTION IF EXISTS {check.name}{SUFFIX}()",
+                    ],
+                )
 
 
 def install_all(connection) -> None:
     """Every guard and check whose table exists: run after each migrate (records.apps)."""
     tables = _tables(connection)
     install_guards(connection, {g.table for g in GUARDS} & tables)
-    needed = {"dosing_approval", "dosing_approvalrevocation", "dosing_stockentry", "dosing_approvaldose",
-              "clinical_sessions_therapysession", "dosing_administration"}
+    needed = {
+        "dosing_approval",
+        "dosing_approvalrevocation",
+        "dosing_stockentry",
+        "dosing_approvaldose",
+        "clinical_sessions_therapysession",
+        "dosing_administration",
+    }
     if needed <= tables:
         install_checks(connection)
 
@@ -329,8 +377,10 @@ def installed_triggers(connection) -> set[str]:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s", [f"%{SUFFIX}"])
         else:
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE %s "
-                           "AND tgenabled <> 'D'", [f"%{SUFFIX}"])
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE %s AND tgenabled <> 'D'",
+                [f"%{SUFFIX}"],
+            )
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -343,8 +393,12 @@ def expected_triggers(vendor: str) -> set[str]:
         else:
             names |= {f"{guard.table}_row{SUFFIX}", f"{guard.table}_truncate{SUFFIX}"}
     if vendor == "sqlite":
-        names |= {f"session_approval_insert{SUFFIX}", f"session_approval_update{SUFFIX}",
-                  f"administration_partner_lot{SUFFIX}", f"stock_balance{SUFFIX}"}
+        names |= {
+            f"session_approval_insert{SUFFIX}",
+            f"session_approval_update{SUFFIX}",
+            f"administration_partner_lot{SUFFIX}",
+            f"stock_balance{SUFFIX}",
+        }
     else:
         names |= {f"{check.name}{SUFFIX}" for check in CHECKS}
     return names
@@ -353,8 +407,11 @@ def expected_triggers(vendor: str) -> set[str]:
 def flush_for_tests(connection, flush) -> None:
     """Run flush() with every guard lifted, on a test database only: Django empties tables after a
     transactional test with DELETE (SQLite) or TRUNCATE (PostgreSQL), which the guards refuse."""
-    if not connection.settings_dict["NAME"].startswith("test_") and "mode=memory" not in str(
-            connection.settings_dict["NAME"]) and connection.settings_dict["NAME"] != ":memory:":
+    if (
+        not connection.settings_dict["NAME"].startswith("test_")
+        and "mode=memory" not in str(connection.settings_dict["NAME"])
+        and connection.settings_dict["NAME"] != ":memory:"
+    ):
         raise RuntimeError("flush_for_tests runs on test databases only.")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -29,7 +29,8 @@ def db_roles_apply(*, connection, runtime_role: str, password: str | None) -> li
         exists = cursor.fetchone() is not None
         statements = [
             sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS").format(
-                sql.SQL("ALTER" if exists else "CREATE"), role),
+                sql.SQL("ALTER" if exists else "CREATE"), role
+            ),
             sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), role),
             sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
             sql.SQL("REVOKE ALL ON SCHEMA public FROM {}").format(role),

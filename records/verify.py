@@ -19,8 +19,22 @@ from sessions.choices import NoteStatus
 from sessions.models import SessionNote
 
 CHUNK = 500
-_AUDIT_FIELDS = ("id", "uuid", "at", "actor_id", "actor_username", "action", "object_type", "object_id", "couple_id",
-                 "summary", "path", "method", "ip_address", "user_agent")
+_AUDIT_FIELDS = (
+    "id",
+    "uuid",
+    "at",
+    "actor_id",
+    "actor_username",
+    "action",
+    "object_type",
+    "object_id",
+    "couple_id",
+    "summary",
+    "path",
+    "method",
+    "ip_address",
+    "user_agent",
+)
 
 
 def _audit_digest(previous: str, row: tuple) -> str:
@@ -33,8 +47,13 @@ def _audit_digest(previous: str, row: tuple) -> str:
 SETTLE = datetime.timedelta(hours=1)
 
 
-def _audit_chain(*, up_to: int | None, start_after: int | None = None, seal: str = "",
-                 settled_before: datetime.datetime | None = None) -> tuple[str, int, int | None]:
+def _audit_chain(
+    *,
+    up_to: int | None,
+    start_after: int | None = None,
+    seal: str = "",
+    settled_before: datetime.datetime | None = None,
+) -> tuple[str, int, int | None]:
     """The chained digest of the audit events with ids in (start_after, up_to], from seal, stopping at the first
     event not yet settled; with the number of rows and the last id."""
     events = AuditEvent.objects.order_by("id").values_list(*_AUDIT_FIELDS)
@@ -61,38 +80,51 @@ def records_verify() -> VerificationRun:
     for name in sorted(expected_triggers(connection.vendor) - installed_triggers(connection)):
         mismatches.append(f"Database guard {name} is missing or disabled.")
 
-    approvals = Approval.objects.select_related("couple").prefetch_related(
-        Prefetch("doses", queryset=ApprovalDose.objects.select_related("partner"))).order_by("id")
+    approvals = (
+        Approval.objects.select_related("couple")
+        .prefetch_related(Prefetch("doses", queryset=ApprovalDose.objects.select_related("partner")))
+        .order_by("id")
+    )
     for approval in approvals.iterator(chunk_size=CHUNK):
         checked += 1
         if not approval_matches(approval=approval, doses=list(approval.doses.all())):
-            mismatches.append(f"Approval {approval.pk} of couple {approval.couple.case_number} (signed "
-                              f"{approval.signed_at:%Y-%m-%d}) does not match what was signed.")
+            mismatches.append(
+                f"Approval {approval.pk} of couple {approval.couple.case_number} (signed "
+                f"{approval.signed_at:%Y-%m-%d}) does not match what was signed."
+            )
             approval_mismatch_alert(approval_id=approval.pk)
 
     notes = SessionNote.objects.filter(status=NoteStatus.SIGNED).select_related("session__couple").order_by("id")
     for note in notes.iterator(chunk_size=CHUNK):
         checked += 1
         if not note.matches_signature:
-            mismatches.append(f"Signed note {note.pk} of couple {note.session.couple.case_number} (session "
-                              f"{timezone.localtime(note.session.start):%Y-%m-%d}) does not match what was signed.")
+            mismatches.append(
+                f"Signed note {note.pk} of couple {note.session.couple.case_number} (session "
+                f"{timezone.localtime(note.session.start):%Y-%m-%d}) does not match what was signed."
+            )
 
     previous = VerificationRun.objects.exclude(audit_last_id=None).order_by("-finished_at", "-id").first()
     seal, rows, last = "", 0, None
     if previous is not None:
         seal, rows, last = _audit_chain(up_to=previous.audit_last_id)
         if seal != previous.audit_seal or rows != previous.audit_rows:
-            mismatches.append(f"The audit trail up to event {previous.audit_last_id} changed since "
-                              f"{timezone.localtime(previous.finished_at):%Y-%m-%d %H:%M}: {rows} events where "
-                              f"{previous.audit_rows} were sealed.")
+            mismatches.append(
+                f"The audit trail up to event {previous.audit_last_id} changed since "
+                f"{timezone.localtime(previous.finished_at):%Y-%m-%d %H:%M}: {rows} events where "
+                f"{previous.audit_rows} were sealed."
+            )
     seal, more, last = _audit_chain(up_to=None, start_after=last, seal=seal, settled_before=started - SETTLE)
     rows += more
     checked += rows
 
-    run = VerificationRun.objects.create(started_at=started, checked=checked, mismatches=mismatches,
-                                         audit_last_id=last, audit_rows=rows, audit_seal=seal)
-    audit_record(action=AuditAction.RECORD_MISMATCH if mismatches else AuditAction.RECORDS_VERIFIED, obj=run,
-                 summary=f"records.verificationrun {run.pk}: {checked} checked, {len(mismatches)} mismatches")
+    run = VerificationRun.objects.create(
+        started_at=started, checked=checked, mismatches=mismatches, audit_last_id=last, audit_rows=rows, audit_seal=seal
+    )
+    audit_record(
+        action=AuditAction.RECORD_MISMATCH if mismatches else AuditAction.RECORDS_VERIFIED,
+        obj=run,
+        summary=f"records.verificationrun {run.pk}: {checked} checked, {len(mismatches)} mismatches",
+    )
     return run
 
 

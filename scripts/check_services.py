@@ -15,8 +15,14 @@ if not database_url or not redis_url:
 else:
     db = dj_database_url.parse(database_url)
     try:
-        psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
-                         port=db["PORT"] or 5432, connect_timeout=5).close()
+        psycopg2.connect(
+            dbname=db["NAME"],
+            user=db["USER"],
+            password=db["PASSWORD"],
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            connect_timeout=5,
+        ).close()
     except psycopg2.Error as exc:
         problems.append(f"PostgreSQL at {db['HOST']}:{db['PORT']} is unreachable: {exc}".strip())
     try:

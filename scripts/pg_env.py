@@ -11,8 +11,10 @@ parts = urlsplit(url)
 if parts.scheme not in ("postgres", "postgresql", "pgsql") or not parts.path.strip("/"):
     sys.exit("DATABASE_URL must be a PostgreSQL URL, e.g. postgres://user:pass@127.0.0.1:5432/kapcouples")
 values = {
-    "PGHOST": parts.hostname or "127.0.0.1", "PGPORT": str(parts.port or 5432),
-    "PGUSER": unquote(parts.username or ""), "PGPASSWORD": unquote(parts.password or ""),
+    "PGHOST": parts.hostname or "127.0.0.1",
+    "PGPORT": str(parts.port or 5432),
+    "PGUSER": unquote(parts.username or ""),
+    "PGPASSWORD": unquote(parts.password or ""),
     "PGDATABASE": unquote(parts.path.lstrip("/")),
 }
 for name, value in values.items():

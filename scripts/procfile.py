@@ -39,8 +39,9 @@ def read_procfile(path: Path = ROOT / "Procfile") -> dict[str, str]:
 class ProcessGroup:
     """The Procfile's processes, started with one environment; stop() ends them all (TERM, then KILL)."""
 
-    def __init__(self, commands: dict[str, str], env: dict[str, str], *, log_dir: Path | None = None,
-                 echo: bool = True):
+    def __init__(
+        self, commands: dict[str, str], env: dict[str, str], *, log_dir: Path | None = None, echo: bool = True
+    ):
         self.commands, self.env, self.log_dir, self.echo = commands, env, log_dir, echo
         self.processes: dict[str, subprocess.Popen] = {}
         self._threads: list[threading.Thread] = []
@@ -48,9 +49,15 @@ class ProcessGroup:
 
     def start(self) -> None:
         for name, command in self.commands.items():
-            process = subprocess.Popen(["/bin/sh", "-c", f"exec {command}"], cwd=ROOT, env=self.env,
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                                       preexec_fn=_die_with_parent)
+            process = subprocess.Popen(
+                ["/bin/sh", "-c", f"exec {command}"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
             self.processes[name] = process
             thread = threading.Thread(target=self._pump, args=(name, process), daemon=True)
             thread.start()

@@ -122,8 +122,10 @@ def start_mail_catcher(env: dict[str, str]):
     try:
         controller.start()
     except (OSError, RuntimeError) as exc:
-        fail(f"the mail catcher could not listen on 127.0.0.1:{MAIL_PORT} ({exc}). Stop what uses that port, or "
-             "set EMAIL_HOST (and EMAIL_PORT, EMAIL_USE_TLS) to your own mail server.")
+        fail(
+            f"the mail catcher could not listen on 127.0.0.1:{MAIL_PORT} ({exc}). Stop what uses that port, or "
+            "set EMAIL_HOST (and EMAIL_PORT, EMAIL_USE_TLS) to your own mail server."
+        )
     env.update({"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(MAIL_PORT), "EMAIL_USE_TLS": "0"})
     print(f"Mail catcher on 127.0.0.1:{MAIL_PORT}: messages are written to {folder}/")
     return controller
@@ -138,15 +140,22 @@ def ensure_database(url: str) -> None:
     db = dj_database_url.parse(url)
     if "postgresql" not in db["ENGINE"]:
         fail(f"DATABASE_URL must name a PostgreSQL database (found {db['ENGINE']}).")
-    params = {"user": db["USER"], "password": db["PASSWORD"], "host": db["HOST"] or "127.0.0.1",
-              "port": db["PORT"] or 5432, "connect_timeout": 5}
+    params = {
+        "user": db["USER"],
+        "password": db["PASSWORD"],
+        "host": db["HOST"] or "127.0.0.1",
+        "port": db["PORT"] or 5432,
+        "connect_timeout": 5,
+    }
     try:
         psycopg2.connect(dbname=db["NAME"], **params).close()
         return
     except psycopg2.OperationalError as exc:
         if "does not exist" not in str(exc):
-            fail(f"PostgreSQL at {params['host']}:{params['port']} does not answer ({str(exc).strip()}). Install and "
-                 "start it (Debian/Ubuntu: sudo apt-get install postgresql), or set DATABASE_URL.")
+            fail(
+                f"PostgreSQL at {params['host']}:{params['port']} does not answer ({str(exc).strip()}). Install and "
+                "start it (Debian/Ubuntu: sudo apt-get install postgresql), or set DATABASE_URL."
+            )
     connection = psycopg2.connect(dbname="postgres", **params)
     connection.autocommit = True
     with connection.cursor() as cursor:
@@ -161,8 +170,10 @@ def ensure_redis(url: str) -> None:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=5).ping()
     except redis.RedisError as exc:
-        fail(f"Redis at {url} does not answer ({exc}). Install and start it (Debian/Ubuntu: sudo apt-get install "
-             "redis-server), or set REDIS_URL.")
+        fail(
+            f"Redis at {url} does not answer ({exc}). Install and start it (Debian/Ubuntu: sudo apt-get install "
+            "redis-server), or set REDIS_URL."
+        )
 
 
 def manage(env: dict[str, str], *args: str) -> None:
@@ -206,9 +217,12 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     group.start()
-    print(f"KAP Couples (production settings) on http://localhost:8000 with {shown(app_env['DATABASE_URL'])} and "
-          f"{env['REDIS_URL']}; health: /healthz, /readyz. Ctrl-C stops everything.\n"
-          "No user yet? .venv/bin/python scripts/serve.py manage create_clinic_admin --username NAME --email ADDRESS", flush=True)
+    print(
+        f"KAP Couples (production settings) on http://localhost:8000 with {shown(app_env['DATABASE_URL'])} and "
+        f"{env['REDIS_URL']}; health: /healthz, /readyz. Ctrl-C stops everything.\n"
+        "No user yet? .venv/bin/python scripts/serve.py manage create_clinic_admin --username NAME --email ADDRESS",
+        flush=True,
+    )
     code = 0
     while not stopping:
         ended = group.exited()

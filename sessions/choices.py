@@ -79,29 +79,42 @@ NOTE_FIELDS: dict[str, tuple[NoteField, ...]] = {
     Phase.PREPARATION: (
         NoteField("intentions_a", "Intentions of partner A", to_sign=True),
         NoteField("intentions_b", "Intentions of partner B", to_sign=True),
-        NoteField("psychoeducation", "Psychoeducation given", "What was explained: effects, set and setting, risks.",
-                  True),
+        NoteField(
+            "psychoeducation", "Psychoeducation given", "What was explained: effects, set and setting, risks.", True
+        ),
         NoteField("touch_agreement", "Agreement on touch"),
         NoteField("safety_word", "Safety word"),
         NoteField("other_agreements", "Other agreements"),
-        NoteField("sober_partner_role", "The sober partner's role",
-                  "Where solo dosing is planned: what the sitter will and will not do."),
+        NoteField(
+            "sober_partner_role",
+            "The sober partner's role",
+            "Where solo dosing is planned: what the sitter will and will not do.",
+        ),
     ),
     # The dosing itself (checks, doses, vitals, discharge) is recorded in the dosing record; the note is the
     # therapist's account of the session, signed like any other.
     Phase.MEDICINE: (
-        NoteField("course", "Course of the session", "Set, onset, what each partner went through, the relational "
-                  "moments.", True),
-        NoteField("observations", "Clinical observations", "Mental state, safety, anything the prescriber should know."),
+        NoteField(
+            "course",
+            "Course of the session",
+            "Set, onset, what each partner went through, the relational moments.",
+            True,
+        ),
+        NoteField(
+            "observations", "Clinical observations", "Mental state, safety, anything the prescriber should know."
+        ),
         NoteField("integration_plan", "Integration plan", "What to pick up at the check-ins."),
     ),
     Phase.INTEGRATION: (
         NoteField("reflections_a", "Reflections of partner A", to_sign=True),
         NoteField("reflections_b", "Reflections of partner B", to_sign=True),
         NoteField("shared_insights", "Shared insights"),
-        NoteField("commitments", "Notes on commitments",
-                  "How the commitments came about. Each commitment itself goes in this session's commitments list, "
-                  "with its owner and due date, so that later sessions review it."),
+        NoteField(
+            "commitments",
+            "Notes on commitments",
+            "How the commitments came about. Each commitment itself goes in this session's commitments list, "
+            "with its owner and due date, so that later sessions review it.",
+        ),
     ),
     Phase.FOLLOW_UP: (
         NoteField("progress", "Progress since the last cycle", to_sign=True),

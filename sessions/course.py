@@ -96,11 +96,15 @@ class Limits:
     @classmethod
     def of(cls, settings) -> "Limits":
         """The limits of the clinic settings row."""
-        return cls(preparation_min=settings.preparation_min, preparation_max=settings.preparation_max,
-                   integration_min=settings.integration_min, medicine_sessions_min=settings.medicine_sessions_min,
-                   medicine_sessions_max=settings.medicine_sessions_max,
-                   days_between_medicine=settings.days_between_medicine,
-                   follow_up_weeks=tuple(settings.follow_up_week_list))
+        return cls(
+            preparation_min=settings.preparation_min,
+            preparation_max=settings.preparation_max,
+            integration_min=settings.integration_min,
+            medicine_sessions_min=settings.medicine_sessions_min,
+            medicine_sessions_max=settings.medicine_sessions_max,
+            days_between_medicine=settings.days_between_medicine,
+            follow_up_weeks=tuple(settings.follow_up_week_list),
+        )
 
 
 @dataclass(frozen=True)
@@ -153,8 +157,7 @@ class CourseState:
         return latest_responses(self.responses).get((partner_id, instrument))
 
     def baseline_score(self, partner_id, instrument: str):
-        return baseline_response(r for r in self.responses
-                                 if r.partner_id == partner_id and r.instrument == instrument)
+        return baseline_response(r for r in self.responses if r.partner_id == partner_id and r.instrument == instrument)
 
 
 def _pk_order(pk) -> tuple:
@@ -163,12 +166,24 @@ def _pk_order(pk) -> tuple:
 
 def step_of_session(session, *, dosed: bool = False) -> Step:
     """The step a session row stands for."""
-    return Step(pk=session.pk, phase=session.phase, start=session.start, status=session.status,
-                dosed=bool(getattr(session, "dosed", dosed)), ref=session)
+    return Step(
+        pk=session.pk,
+        phase=session.phase,
+        start=session.start,
+        status=session.status,
+        dosed=bool(getattr(session, "dosed", dosed)),
+        ref=session,
+    )
 
 
-def course_state_build(*, couple, sessions: Iterable | None = None, settings=None,
-                       medicine_sessions_allowed: int | None = None, responses: Iterable = ()) -> CourseState:
+def course_state_build(
+    *,
+    couple,
+    sessions: Iterable | None = None,
+    settings=None,
+    medicine_sessions_allowed: int | None = None,
+    responses: Iterable = (),
+) -> CourseState:
     """The couple's course from its session rows (queried here with whether each had a dose, unless given) and
     the clinic settings, in the clinic's time zone."""
     if settings is None:
@@ -177,9 +192,14 @@ def course_state_build(*, couple, sessions: Iterable | None = None, settings=Non
         settings = clinic_settings_get()
     if sessions is None:
         sessions = course_sessions(couple_id=couple.pk)
-    return CourseState(steps=tuple(step_of_session(s) for s in sessions), limits=Limits.of(settings),
-                       tz=timezone.get_current_timezone(), couple_status=couple.status if couple else None,
-                       medicine_sessions_allowed=medicine_sessions_allowed, responses=tuple(responses))
+    return CourseState(
+        steps=tuple(step_of_session(s) for s in sessions),
+        limits=Limits.of(settings),
+        tz=timezone.get_current_timezone(),
+        couple_status=couple.status if couple else None,
+        medicine_sessions_allowed=medicine_sessions_allowed,
+        responses=tuple(responses),
+    )
 
 
 def course_sessions(*, couple_id, select_related: Sequence[str] = ()) -> list:
@@ -190,9 +210,12 @@ def course_sessions(*, couple_id, select_related: Sequence[str] = ()) -> list:
     from sessions.models import TherapySession
 
     administration = apps.get_model("dosing", "Administration")
-    return list(TherapySession.objects.filter(couple_id=couple_id).select_related(*select_related)
-                .annotate(dosed=Exists(administration.objects.filter(session_id=OuterRef("pk"))))
-                .order_by("start", "id"))
+    return list(
+        TherapySession.objects.filter(couple_id=couple_id)
+        .select_related(*select_related)
+        .annotate(dosed=Exists(administration.objects.filter(session_id=OuterRef("pk"))))
+        .order_by("start", "id")
+    )
 
 
 # -- the decision ---------------------------------------------------------------------------------------------
@@ -252,61 +275,83 @@ def decide(state: CourseState, *, phase: str, start: datetime.datetime, mode: Mo
     if phase == Phase.ASSESSMENT:
         first_cycle = next((s for s in before if s.phase != Phase.ASSESSMENT), None)
         if first_cycle is not None:
-            reasons.append(f"Assessment comes first: this couple's course has moved on "
-                           f"({Phase(first_cycle.phase).label.lower()} on {state.day_label(first_cycle.start)}).")
+            reasons.append(
+                f"Assessment comes first: this couple's course has moved on "
+                f"({Phase(first_cycle.phase).label.lower()} on {state.day_label(first_cycle.start)})."
+            )
 
     elif phase == Phase.PREPARATION:
         k = len(medicines_before) + 1
         if assessments == 0:
-            reasons.append(f"Preparation comes after assessment: no {word}assessment session "
-                           f"{'yet' if done else 'is booked before it'}.")
+            reasons.append(
+                f"Preparation comes after assessment: no {word}assessment session "
+                f"{'yet' if done else 'is booked before it'}."
+            )
         if previous is not None and count(since_previous, Phase.INTEGRATION) == 0:
-            reasons.append(f"Preparation for cycle {k} comes after integration of medicine session {k - 1}; "
-                           f"no {word}integration session since it {'yet' if done else 'is booked'}.")
+            reasons.append(
+                f"Preparation for cycle {k} comes after integration of medicine session {k - 1}; "
+                f"no {word}integration session since it {'yet' if done else 'is booked'}."
+            )
         in_cycle = sum(1 for s in basis if s.phase == Phase.PREPARATION and cycle_of(s.phase, s.start, medicines) == k)
         if in_cycle >= limits.preparation_max:
-            reasons.append(f"Cycle {k} already has {_plural(in_cycle, word + 'preparation session')}; "
-                           f"the maximum is {limits.preparation_max} before each medicine session.")
+            reasons.append(
+                f"Cycle {k} already has {_plural(in_cycle, word + 'preparation session')}; "
+                f"the maximum is {limits.preparation_max} before each medicine session."
+            )
 
     elif phase == Phase.MEDICINE:
         k = len(medicines_before) + 1
         if state.couple_status is not None and state.couple_status != CoupleStatus.ACTIVE:
-            reasons.append(f"Medicine sessions are for couples in active treatment; this couple is "
-                           f"{CoupleStatus(state.couple_status).label.lower()}.")
+            reasons.append(
+                f"Medicine sessions are for couples in active treatment; this couple is "
+                f"{CoupleStatus(state.couple_status).label.lower()}."
+            )
         if k > state.medicine_maximum:
-            reasons.append(f"This would be medicine session {k}; the course maximum is "
-                           f"{state.medicine_maximum} (going past it needs a new prescriber approval).")
+            reasons.append(
+                f"This would be medicine session {k}; the course maximum is "
+                f"{state.medicine_maximum} (going past it needs a new prescriber approval)."
+            )
         if assessments == 0:
             reasons.append(f"Medicine session {k} needs a {word}assessment session first; none {so_far}.")
         preparations = count(since_previous, Phase.PREPARATION)
         if preparations < limits.preparation_min:
             since = f"since medicine session {k - 1}" if previous is not None else "before it"
-            reasons.append(f"Medicine session {k} needs at least "
-                           f"{_plural(limits.preparation_min, word + 'preparation session')} {since}; "
-                           f"{preparations} {so_far}.")
+            reasons.append(
+                f"Medicine session {k} needs at least "
+                f"{_plural(limits.preparation_min, word + 'preparation session')} {since}; "
+                f"{preparations} {so_far}."
+            )
         if previous is not None:
             integrations = count(since_previous, Phase.INTEGRATION)
             if integrations < limits.integration_min:
-                reasons.append(f"Medicine session {k} needs at least "
-                               f"{_plural(limits.integration_min, word + 'integration session')} after medicine "
-                               f"session {k - 1}; {integrations} {so_far}.")
+                reasons.append(
+                    f"Medicine session {k} needs at least "
+                    f"{_plural(limits.integration_min, word + 'integration session')} after medicine "
+                    f"session {k - 1}; {integrations} {so_far}."
+                )
         reasons.extend(_interval_reasons(state, basis, start=start, k=k, exclude=exclude))
 
     elif phase == Phase.INTEGRATION:
         if previous is None:
-            reasons.append(f"An integration session follows a medicine session; no {word}medicine session "
-                           f"{'yet' if done else 'is booked before it'}.")
+            reasons.append(
+                f"An integration session follows a medicine session; no {word}medicine session "
+                f"{'yet' if done else 'is booked before it'}."
+            )
 
     elif phase == Phase.FOLLOW_UP:
         if count(before, Phase.INTEGRATION) == 0:
-            reasons.append(f"Follow-up comes after integration; no {word}integration session "
-                           f"{'yet' if done else 'is booked before it'}.")
+            reasons.append(
+                f"Follow-up comes after integration; no {word}integration session "
+                f"{'yet' if done else 'is booked before it'}."
+            )
         elif previous is not None:
             integrations = count(since_previous, Phase.INTEGRATION)
             if integrations < limits.integration_min:
-                reasons.append(f"Follow-up comes after the last cycle's integration: medicine session "
-                               f"{len(medicines_before)} has {integrations} of at least "
-                               f"{_plural(limits.integration_min, word + 'integration session')}.")
+                reasons.append(
+                    f"Follow-up comes after the last cycle's integration: medicine session "
+                    f"{len(medicines_before)} has {integrations} of at least "
+                    f"{_plural(limits.integration_min, word + 'integration session')}."
+                )
     else:
         reasons.append("Unknown phase.")
 
@@ -315,14 +360,16 @@ def decide(state: CourseState, *, phase: str, start: datetime.datetime, mode: Mo
     return Decision(allowed=not reasons, reasons=reasons, warnings=warnings)
 
 
-def _interval_reasons(state: CourseState, basis: list[Step], *, start: datetime.datetime, k: int,
-                      exclude) -> list[str]:
+def _interval_reasons(state: CourseState, basis: list[Step], *, start: datetime.datetime, k: int, exclude) -> list[str]:
     """The days between two medicine sessions, counted on the clinic's calendar. A medicine session in which a
     dose was given counts whatever its status; the others count while they are in the basis."""
     gap_days = state.limits.days_between_medicine
     in_basis = {s.pk for s in basis}
-    spaced = [s for s in state.steps if s.phase == Phase.MEDICINE and (exclude is None or s.pk != exclude)
-              and (s.pk in in_basis or s.dosed)]
+    spaced = [
+        s
+        for s in state.steps
+        if s.phase == Phase.MEDICINE and (exclude is None or s.pk != exclude) and (s.pk in in_basis or s.dosed)
+    ]
     planned = [s for s in basis if s.phase == Phase.MEDICINE and s.start < start]
     prior = next((s for s in reversed(spaced) if s.start < start), None)
     following = next((s for s in spaced if s.start >= start), None)
@@ -330,15 +377,22 @@ def _interval_reasons(state: CourseState, basis: list[Step], *, start: datetime.
     if prior is not None:
         gap = (state.local_date(start) - state.local_date(prior.start)).days
         if gap < gap_days:
-            which = (f"medicine session {k - 1}" if planned and planned[-1].pk == prior.pk
-                     else "the medicine session in which a dose was given")
-            reasons.append(f"Medicine session {k} must be at least {gap_days} days after {which} "
-                           f"({state.day_label(prior.start)}); this is {_plural(gap, 'day')} after.")
+            which = (
+                f"medicine session {k - 1}"
+                if planned and planned[-1].pk == prior.pk
+                else "the medicine session in which a dose was given"
+            )
+            reasons.append(
+                f"Medicine session {k} must be at least {gap_days} days after {which} "
+                f"({state.day_label(prior.start)}); this is {_plural(gap, 'day')} after."
+            )
     if following is not None:
         gap = (state.local_date(following.start) - state.local_date(start)).days
         if gap < gap_days:
-            reasons.append(f"The next medicine session ({state.day_label(following.start)}) would be only "
-                           f"{_plural(gap, 'day')} after this one; at least {gap_days} are needed between two.")
+            reasons.append(
+                f"The next medicine session ({state.day_label(following.start)}) would be only "
+                f"{_plural(gap, 'day')} after this one; at least {gap_days} are needed between two."
+            )
     return reasons
 
 
@@ -346,12 +400,16 @@ def _typical_course_warnings(basis: list[Step], start: datetime.datetime) -> lis
     warnings = []
     total = len(basis) + 1
     if total > TYPICAL_COURSE[1]:
-        warnings.append(f"This makes {total} appointments in the course; a typical course is "
-                        f"{TYPICAL_COURSE[0]}-{TYPICAL_COURSE[1]} (a warning, not a rule).")
+        warnings.append(
+            f"This makes {total} appointments in the course; a typical course is "
+            f"{TYPICAL_COURSE[0]}-{TYPICAL_COURSE[1]} (a warning, not a rule)."
+        )
     first = min([s.start for s in basis] + [start])
     if (max([s.start for s in basis] + [start]) - first).days > TYPICAL_COURSE_DAYS:
-        warnings.append("This takes the course past eight months from its first session; a typical course runs "
-                        "6-8 months (a warning, not a rule).")
+        warnings.append(
+            "This takes the course past eight months from its first session; a typical course runs "
+            "6-8 months (a warning, not a rule)."
+        )
     return warnings
 
 
@@ -375,8 +433,14 @@ def out_of_order(state: CourseState, *, after: datetime.datetime | None = None) 
 def with_step(state: CourseState, step: Step) -> CourseState:
     """The course with this step added, or replacing the step of the same pk."""
     others = tuple(s for s in state.steps if step.pk is None or s.pk != step.pk)
-    return CourseState(steps=(*others, step), limits=state.limits, tz=state.tz, couple_status=state.couple_status,
-                       medicine_sessions_allowed=state.medicine_sessions_allowed, responses=state.responses)
+    return CourseState(
+        steps=(*others, step),
+        limits=state.limits,
+        tz=state.tz,
+        couple_status=state.couple_status,
+        medicine_sessions_allowed=state.medicine_sessions_allowed,
+        responses=state.responses,
+    )
 
 
 # -- the next step and the layout by cycle ----------------------------------------------------------------------
@@ -403,28 +467,42 @@ def next_step(state: CourseState) -> NextStep:
         integrations = sum(1 for s in after if s.phase == Phase.INTEGRATION)
         n = len(medicines)
         if integrations < limits.integration_min:
-            return NextStep(f"Integration after medicine session {n} ({integrations} of at least "
-                            f"{limits.integration_min}).", Phase.INTEGRATION, False)
+            return NextStep(
+                f"Integration after medicine session {n} ({integrations} of at least {limits.integration_min}).",
+                Phase.INTEGRATION,
+                False,
+            )
         preparations = sum(1 for s in after if s.phase == Phase.PREPARATION)
         if preparations == 0:
             if n >= state.medicine_maximum:
-                return NextStep("Follow-up: the course has had its maximum of medicine sessions.", Phase.FOLLOW_UP,
-                                False)
+                return NextStep(
+                    "Follow-up: the course has had its maximum of medicine sessions.", Phase.FOLLOW_UP, False
+                )
             if n >= limits.medicine_sessions_min:
-                return NextStep(f"Preparation for cycle {n + 1}, or a follow-up if the course ends here "
-                                f"({n} medicine sessions so far).", Phase.PREPARATION, False)
+                return NextStep(
+                    f"Preparation for cycle {n + 1}, or a follow-up if the course ends here "
+                    f"({n} medicine sessions so far).",
+                    Phase.PREPARATION,
+                    False,
+                )
             return NextStep(f"Preparation for cycle {n + 1}.", Phase.PREPARATION, False)
         cycle, done_preparations = n + 1, preparations
     else:
         cycle = 1
         done_preparations = sum(1 for s in plan if s.phase == Phase.PREPARATION)
     if done_preparations < limits.preparation_min:
-        return NextStep(f"Preparation session {done_preparations + 1} of cycle {cycle} "
-                        f"(at least {limits.preparation_min} before medicine session {cycle}).", Phase.PREPARATION,
-                        False)
+        return NextStep(
+            f"Preparation session {done_preparations + 1} of cycle {cycle} "
+            f"(at least {limits.preparation_min} before medicine session {cycle}).",
+            Phase.PREPARATION,
+            False,
+        )
     if done_preparations < limits.preparation_max:
-        return NextStep(f"Medicine session {cycle}, or one more preparation (up to {limits.preparation_max}).",
-                        Phase.MEDICINE, False)
+        return NextStep(
+            f"Medicine session {cycle}, or one more preparation (up to {limits.preparation_max}).",
+            Phase.MEDICINE,
+            False,
+        )
     return NextStep(f"Medicine session {cycle}.", Phase.MEDICINE, False)
 
 
@@ -515,12 +593,22 @@ def course_layout(state: CourseState, *, now: datetime.datetime) -> Course:
             cycles.setdefault(number, Cycle(number=number)).rows.append(row)
     step = next_step(state)
     upcoming = next((s for s in plan if is_ahead(s.status) and s.start >= now), None)
-    offered = [s for s in suggestions(state, step.phase, now=now)
-               if decide(state, phase=s.phase, start=s.start, mode=Mode.PLAN).allowed]
-    return Course(assessment=assessment, cycles=[cycles[k] for k in sorted(cycles)], follow_up=follow_up,
-                  next_step=step.text, next_phase=step.phase, finished=step.finished,
-                  upcoming=upcoming.ref if upcoming is not None else None, suggestions=offered,
-                  out_of_order=disorder)
+    offered = [
+        s
+        for s in suggestions(state, step.phase, now=now)
+        if decide(state, phase=s.phase, start=s.start, mode=Mode.PLAN).allowed
+    ]
+    return Course(
+        assessment=assessment,
+        cycles=[cycles[k] for k in sorted(cycles)],
+        follow_up=follow_up,
+        next_step=step.text,
+        next_phase=step.phase,
+        finished=step.finished,
+        upcoming=upcoming.ref if upcoming is not None else None,
+        suggestions=offered,
+        out_of_order=disorder,
+    )
 
 
 def suggestions(state: CourseState, next_phase: str | None, *, now: datetime.datetime) -> list[Suggestion]:
@@ -539,8 +627,11 @@ def suggestions(state: CourseState, next_phase: str | None, *, now: datetime.dat
             booked = any(abs(s.start - when) <= CHECK_IN_TOLERANCE for s in integrations)
             moved_on = next_cycle is not None and next_cycle <= when
             if when > now and not booked and not moved_on:
-                found.append(Suggestion(Phase.INTEGRATION, when,
-                                        f"Integration check-in {label} after medicine session {n}", last))
+                found.append(
+                    Suggestion(
+                        Phase.INTEGRATION, when, f"Integration check-in {label} after medicine session {n}", last
+                    )
+                )
     if next_phase in (Phase.PREPARATION, Phase.ASSESSMENT) and plan:
         last = plan[-1]
         when = state.local(last.start) + datetime.timedelta(days=7)
@@ -555,8 +646,11 @@ def integration_follows(state: CourseState) -> dict[object, object]:
     before it in the plan), or None when none comes before it."""
     plan = state.plan
     medicines = [s for s in plan if s.phase == Phase.MEDICINE]
-    return {s.pk: next((m.pk for m in reversed(medicines) if m.start < s.start), None)
-            for s in plan if s.phase == Phase.INTEGRATION}
+    return {
+        s.pk: next((m.pk for m in reversed(medicines) if m.start < s.start), None)
+        for s in plan
+        if s.phase == Phase.INTEGRATION
+    }
 
 
 # -- the measurement windows and the follow-up plan ------------------------------------------------------------
@@ -616,8 +710,12 @@ def measure_window(state: CourseState, session) -> Window | None:
     med_days = [state.local_date(m.start) for m in medicines]
     before = [m for m in medicines if m.start < session.start]
     if session.phase == Phase.ASSESSMENT:
-        return Window(MeasurePoint.BASELINE, None, med_days[0] if med_days else None,
-                      "baseline, before the first medicine session")
+        return Window(
+            MeasurePoint.BASELINE,
+            None,
+            med_days[0] if med_days else None,
+            "baseline, before the first medicine session",
+        )
     if session.phase in (Phase.PREPARATION, Phase.MEDICINE):
         k = len(before) + 1  # the medicine session this one prepares for (or is)
         first = med_days[k - 2] + datetime.timedelta(days=1) if k >= 2 else None
@@ -681,8 +779,11 @@ def follow_up_schedule(state: CourseState) -> FollowUpSchedule | None:
         return None
     if any(s.phase in (Phase.PREPARATION, Phase.MEDICINE) for s in after):
         return None  # another cycle is planned
-    in_follow_up = (any(s.phase == Phase.FOLLOW_UP for s in after) or state.couple_status == CoupleStatus.COMPLETED
-                    or len(medicines) >= state.medicine_maximum)
+    in_follow_up = (
+        any(s.phase == Phase.FOLLOW_UP for s in after)
+        or state.couple_status == CoupleStatus.COMPLETED
+        or len(medicines) >= state.medicine_maximum
+    )
     if not in_follow_up and len(medicines) < limits.medicine_sessions_min:
         return None
     anchor = state.local_date(held_integrations[-1].start)

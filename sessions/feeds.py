@@ -79,12 +79,18 @@ def feed_sessions(*, user: User) -> QuerySet[TherapySession]:
     mine = Q(therapist=user)
     if user.is_prescriber:
         mine |= Q(phase=Phase.MEDICINE, couple__prescriber=user)
-    return (TherapySession.objects.filter(mine, start__gte=now - datetime.timedelta(days=PAST_DAYS),
-                                          start__lte=now + datetime.timedelta(days=AHEAD_DAYS))
-            .exclude(status=SessionStatus.NO_SHOW)
-            .select_related("couple", "room", "therapist__video_link")
-            .prefetch_related(Prefetch("couple__partners", queryset=Partner.objects.order_by("label")))
-            .annotate(changes=Count("events")).order_by("start", "id"))
+    return (
+        TherapySession.objects.filter(
+            mine,
+            start__gte=now - datetime.timedelta(days=PAST_DAYS),
+            start__lte=now + datetime.timedelta(days=AHEAD_DAYS),
+        )
+        .exclude(status=SessionStatus.NO_SHOW)
+        .select_related("couple", "room", "therapist__video_link")
+        .prefetch_related(Prefetch("couple__partners", queryset=Partner.objects.order_by("label")))
+        .annotate(changes=Count("events"))
+        .order_by("start", "id")
+    )
 
 
 def _who(session: TherapySession, *, first_names: bool) -> str:

@@ -45,15 +45,21 @@ def _duration_help() -> str:
 
 
 class SessionTimeMixin(forms.Form):
-    start = forms.DateTimeField(label="Starts at", widget=LocalDateTimeInput(),
-                                help_text="In the clinic's time zone.")
+    start = forms.DateTimeField(label="Starts at", widget=LocalDateTimeInput(), help_text="In the clinic's time zone.")
     end = forms.TimeField(label="Ends at", required=False, widget=TimeInput())
     place = forms.ChoiceField(choices=Place.choices, widget=forms.RadioSelect, initial=Place.OFFICE)
-    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="No room (not in the office)",
-                                  help_text="Needed for an office session.")
-    video_url = forms.CharField(label="Video link", required=False, max_length=300,
-                                help_text="For a telehealth session: an https:// link. Leave empty to use the "
-                                          "therapist's standing video link.")
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.none(),
+        required=False,
+        empty_label="No room (not in the office)",
+        help_text="Needed for an office session.",
+    )
+    video_url = forms.CharField(
+        label="Video link",
+        required=False,
+        max_length=300,
+        help_text="For a telehealth session: an https:// link. Leave empty to use the therapist's standing video link.",
+    )
 
     def _setup_time_fields(self):
         self.fields["room"].queryset = active_rooms()
@@ -85,8 +91,9 @@ class BookingForm(SessionTimeMixin):
 
     couple = forms.ModelChoiceField(queryset=None, label="Couple")
     phase = forms.ChoiceField(choices=Phase.choices)
-    therapist = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
-                                       help_text="Leave empty to book yourself.")
+    therapist = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, help_text="Leave empty to book yourself."
+    )
     field_order = ["couple", "phase", "therapist", "start", "end", "place", "room", "video_url"]
 
     def __init__(self, *args, user: User, **kwargs):
@@ -94,7 +101,8 @@ class BookingForm(SessionTimeMixin):
         self.user = user
         self.fields["couple"].queryset = bookable_couples(user).prefetch_related("partners")
         self.fields["couple"].label_from_instance = lambda c: " · ".join(
-            [c.case_number, " & ".join(p.full_name for p in sorted(c.partners.all(), key=lambda p: p.label))])
+            [c.case_number, " & ".join(p.full_name for p in sorted(c.partners.all(), key=lambda p: p.label))]
+        )
         self._setup_time_fields()
         if user.is_clinic_admin:
             self.fields["therapist"].queryset = User.objects.filter(is_active=True, is_therapist=True)
@@ -115,8 +123,9 @@ class RescheduleForm(SessionTimeMixin):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Reason or note", required=False, max_length=500,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="Reason or note", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class AcceptSuggestionForm(forms.Form):
@@ -136,22 +145,35 @@ class NoteForm(forms.Form):
                 label = label.replace(f"partner {letter}", f"partner {letter} ({name})")
             if part.to_sign:
                 label = f"{label} (needed to sign)"
-            self.fields[part.key] = forms.CharField(label=label, required=False, help_text=part.help_text,
-                                                    widget=forms.Textarea(attrs={"rows": 3}))
+            self.fields[part.key] = forms.CharField(
+                label=label, required=False, help_text=part.help_text, widget=forms.Textarea(attrs={"rows": 3})
+            )
 
 
 class AmendmentForm(forms.Form):
-    text = forms.CharField(label="Amendment", widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text="A dated correction or addition, shown under the signed note with your name.")
+    text = forms.CharField(
+        label="Amendment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="A dated correction or addition, shown under the signed note with your name.",
+    )
 
 
 class CalendarFilterForm(forms.Form):
-    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"},
-                                                                  format="%Y-%m-%d"))
-    therapist = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="All therapists",
-                                       widget=forms.Select(attrs={"class": "form-select"}))
-    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="All rooms",
-                                  widget=forms.Select(attrs={"class": "form-select"}))
+    date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+    )
+    therapist = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="All therapists",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.none(),
+        required=False,
+        empty_label="All rooms",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
     def __init__(self, *args, clinic_wide: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -66,7 +66,11 @@ class TherapySession(models.Model):
     # A telehealth session's own video link; empty uses its therapist's default (sessions/telehealth.py).
     video_url = models.URLField("video link", max_length=300, blank=True)
     approval = models.ForeignKey(
-        "dosing.Approval", on_delete=models.PROTECT, null=True, blank=True, related_name="medicine_sessions",
+        "dosing.Approval",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="medicine_sessions",
         help_text="The prescriber approval a medicine session stands on; set by the services, never by hand.",
     )
     # The medicine session's lifecycle, as facts (dosing.lifecycle moves them, one transition at a time):
@@ -97,19 +101,24 @@ class TherapySession(models.Model):
             # Only a medicine session is started, moves to observation or is blocked; observation follows the start,
             # and a blocked session has not started.
             models.CheckConstraint(
-                condition=Q(phase="medicine") | Q(started_at__isnull=True, dosing_done_at__isnull=True, blocked_reason=""),
-                name="session_stages_only_medicine"),
-            models.CheckConstraint(condition=Q(dosing_done_at__isnull=True) | Q(started_at__isnull=False),
-                                   name="session_observation_after_start"),
-            models.CheckConstraint(condition=Q(blocked_reason="") | Q(started_at__isnull=True),
-                                   name="session_blocked_not_started"),
+                condition=Q(phase="medicine")
+                | Q(started_at__isnull=True, dosing_done_at__isnull=True, blocked_reason=""),
+                name="session_stages_only_medicine",
+            ),
+            models.CheckConstraint(
+                condition=Q(dosing_done_at__isnull=True) | Q(started_at__isnull=False),
+                name="session_observation_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(blocked_reason="") | Q(started_at__isnull=True), name="session_blocked_not_started"
+            ),
             # The end is derived from start and duration; it can never come first.
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_ends_after_start"),
             # The gate, in the database: a medicine session cannot exist without its prescriber approval, and
             # only medicine sessions carry one.
             models.CheckConstraint(
-                condition=Q(phase=Phase.MEDICINE, approval__isnull=False) | (~Q(phase=Phase.MEDICINE)
-                                                                              & Q(approval__isnull=True)),
+                condition=Q(phase=Phase.MEDICINE, approval__isnull=False)
+                | (~Q(phase=Phase.MEDICINE) & Q(approval__isnull=True)),
                 name="session_medicine_has_approval",
                 violation_error_message="A medicine session needs a prescriber approval in force.",
             ),
@@ -208,8 +217,9 @@ class SessionEvent(models.Model):
     summary = models.CharField(max_length=300)
     note = models.TextField(blank=True)
     # None: the clinic's scheduled check did it (a medicine session blocked because its approval expired).
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -270,10 +280,16 @@ class SessionNote(models.Model):
 
     def compute_hash(self) -> str:
         """The SHA-256 of what the therapist signs: the session, the content, the signer and the time."""
-        payload = json.dumps({"session": str(self.session.uuid), "content": self.content or {},
-                              "signed_by": self.signed_by_id,
-                              "signed_at": self.signed_at.isoformat() if self.signed_at else None},
-                             sort_keys=True, separators=(",", ":"))
+        payload = json.dumps(
+            {
+                "session": str(self.session.uuid),
+                "content": self.content or {},
+                "signed_by": self.signed_by_id,
+                "signed_at": self.signed_at.isoformat() if self.signed_at else None,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
         return hashlib.sha256(payload.encode()).hexdigest()
 
     @property
@@ -331,7 +347,8 @@ class CalendarFeed(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     show_first_names = models.BooleanField(
-        default=False, help_text="Off: partners appear by their initials only, which is the default.")
+        default=False, help_text="Off: partners appear by their initials only, which is the default."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -339,8 +356,9 @@ class CalendarFeed(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             # One working address per clinician: a new one replaces the old.
-            models.UniqueConstraint(fields=["user"], condition=Q(revoked_at__isnull=True),
-                                    name="calendar_feed_one_active_per_user"),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(revoked_at__isnull=True), name="calendar_feed_one_active_per_user"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -356,8 +374,11 @@ class ClinicianVideoLink(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(url__startswith="https://"), name="clinician_video_https",
-                                   violation_error_message="A video link is an https:// address."),
+            models.CheckConstraint(
+                condition=Q(url__startswith="https://"),
+                name="clinician_video_https",
+                violation_error_message="A video link is an https:// address.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -34,9 +34,11 @@ def session_for_user(user: User, session_uuid) -> TherapySession:
 
 
 def _with_display(sessions: QuerySet[TherapySession]) -> QuerySet[TherapySession]:
-    return sessions.select_related("couple", "therapist__video_link", "room").prefetch_related(
-        Prefetch("couple__partners", queryset=Partner.objects.order_by("label"))
-    ).order_by("start", "id")
+    return (
+        sessions.select_related("couple", "therapist__video_link", "room")
+        .prefetch_related(Prefetch("couple__partners", queryset=Partner.objects.order_by("label")))
+        .order_by("start", "id")
+    )
 
 
 def local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
@@ -57,8 +59,15 @@ class CalendarDay:
         return self.date == timezone.localdate()
 
 
-def calendar(*, user: User, first_day: datetime.date, days: int, clinic_wide: bool = False,
-             therapist_id: int | None = None, room_id: int | None = None) -> list[CalendarDay]:
+def calendar(
+    *,
+    user: User,
+    first_day: datetime.date,
+    days: int,
+    clinic_wide: bool = False,
+    therapist_id: int | None = None,
+    room_id: int | None = None,
+) -> list[CalendarDay]:
     """The user's sessions (or, for an admin's clinic view, everyone's) day by day, in two queries."""
     start, _ = local_day_bounds(first_day)
     _, end = local_day_bounds(first_day + datetime.timedelta(days=days - 1))
@@ -141,15 +150,19 @@ def therapist_dashboard(*, user: User) -> Dashboard:
     mine = _with_display(visible_sessions(user).filter(therapist=user))
     week = list(mine.filter(start__gte=day_start, start__lt=week_end).exclude(status=SessionStatus.CANCELLED))
     drafts = SessionNote.objects.filter(session__therapist=user, status=NoteStatus.DRAFT)
-    unwritten = visible_sessions(user).filter(therapist=user, status=SessionStatus.COMPLETED, note__isnull=True) \
+    unwritten = (
+        visible_sessions(user)
+        .filter(therapist=user, status=SessionStatus.COMPLETED, note__isnull=True)
         .exclude(phase=Phase.MEDICINE)
+    )
     # One more than listed tells whether there are more, without counting the backlog.
-    notes_to_sign = list(drafts.select_related("session__couple").order_by("session__start")[:NOTES_LISTED + 1])
-    notes_to_write = list(unwritten.select_related("couple").order_by("start", "id")[:NOTES_LISTED + 1])
+    notes_to_sign = list(drafts.select_related("session__couple").order_by("session__start")[: NOTES_LISTED + 1])
+    notes_to_write = list(unwritten.select_related("couple").order_by("start", "id")[: NOTES_LISTED + 1])
     return Dashboard(
         today=[s for s in week if s.start < day_end],
         this_week=[s for s in week if s.start >= day_end],
-        notes_to_sign=notes_to_sign[:NOTES_LISTED], notes_to_write=notes_to_write[:NOTES_LISTED],
+        notes_to_sign=notes_to_sign[:NOTES_LISTED],
+        notes_to_write=notes_to_write[:NOTES_LISTED],
         more_notes=len(notes_to_sign) > NOTES_LISTED or len(notes_to_write) > NOTES_LISTED,
     )
 

@@ -54,8 +54,9 @@ def default_duration(phase: str) -> int:
     }[phase]
 
 
-def _case_event(*, session: TherapySession, by: User, summary: str, kind: str = EventKind.SESSION,
-                note: str = "") -> None:
+def _case_event(
+    *, session: TherapySession, by: User, summary: str, kind: str = EventKind.SESSION, note: str = ""
+) -> None:
     CaseEvent.objects.create(couple_id=session.couple_id, kind=kind, summary=summary[:300], note=note, actor=by)
 
 
@@ -87,9 +88,11 @@ def _check_timing(start: datetime.datetime, duration_minutes: int, errors: dict)
     if start <= now:
         errors["start"] = f"A session cannot be booked in the past ({moment_label(start)} has gone)."
     elif start > now + datetime.timedelta(days=horizon):
-        errors["start"] = (f"Sessions are booked at most {horizon} days ahead (the clinic's booking horizon, until "
-                           f"{formats.date_format(timezone.localdate(now) + datetime.timedelta(days=horizon))}); "
-                           "choose an earlier date.")
+        errors["start"] = (
+            f"Sessions are booked at most {horizon} days ahead (the clinic's booking horizon, until "
+            f"{formats.date_format(timezone.localdate(now) + datetime.timedelta(days=horizon))}); "
+            "choose an earlier date."
+        )
     if duration_minutes is None or not 0 < duration_minutes <= MAX_SESSION_MINUTES:
         errors["duration_minutes"] = "The session must end after it starts (and last at most 12 hours)."
 
@@ -103,8 +106,15 @@ def _lock(couple: Couple, therapist: User, room: Room | None) -> Couple:
     return couple
 
 
-def _check_clashes(*, couple: Couple, therapist: User, room: Room | None, start: datetime.datetime,
-                   end: datetime.datetime, exclude=None) -> dict:
+def _check_clashes(
+    *,
+    couple: Couple,
+    therapist: User,
+    room: Room | None,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    exclude=None,
+) -> dict:
     busy = TherapySession.objects.filter(status__in=PLANNED_STATUSES, start__lt=end, end__gt=start)
     if exclude is not None:
         busy = busy.exclude(pk=exclude)
@@ -112,19 +122,20 @@ def _check_clashes(*, couple: Couple, therapist: User, room: Room | None, start:
     clash = busy.filter(therapist=therapist).select_related("couple").first()
     if clash is not None:
         errors.setdefault("start", []).append(
-            f"{therapist} is already booked then: {clash.couple}'s {clash.title.lower()} "
-            f"({_time_span(clash)}).")
+            f"{therapist} is already booked then: {clash.couple}'s {clash.title.lower()} ({_time_span(clash)})."
+        )
     clash = busy.filter(couple=couple).exclude(therapist=therapist).select_related("therapist").first()
     if clash is not None:
         errors.setdefault("start", []).append(
-            f"{couple} already has a {clash.title.lower()} with {clash.therapist} then "
-            f"({_time_span(clash)}).")
+            f"{couple} already has a {clash.title.lower()} with {clash.therapist} then ({_time_span(clash)})."
+        )
     if room is not None:
         clash = busy.filter(room=room).select_related("therapist").first()
         if clash is not None:
             # Name the therapist, not the couple: the room may be taken by another caseload.
-            errors.setdefault("room", []).append(f"{room} is already booked then, by {clash.therapist} "
-                                                 f"({_time_span(clash)}).")
+            errors.setdefault("room", []).append(
+                f"{room} is already booked then, by {clash.therapist} ({_time_span(clash)})."
+            )
     return errors
 
 
@@ -152,8 +163,10 @@ def _out_of_order(couple: Couple, state: CourseState) -> dict[object, list[str]]
     for step in state.steps:
         if not course.is_ahead(step.status):
             continue
-        reasons = protocol_reasons.get(step.pk, []) + _gate(couple=couple, phase=step.phase, start=step.start,
-                                                            session_pk=step.pk)[1]
+        reasons = (
+            protocol_reasons.get(step.pk, [])
+            + _gate(couple=couple, phase=step.phase, start=step.start, session_pk=step.pk)[1]
+        )
         if reasons:
             found[step.pk] = reasons
     return found
@@ -162,13 +175,25 @@ def _out_of_order(couple: Couple, state: CourseState) -> dict[object, list[str]]
 def _newly_out_of_order(couple: Couple, before: dict, state: CourseState) -> list[str]:
     after = _out_of_order(couple, state)
     by_pk = {s.pk: s.ref for s in state.steps}
-    return [f"{_describe(by_pk[pk])} is now out of order: {' '.join(reasons)}"
-            for pk, reasons in after.items() if pk not in before]
+    return [
+        f"{_describe(by_pk[pk])} is now out of order: {' '.join(reasons)}"
+        for pk, reasons in after.items()
+        if pk not in before
+    ]
 
 
-def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, start: datetime.datetime,
-                     place: str, room: Room | None = None, duration_minutes: int | None = None,
-                     video_url: str = "") -> SessionChange:
+def session_schedule(
+    *,
+    by: User,
+    couple: Couple,
+    therapist: User,
+    phase: str,
+    start: datetime.datetime,
+    place: str,
+    room: Room | None = None,
+    duration_minutes: int | None = None,
+    video_url: str = "",
+) -> SessionChange:
     """Book a session if it is in the future, fits the protocol's plan and clashes with no booking."""
     policy.require_may_manage_sessions(by, couple)
     errors: dict = {}
@@ -196,13 +221,28 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
         clashes = _check_clashes(couple=couple, therapist=therapist, room=room, start=start, end=end)
         if clashes:
             raise ValidationError(clashes)
-        session = TherapySession(couple=couple, therapist=therapist, phase=phase, start=start,
-                                 duration_minutes=duration_minutes, place=place, room=room, created_by=by,
-                                 status_changed_by=by, approval=approval, video_url=video_url)
+        session = TherapySession(
+            couple=couple,
+            therapist=therapist,
+            phase=phase,
+            start=start,
+            duration_minutes=duration_minutes,
+            place=place,
+            room=room,
+            created_by=by,
+            status_changed_by=by,
+            approval=approval,
+            video_url=video_url,
+        )
         session.full_clean()
         session.save()
-        SessionEvent.objects.create(session=session, kind=SessionEventKind.BOOKED, to_status=session.status,
-                                    actor=by, summary=f"Booked with {therapist}, {session.place_label}")
+        SessionEvent.objects.create(
+            session=session,
+            kind=SessionEventKind.BOOKED,
+            to_status=session.status,
+            actor=by,
+            summary=f"Booked with {therapist}, {session.place_label}",
+        )
         _case_event(session=session, by=by, summary=f"Booked: {_describe(session)} with {therapist}")
         # Plan its reminders once the booking is committed
         outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
@@ -210,9 +250,17 @@ def session_schedule(*, by: User, couple: Couple, therapist: User, phase: str, s
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
 
 
-def session_reschedule(*, by: User, session: TherapySession, start: datetime.datetime, place: str,
-                       room: Room | None = None, duration_minutes: int | None = None,
-                       therapist: User | None = None, video_url: str | None = None) -> SessionChange:
+def session_reschedule(
+    *,
+    by: User,
+    session: TherapySession,
+    start: datetime.datetime,
+    place: str,
+    room: Room | None = None,
+    duration_minutes: int | None = None,
+    therapist: User | None = None,
+    video_url: str | None = None,
+) -> SessionChange:
     """Move a scheduled session (time, length, place, therapist, video link: None keeps it) under the same rules as a
     new booking."""
     couple = session.couple
@@ -234,35 +282,47 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
         if session.status != SessionStatus.SCHEDULED:
             raise ValidationError(f"A {session.get_status_display().lower()} session cannot be moved.")
         if session.started_at is not None:
-            raise ValidationError(f"This medicine session is {session.get_medicine_state_display().lower()}; "
-                                  "a session that has started cannot be moved.")
+            raise ValidationError(
+                f"This medicine session is {session.get_medicine_state_display().lower()}; "
+                "a session that has started cannot be moved."
+            )
         state = _course(couple)
         before = _out_of_order(couple, state)
         approval, gate_reasons = _gate(couple=couple, phase=session.phase, start=start, session_pk=session.pk)
-        decision = course.decide(state, phase=session.phase, start=start, mode=Mode.PLAN,
-                                 exclude=session.pk).adding(gate_reasons)
+        decision = course.decide(state, phase=session.phase, start=start, mode=Mode.PLAN, exclude=session.pk).adding(
+            gate_reasons
+        )
         if not decision.allowed:
             raise ValidationError({"start": decision.reasons})
         end = start.astimezone(datetime.UTC) + datetime.timedelta(minutes=duration_minutes)  # elapsed time
-        clashes = _check_clashes(couple=couple, therapist=therapist, room=room, start=start, end=end,
-                                 exclude=session.pk)
+        clashes = _check_clashes(
+            couple=couple, therapist=therapist, room=room, start=start, end=end, exclude=session.pk
+        )
         if clashes:
             raise ValidationError(clashes)
         old = _describe(session)
-        announce = ((session.start, session.place, session.room_id, session.video_url)
-                    != (start, place, getattr(room, "pk", None), video_url))
+        announce = (session.start, session.place, session.room_id, session.video_url) != (
+            start,
+            place,
+            getattr(room, "pk", None),
+            video_url,
+        )
         session.start, session.duration_minutes, session.place, session.room = start, duration_minutes, place, room
         session.therapist, session.approval, session.video_url = therapist, approval, video_url
         session.full_clean()
         session.save()
         medicine_session_unblock(by=by, session=session)  # moved to a time the gate allows
-        SessionEvent.objects.create(session=session, kind=SessionEventKind.RESCHEDULED, actor=by,
-                                    summary=f"Moved from {old} to {_time_span(session)} with {therapist}, "
-                                            f"{session.place_label}")
+        SessionEvent.objects.create(
+            session=session,
+            kind=SessionEventKind.RESCHEDULED,
+            actor=by,
+            summary=f"Moved from {old} to {_time_span(session)} with {therapist}, {session.place_label}",
+        )
         _case_event(session=session, by=by, summary=f"Moved: {old} to {moment_label(session.start)}")
         # Reminders for the new time, none for the old; and the partners hear of a new time or place
-        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk, payload={"notice": "moved"} if announce
-                   else None)
+        outbox_add(
+            kind=OutboxKind.SESSION_CHANGED, object_id=session.pk, payload={"notice": "moved"} if announce else None
+        )
         later = _newly_out_of_order(couple, before, course.with_step(state, course.step_of_session(session)))
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
 
@@ -270,18 +330,25 @@ def session_reschedule(*, by: User, session: TherapySession, start: datetime.dat
 def _transition(*, by: User, session: TherapySession, to_status: str, note: str = "") -> TherapySession:
     """Move a session along SESSION_TRANSITIONS and record who did it and when."""
     if to_status not in SESSION_TRANSITIONS.get(session.status, ()):
-        raise ValidationError(f"A {session.get_status_display().lower()} session cannot become "
-                              f"{SessionStatus(to_status).label.lower()}.")
+        raise ValidationError(
+            f"A {session.get_status_display().lower()} session cannot become {SessionStatus(to_status).label.lower()}."
+        )
     from_status = session.status
     session.status = to_status
     session.status_changed_at = timezone.now()
     session.status_changed_by = by
     session.save(update_fields=["status", "status_changed_at", "status_changed_by"])
     summary = f"{SessionStatus(from_status).label} \u2192 {SessionStatus(to_status).label}"
-    SessionEvent.objects.create(session=session, kind=SessionEventKind.STATUS, from_status=from_status,
-                                to_status=to_status, actor=by, note=note, summary=summary)
-    _case_event(session=session, by=by, note=note,
-                summary=f"{SessionStatus(to_status).label}: {_describe(session)}")
+    SessionEvent.objects.create(
+        session=session,
+        kind=SessionEventKind.STATUS,
+        from_status=from_status,
+        to_status=to_status,
+        actor=by,
+        note=note,
+        summary=summary,
+    )
+    _case_event(session=session, by=by, note=note, summary=f"{SessionStatus(to_status).label}: {_describe(session)}")
     # A session that ended or was cancelled sends no more reminders
     outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
     return session
@@ -299,17 +366,22 @@ def _end_session(*, by: User, session: TherapySession, to_status: str, note: str
             if reasons:
                 raise ValidationError(reasons)
             if not note:
-                raise ValidationError({"reason": f"Say why the medicine session is "
-                                                 f"{SessionStatus(to_status).label.lower()}: the prescriber and the "
-                                                 "log need it."})
+                raise ValidationError(
+                    {
+                        "reason": f"Say why the medicine session is "
+                        f"{SessionStatus(to_status).label.lower()}: the prescriber and the "
+                        "log need it."
+                    }
+                )
         state = _course(couple)
         before = _out_of_order(couple, state)
         session = _transition(by=by, session=session, to_status=to_status, note=note)
         if to_status == SessionStatus.CANCELLED:  # the partners are told by their channel (jobs/notices.py)
             outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk, payload={"notice": "cancelled"})
         dosed = next((s.dosed for s in state.steps if s.pk == session.pk), False)
-        later = _newly_out_of_order(couple, before,
-                                    course.with_step(state, course.step_of_session(session, dosed=dosed)))
+        later = _newly_out_of_order(
+            couple, before, course.with_step(state, course.step_of_session(session, dosed=dosed))
+        )
     return SessionChange(session=session, out_of_order=later)
 
 
@@ -326,10 +398,12 @@ def session_mark_no_show(*, by: User, session: TherapySession, note: str = "") -
 def _held_decision(session: TherapySession, state: CourseState) -> tuple[Decision, object]:
     """The protocol on what was held before this session, plus the gate for a medicine session, with the
     approval in force (None unless a medicine session's gate is open)."""
-    approval, gate_reasons = _gate(couple=session.couple, phase=session.phase, start=session.start,
-                                   session_pk=session.pk)
-    step = state.step_of(session) or Step(pk=session.pk, phase=session.phase, start=session.start,
-                                          status=session.status)
+    approval, gate_reasons = _gate(
+        couple=session.couple, phase=session.phase, start=session.start, session_pk=session.pk
+    )
+    step = state.step_of(session) or Step(
+        pk=session.pk, phase=session.phase, start=session.start, status=session.status
+    )
     return course.decide_step(state, step, mode=Mode.DONE).adding(gate_reasons), approval
 
 
@@ -348,8 +422,9 @@ def session_complete(*, by: User, session: TherapySession) -> TherapySession:
         if session.status != SessionStatus.SCHEDULED:
             raise ValidationError(f"A {session.get_status_display().lower()} session cannot be completed.")
         if session.start > timezone.now():
-            raise ValidationError(f"This session starts {moment_label(session.start)}; it can be completed once "
-                                  f"it has started.")
+            raise ValidationError(
+                f"This session starts {moment_label(session.start)}; it can be completed once it has started."
+            )
         decision, approval = _held_decision(session, _course(couple))
         reasons = list(decision.reasons)
         if session.phase == Phase.MEDICINE:
@@ -382,8 +457,9 @@ def note_save_draft(*, by: User, session: TherapySession, content: dict) -> Sess
         raise ValidationError(f"A {session.get_status_display().lower()} session has no note.")
     unknown = set(content) - {f.key for f in fields}
     if unknown:
-        raise ValidationError(f"Unknown parts of a {session.get_phase_display().lower()} note: "
-                              f"{', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            f"Unknown parts of a {session.get_phase_display().lower()} note: {', '.join(sorted(unknown))}."
+        )
     clean = {f.key: str(content.get(f.key) or "").strip() for f in fields}
     with transaction.atomic():
         note = SessionNote.objects.select_for_update().filter(session=session).first()
@@ -408,8 +484,11 @@ def note_sign(*, by: User, note: SessionNote) -> SessionNote:
             raise ValidationError("This note is already signed.")
         if session.status != SessionStatus.COMPLETED:
             raise ValidationError("A note is signed once its session is completed.")
-        missing = {f.key: f"Write the {f.label.lower()} before signing." for f in fields
-                   if f.to_sign and not (note.content or {}).get(f.key)}
+        missing = {
+            f.key: f"Write the {f.label.lower()} before signing."
+            for f in fields
+            if f.to_sign and not (note.content or {}).get(f.key)
+        }
         if missing:
             raise ValidationError(missing)
         note.status = NoteStatus.SIGNED

@@ -52,23 +52,42 @@ def _calendar(request, *, days: int, clinic_wide: bool, view_name: str):
     day = filters.get("date") or timezone.localdate()
     first = day - datetime.timedelta(days=day.weekday()) if days == 7 else day
     calendar_days = selectors.calendar(
-        user=request.user, first_day=first, days=days, clinic_wide=clinic_wide,
+        user=request.user,
+        first_day=first,
+        days=days,
+        clinic_wide=clinic_wide,
         therapist_id=filters["therapist"].pk if filters.get("therapist") else None,
         room_id=filters["room"].pk if filters.get("room") else None,
     )
     # The calendar names couples and their sessions: a read of clinical data like a session's page.
-    audit_record(action=AuditAction.READ, request=request, object_type="clinical_sessions.therapysession",
-                 summary=f"calendar {'week' if days == 7 else 'day'} of {first.isoformat()} viewed"
-                         + (" (clinic-wide)" if clinic_wide else ""))
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        object_type="clinical_sessions.therapysession",
+        summary=f"calendar {'week' if days == 7 else 'day'} of {first.isoformat()} viewed"
+        + (" (clinic-wide)" if clinic_wide else ""),
+    )
     query = request.GET.copy()
     query.pop("date", None)
     step = datetime.timedelta(days=days)
-    return render(request, "sessions/calendar.html", {
-        "form": form, "days": calendar_days, "first": first, "last": first + step - datetime.timedelta(days=1),
-        "previous": first - step, "next": first + step, "today": timezone.localdate(), "query": query.urlencode(),
-        "view_name": view_name, "is_week": days == 7, "clinic_wide": clinic_wide,
-        "can_book": bool(policy.may_book_sessions(request.user)),
-    })
+    return render(
+        request,
+        "sessions/calendar.html",
+        {
+            "form": form,
+            "days": calendar_days,
+            "first": first,
+            "last": first + step - datetime.timedelta(days=1),
+            "previous": first - step,
+            "next": first + step,
+            "today": timezone.localdate(),
+            "query": query.urlencode(),
+            "view_name": view_name,
+            "is_week": days == 7,
+            "clinic_wide": clinic_wide,
+            "can_book": bool(policy.may_book_sessions(request.user)),
+        },
+    )
 
 
 @login_required
@@ -110,8 +129,14 @@ def session_new(request):
         data = form.cleaned_data
         try:
             change = services.session_schedule(
-                by=request.user, couple=data["couple"], therapist=form.chosen_therapist(), phase=data["phase"],
-                start=data["start"], place=data["place"], room=data["room"], duration_minutes=form.duration_minutes(),
+                by=request.user,
+                couple=data["couple"],
+                therapist=form.chosen_therapist(),
+                phase=data["phase"],
+                start=data["start"],
+                place=data["place"],
+                room=data["room"],
+                duration_minutes=form.duration_minutes(),
                 video_url=data["video_url"],
             )
         except ValidationError as exc:
@@ -120,18 +145,30 @@ def session_new(request):
             messages.success(request, f"Booked: {change.session}.")
             _report(request, change)
             return redirect("sessions:session_detail", session_uuid=change.session.uuid)
-    return render(request, "sessions/session_form.html", {"form": form, "title": "Book a session"},
-                  status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "sessions/session_form.html",
+        {"form": form, "title": "Book a session"},
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 @login_required
 def session_detail(request, session_uuid):
     session = selectors.session_for_user(request.user, session_uuid)
     page = pages.session_page(user=request.user, session=session, note_phases=NOTE_FIELDS)
-    return render(request, "sessions/session_detail.html", {
-        "page": page, "session": session, "couple": session.couple, "note": page.note,
-        "amend_form": AmendmentForm(), "cancel_form": ReasonForm(prefix="cancel"),
-    })
+    return render(
+        request,
+        "sessions/session_detail.html",
+        {
+            "page": page,
+            "session": session,
+            "couple": session.couple,
+            "note": page.note,
+            "amend_form": AmendmentForm(),
+            "cancel_form": ReasonForm(prefix="cancel"),
+        },
+    )
 
 
 @login_required
@@ -140,26 +177,44 @@ def session_reschedule(request, session_uuid):
     session = selectors.session_for_user(request.user, session_uuid)
     forbid_unless(policy.may_manage_sessions(request.user, session.couple))
     local_end = timezone.localtime(session.end)
-    form = RescheduleForm(request.POST or None, initial={
-        "start": timezone.localtime(session.start), "end": local_end.time(), "place": session.place,
-        "room": session.room_id, "video_url": session.video_url,
-    })
+    form = RescheduleForm(
+        request.POST or None,
+        initial={
+            "start": timezone.localtime(session.start),
+            "end": local_end.time(),
+            "place": session.place,
+            "room": session.room_id,
+            "video_url": session.video_url,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            change = services.session_reschedule(by=request.user, session=session, start=data["start"],
-                                                 place=data["place"], room=data["room"],
-                                                 duration_minutes=form.duration_minutes(),
-                                                 video_url=data["video_url"])
+            change = services.session_reschedule(
+                by=request.user,
+                session=session,
+                start=data["start"],
+                place=data["place"],
+                room=data["room"],
+                duration_minutes=form.duration_minutes(),
+                video_url=data["video_url"],
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Moved: {change.session}.")
             _report(request, change)
             return redirect("sessions:session_detail", session_uuid=session.uuid)
-    return render(request, "sessions/session_form.html", {
-        "form": form, "title": f"Move the {session.title.lower()}", "session": session,
-    }, status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "sessions/session_form.html",
+        {
+            "form": form,
+            "title": f"Move the {session.title.lower()}",
+            "session": session,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 def _status_change(request, session_uuid, verb, done: str):
@@ -180,25 +235,31 @@ def _status_change(request, session_uuid, verb, done: str):
 @login_required
 @require_POST
 def session_cancel(request, session_uuid):
-    return _status_change(request, session_uuid,
-                          lambda s, r: services.session_cancel(by=request.user, session=s, reason=r),
-                          "Session cancelled.")
+    return _status_change(
+        request,
+        session_uuid,
+        lambda s, r: services.session_cancel(by=request.user, session=s, reason=r),
+        "Session cancelled.",
+    )
 
 
 @login_required
 @require_POST
 def session_no_show(request, session_uuid):
-    return _status_change(request, session_uuid,
-                          lambda s, r: services.session_mark_no_show(by=request.user, session=s, note=r),
-                          "Recorded as a no-show.")
+    return _status_change(
+        request,
+        session_uuid,
+        lambda s, r: services.session_mark_no_show(by=request.user, session=s, note=r),
+        "Recorded as a no-show.",
+    )
 
 
 @login_required
 @require_POST
 def session_complete(request, session_uuid):
-    return _status_change(request, session_uuid,
-                          lambda s, r: services.session_complete(by=request.user, session=s),
-                          "Session completed.")
+    return _status_change(
+        request, session_uuid, lambda s, r: services.session_complete(by=request.user, session=s), "Session completed."
+    )
 
 
 @login_required
@@ -216,8 +277,13 @@ def suggestion_accept(request, couple_uuid):
     therapist = request.user if request.user.is_therapist else anchor.therapist
     try:
         change = services.session_schedule(
-            by=request.user, couple=couple, therapist=therapist, phase=form.cleaned_data["phase"],
-            start=form.cleaned_data["start"], place=anchor.place, room=anchor.room,
+            by=request.user,
+            couple=couple,
+            therapist=therapist,
+            phase=form.cleaned_data["phase"],
+            start=form.cleaned_data["start"],
+            place=anchor.place,
+            room=anchor.room,
         )
     except ValidationError as exc:
         messages.error(request, f"Not booked: {_errors_message(exc)}")
@@ -242,8 +308,9 @@ def note_edit(request, session_uuid):
         messages.info(request, "This note is signed and locked; add an amendment instead.")
         return redirect("sessions:session_detail", session_uuid=session.uuid)
     partners = {p.label: p.first_name for p in session.couple.partners.all()}
-    form = NoteForm(request.POST or None, phase=session.phase, partners=partners,
-                    initial=note.content if note else None)
+    form = NoteForm(
+        request.POST or None, phase=session.phase, partners=partners, initial=note.content if note else None
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.note_save_draft(by=request.user, session=session, content=form.cleaned_data)
@@ -252,8 +319,12 @@ def note_edit(request, session_uuid):
         else:
             messages.success(request, "Draft note saved.")
             return redirect("sessions:session_detail", session_uuid=session.uuid)
-    return render(request, "sessions/note_form.html", {"form": form, "session": session, "note": note},
-                  status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "sessions/note_form.html",
+        {"form": form, "session": session, "note": note},
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 def _note_for(request, session_uuid) -> tuple[TherapySession, SessionNote]:
@@ -331,10 +402,18 @@ def calendar_feed_settings(request):
         else:
             error = "Choose to make a new address or to stop the feed."
     link = ClinicianVideoLink.objects.filter(user=request.user).first()
-    return render(request, "sessions/calendar_feed.html", {
-        "feed": feeds.feed_active(user=request.user), "new_url": new_url, "error": error,
-        "video_error": video_error, "video_url": request.POST.get("url", "") if video_error else (link.url if link else ""),
-    }, status=400 if error or video_error else 200)
+    return render(
+        request,
+        "sessions/calendar_feed.html",
+        {
+            "feed": feeds.feed_active(user=request.user),
+            "new_url": new_url,
+            "error": error,
+            "video_error": video_error,
+            "video_url": request.POST.get("url", "") if video_error else (link.url if link else ""),
+        },
+        status=400 if error or video_error else 200,
+    )
 
 
 @require_GET

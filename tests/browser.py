@@ -14,8 +14,14 @@ import pytest
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "var" / "test-artifacts"
@@ -125,7 +131,8 @@ def login(page):
         page.wait_for_load_state()
         if device is not None:
             page.get_by_label("Code from your authenticator app, or a recovery code").fill(
-                pyotp.TOTP(device.secret).now())
+                pyotp.TOTP(device.secret).now()
+            )
             page.get_by_role("button", name="Verify").click()
             page.wait_for_load_state()
         return page

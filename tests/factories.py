@@ -74,8 +74,9 @@ def make_screening_complete(screening: Screening, *, consent: bool = True) -> Sc
         screening.consent_version = "2026-1"
     screening.save()
     for code in Contraindication.values:
-        ContraindicationFinding.objects.update_or_create(screening=screening, code=code,
-                                                         defaults={"present": False, "note": ""})
+        ContraindicationFinding.objects.update_or_create(
+            screening=screening, code=code, defaults={"present": False, "note": ""}
+        )
     return screening
 
 

@@ -40,9 +40,16 @@ class FakeTwilio:
 
     def signed_report(self, *, url: str, sid: str, status: str, error_code: str = "") -> tuple[dict, str]:
         """The form fields and X-Twilio-Signature of a status callback Twilio would POST to url."""
-        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": self.account_sid, "MessageStatus": status,
-                  "SmsStatus": status, "To": self.accepted[-1]["To"] if self.accepted else "", "From": FROM,
-                  "ApiVersion": "2010-04-01"}
+        params = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": self.account_sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "To": self.accepted[-1]["To"] if self.accepted else "",
+            "From": FROM,
+            "ApiVersion": "2010-04-01",
+        }
         if error_code:
             params["ErrorCode"] = error_code
         return params, RequestValidator(self.auth_token).compute_signature(url, params)
@@ -76,15 +83,32 @@ class FakeTwilio:
                     return None
                 if step[0] == "error":
                     _, status, code, message = step
-                    return self._answer(status, {"code": code, "message": message, "status": status,
-                                                 "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+                    return self._answer(
+                        status,
+                        {
+                            "code": code,
+                            "message": message,
+                            "status": status,
+                            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                        },
+                    )
                 sid = "SM" + secrets.token_hex(16)
                 fake.accepted.append({**fields, "sid": sid})
-                return self._answer(201, {"sid": sid, "status": "queued", "to": fields.get("To"),
-                                          "from": fields.get("From"), "body": fields.get("Body"),
-                                          "account_sid": fake.account_sid, "api_version": "2010-04-01",
-                                          "num_segments": "1", "direction": "outbound-api",
-                                          "uri": f"/2010-04-01/Accounts/{fake.account_sid}/Messages/{sid}.json"})
+                return self._answer(
+                    201,
+                    {
+                        "sid": sid,
+                        "status": "queued",
+                        "to": fields.get("To"),
+                        "from": fields.get("From"),
+                        "body": fields.get("Body"),
+                        "account_sid": fake.account_sid,
+                        "api_version": "2010-04-01",
+                        "num_segments": "1",
+                        "direction": "outbound-api",
+                        "uri": f"/2010-04-01/Accounts/{fake.account_sid}/Messages/{sid}.json",
+                    },
+                )
 
             def _answer(self, status: int, payload: dict):
                 data = json.dumps(payload).encode()

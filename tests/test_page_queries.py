@@ -41,8 +41,13 @@ def grow(therapist, prescriber, n: int, start: int = 0) -> None:
         couple = CoupleFactory(therapists=[therapist], prescriber=prescriber)
         approval_on_file(couple, prescriber)
         held(couple, therapist, Phase.ASSESSMENT, now - datetime.timedelta(days=1, hours=i))
-        held(couple, therapist, Phase.PREPARATION, now + datetime.timedelta(days=1, hours=i),
-             status=SessionStatus.SCHEDULED)
+        held(
+            couple,
+            therapist,
+            Phase.PREPARATION,
+            now + datetime.timedelta(days=1, hours=i),
+            status=SessionStatus.SCHEDULED,
+        )
         lot(prescriber, number=f"LOT-{i}")
 
 
@@ -56,8 +61,9 @@ def count(client, url: str) -> int:
 
 
 @pytest.mark.parametrize("name, persona", sorted(PINNED))
-def test_a_main_page_costs_the_same_with_one_couple_and_with_many(request, client_for, therapist, prescriber,
-                                                                   name, persona):
+def test_a_main_page_costs_the_same_with_one_couple_and_with_many(
+    request, client_for, therapist, prescriber, name, persona
+):
     client = client_for(request.getfixturevalue(persona))
     url = reverse(name)
     assert count(client, reverse("accounts:security")) > 0  # process-wide caches (content types) warm up

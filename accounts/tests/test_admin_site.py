@@ -31,10 +31,17 @@ def test_the_admin_cannot_clear_a_partner_or_delete_a_couple(client_for, clinic_
 
 def test_clinic_admin_creates_a_user_with_roles(client_for, clinic_admin):
     client = client_for(clinic_admin)
-    client.post(reverse("admin:accounts_user_add"), {
-        "username": "newdoc", "email": "newdoc@clinic.example", "password1": "a-long-enough-pass",
-        "password2": "a-long-enough-pass", "is_prescriber": "on", "usable_password": "true",
-    })
+    client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "newdoc",
+            "email": "newdoc@clinic.example",
+            "password1": "a-long-enough-pass",
+            "password2": "a-long-enough-pass",
+            "is_prescriber": "on",
+            "usable_password": "true",
+        },
+    )
     from accounts.models import User
 
     user = User.objects.get(username="newdoc")

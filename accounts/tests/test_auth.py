@@ -17,18 +17,21 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_therapist_lands_on_their_home_page_after_the_password(client, therapist):
-    response = client.post(reverse("accounts:login"), {"username": therapist.username, "password": PASSWORD},
-                           follow=True)
+    response = client.post(
+        reverse("accounts:login"), {"username": therapist.username, "password": PASSWORD}, follow=True
+    )
     assert response.redirect_chain[-1][0] == reverse("accounts:therapist_home")
     assert ">My caseload</h1>" in response.content.decode()
 
 
-@pytest.mark.parametrize("persona, home, heading", [
-    ("prescriber", "accounts:prescriber_home", "Prescriber review"),
-    ("clinic_admin", "accounts:admin_home", "Clinic at a glance"),
-])
-def test_prescribers_and_admins_set_up_two_factor_then_land_on_their_home_page(client, request, persona, home,
-                                                                                heading):
+@pytest.mark.parametrize(
+    "persona, home, heading",
+    [
+        ("prescriber", "accounts:prescriber_home", "Prescriber review"),
+        ("clinic_admin", "accounts:admin_home", "Clinic at a glance"),
+    ],
+)
+def test_prescribers_and_admins_set_up_two_factor_then_land_on_their_home_page(client, request, persona, home, heading):
     user = request.getfixturevalue(persona)
     response = client.post(reverse("accounts:login"), {"username": user.username, "password": PASSWORD}, follow=True)
     assert response.redirect_chain[-1][0].startswith(reverse("accounts:two_factor_enrol"))
@@ -87,8 +90,14 @@ def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(c
 
 def test_password_change(client_for, therapist):
     client = client_for(therapist)
-    client.post(reverse("accounts:password_change"), {
-        "old_password": PASSWORD, "new_password1": "another-long-passphrase", "new_password2": "another-long-passphrase"})
+    client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another-long-passphrase",
+            "new_password2": "another-long-passphrase",
+        },
+    )
     therapist.refresh_from_db()
     assert therapist.check_password("another-long-passphrase")
 

@@ -34,10 +34,20 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "CLINIC_TIME_ZONE": "America/New_York",  # production must name it (clinic.E001)
         "SMS_REMINDERS": "0",  # no SMS provider here; tests/ops/test_settings.py checks the SMS setup
     }
-    for leftover in ("DEBUG", "SMS_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # the browser tests set the latter in-process
+    for leftover in (
+        "DEBUG",
+        "SMS_BACKEND",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    ):  # the browser tests set the latter in-process
         env.pop(leftover, None)
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
@@ -72,21 +82,33 @@ def inline_problems(html: str) -> list[str]:
 def test_pages_carry_a_strict_csp_and_nothing_inline(client, client_for, clinic_admin, therapist, couple):
     pages = {"login": client.get(reverse("accounts:login"))}
     client_for(therapist)
-    pages.update({
-        "therapist home": client.get(reverse("accounts:therapist_home")),
-        "couple list": client.get(reverse("cases:couple_list")),
-        "couple page": client.get(reverse("cases:couple_detail", kwargs={"couple_uuid": couple.uuid})),
-        "security": client.get(reverse("accounts:security")),
-        "enrol": client.get(reverse("accounts:two_factor_enrol")),
-    })
+    pages.update(
+        {
+            "therapist home": client.get(reverse("accounts:therapist_home")),
+            "couple list": client.get(reverse("cases:couple_list")),
+            "couple page": client.get(reverse("cases:couple_detail", kwargs={"couple_uuid": couple.uuid})),
+            "security": client.get(reverse("accounts:security")),
+            "enrol": client.get(reverse("accounts:two_factor_enrol")),
+        }
+    )
     client_for(clinic_admin)
-    pages.update({"admin home": client.get(reverse("accounts:admin_home")),
-                  "audit trail": client.get(reverse("audit:event_list"))})
+    pages.update(
+        {
+            "admin home": client.get(reverse("accounts:admin_home")),
+            "audit trail": client.get(reverse("audit:event_list")),
+        }
+    )
     for name, response in pages.items():
         assert response.status_code == 200, name
         policy = response["Content-Security-Policy"]
-        for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
-                          "frame-ancestors 'none'", "form-action 'self'"):
+        for directive in (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ):
             assert directive in policy, (name, directive)
         assert "unsafe-inline" not in policy
         assert inline_problems(response.content.decode()) == [], name
@@ -108,8 +130,9 @@ def test_the_audit_export_is_not_stored(client_for, clinic_admin):
 
 
 def test_logged_request_lines_lose_their_query_strings():
-    record = logging.LogRecord("django.server", logging.INFO, __file__, 1, '"%s" %s %s',
-                               ("GET /couples/?q=Smith HTTP/1.1", "200", "512"), None)
+    record = logging.LogRecord(
+        "django.server", logging.INFO, __file__, 1, '"%s" %s %s', ("GET /couples/?q=Smith HTTP/1.1", "200", "512"), None
+    )
     DropQueryStringsFilter().filter(record)
     assert "Smith" not in record.getMessage()
     assert "/couples/?[query removed]" in record.getMessage()

@@ -28,7 +28,7 @@ def signed_in(client) -> bool:
 def refusal(response) -> str:
     html = response.content.decode()
     start = html.index('<div class="alert alert-danger"')
-    return html[start:html.index("</div>", start)]
+    return html[start : html.index("</div>", start)]
 
 
 def test_five_failures_lock_the_username_even_against_the_right_password(client, therapist, time_machine):
@@ -83,10 +83,18 @@ def test_twenty_failures_from_one_address_lock_that_address_for_everyone(client,
 def test_the_address_behind_a_trusted_proxy_is_the_forwarded_one(client, therapist, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     for number in range(20):
-        client.post(reverse("accounts:login"), {"username": f"guess{number}", "password": "x"},
-                    REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="spoofed, 203.0.113.9")
+        client.post(
+            reverse("accounts:login"),
+            {"username": f"guess{number}", "password": "x"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="spoofed, 203.0.113.9",
+        )
     assert LoginLockout.objects.filter(scope="address", key="203.0.113.9").exists()
     # Another client behind the same proxy is not locked.
-    client.post(reverse("accounts:login"), {"username": therapist.username, "password": PASSWORD},
-                REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.4")
+    client.post(
+        reverse("accounts:login"),
+        {"username": therapist.username, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.4",
+    )
     assert signed_in(client)

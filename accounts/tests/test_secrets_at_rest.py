@@ -61,8 +61,10 @@ def test_the_admin_sign_in_page_sends_to_the_product_sign_in(client):
 
 def test_the_admin_is_reached_only_past_the_second_factor(client, clinic_admin):
     enrolled(clinic_admin)
-    client.post(reverse("accounts:login") + "?next=/admin/", {"username": clinic_admin.username,
-                                                              "password": PASSWORD, "next": "/admin/"})
+    client.post(
+        reverse("accounts:login") + "?next=/admin/",
+        {"username": clinic_admin.username, "password": PASSWORD, "next": "/admin/"},
+    )
     assert client.session.get(session_state.TWO_FACTOR) == session_state.VERIFY
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/" != response["Location"]
@@ -72,7 +74,9 @@ def test_the_admin_is_reached_only_past_the_second_factor(client, clinic_admin):
 def test_the_admin_sign_in_honours_the_lockout(client, clinic_admin):
     for _ in range(6):
         client.post(reverse("accounts:login"), {"username": clinic_admin.username, "password": "wrong"})
-    client.post(reverse("accounts:login") + "?next=/admin/", {"username": clinic_admin.username,
-                                                              "password": PASSWORD, "next": "/admin/"})
+    client.post(
+        reverse("accounts:login") + "?next=/admin/",
+        {"username": clinic_admin.username, "password": PASSWORD, "next": "/admin/"},
+    )
     assert "_auth_user_id" not in client.session
     assert client.get("/admin/").status_code == 302

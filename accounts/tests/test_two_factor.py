@@ -30,7 +30,7 @@ def enrol(client, user) -> tuple[str, list[str]]:
     secret = client.session[session_state.PENDING_SECRET]
     response = client.post(reverse("accounts:two_factor_enrol"), {"code": pyotp.TOTP(secret).now()})
     html = response.content.decode()
-    codes = html[html.index('id="recovery-codes"'):].split("<li>")[1:11]
+    codes = html[html.index('id="recovery-codes"') :].split("<li>")[1:11]
     return secret, [code.split("</li>")[0] for code in codes]
 
 
@@ -60,8 +60,7 @@ def test_a_wrong_code_does_not_enrol(client, clinic_admin):
     assert not TOTPDevice.objects.filter(user=clinic_admin).exists()
 
 
-def test_each_sign_in_asks_for_a_code_and_then_goes_where_the_user_was_going(client, prescriber, couple,
-                                                                              time_machine):
+def test_each_sign_in_asks_for_a_code_and_then_goes_where_the_user_was_going(client, prescriber, couple, time_machine):
     time_machine.move_to(START, tick=False)
     secret, _ = enrol(client, prescriber)
     client.post(reverse("accounts:logout"))
@@ -145,8 +144,9 @@ def test_new_recovery_codes_replace_the_old_ones(client, therapist, time_machine
     assert client.post(reverse("accounts:two_factor_verify"), {"code": old[2]}).status_code == 400
 
 
-def test_a_clinic_admin_resets_a_lost_authenticator_and_the_user_enrols_again(client, client_for, prescriber,
-                                                                              clinic_admin):
+def test_a_clinic_admin_resets_a_lost_authenticator_and_the_user_enrols_again(
+    client, client_for, prescriber, clinic_admin
+):
     enrol(client, prescriber)
     client.post(reverse("accounts:logout"))
     device = TOTPDevice.objects.get(user=prescriber)

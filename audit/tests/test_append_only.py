@@ -25,26 +25,33 @@ def test_an_event_cannot_be_saved_again_or_deleted(event):
     assert AuditEvent.objects.get(pk=event.pk).summary == "cases.Couple viewed"
 
 
-@pytest.mark.parametrize("attempt", [
-    lambda qs, e: qs.update(summary="x"),
-    lambda qs, e: qs.filter(pk=e.pk).update(summary="x"),
-    lambda qs, e: qs.delete(),
-    lambda qs, e: qs.filter(pk=e.pk).delete(),
-    lambda qs, e: qs.bulk_update([e], ["summary"]),
-    lambda qs, e: qs.update_or_create(pk=e.pk, defaults={"summary": "x"}),
-    lambda qs, e: AuditEvent._base_manager.all().delete(),
-], ids=["update all", "update one", "delete all", "delete one", "bulk_update", "update_or_create", "base manager"])
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        lambda qs, e: qs.update(summary="x"),
+        lambda qs, e: qs.filter(pk=e.pk).update(summary="x"),
+        lambda qs, e: qs.delete(),
+        lambda qs, e: qs.filter(pk=e.pk).delete(),
+        lambda qs, e: qs.bulk_update([e], ["summary"]),
+        lambda qs, e: qs.update_or_create(pk=e.pk, defaults={"summary": "x"}),
+        lambda qs, e: AuditEvent._base_manager.all().delete(),
+    ],
+    ids=["update all", "update one", "delete all", "delete one", "bulk_update", "update_or_create", "base manager"],
+)
 def test_bulk_writes_through_the_orm_are_refused(event, attempt):
     with pytest.raises(AuditTrailIsAppendOnly):
         attempt(AuditEvent.objects, event)
     assert AuditEvent.objects.filter(pk=event.pk, summary="cases.Couple viewed").exists()
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE audit_auditevent SET summary = 'rewritten'",
-    "UPDATE audit_auditevent SET actor_id = NULL",
-    "DELETE FROM audit_auditevent",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_auditevent SET summary = 'rewritten'",
+        "UPDATE audit_auditevent SET actor_id = NULL",
+        "DELETE FROM audit_auditevent",
+    ],
+)
 def test_the_database_refuses_raw_updates_and_deletes(event, sql):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql)

@@ -17,8 +17,12 @@ def events(action, **filters):
 
 
 def test_a_sign_in_is_recorded_with_who_and_from_where(client, therapist):
-    client.post(reverse("accounts:login"), {"username": therapist.username, "password": PASSWORD},
-                REMOTE_ADDR="192.0.2.7", HTTP_USER_AGENT="Firefox/140")
+    client.post(
+        reverse("accounts:login"),
+        {"username": therapist.username, "password": PASSWORD},
+        REMOTE_ADDR="192.0.2.7",
+        HTTP_USER_AGENT="Firefox/140",
+    )
     event = events(AuditAction.LOGIN).get()
     assert event.actor == therapist and event.actor_username == "tara"
     assert event.ip_address == "192.0.2.7" and event.user_agent == "Firefox/140"
@@ -46,8 +50,9 @@ def test_reading_a_couple_page_is_recorded_with_the_couple(client_for, therapist
 
 def test_a_form_page_under_a_couple_is_a_read_of_that_couple(client_for, therapist, couple):
     partner = couple.partners.get(label="A")
-    client_for(therapist).get(reverse("cases:screening_edit", kwargs={
-        "couple_uuid": couple.uuid, "partner_uuid": partner.uuid}))
+    client_for(therapist).get(
+        reverse("cases:screening_edit", kwargs={"couple_uuid": couple.uuid, "partner_uuid": partner.uuid})
+    )
     assert events(AuditAction.READ, couple=couple).count() == 1
 
 
@@ -67,11 +72,17 @@ def test_a_refused_page_outside_couples_is_recorded(client_for, therapist):
 def test_creating_and_changing_clinical_data_is_recorded_without_names(client_for, therapist, couple):
     partner = couple.partners.get(label="A")
     client = client_for(therapist)
-    response = client.post(reverse("cases:partner_edit", kwargs={"couple_uuid": couple.uuid,
-                                                                 "partner_uuid": partner.uuid}),
-                           {"first_name": "Renamed", "last_name": partner.last_name,
-                            "date_of_birth": partner.date_of_birth.isoformat(), "email": partner.email,
-                            "phone": partner.phone, "reminder_channel": "email"})
+    response = client.post(
+        reverse("cases:partner_edit", kwargs={"couple_uuid": couple.uuid, "partner_uuid": partner.uuid}),
+        {
+            "first_name": "Renamed",
+            "last_name": partner.last_name,
+            "date_of_birth": partner.date_of_birth.isoformat(),
+            "email": partner.email,
+            "phone": partner.phone,
+            "reminder_channel": "email",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     change = events(AuditAction.CHANGE, object_type="cases.partner").get()
     assert change.actor == therapist and change.couple == couple and change.object_id == str(partner.pk)
@@ -103,6 +114,7 @@ def test_a_change_of_reminder_lead_times_is_audited(client_for, clinic_admin):
 
     lead = ReminderLead.objects.create(phase="medicine", minutes_before=24 * 60)
     lead.delete()
-    actions = list(AuditEvent.objects.filter(object_type="jobs.reminderlead").order_by("at", "id")
-                   .values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(object_type="jobs.reminderlead").order_by("at", "id").values_list("action", flat=True)
+    )
     assert actions == ["create", "delete"]

@@ -17,8 +17,12 @@ pytestmark = pytest.mark.django_db
 def url_for(name, couple, **objects):
     """The route for this couple; object ids it also needs come from `objects`, or a random UUID (the couple is
     checked first, so for a stranger's couple any id gives the same answer)."""
-    values = {"partner_uuid": couple.partners.first().uuid, "instrument": "PHQ9", "approval_uuid": uuid.uuid4(),
-              "request_uuid": uuid.uuid4()}
+    values = {
+        "partner_uuid": couple.partners.first().uuid,
+        "instrument": "PHQ9",
+        "approval_uuid": uuid.uuid4(),
+        "request_uuid": uuid.uuid4(),
+    }
     values.update(objects)
     return fill_route(name, couple_uuid=couple.uuid, **values)
 
@@ -28,14 +32,16 @@ def couple_objects(couple, therapist, prescriber):
     """A signed approval and a pending request of the couple, so every couple URL points at something real."""
     ready_couple(couple, prescriber)
     approval = sign(couple, prescriber)
-    request = dosing_request_create(by=therapist, couple=couple, approach=Approach.DUAL_PSYCHEDELIC,
-                                    rationale="Deeper introspection")
+    request = dosing_request_create(
+        by=therapist, couple=couple, approach=Approach.DUAL_PSYCHEDELIC, rationale="Deeper introspection"
+    )
     return {"approval_uuid": approval.uuid, "request_uuid": request.uuid}
 
 
 def test_there_are_couple_scoped_routes_to_walk():
-    assert {"cases:couple_detail", "cases:couple_edit", "cases:questionnaire_new",
-            "cases:screening_decide"} <= set(couple_scoped_routes())
+    assert {"cases:couple_detail", "cases:couple_edit", "cases:questionnaire_new", "cases:screening_decide"} <= set(
+        couple_scoped_routes()
+    )
 
 
 @pytest.mark.parametrize("name", couple_scoped_routes())
@@ -53,8 +59,9 @@ def test_an_unassigned_prescriber_gets_404(client_for, other_prescriber, couple,
 
 
 @pytest.mark.parametrize("name", couple_scoped_routes())
-def test_the_assigned_team_and_the_admin_reach_every_couple_page(client_for, therapist, prescriber, clinic_admin,
-                                                                 couple, couple_objects, name):
+def test_the_assigned_team_and_the_admin_reach_every_couple_page(
+    client_for, therapist, prescriber, clinic_admin, couple, couple_objects, name
+):
     """Never a 404 for the couple's own team: a page may still be refused by role (403) or by method (405)."""
     for user in (therapist, prescriber, clinic_admin):
         response = client_for(user).get(url_for(name, couple, **couple_objects))

@@ -17,10 +17,21 @@ def answers_totalling(instrument, total, *, keep_zero=()):
     return answers
 
 
-@pytest.mark.parametrize("total, band", [
-    (0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
-    (15, "moderately severe"), (19, "moderately severe"), (20, "severe"), (27, "severe"),
-])
+@pytest.mark.parametrize(
+    "total, band",
+    [
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "moderately severe"),
+        (19, "moderately severe"),
+        (20, "severe"),
+        (27, "severe"),
+    ],
+)
 def test_phq9_bands_at_their_edges(total, band):
     result = PHQ9.score(answers_totalling(PHQ9, total, keep_zero=(8,) if total <= 24 else ()))
     assert (result.score, result.band.label) == (total, band)
@@ -38,19 +49,34 @@ def test_phq9_item_9_at_zero_raises_no_flag():
     assert PHQ9.score([3, 3, 3, 3, 3, 3, 3, 3, 0]).flags == ()
 
 
-@pytest.mark.parametrize("total, band", [
-    (0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
-    (15, "severe"), (21, "severe"),
-])
+@pytest.mark.parametrize(
+    "total, band",
+    [
+        (0, "minimal"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "severe"),
+        (21, "severe"),
+    ],
+)
 def test_gad7_cut_points_5_10_15(total, band):
     assert GAD7.score(answers_totalling(GAD7, total)).band.label == band
 
 
-@pytest.mark.parametrize("total, cutoff, band", [
-    (32, 33, "below the probable-PTSD cut point"), (33, 33, "probable PTSD"),
-    (30, 31, "below the probable-PTSD cut point"), (31, 31, "probable PTSD"), (80, 33, "probable PTSD"),
-    (0, 33, "below the probable-PTSD cut point"),
-])
+@pytest.mark.parametrize(
+    "total, cutoff, band",
+    [
+        (32, 33, "below the probable-PTSD cut point"),
+        (33, 33, "probable PTSD"),
+        (30, 31, "below the probable-PTSD cut point"),
+        (31, 31, "probable PTSD"),
+        (80, 33, "probable PTSD"),
+        (0, 33, "below the probable-PTSD cut point"),
+    ],
+)
 def test_pcl5_cut_point_is_the_clinic_setting(total, cutoff, band):
     result = PCL5.score(answers_totalling(PCL5, total), cutoff=cutoff)
     assert (result.score, result.band.label) == (total, band)
@@ -129,9 +155,15 @@ def test_every_cluster_just_met_is_a_provisional_diagnosis():
     assert result.band.label == "below the probable-PTSD cut point"
 
 
-@pytest.mark.parametrize("cluster, short", [
-    ("b", ()), ("c", ()), ("d", (8,)), ("e", (20,)),
-])
+@pytest.mark.parametrize(
+    "cluster, short",
+    [
+        ("b", ()),
+        ("c", ()),
+        ("d", (8,)),
+        ("e", (20,)),
+    ],
+)
 def test_each_cluster_just_missed_is_no_provisional_diagnosis(cluster, short):
     vector = {**JUST_MET, cluster: short}
     result = pcl5_provisional(pcl5(**vector))

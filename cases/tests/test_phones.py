@@ -18,10 +18,18 @@ pytestmark = pytest.mark.django_db
 
 
 def edit_values(partner, **changes):
-    values = {"first_name": partner.first_name, "last_name": partner.last_name,
-              "date_of_birth": partner.date_of_birth.isoformat(), "pronouns": partner.pronouns,
-              "email": partner.email, "phone": partner.phone, "reminder_channel": partner.reminder_channel,
-              "emergency_contact_name": "", "emergency_contact_phone": "", "emergency_contact_relationship": ""}
+    values = {
+        "first_name": partner.first_name,
+        "last_name": partner.last_name,
+        "date_of_birth": partner.date_of_birth.isoformat(),
+        "pronouns": partner.pronouns,
+        "email": partner.email,
+        "phone": partner.phone,
+        "reminder_channel": partner.reminder_channel,
+        "emergency_contact_name": "",
+        "emergency_contact_phone": "",
+        "emergency_contact_relationship": "",
+    }
     return {**values, **changes}
 
 
@@ -63,15 +71,19 @@ def test_the_partner_form_stores_e164_and_shows_it_nationally(client_for, therap
     assert response.status_code == 302
     partner.refresh_from_db()
     assert partner.phone == "+12025550143"
-    assert "(202) 555-0143" in client_for(therapist).get(reverse("cases:couple_detail", args=[couple.uuid])).content.decode()
+    assert (
+        "(202) 555-0143"
+        in client_for(therapist).get(reverse("cases:couple_detail", args=[couple.uuid])).content.decode()
+    )
     assert 'value="(202) 555-0143"' in client_for(therapist).get(url).content.decode()
 
 
 def test_the_form_refuses_a_landline_for_texts_next_to_the_phone_field(client_for, therapist, couple):
     partner = couple.partners.get(label="A")
     url = reverse("cases:partner_edit", args=[couple.uuid, partner.uuid])
-    response = client_for(therapist).post(url, edit_values(partner, phone="+44 20 7946 0958",
-                                                           reminder_channel=ReminderChannel.SMS))
+    response = client_for(therapist).post(
+        url, edit_values(partner, phone="+44 20 7946 0958", reminder_channel=ReminderChannel.SMS)
+    )
     assert response.status_code == 400
     assert "landline number; it cannot receive text messages" in response.context["form"].errors["phone"][0]
     partner.refresh_from_db()

@@ -26,8 +26,12 @@ GONE = User(pk=7, username="gone", is_therapist=True, is_prescriber=True, is_cli
 
 TEAM = CareTeam(couple_id=10, therapist_ids=frozenset({1, 6, 7}), prescriber_id=3)
 DUAL_TEAM = CareTeam(couple_id=11, therapist_ids=frozenset({6}), prescriber_id=6)
-COVERED = CareTeam(couple_id=12, therapist_ids=frozenset({1}), prescriber_id=3,
-                   covers=(Cover(prescriber_id=4, starts_on=DAY, ends_on=DAY + datetime.timedelta(days=6)),))
+COVERED = CareTeam(
+    couple_id=12,
+    therapist_ids=frozenset({1}),
+    prescriber_id=3,
+    covers=(Cover(prescriber_id=4, starts_on=DAY, ends_on=DAY + datetime.timedelta(days=6)),),
+)
 
 
 def session(therapist_id: int) -> SimpleNamespace:
@@ -43,20 +47,25 @@ def refusal(call) -> ValidationError:
 # -- active users only ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("verdict", [
-    lambda: policy.may_act(GONE),
-    lambda: policy.may_manage_sessions(GONE, TEAM),
-    lambda: policy.may_request_dosing(GONE, TEAM),
-    lambda: policy.may_act_as_prescriber(GONE, CareTeam(couple_id=1, prescriber_id=7), on=DAY),
-    lambda: policy.may_document(GONE, session(7), team=TEAM, on=DAY),
-    lambda: policy.may_run_session(GONE, session(7), team=TEAM),
-    lambda: policy.may_override_hold(GONE, session(1), team=CareTeam(couple_id=1, prescriber_id=7), on=DAY,
-                                     allow_dual_role=True),
-    lambda: policy.may_keep_stock_log(GONE),
-    lambda: policy.may_administer_clinic(GONE),
-    lambda: policy.may_write_note(GONE, session(7)),
-    lambda: policy.may_see_couple(GONE, TEAM),
-], ids=["act", "sessions", "request", "prescribe", "document", "run", "override", "stock", "clinic", "note", "see"])
+@pytest.mark.parametrize(
+    "verdict",
+    [
+        lambda: policy.may_act(GONE),
+        lambda: policy.may_manage_sessions(GONE, TEAM),
+        lambda: policy.may_request_dosing(GONE, TEAM),
+        lambda: policy.may_act_as_prescriber(GONE, CareTeam(couple_id=1, prescriber_id=7), on=DAY),
+        lambda: policy.may_document(GONE, session(7), team=TEAM, on=DAY),
+        lambda: policy.may_run_session(GONE, session(7), team=TEAM),
+        lambda: policy.may_override_hold(
+            GONE, session(1), team=CareTeam(couple_id=1, prescriber_id=7), on=DAY, allow_dual_role=True
+        ),
+        lambda: policy.may_keep_stock_log(GONE),
+        lambda: policy.may_administer_clinic(GONE),
+        lambda: policy.may_write_note(GONE, session(7)),
+        lambda: policy.may_see_couple(GONE, TEAM),
+    ],
+    ids=["act", "sessions", "request", "prescribe", "document", "run", "override", "stock", "clinic", "note", "see"],
+)
 def test_a_deactivated_user_can_do_nothing_whatever_roles_they_hold(verdict):
     result = verdict()
     assert not result
@@ -139,8 +148,10 @@ def test_a_covering_prescriber_has_the_powers_inside_the_period_only(offset, all
     assert bool(policy.may_decide_dosing(OTHER_PRESCRIBER, COVERED, on=day)) is allowed
     assert bool(policy.may_approve(OTHER_PRESCRIBER, COVERED, on=day)) is allowed
     assert bool(policy.may_clear_partner(OTHER_PRESCRIBER, COVERED, on=day, allow_dual_role=False)) is allowed
-    assert bool(policy.may_override_hold(OTHER_PRESCRIBER, session(1), team=COVERED, on=day,
-                                         allow_dual_role=False)) is allowed
+    assert (
+        bool(policy.may_override_hold(OTHER_PRESCRIBER, session(1), team=COVERED, on=day, allow_dual_role=False))
+        is allowed
+    )
     # The couple's own prescriber keeps the powers during a cover.
     assert policy.may_decide_dosing(PRESCRIBER, COVERED, on=day)
 
@@ -166,8 +177,7 @@ def test_a_dual_role_user_does_not_override_a_hold_in_a_session_they_run():
     assert refused.rule == policy.DUAL_ROLE
     assert "separation of duties" in refused.reason
     # In a session another therapist runs, the same person overrides as the couple's prescriber, unflagged.
-    other_runs_it = policy.may_override_hold(DUAL, session(THERAPIST.pk), team=DUAL_TEAM, on=DAY,
-                                             allow_dual_role=False)
+    other_runs_it = policy.may_override_hold(DUAL, session(THERAPIST.pk), team=DUAL_TEAM, on=DAY, allow_dual_role=False)
     assert other_runs_it and not other_runs_it.flagged
 
 
@@ -185,10 +195,13 @@ def test_a_dual_role_user_does_not_clear_a_partner_of_a_couple_whose_sessions_th
 
 
 def test_the_dual_role_setting_never_lends_prescriber_powers():
-    assert policy.may_override_hold(THERAPIST, session(THERAPIST.pk), team=TEAM, on=DAY,
-                                    allow_dual_role=True).rule == policy.COUPLE_PRESCRIBER
-    assert policy.may_clear_partner(OTHER_PRESCRIBER, TEAM, on=DAY,
-                                    allow_dual_role=True).rule == policy.COUPLE_PRESCRIBER
+    assert (
+        policy.may_override_hold(THERAPIST, session(THERAPIST.pk), team=TEAM, on=DAY, allow_dual_role=True).rule
+        == policy.COUPLE_PRESCRIBER
+    )
+    assert (
+        policy.may_clear_partner(OTHER_PRESCRIBER, TEAM, on=DAY, allow_dual_role=True).rule == policy.COUPLE_PRESCRIBER
+    )
 
 
 # -- the medicine session ----------------------------------------------------------------------------------

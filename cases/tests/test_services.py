@@ -16,16 +16,24 @@ pytestmark = pytest.mark.django_db
 
 
 def new_partner(**overrides):
-    values = {"first_name": "Ana", "last_name": "Lima", "date_of_birth": datetime.date(1988, 3, 4),
-              "email": "ana@mail.example"}
+    values = {
+        "first_name": "Ana",
+        "last_name": "Lima",
+        "date_of_birth": datetime.date(1988, 3, 4),
+        "email": "ana@mail.example",
+    }
     values.update(overrides)
     return Partner(**values)
 
 
 def open_case(by, **overrides):
     partners = overrides.pop("partners", None) or [new_partner(), new_partner(first_name="Bo", email="bo@mail.example")]
-    return services.couple_create(by=by, couple=Couple(case_number=overrides.pop("case_number", "KAP-0100"), **overrides),
-                                  therapists=[], partners=partners)
+    return services.couple_create(
+        by=by,
+        couple=Couple(case_number=overrides.pop("case_number", "KAP-0100"), **overrides),
+        therapists=[],
+        partners=partners,
+    )
 
 
 def test_therapist_opens_a_case_with_two_partners_and_is_on_its_care_team(therapist):
@@ -67,9 +75,13 @@ def test_both_partners_with_one_email_is_refused(therapist):
 def test_future_date_of_birth_and_under_18_are_refused(therapist):
     today = timezone.localdate()
     with pytest.raises(ValidationError) as exc:
-        open_case(therapist, partners=[new_partner(date_of_birth=today + datetime.timedelta(days=1)),
-                                       new_partner(email="b@mail.example",
-                                                   date_of_birth=today.replace(year=today.year - 17))])
+        open_case(
+            therapist,
+            partners=[
+                new_partner(date_of_birth=today + datetime.timedelta(days=1)),
+                new_partner(email="b@mail.example", date_of_birth=today.replace(year=today.year - 17)),
+            ],
+        )
     assert exc.value.message_dict["partner_a-date_of_birth"] == ["The date of birth is in the future."]
     assert "18 or older" in exc.value.message_dict["partner_b-date_of_birth"][0]
     assert not Couple.objects.exists()
@@ -77,8 +89,11 @@ def test_future_date_of_birth_and_under_18_are_refused(therapist):
 
 def test_eighteenth_birthday_today_is_accepted(therapist):
     today = timezone.localdate()
-    birthday = today.replace(year=today.year - 18) if (today.month, today.day) != (2, 29) else today.replace(
-        year=today.year - 18, day=28)
+    birthday = (
+        today.replace(year=today.year - 18)
+        if (today.month, today.day) != (2, 29)
+        else today.replace(year=today.year - 18, day=28)
+    )
     couple = open_case(therapist, partners=[new_partner(date_of_birth=birthday), new_partner(email="b@mail.example")])
     assert couple.partners.count() == 2
 
@@ -93,8 +108,9 @@ def test_the_database_refuses_a_third_partner(couple):
 def test_the_database_refuses_an_out_of_range_score(couple):
     partner = couple.partners.first()
     with pytest.raises(IntegrityError), transaction.atomic():
-        QuestionnaireResponse.objects.create(partner=partner, instrument="PHQ9", answers=[3] * 9, score=28,
-                                             administered_on=timezone.localdate())
+        QuestionnaireResponse.objects.create(
+            partner=partner, instrument="PHQ9", answers=[3] * 9, score=28, administered_on=timezone.localdate()
+        )
 
 
 def test_lifecycle_moves_are_recorded_with_who_and_when(therapist, couple):
@@ -117,7 +133,9 @@ def test_closing_or_declining_needs_a_reason(therapist, couple):
     with pytest.raises(ValidationError) as exc:
         services.couple_transition(by=therapist, couple=couple, to_status=CoupleStatus.DECLINED)
     assert "note" in exc.value.message_dict
-    services.couple_transition(by=therapist, couple=couple, to_status=CoupleStatus.DECLINED, note="Chose another clinic")
+    services.couple_transition(
+        by=therapist, couple=couple, to_status=CoupleStatus.DECLINED, note="Chose another clinic"
+    )
     assert Couple.objects.get(pk=couple.pk).status == CoupleStatus.DECLINED
 
 
@@ -154,8 +172,10 @@ def test_clearing_needs_consent_checklist_vitals_and_weight(prescriber, couple):
     with pytest.raises(ValidationError) as exc:
         services.screening_decide(by=prescriber, screening=screening, outcome=ScreeningOutcome.CLEARED)
     assert exc.value.message_dict["outcome"] == [
-        "This partner cannot be cleared yet:", "Signed consent is not recorded.",
-        "The contraindication checklist is not complete.", "Baseline blood pressure and heart rate are not recorded.",
+        "This partner cannot be cleared yet:",
+        "Signed consent is not recorded.",
+        "The contraindication checklist is not complete.",
+        "Baseline blood pressure and heart rate are not recorded.",
         "Weight is not recorded (doses are set in mg/kg).",
     ]
 
@@ -165,8 +185,11 @@ def test_a_sober_support_partner_needs_consent_but_not_medical_clearance(therapi
     services.screening_update(by=therapist, screening=screening, values={"medicine_candidate": False})
     with pytest.raises(ValidationError):
         services.screening_decide(by=therapist, screening=screening, outcome=ScreeningOutcome.CLEARED)
-    services.screening_update(by=therapist, screening=screening, values={
-        "consent_signed_on": timezone.localdate(), "consent_version": "2026-1"})
+    services.screening_update(
+        by=therapist,
+        screening=screening,
+        values={"consent_signed_on": timezone.localdate(), "consent_version": "2026-1"},
+    )
     services.screening_decide(by=therapist, screening=screening, outcome=ScreeningOutcome.CLEARED)
     assert Screening.objects.get(pk=screening.pk).outcome == ScreeningOutcome.CLEARED
 
@@ -178,8 +201,12 @@ def test_clearing_over_a_present_contraindication_needs_a_reason(therapist, pres
     with pytest.raises(ValidationError) as exc:
         services.screening_decide(by=prescriber, screening=screening, outcome=ScreeningOutcome.CLEARED)
     assert "note" in exc.value.message_dict
-    services.screening_decide(by=prescriber, screening=screening, outcome=ScreeningOutcome.CLEARED,
-                              note="Hypertension now controlled on amlodipine; home readings 125/80.")
+    services.screening_decide(
+        by=prescriber,
+        screening=screening,
+        outcome=ScreeningOutcome.CLEARED,
+        note="Hypertension now controlled on amlodipine; home readings 125/80.",
+    )
 
 
 def test_not_eligible_needs_a_reason(prescriber, couple):
@@ -201,23 +228,30 @@ def test_new_medical_facts_send_a_cleared_partner_back_to_review(therapist, pres
 def test_the_checklist_must_be_answered_in_full(therapist, couple):
     screening = couple.partners.first().screening
     with pytest.raises(ValidationError):
-        services.contraindications_record(by=therapist, screening=screening,
-                                          findings={Contraindication.LIVER: (False, "")})
+        services.contraindications_record(
+            by=therapist, screening=screening, findings={Contraindication.LIVER: (False, "")}
+        )
     assert not screening.contraindications.exists()
 
 
 def test_questionnaire_is_scored_and_kept_with_its_flag(therapist, couple):
     partner = couple.partners.first()
-    response = services.questionnaire_record(by=therapist, partner=partner, instrument="PHQ9",
-                                             answers=[2, 2, 1, 1, 1, 0, 0, 0, 1])
+    response = services.questionnaire_record(
+        by=therapist, partner=partner, instrument="PHQ9", answers=[2, 2, 1, 1, 1, 0, 0, 0, 1]
+    )
     assert (response.score, response.suicide_risk) == (8, True)
     assert "PHQ-9 8/27 (mild)" in couple.events.get(kind=EventKind.QUESTIONNAIRE).summary
 
 
 def test_questionnaire_dated_in_the_future_is_refused(therapist, couple):
     with pytest.raises(ValidationError) as exc:
-        services.questionnaire_record(by=therapist, partner=couple.partners.first(), instrument="GAD7",
-                                      answers=[0] * 7, administered_on=timezone.localdate() + datetime.timedelta(days=1))
+        services.questionnaire_record(
+            by=therapist,
+            partner=couple.partners.first(),
+            instrument="GAD7",
+            answers=[0] * 7,
+            administered_on=timezone.localdate() + datetime.timedelta(days=1),
+        )
     assert "administered_on" in exc.value.message_dict
     assert not QuestionnaireResponse.objects.exists()
 

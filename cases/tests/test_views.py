@@ -15,19 +15,26 @@ pytestmark = pytest.mark.django_db
 
 def couple_form_data(**overrides):
     data = {
-        "case_number": "kap-0500", "treatment_goals": "Reconnect", "relationship_concerns": "Distance",
-        "partner_a-first_name": "Ana", "partner_a-last_name": "Lima", "partner_a-date_of_birth": "1985-06-01",
-        "partner_a-email": "ana@mail.example", "partner_a-reminder_channel": "email",
-        "partner_b-first_name": "Bea", "partner_b-last_name": "Lima", "partner_b-date_of_birth": "1987-02-11",
-        "partner_b-email": "bea@mail.example", "partner_b-reminder_channel": "email",
+        "case_number": "kap-0500",
+        "treatment_goals": "Reconnect",
+        "relationship_concerns": "Distance",
+        "partner_a-first_name": "Ana",
+        "partner_a-last_name": "Lima",
+        "partner_a-date_of_birth": "1985-06-01",
+        "partner_a-email": "ana@mail.example",
+        "partner_a-reminder_channel": "email",
+        "partner_b-first_name": "Bea",
+        "partner_b-last_name": "Lima",
+        "partner_b-date_of_birth": "1987-02-11",
+        "partner_b-email": "bea@mail.example",
+        "partner_b-reminder_channel": "email",
     }
     data.update(overrides)
     return data
 
 
 def test_therapist_opens_a_case_from_the_form(client_for, therapist, prescriber):
-    response = client_for(therapist).post(reverse("cases:couple_create"),
-                                          couple_form_data(prescriber=prescriber.pk))
+    response = client_for(therapist).post(reverse("cases:couple_create"), couple_form_data(prescriber=prescriber.pk))
     couple = Couple.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("cases:couple_detail", kwargs={"couple_uuid": couple.uuid})
@@ -36,14 +43,20 @@ def test_therapist_opens_a_case_from_the_form(client_for, therapist, prescriber)
     assert couple.prescriber == prescriber and list(couple.therapists.all()) == [therapist]
 
 
-@pytest.mark.parametrize("overrides, field, message", [
-    ({"partner_b-date_of_birth": "2099-01-01"}, "partner_b-date_of_birth", "The date of birth is in the future."),
-    ({"partner_a-date_of_birth": (timezone.localdate() - datetime.timedelta(days=17 * 365)).isoformat()},
-     "partner_a-date_of_birth", "Partners must be 18 or older"),
-    ({"partner_b-email": "ana@mail.example"}, "partner_b-email", "Each partner needs their own e-mail address."),
-    ({"partner_a-email": ""}, "partner_a-email", "E-mail reminders need an e-mail address"),
-    ({"case_number": "no spaces allowed"}, "case_number", "capital letters, digits and hyphens"),
-])
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"partner_b-date_of_birth": "2099-01-01"}, "partner_b-date_of_birth", "The date of birth is in the future."),
+        (
+            {"partner_a-date_of_birth": (timezone.localdate() - datetime.timedelta(days=17 * 365)).isoformat()},
+            "partner_a-date_of_birth",
+            "Partners must be 18 or older",
+        ),
+        ({"partner_b-email": "ana@mail.example"}, "partner_b-email", "Each partner needs their own e-mail address."),
+        ({"partner_a-email": ""}, "partner_a-email", "E-mail reminders need an e-mail address"),
+        ({"case_number": "no spaces allowed"}, "case_number", "capital letters, digits and hyphens"),
+    ],
+)
 def test_bad_input_is_shown_next_to_its_field_and_nothing_is_saved(client_for, therapist, overrides, field, message):
     response = client_for(therapist).post(reverse("cases:couple_create"), couple_form_data(**overrides))
     assert response.status_code == 400
@@ -56,8 +69,9 @@ def test_bad_input_is_shown_next_to_its_field_and_nothing_is_saved(client_for, t
 
 def test_email_or_case_number_already_used_is_refused_in_place(client_for, therapist, couple):
     taken = couple.partners.get(label="A").email
-    response = client_for(therapist).post(reverse("cases:couple_create"), couple_form_data(
-        case_number=couple.case_number, **{"partner_a-email": taken}))
+    response = client_for(therapist).post(
+        reverse("cases:couple_create"), couple_form_data(case_number=couple.case_number, **{"partner_a-email": taken})
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert "Couple with this Case number already exists." in html
@@ -66,14 +80,18 @@ def test_email_or_case_number_already_used_is_refused_in_place(client_for, thera
 
 
 def phq9_url(couple, partner):
-    return reverse("cases:questionnaire_new", kwargs={"couple_uuid": couple.uuid, "partner_uuid": partner.uuid,
-                                                      "instrument": "PHQ9"})
+    return reverse(
+        "cases:questionnaire_new",
+        kwargs={"couple_uuid": couple.uuid, "partner_uuid": partner.uuid, "instrument": "PHQ9"},
+    )
 
 
 def test_phq9_recorded_on_the_page_shows_score_and_band(client_for, therapist, couple):
     partner = couple.partners.get(label="A")
-    data = {"administered_on": timezone.localdate().isoformat(),
-            **{f"item_{n}": v for n, v in enumerate([3, 3, 2, 2, 2, 1, 1, 1, 0], start=1)}}
+    data = {
+        "administered_on": timezone.localdate().isoformat(),
+        **{f"item_{n}": v for n, v in enumerate([3, 3, 2, 2, 2, 1, 1, 1, 0], start=1)},
+    }
     response = client_for(therapist).post(phq9_url(couple, partner), data, follow=True)
     html = response.content.decode()
     assert f"PHQ-9 for {partner.full_name}: 15 of 27, moderately severe." in html
@@ -150,8 +168,9 @@ def test_status_change_from_the_couple_page(client_for, therapist, couple):
 
 def test_therapist_cannot_reassign_the_care_team_by_crafted_post(client_for, therapist, other_therapist, couple):
     url = reverse("cases:couple_edit", kwargs={"couple_uuid": couple.uuid})
-    client_for(therapist).post(url, {"case_number": couple.case_number, "therapists": [other_therapist.pk],
-                                     "treatment_goals": "New goals"})
+    client_for(therapist).post(
+        url, {"case_number": couple.case_number, "therapists": [other_therapist.pk], "treatment_goals": "New goals"}
+    )
     couple.refresh_from_db()
     assert list(couple.therapists.all()) == [therapist]
     assert couple.treatment_goals == "New goals"

@@ -45,9 +45,14 @@ def screening_of(couple, label="A") -> Screening:
 
 
 def cover(couple, prescriber, admin, *, starts_on=TODAY, days=6) -> CoveringPrescriber:
-    return services.covering_prescriber_assign(by=admin, couple=couple, prescriber=prescriber, starts_on=starts_on,
-                                               ends_on=starts_on + datetime.timedelta(days=days),
-                                               reason="Own prescriber on leave")
+    return services.covering_prescriber_assign(
+        by=admin,
+        couple=couple,
+        prescriber=prescriber,
+        starts_on=starts_on,
+        ends_on=starts_on + datetime.timedelta(days=days),
+        reason="Own prescriber on leave",
+    )
 
 
 # -- a deactivated user ------------------------------------------------------------------------------------
@@ -55,15 +60,23 @@ def cover(couple, prescriber, admin, *, starts_on=TODAY, days=6) -> CoveringPres
 
 SERVICE_CALLS = {
     "couple_update": lambda by, couple: services.couple_update(by=by, couple=couple, values={"treatment_goals": "x"}),
-    "couple_transition": lambda by, couple: services.couple_transition(by=by, couple=couple,
-                                                                       to_status=CoupleStatus.SCREENING),
+    "couple_transition": lambda by, couple: services.couple_transition(
+        by=by, couple=couple, to_status=CoupleStatus.SCREENING
+    ),
     "screening_update": lambda by, couple: services.screening_update(
-        by=by, screening=couple.partners.get(label="A").screening, values={"allergies": "latex"}),
+        by=by, screening=couple.partners.get(label="A").screening, values={"allergies": "latex"}
+    ),
     "screening_decide": lambda by, couple: services.screening_decide(
-        by=by, screening=screening_of(couple), outcome=ScreeningOutcome.CLEARED),
+        by=by, screening=screening_of(couple), outcome=ScreeningOutcome.CLEARED
+    ),
     "session_schedule": lambda by, couple: session_services.session_schedule(
-        by=by, couple=couple, therapist=couple.therapists.first(), phase=Phase.ASSESSMENT,
-        start=timezone.now() + datetime.timedelta(days=2), place=Place.TELEHEALTH),
+        by=by,
+        couple=couple,
+        therapist=couple.therapists.first(),
+        phase=Phase.ASSESSMENT,
+        start=timezone.now() + datetime.timedelta(days=2),
+        place=Place.TELEHEALTH,
+    ),
 }
 
 
@@ -101,8 +114,9 @@ def test_an_export_queued_by_an_admin_deactivated_since_is_not_built(clinic_admi
 
 def test_a_therapist_outside_the_care_team_is_refused_by_the_case_services(couple, other_therapist):
     with pytest.raises(ValidationError, match="Only the couple's care team or a clinic admin"):
-        services.screening_update(by=other_therapist, screening=couple.partners.get(label="A").screening,
-                                  values={"allergies": "latex"})
+        services.screening_update(
+            by=other_therapist, screening=couple.partners.get(label="A").screening, values={"allergies": "latex"}
+        )
     with pytest.raises(ValidationError, match="Only the couple's care team or a clinic admin"):
         services.couple_transition(by=other_therapist, couple=couple, to_status=CoupleStatus.SCREENING)
 
@@ -138,8 +152,9 @@ def test_a_crafted_post_from_a_prescriber_of_another_couple_finds_nothing(client
 
 def test_a_covering_prescriber_clears_a_partner_inside_the_period(couple, other_prescriber, clinic_admin):
     cover(couple, other_prescriber, clinic_admin)
-    screening = services.screening_decide(by=other_prescriber, screening=screening_of(couple),
-                                          outcome=ScreeningOutcome.CLEARED)
+    screening = services.screening_decide(
+        by=other_prescriber, screening=screening_of(couple), outcome=ScreeningOutcome.CLEARED
+    )
     assert screening.outcome == ScreeningOutcome.CLEARED
     assert screening.outcome_by == other_prescriber
 
@@ -148,16 +163,17 @@ def test_a_covering_prescriber_has_no_powers_before_or_after_the_period(couple, 
     cover(couple, other_prescriber, clinic_admin, starts_on=TODAY + datetime.timedelta(days=1), days=2)
     # Outside the period the covering prescriber is not on the care team at all.
     with pytest.raises(ValidationError, match="Only the couple's care team"):
-        services.screening_decide(by=other_prescriber, screening=screening_of(couple),
-                                  outcome=ScreeningOutcome.CLEARED)
+        services.screening_decide(by=other_prescriber, screening=screening_of(couple), outcome=ScreeningOutcome.CLEARED)
     with time_machine.travel(datetime.datetime(2026, 12, 8, 9, tzinfo=datetime.UTC), tick=False):
         with pytest.raises(ValidationError, match="Only the couple's care team"):
-            services.screening_decide(by=other_prescriber, screening=screening_of(couple),
-                                      outcome=ScreeningOutcome.CLEARED)
+            services.screening_decide(
+                by=other_prescriber, screening=screening_of(couple), outcome=ScreeningOutcome.CLEARED
+            )
 
 
-def test_a_covering_prescriber_sees_the_couple_only_during_the_period(client_for, couple, other_prescriber,
-                                                                       clinic_admin):
+def test_a_covering_prescriber_sees_the_couple_only_during_the_period(
+    client_for, couple, other_prescriber, clinic_admin
+):
     url = reverse("cases:couple_detail", kwargs={"couple_uuid": couple.uuid})
     cover(couple, other_prescriber, clinic_admin, starts_on=TODAY + datetime.timedelta(days=1), days=2)
     assert client_for(other_prescriber).get(url).status_code == 404
@@ -176,16 +192,23 @@ def test_the_covering_prescriber_page_post_clears_a_partner(client_for, couple, 
     assert Screening.objects.get(partner=partner).outcome == ScreeningOutcome.CLEARED
 
 
-def test_only_a_clinic_admin_names_a_cover_and_only_a_prescriber_can_cover(couple, therapist, other_prescriber,
-                                                                            clinic_admin, other_therapist):
+def test_only_a_clinic_admin_names_a_cover_and_only_a_prescriber_can_cover(
+    couple, therapist, other_prescriber, clinic_admin, other_therapist
+):
     with pytest.raises(ValidationError, match="Only a clinic admin can change who is on the care team"):
         cover(couple, other_prescriber, therapist)
     with pytest.raises(ValidationError) as caught:
         cover(couple, other_therapist, clinic_admin)
     assert caught.value.message_dict == {"prescriber": ["Omar Other is not an active prescriber."]}
     with pytest.raises(ValidationError) as caught:
-        services.covering_prescriber_assign(by=clinic_admin, couple=couple, prescriber=other_prescriber,
-                                            starts_on=TODAY, ends_on=TODAY - datetime.timedelta(days=1), reason="")
+        services.covering_prescriber_assign(
+            by=clinic_admin,
+            couple=couple,
+            prescriber=other_prescriber,
+            starts_on=TODAY,
+            ends_on=TODAY - datetime.timedelta(days=1),
+            reason="",
+        )
     assert set(caught.value.message_dict) == {"ends_on", "reason"}
     assert not CoveringPrescriber.objects.exists()
 
@@ -194,30 +217,54 @@ def test_a_cover_period_is_backed_by_the_database(couple, other_prescriber, clin
     from django.db import IntegrityError, transaction
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        CoveringPrescriber.objects.create(couple=couple, prescriber=other_prescriber, starts_on=TODAY,
-                                          ends_on=TODAY - datetime.timedelta(days=1), reason="x",
-                                          assigned_by=clinic_admin)
+        CoveringPrescriber.objects.create(
+            couple=couple,
+            prescriber=other_prescriber,
+            starts_on=TODAY,
+            ends_on=TODAY - datetime.timedelta(days=1),
+            reason="x",
+            assigned_by=clinic_admin,
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
-        CoveringPrescriber.objects.create(couple=couple, prescriber=other_prescriber, starts_on=TODAY,
-                                          ends_on=TODAY, reason="", assigned_by=clinic_admin)
+        CoveringPrescriber.objects.create(
+            couple=couple,
+            prescriber=other_prescriber,
+            starts_on=TODAY,
+            ends_on=TODAY,
+            reason="",
+            assigned_by=clinic_admin,
+        )
 
 
 def test_a_clinic_admin_names_a_cover_in_the_django_admin(client_for, couple, other_prescriber, clinic_admin):
     url = reverse("admin:cases_coveringprescriber_add")
-    data = {"couple": couple.pk, "prescriber": other_prescriber.pk, "starts_on": "2026-12-04",
-            "ends_on": "2026-12-10", "reason": "Dr Prescriber on leave"}
+    data = {
+        "couple": couple.pk,
+        "prescriber": other_prescriber.pk,
+        "starts_on": "2026-12-04",
+        "ends_on": "2026-12-10",
+        "reason": "Dr Prescriber on leave",
+    }
     response = client_for(clinic_admin).post(url, data)
     assert response.status_code == 302
     made = CoveringPrescriber.objects.get()
-    assert (made.prescriber, made.assigned_by, made.ends_on) == (other_prescriber, clinic_admin,
-                                                                 datetime.date(2026, 12, 10))
+    assert (made.prescriber, made.assigned_by, made.ends_on) == (
+        other_prescriber,
+        clinic_admin,
+        datetime.date(2026, 12, 10),
+    )
     assert CaseEvent.objects.filter(couple=couple, summary__contains="covers as prescriber").exists()
 
 
 def test_the_django_admin_shows_a_refused_cover_next_to_the_field(client_for, couple, prescriber, clinic_admin):
     url = reverse("admin:cases_coveringprescriber_add")
-    data = {"couple": couple.pk, "prescriber": prescriber.pk, "starts_on": "2026-12-04", "ends_on": "2026-12-10",
-            "reason": "x"}
+    data = {
+        "couple": couple.pk,
+        "prescriber": prescriber.pk,
+        "starts_on": "2026-12-04",
+        "ends_on": "2026-12-10",
+        "reason": "x",
+    }
     response = client_for(clinic_admin).post(url, data)
     assert response.status_code == 200
     assert "is already this couple&#x27;s prescriber." in response.content.decode()
@@ -235,8 +282,9 @@ def test_a_therapist_cannot_reach_the_cover_admin(client_for, therapist):
 
 @pytest.fixture
 def dual():
-    return UserFactory(username="dana", first_name="Dana", last_name="Dual", is_therapist=True, is_prescriber=True,
-                       password=PASSWORD)
+    return UserFactory(
+        username="dana", first_name="Dana", last_name="Dual", is_therapist=True, is_prescriber=True, password=PASSWORD
+    )
 
 
 @pytest.fixture
@@ -252,11 +300,11 @@ def test_a_dual_role_prescriber_does_not_clear_a_partner_of_a_couple_whose_sessi
     assert not AuditEvent.objects.filter(action=AuditAction.DUAL_ROLE_ACT).exists()
 
 
-def test_the_clinic_setting_allows_the_dual_role_clearance_and_flags_it_in_the_audit(dual, dual_couple,
-                                                                                     clinic_admin):
+def test_the_clinic_setting_allows_the_dual_role_clearance_and_flags_it_in_the_audit(dual, dual_couple, clinic_admin):
     clinic_settings_update(by=clinic_admin, values={"allow_dual_role_acts": True})
-    screening = services.screening_decide(by=dual, screening=screening_of(dual_couple),
-                                          outcome=ScreeningOutcome.CLEARED)
+    screening = services.screening_decide(
+        by=dual, screening=screening_of(dual_couple), outcome=ScreeningOutcome.CLEARED
+    )
     assert screening.outcome == ScreeningOutcome.CLEARED
     flag = AuditEvent.objects.get(action=AuditAction.DUAL_ROLE_ACT)
     assert (flag.actor, flag.couple_id) == (dual, dual_couple.pk)
@@ -273,8 +321,9 @@ def test_a_crafted_post_by_a_dual_role_user_is_refused_on_the_form(client_for, d
     assert Screening.objects.get(partner=partner).outcome == ScreeningOutcome.PENDING
 
 
-def test_the_couples_a_user_may_book_for_follow_may_manage_sessions(couple, other_couple, therapist, prescriber,
-                                                                    clinic_admin):
+def test_the_couples_a_user_may_book_for_follow_may_manage_sessions(
+    couple, other_couple, therapist, prescriber, clinic_admin
+):
     from cases import policy
 
     assert list(policy.manageable_couples(therapist)) == [couple]

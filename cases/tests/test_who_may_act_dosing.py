@@ -43,29 +43,55 @@ def deactivate(user):
 
 
 def request_for(couple, therapist) -> DosingRequest:
-    return dosing_request_create(by=therapist, couple=couple, approach=Approach.DUAL_PSYCHOLYTIC,
-                                 rationale="They want to talk during the session")
+    return dosing_request_create(
+        by=therapist,
+        couple=couple,
+        approach=Approach.DUAL_PSYCHOLYTIC,
+        rationale="They want to talk during the session",
+    )
 
 
 def medicine_session(couple, therapist):
     """Assessment and two preparations held, then a medicine session booked the day after tomorrow."""
-    history(couple, therapist, [(Phase.ASSESSMENT, local(-20)), (Phase.PREPARATION, local(-13)),
-                                (Phase.PREPARATION, local(-6))])
-    return session_services.session_schedule(by=therapist, couple=couple, therapist=therapist, phase=Phase.MEDICINE,
-                                              start=local(2), place=Place.TELEHEALTH).session
+    history(
+        couple,
+        therapist,
+        [(Phase.ASSESSMENT, local(-20)), (Phase.PREPARATION, local(-13)), (Phase.PREPARATION, local(-6))],
+    )
+    return session_services.session_schedule(
+        by=therapist, couple=couple, therapist=therapist, phase=Phase.MEDICINE, start=local(2), place=Place.TELEHEALTH
+    ).session
 
 
 def held_at_hold_level(session, by) -> PreDoseCheck:
     partner = session.couple.partners.get(label="A")
-    return predose_record(by=by, session=session, partner=partner, values={
-        "fasting_confirmed": True, "ride_home_arranged": True, "no_new_contraindication": True,
-        "systolic": 166, "diastolic": 98, "heart_rate": 72, "spo2": 98})
+    return predose_record(
+        by=by,
+        session=session,
+        partner=partner,
+        values={
+            "fasting_confirmed": True,
+            "ride_home_arranged": True,
+            "no_new_contraindication": True,
+            "systolic": 166,
+            "diastolic": 98,
+            "heart_rate": 72,
+            "spo2": 98,
+        },
+    )
 
 
 @pytest.fixture
 def dual():
-    return UserFactory(username="dana", first_name="Dana", last_name="Dual", credentials="MD", is_therapist=True,
-                       is_prescriber=True, password=PASSWORD)
+    return UserFactory(
+        username="dana",
+        first_name="Dana",
+        last_name="Dual",
+        credentials="MD",
+        is_therapist=True,
+        is_prescriber=True,
+        password=PASSWORD,
+    )
 
 
 @pytest.fixture
@@ -88,11 +114,18 @@ def test_the_person_who_requested_an_approach_cannot_sign_it(dual, dual_couple):
     assert DosingRequest.objects.get().status == RequestStatus.PENDING
 
 
-def test_a_covering_prescriber_signs_what_the_dual_role_prescriber_requested(dual, dual_couple, other_prescriber,
-                                                                             clinic_admin):
+def test_a_covering_prescriber_signs_what_the_dual_role_prescriber_requested(
+    dual, dual_couple, other_prescriber, clinic_admin
+):
     request = request_for(dual_couple, dual)
-    covering_prescriber_assign(by=clinic_admin, couple=dual_couple, prescriber=other_prescriber,
-                               starts_on=timezone.localdate(), ends_on=timezone.localdate(), reason="Second signer")
+    covering_prescriber_assign(
+        by=clinic_admin,
+        couple=dual_couple,
+        prescriber=other_prescriber,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate(),
+        reason="Second signer",
+    )
     approval = sign(dual_couple, other_prescriber, request=request)
     assert approval.signed_by == other_prescriber
     assert DosingRequest.objects.get().status == RequestStatus.APPROVED
@@ -109,8 +142,7 @@ def test_a_crafted_post_of_the_requesters_own_approval_is_refused_on_the_page(cl
 # -- this couple's prescriber, or a covering one --------------------------------------------------------------
 
 
-def test_a_prescriber_of_another_couple_cannot_sign_decline_or_revoke(therapist, prescriber, other_prescriber,
-                                                                      couple):
+def test_a_prescriber_of_another_couple_cannot_sign_decline_or_revoke(therapist, prescriber, other_prescriber, couple):
     ready_couple(couple, prescriber)
     request = request_for(couple, therapist)
     with pytest.raises(ValidationError, match="this couple's own prescriber"):
@@ -123,12 +155,19 @@ def test_a_prescriber_of_another_couple_cannot_sign_decline_or_revoke(therapist,
     assert not hasattr(Approval.objects.get(), "revocation")
 
 
-def test_a_covering_prescriber_decides_only_within_the_period(therapist, prescriber, other_prescriber, couple,
-                                                              clinic_admin):
+def test_a_covering_prescriber_decides_only_within_the_period(
+    therapist, prescriber, other_prescriber, couple, clinic_admin
+):
     ready_couple(couple, prescriber)
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    covering_prescriber_assign(by=clinic_admin, couple=couple, prescriber=other_prescriber, starts_on=tomorrow,
-                               ends_on=tomorrow, reason="Leave")
+    covering_prescriber_assign(
+        by=clinic_admin,
+        couple=couple,
+        prescriber=other_prescriber,
+        starts_on=tomorrow,
+        ends_on=tomorrow,
+        reason="Leave",
+    )
     request = request_for(couple, therapist)
     with pytest.raises(ValidationError, match="cover for them on that day"):
         dosing_request_decline(by=other_prescriber, request=request, reason="Not yet")
@@ -190,14 +229,20 @@ def test_a_crafted_override_post_by_the_dual_role_user_is_refused_next_to_the_fo
 
 
 def test_a_covering_prescriber_overrides_within_the_period_and_another_prescriber_cannot(
-        therapist, prescriber, other_prescriber, couple, clinic_admin):
+    therapist, prescriber, other_prescriber, couple, clinic_admin
+):
     ready_couple(couple, prescriber)
     sign(couple, prescriber)
     session = medicine_session(couple, therapist)
     third = UserFactory(username="quinn", is_prescriber=True, password=PASSWORD)
-    covering_prescriber_assign(by=clinic_admin, couple=couple, prescriber=other_prescriber,
-                               starts_on=timezone.localdate(), ends_on=timezone.localdate() + datetime.timedelta(days=3),
-                               reason="Leave")
+    covering_prescriber_assign(
+        by=clinic_admin,
+        couple=couple,
+        prescriber=other_prescriber,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(days=3),
+        reason="Leave",
+    )
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
         check = held_at_hold_level(session, therapist)
         with pytest.raises(ValidationError, match="Only this couple's own prescriber"):
@@ -208,8 +253,7 @@ def test_a_covering_prescriber_overrides_within_the_period_and_another_prescribe
 # -- the bedside record, requests and the stock log --------------------------------------------------------
 
 
-def test_the_bedside_record_is_kept_by_the_care_team_only(therapist, prescriber, other_therapist, clinic_admin,
-                                                          couple):
+def test_the_bedside_record_is_kept_by_the_care_team_only(therapist, prescriber, other_therapist, clinic_admin, couple):
     ready_couple(couple, prescriber)
     sign(couple, prescriber)
     session = medicine_session(couple, therapist)
@@ -217,19 +261,41 @@ def test_the_bedside_record_is_kept_by_the_care_team_only(therapist, prescriber,
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
         for outsider in (other_therapist, clinic_admin):
             with pytest.raises(ValidationError, match="Only the couple's care team"):
-                vitals_record(by=outsider, session=session, partner=partner, at=timezone.now(), systolic=120,
-                              diastolic=80, heart_rate=70)
-        vitals_record(by=prescriber, session=session, partner=partner, at=timezone.now(), systolic=120, diastolic=80,
-                      heart_rate=70)
+                vitals_record(
+                    by=outsider,
+                    session=session,
+                    partner=partner,
+                    at=timezone.now(),
+                    systolic=120,
+                    diastolic=80,
+                    heart_rate=70,
+                )
+        vitals_record(
+            by=prescriber,
+            session=session,
+            partner=partner,
+            at=timezone.now(),
+            systolic=120,
+            diastolic=80,
+            heart_rate=70,
+        )
         deactivate(therapist)
         with pytest.raises(ValidationError, match="deactivated"):
-            vitals_record(by=therapist, session=session, partner=partner, at=timezone.now(), systolic=120,
-                          diastolic=80, heart_rate=70)
+            vitals_record(
+                by=therapist,
+                session=session,
+                partner=partner,
+                at=timezone.now(),
+                systolic=120,
+                diastolic=80,
+                heart_rate=70,
+            )
     assert VitalReading.objects.get().recorded_by == prescriber
 
 
-def test_a_therapist_outside_the_care_team_or_deactivated_cannot_request_or_withdraw(therapist, other_therapist,
-                                                                                     prescriber, couple):
+def test_a_therapist_outside_the_care_team_or_deactivated_cannot_request_or_withdraw(
+    therapist, other_therapist, prescriber, couple
+):
     ready_couple(couple, prescriber)
     with pytest.raises(ValidationError, match="Only a therapist of this couple"):
         request_for(couple, other_therapist)
@@ -252,8 +318,13 @@ def test_a_deactivated_prescriber_cannot_sign(prescriber, couple):
 
 def test_the_stock_log_refuses_a_therapist_and_a_deactivated_prescriber(therapist, prescriber):
     def receive(by):
-        return stock_receive(by=by, lot_number="L-9", product="Ketamine", amount_mg=Decimal("500"),
-                             expires_on=timezone.localdate() + datetime.timedelta(days=90))
+        return stock_receive(
+            by=by,
+            lot_number="L-9",
+            product="Ketamine",
+            amount_mg=Decimal("500"),
+            expires_on=timezone.localdate() + datetime.timedelta(days=90),
+        )
 
     with pytest.raises(ValidationError, match="Only a prescriber or a clinic admin keeps"):
         receive(therapist)

@@ -26,10 +26,18 @@ def test_follow_up_weeks_parse(text, weeks):
     assert parse_follow_up_weeks(text) == weeks
 
 
-@pytest.mark.parametrize("text, message", [
-    ("4;12", "whole numbers"), ("4,x", "whole numbers"), ("12,4", "earliest to the latest"), ("4,4", "each once"),
-    ("0,4", "between 1 and 104"), ("200", "between 1 and 104"), ("1,2,3,4,5,6,7,8,9", "At most 8"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("4;12", "whole numbers"),
+        ("4,x", "whole numbers"),
+        ("12,4", "earliest to the latest"),
+        ("4,4", "each once"),
+        ("0,4", "between 1 and 104"),
+        ("200", "between 1 and 104"),
+        ("1,2,3,4,5,6,7,8,9", "At most 8"),
+    ],
+)
 def test_follow_up_weeks_are_refused_unless_rising_whole_weeks(clinic_admin, text, message):
     with pytest.raises(ValidationError, match=message):
         clinic_settings_update(by=clinic_admin, values={"follow_up_weeks": text})
@@ -51,4 +59,7 @@ def test_the_settings_page_ticks_questionnaires_per_point_and_audits_the_change(
     s = clinic_settings_get()
     assert (s.measures_follow_up, s.questionnaire_link_days, s.follow_up_weeks) == ("PHQ9,CSI4", 3, "6,24")
     assert set(ClinicSettingChange.objects.values_list("field", flat=True)) == {
-        "measures_follow_up", "questionnaire_link_days", "follow_up_weeks"}
+        "measures_follow_up",
+        "questionnaire_link_days",
+        "follow_up_weeks",
+    }

@@ -28,7 +28,11 @@ def test_a_change_is_audited_with_who_and_what(clinic_admin):
     clinic_settings_update(by=clinic_admin, values={"preparation_max": 4})
     change = ClinicSettingChange.objects.get()
     assert (change.field, change.old_value, change.new_value, change.changed_by) == (
-        "preparation_max", "3", "4", clinic_admin)
+        "preparation_max",
+        "3",
+        "4",
+        clinic_admin,
+    )
 
 
 def test_a_minimum_above_the_maximum_is_refused_and_nothing_changes(clinic_admin):
@@ -53,10 +57,18 @@ def test_settings_page_shows_field_errors(clinic_admin, client_for):
 
 
 def run_settings(env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
-                                                            "EMAIL_HOST", "KAPCOUPLES_ENV"}}
-    return subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, capture_output=True,
-                          text=True, env={**clean, "DJANGO_SETTINGS_MODULE": "kapcouples.settings", **env})
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "EMAIL_HOST", "KAPCOUPLES_ENV"}
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "kapcouples.settings", **env},
+    )
 
 
 def test_production_refuses_to_start_without_a_real_secret_key():
@@ -67,9 +79,15 @@ def test_production_refuses_to_start_without_a_real_secret_key():
 
 
 def test_production_with_everything_set_starts():
-    result = run_settings({"KAPCOUPLES_ENV": "production", "SECRET_KEY": "k3Y-" + "abcdefghij" * 6,
-                           "DATABASE_URL": "postgres://u@127.0.0.1:5432/db", "ALLOWED_HOSTS": "clinic.example",
-                           "EMAIL_HOST": "smtp.clinic.example"})
+    result = run_settings(
+        {
+            "KAPCOUPLES_ENV": "production",
+            "SECRET_KEY": "k3Y-" + "abcdefghij" * 6,
+            "DATABASE_URL": "postgres://u@127.0.0.1:5432/db",
+            "ALLOWED_HOSTS": "clinic.example",
+            "EMAIL_HOST": "smtp.clinic.example",
+        }
+    )
     assert result.returncode == 0, result.stderr
 
 

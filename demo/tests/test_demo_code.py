@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def _demo_code(var_dir: Path, who: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAPCOUPLES_ENV")}
     env["KAPCOUPLES_VAR_DIR"] = str(var_dir)
-    return subprocess.run([sys.executable, "manage.py", "demo_code", who], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", "demo_code", who], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_demo_code_names_the_var_dir_database_when_the_demo_is_not_loaded(tmp_path):

@@ -63,7 +63,8 @@ def test_signed_notes_and_approvals_verify_against_their_hashes(generated):
 
 def test_doses_stay_within_the_approved_maximum_and_vitals_are_recorded(generated):
     given = Administration.objects.values("session_id", "approved_dose_id", "approved_dose__max_total_mg").annotate(
-        total=Sum("mg"))
+        total=Sum("mg")
+    )
     assert given
     assert all(row["total"] <= row["approved_dose__max_total_mg"] for row in given)
     assert VitalReading.objects.count() == 7 * Administration.objects.count()

@@ -36,35 +36,76 @@ def dose_rows(couple: Couple, approach: str, *, solo_label: str = "A", full: str
         if not info.both_dose and partner.label != solo_label:
             continue
         dose = (Decimal(full) * info.fraction.numerator / info.fraction.denominator).quantize(Decimal("0.01"))
-        rows.append({"partner": partner, "route": "im", "full_dose_mg": Decimal(full), "dose_mg": dose,
-                     "weight_kg": Decimal("70"), "max_total_mg": dose + Decimal(max_extra), "fraction_reason": ""})
+        rows.append(
+            {
+                "partner": partner,
+                "route": "im",
+                "full_dose_mg": Decimal(full),
+                "dose_mg": dose,
+                "weight_kg": Decimal("70"),
+                "max_total_mg": dose + Decimal(max_extra),
+                "fraction_reason": "",
+            }
+        )
     return rows
 
 
-def sign(couple: Couple, prescriber, approach: str = Approach.DUAL_PSYCHOLYTIC, *, request=None, days: int = 90,
-         sessions_covered: int | None = None, solo_label: str = "A", **kwargs) -> Approval:
+def sign(
+    couple: Couple,
+    prescriber,
+    approach: str = Approach.DUAL_PSYCHOLYTIC,
+    *,
+    request=None,
+    days: int = 90,
+    sessions_covered: int | None = None,
+    solo_label: str = "A",
+    **kwargs,
+) -> Approval:
     today = timezone.localdate()
     return approval_sign(
-        by=prescriber, password=PASSWORD, couple=couple, approach=approach, valid_from=today,
-        valid_until=today + datetime.timedelta(days=days), sessions_covered=sessions_covered, conditions="",
-        doses=kwargs.pop("doses", None) or dose_rows(couple, approach, solo_label=solo_label), request=request)
+        by=prescriber,
+        password=PASSWORD,
+        couple=couple,
+        approach=approach,
+        valid_from=today,
+        valid_until=today + datetime.timedelta(days=days),
+        sessions_covered=sessions_covered,
+        conditions="",
+        doses=kwargs.pop("doses", None) or dose_rows(couple, approach, solo_label=solo_label),
+        request=request,
+    )
 
 
 def lot(by, *, number: str = "LOT-1", amount: str = "1000", days: int = 365) -> StockLot:
-    return stock_receive(by=by, lot_number=number, product="Ketamine HCl 50 mg/mL",
-                         expires_on=timezone.localdate() + datetime.timedelta(days=days),
-                         amount_mg=Decimal(amount))
+    return stock_receive(
+        by=by,
+        lot_number=number,
+        product="Ketamine HCl 50 mg/mL",
+        expires_on=timezone.localdate() + datetime.timedelta(days=days),
+        amount_mg=Decimal(amount),
+    )
 
 
-def approval_on_file(couple: Couple, prescriber, approach: str = Approach.DUAL_PSYCHOLYTIC, *,
-                     valid_from: datetime.date = datetime.date(2026, 1, 1),
-                     valid_until: datetime.date | None = datetime.date(2031, 12, 31),
-                     sessions_covered: int | None = None) -> Approval:
+def approval_on_file(
+    couple: Couple,
+    prescriber,
+    approach: str = Approach.DUAL_PSYCHOLYTIC,
+    *,
+    valid_from: datetime.date = datetime.date(2026, 1, 1),
+    valid_until: datetime.date | None = datetime.date(2031, 12, 31),
+    sessions_covered: int | None = None,
+) -> Approval:
     """An approval as it stands in the database, written straight in (for history set up before a test begins),
     with both partners cleared so that the gate is open."""
     ready_couple(couple, prescriber)
-    approval = Approval(couple=couple, approach=approach, valid_from=valid_from, valid_until=valid_until,
-                        sessions_covered=sessions_covered, signed_by=prescriber)
+    approval = Approval(
+        couple=couple,
+        approach=approach,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        sessions_covered=sessions_covered,
+        signed_by=prescriber,
+    )
     doses = [ApprovalDose(approval=approval, **row) for row in dose_rows(couple, approach)]
     approval.content_hash = approval.compute_hash(doses)
     approval.save()
@@ -78,21 +119,54 @@ def document_medicine(session, *, by, prescriber, lot_number: str | None = None)
     """Document a medicine session as it is held: checks, one dose per dosing partner, vitals back in range,
     discharge after the observation time. The clock must stand at or after the session's end."""
     stock = StockLot.objects.filter(lot_number=lot_number or "WALK-1").first() or lot(
-        prescriber, number=lot_number or "WALK-1", amount="5000", days=3650)
+        prescriber, number=lot_number or "WALK-1", amount="5000", days=3650
+    )
     approval = session.approval
     medicine_session_start(by=session.therapist, session=session, now=session.start)
     for approved in approval.doses.select_related("partner"):
         partner = approved.partner
-        predose_record(by=by, session=session, partner=partner, values={
-            "fasting_confirmed": True, "ride_home_arranged": True, "no_new_contraindication": True,
-            "sober_partner_present": True, "systolic": 124, "diastolic": 80, "heart_rate": 72, "spo2": 98})
-        dose_record(by=by, session=session, partner=partner, at=session.start + datetime.timedelta(minutes=10),
-                    mg=approved.dose_mg, lot=stock)
-        vitals_record(by=by, session=session, partner=partner,
-                      at=session.start + datetime.timedelta(minutes=140), systolic=126, diastolic=82,
-                      heart_rate=74, spo2=98)
-        discharge_record(by=by, session=session, partner=partner,
-                         at=session.start + datetime.timedelta(minutes=135), alert_and_oriented=True,
-                         released_to_name="A. Friend", released_to_relationship="friend",
-                         released_to_other_partner=False, no_driving_acknowledged=True)
+        predose_record(
+            by=by,
+            session=session,
+            partner=partner,
+            values={
+                "fasting_confirmed": True,
+                "ride_home_arranged": True,
+                "no_new_contraindication": True,
+                "sober_partner_present": True,
+                "systolic": 124,
+                "diastolic": 80,
+                "heart_rate": 72,
+                "spo2": 98,
+            },
+        )
+        dose_record(
+            by=by,
+            session=session,
+            partner=partner,
+            at=session.start + datetime.timedelta(minutes=10),
+            mg=approved.dose_mg,
+            lot=stock,
+        )
+        vitals_record(
+            by=by,
+            session=session,
+            partner=partner,
+            at=session.start + datetime.timedelta(minutes=140),
+            systolic=126,
+            diastolic=82,
+            heart_rate=74,
+            spo2=98,
+        )
+        discharge_record(
+            by=by,
+            session=session,
+            partner=partner,
+            at=session.start + datetime.timedelta(minutes=135),
+            alert_and_oriented=True,
+            released_to_name="A. Friend",
+            released_to_relationship="friend",
+            released_to_other_partner=False,
+            no_driving_acknowledged=True,
+        )
     medicine_session_observe(by=by, session=session)

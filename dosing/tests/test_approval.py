@@ -27,8 +27,9 @@ def ready(couple, prescriber):
 
 
 def test_therapist_requests_and_prescriber_approves(therapist, prescriber, ready):
-    request = dosing_request_create(by=therapist, couple=ready, approach=Approach.DUAL_PSYCHOLYTIC,
-                                    rationale="They want to stay able to talk.")
+    request = dosing_request_create(
+        by=therapist, couple=ready, approach=Approach.DUAL_PSYCHOLYTIC, rationale="They want to stay able to talk."
+    )
     assert Notice.objects.filter(recipient=prescriber, couple=ready).exists()
     approval = sign(ready, prescriber, Approach.DUAL_PSYCHOLYTIC, request=request)
     request.refresh_from_db()
@@ -49,8 +50,13 @@ def test_solo_request_names_one_partner_of_this_couple(therapist, ready, other_c
         dosing_request_create(by=therapist, couple=ready, approach=Approach.SOLO, rationale="x")
     assert "solo_partner" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        dosing_request_create(by=therapist, couple=ready, approach=Approach.SOLO, rationale="x",
-                              solo_partner=other_couple.partners.first())
+        dosing_request_create(
+            by=therapist,
+            couple=ready,
+            approach=Approach.SOLO,
+            rationale="x",
+            solo_partner=other_couple.partners.first(),
+        )
     assert exc.value.message_dict["solo_partner"] == ["That partner is not in this couple."]
 
 
@@ -68,9 +74,17 @@ def test_another_prescriber_cannot_approve_this_couple(other_prescriber, ready):
 def test_a_wrong_password_signs_nothing(prescriber, ready):
     today = timezone.localdate()
     with pytest.raises(ValidationError) as exc:
-        approval_sign(by=prescriber, password="not-it", couple=ready, approach=Approach.DUAL_PSYCHEDELIC,
-                      valid_from=today, valid_until=None, sessions_covered=4, conditions="",
-                      doses=dose_rows(ready, Approach.DUAL_PSYCHEDELIC))
+        approval_sign(
+            by=prescriber,
+            password="not-it",
+            couple=ready,
+            approach=Approach.DUAL_PSYCHEDELIC,
+            valid_from=today,
+            valid_until=None,
+            sessions_covered=4,
+            conditions="",
+            doses=dose_rows(ready, Approach.DUAL_PSYCHEDELIC),
+        )
     assert exc.value.message_dict == {"password": ["That is not your password; the approval was not signed."]}
     assert not Approval.objects.exists()
 
@@ -122,9 +136,17 @@ def test_maximum_below_the_dose_is_refused(prescriber, ready):
 def test_a_backdated_or_unbounded_approval_is_refused(prescriber, ready):
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     with pytest.raises(ValidationError) as exc:
-        approval_sign(by=prescriber, password=PASSWORD, couple=ready, approach=Approach.DUAL_PSYCHEDELIC,
-                      valid_from=yesterday, valid_until=None, sessions_covered=None, conditions="",
-                      doses=dose_rows(ready, Approach.DUAL_PSYCHEDELIC))
+        approval_sign(
+            by=prescriber,
+            password=PASSWORD,
+            couple=ready,
+            approach=Approach.DUAL_PSYCHEDELIC,
+            valid_from=yesterday,
+            valid_until=None,
+            sessions_covered=None,
+            conditions="",
+            doses=dose_rows(ready, Approach.DUAL_PSYCHEDELIC),
+        )
     assert set(exc.value.message_dict) == {"valid_from", "sessions_covered"}
 
 
@@ -147,8 +169,9 @@ def test_tampering_with_a_signed_approval_shows(prescriber, ready):
         Approval.objects.filter(pk=approval.pk).update(conditions="quietly added")
     with pytest.raises(IntegrityError, match="signed approval is never changed"), transaction.atomic():
         Approval._base_manager.filter(pk=approval.pk).update(conditions="quietly added")  # bypassing the model
-    tamper("UPDATE dosing_approval SET conditions = 'quietly added' WHERE id = %s", [approval.pk],
-           table="dosing_approval")
+    tamper(
+        "UPDATE dosing_approval SET conditions = 'quietly added' WHERE id = %s", [approval.pk], table="dosing_approval"
+    )
     assert not approval_verify(Approval.objects.get(pk=approval.pk))
 
 
@@ -182,7 +205,8 @@ def test_revocation_needs_a_reason(prescriber, ready):
 def test_the_gate_names_what_is_missing(prescriber, ready):
     start = timezone.now() + datetime.timedelta(days=2)
     assert medicine_gate(couple=ready, start=start)[1] == [
-        "No prescriber approval of a dosing approach is on file for this couple."]
+        "No prescriber approval of a dosing approach is on file for this couple."
+    ]
     sign(ready, prescriber, days=10)
     assert medicine_gate(couple=ready, start=start)[0] is not None
     late = timezone.now() + datetime.timedelta(days=30)
@@ -194,8 +218,9 @@ def test_the_gate_names_what_is_missing(prescriber, ready):
 
 
 def test_declining_needs_a_reason_and_tells_the_therapist(therapist, prescriber, ready):
-    request = dosing_request_create(by=therapist, couple=ready, approach=Approach.SOLO, rationale="x",
-                                    solo_partner=ready.partners.get(label="A"))
+    request = dosing_request_create(
+        by=therapist, couple=ready, approach=Approach.SOLO, rationale="x", solo_partner=ready.partners.get(label="A")
+    )
     with pytest.raises(ValidationError):
         dosing_request_decline(by=prescriber, request=request, reason="")
     dosing_request_decline(by=prescriber, request=request, reason="Psycholytic first")
@@ -239,8 +264,9 @@ def test_the_current_approval_is_the_same_wherever_it_is_asked(prescriber, ready
     assert not any(a.is_current for a in Approval.objects.filter(couple=ready).with_is_current())
 
 
-def test_a_notice_is_written_and_audited_with_its_change_and_a_failed_audit_undoes_both(therapist, prescriber, ready,
-                                                                                        monkeypatch):
+def test_a_notice_is_written_and_audited_with_its_change_and_a_failed_audit_undoes_both(
+    therapist, prescriber, ready, monkeypatch
+):
     from audit.models import AuditEvent
 
     request = dosing_request_create(by=therapist, couple=ready, approach=Approach.DUAL_PSYCHOLYTIC, rationale="x")

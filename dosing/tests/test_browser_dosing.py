@@ -32,9 +32,15 @@ def sign_out(page):
 def test_psycholytic_request_approval_booking_and_the_maximum(login, therapist, prescriber, couple):
     with time_machine.travel(NOW, tick=True) as clock:
         ready_couple(couple, prescriber)
-        history(couple, therapist, [(Phase.ASSESSMENT, NOW - datetime.timedelta(days=20)),
-                                    (Phase.PREPARATION, NOW - datetime.timedelta(days=13)),
-                                    (Phase.PREPARATION, NOW - datetime.timedelta(days=6))])
+        history(
+            couple,
+            therapist,
+            [
+                (Phase.ASSESSMENT, NOW - datetime.timedelta(days=20)),
+                (Phase.PREPARATION, NOW - datetime.timedelta(days=13)),
+                (Phase.PREPARATION, NOW - datetime.timedelta(days=6)),
+            ],
+        )
         stock = lot(prescriber, number="K-2030-01")
         a, b = couple.partners.order_by("label")
 
@@ -102,8 +108,10 @@ def test_psycholytic_request_approval_booking_and_the_maximum(login, therapist, 
         record.get_by_label("Lot").select_option(str(stock.pk))
         record.get_by_label("Booster").check()
         record.get_by_role("button", name=f"Record dose for {a.full_name}").click()
-        assert page.get_by_text(f"30 mg would bring {a.first_name}'s total to 80 mg, over the approved maximum "
-                                "of 70 mg (50 mg given so far).").is_visible()
+        assert page.get_by_text(
+            f"30 mg would bring {a.first_name}'s total to 80 mg, over the approved maximum "
+            "of 70 mg (50 mg given so far)."
+        ).is_visible()
         assert list(Administration.objects.values_list("mg", flat=True)) == [50]
 
         record = page.locator("section[aria-labelledby=record-A]")

@@ -29,11 +29,21 @@ S = MedicineState
 
 
 def _dose(session, therapist, partner, stock):
-    predose_record(by=therapist, session=session, partner=partner, values={
-        "fasting_confirmed": True, "ride_home_arranged": True, "no_new_contraindication": True,
-        "systolic": 122, "diastolic": 78, "heart_rate": 70, "spo2": 98})
-    return dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"),
-                       lot=stock)
+    predose_record(
+        by=therapist,
+        session=session,
+        partner=partner,
+        values={
+            "fasting_confirmed": True,
+            "ride_home_arranged": True,
+            "no_new_contraindication": True,
+            "systolic": 122,
+            "diastolic": 78,
+            "heart_rate": 70,
+            "spo2": 98,
+        },
+    )
+    return dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"), lot=stock)
 
 
 def _actions(session, user):
@@ -74,8 +84,9 @@ def test_a_dosed_session_cannot_be_cancelled_or_a_no_show_from_any_entry_point(c
                 verb(by=therapist, session=session, **kwargs)
         actions = _actions(session, therapist)
         assert not actions["cancel"].allowed and "A dose was given" in actions["cancel"].reasons[0]
-        response = client_for(therapist).post(reverse("sessions:session_cancel", args=[session.uuid]),
-                                              {"cancel-reason": "crafted"}, follow=True)
+        response = client_for(therapist).post(
+            reverse("sessions:session_cancel", args=[session.uuid]), {"cancel-reason": "crafted"}, follow=True
+        )
         assert response.status_code == 200
         assert "A dose was given: this session can only end completed, not cancelled." in response.content.decode()
         with pytest.raises(ValidationError, match="declare dosing done first"):
@@ -100,8 +111,7 @@ def test_an_undosed_session_in_progress_is_cancelled_with_a_reason(therapist, sc
     assert session.medicine_state == S.CANCELLED
 
 
-def test_the_sweep_blocks_a_booked_session_and_a_move_within_the_approval_books_it_again(therapist, prescriber,
-                                                                                          couple):
+def test_the_sweep_blocks_a_booked_session_and_a_move_within_the_approval_books_it_again(therapist, prescriber, couple):
     from dosing.tests.factories import ready_couple, sign
 
     ready_couple(couple, prescriber)
@@ -119,8 +129,9 @@ def test_the_sweep_blocks_a_booked_session_and_a_move_within_the_approval_books_
     assert event.actor is None and event.summary == "Booked \u2192 Blocked"
     actions = _actions(session, therapist)
     assert not actions["start"].allowed and actions["cancel"].allowed
-    session_services.session_reschedule(by=therapist, session=session, start=session.start - datetime.timedelta(days=1),
-                                        place=Place.TELEHEALTH)
+    session_services.session_reschedule(
+        by=therapist, session=session, start=session.start - datetime.timedelta(days=1), place=Place.TELEHEALTH
+    )
     session.refresh_from_db()
     assert session.medicine_state == S.BOOKED and session.blocked_reason == ""
 
@@ -137,8 +148,9 @@ def test_the_record_page_shows_the_state_and_what_may_be_done(client_for, therap
         assert "No dose is recorded" in html
 
 
-def test_a_crafted_start_by_another_therapist_is_refused_with_the_rule(client_for, therapist, other_therapist,
-                                                                       scheduled):
+def test_a_crafted_start_by_another_therapist_is_refused_with_the_rule(
+    client_for, therapist, other_therapist, scheduled
+):
     session = scheduled["session"]
     with time_machine.travel(session.start, tick=False):
         response = client_for(other_therapist).post(reverse("dosing:medicine_start", args=[session.uuid]))
@@ -148,7 +160,14 @@ def test_a_crafted_start_by_another_therapist_is_refused_with_the_rule(client_fo
 
 def test_the_database_keeps_the_stages_to_medicine_sessions(therapist, couple):
     with pytest.raises(IntegrityError), transaction.atomic():
-        TherapySession.objects.create(couple=couple, therapist=therapist, phase=Phase.PREPARATION,
-                                      start=timezone.now() + datetime.timedelta(days=3), duration_minutes=60,
-                                      place=Place.TELEHEALTH, created_by=therapist, started_at=timezone.now())
+        TherapySession.objects.create(
+            couple=couple,
+            therapist=therapist,
+            phase=Phase.PREPARATION,
+            start=timezone.now() + datetime.timedelta(days=3),
+            duration_minutes=60,
+            place=Place.TELEHEALTH,
+            created_by=therapist,
+            started_at=timezone.now(),
+        )
     assert not SessionEvent.objects.exists()

@@ -17,8 +17,7 @@ def grow(therapist, prescriber, n):
     for _ in range(n):
         couple = ready_couple(CoupleFactory(therapists=[therapist], prescriber=prescriber), prescriber)
         sign(couple, prescriber, days=5)
-        dosing_request_create(by=therapist, couple=couple, approach=Approach.DUAL_PSYCHEDELIC,
-                              rationale="Deeper work")
+        dosing_request_create(by=therapist, couple=couple, approach=Approach.DUAL_PSYCHEDELIC, rationale="Deeper work")
 
 
 def test_prescriber_home_lists_requests_and_ending_approvals(client_for, therapist, prescriber):

@@ -20,22 +20,36 @@ pytestmark = pytest.mark.django_db
 
 def test_receipt_waste_and_count_reconcile(prescriber, clinic_admin):
     stock = lot(prescriber, amount="500")
-    stock_waste(by=prescriber, lot=stock, amount_mg=Decimal("20"), witness=clinic_admin,
-                witness_password=PASSWORD, note="Vial remainder after dose")
+    stock_waste(
+        by=prescriber,
+        lot=stock,
+        amount_mg=Decimal("20"),
+        witness=clinic_admin,
+        witness_password=PASSWORD,
+        note="Vial remainder after dose",
+    )
     assert lot_balance(stock) == Decimal("480")
-    count = inventory_count(by=prescriber, lot=stock, counted_mg=Decimal("480"), witness=clinic_admin,
-                            witness_password=PASSWORD)
+    count = inventory_count(
+        by=prescriber, lot=stock, counted_mg=Decimal("480"), witness=clinic_admin, witness_password=PASSWORD
+    )
     assert count.difference_mg == 0
 
 
 def test_a_count_that_differs_must_be_explained_and_is_booked(prescriber, clinic_admin):
     stock = lot(prescriber, amount="500")
     with pytest.raises(ValidationError) as exc:
-        inventory_count(by=prescriber, lot=stock, counted_mg=Decimal("490"), witness=clinic_admin,
-                        witness_password=PASSWORD)
+        inventory_count(
+            by=prescriber, lot=stock, counted_mg=Decimal("490"), witness=clinic_admin, witness_password=PASSWORD
+        )
     assert "The log shows 500 mg and you counted 490 mg" in exc.value.message_dict["note"][0]
-    inventory_count(by=prescriber, lot=stock, counted_mg=Decimal("490"), witness=clinic_admin,
-                    witness_password=PASSWORD, note="Vial broken, documented in incident 12")
+    inventory_count(
+        by=prescriber,
+        lot=stock,
+        counted_mg=Decimal("490"),
+        witness=clinic_admin,
+        witness_password=PASSWORD,
+        note="Vial broken, documented in incident 12",
+    )
     assert lot_balance(stock) == Decimal("490")
     assert StockEntry.objects.get(kind=StockEntryKind.ADJUSTED).amount_mg == Decimal("-10")
 
@@ -43,12 +57,14 @@ def test_a_count_that_differs_must_be_explained_and_is_booked(prescriber, clinic
 def test_waste_needs_another_person_who_confirms(prescriber, clinic_admin):
     stock = lot(prescriber)
     with pytest.raises(ValidationError) as exc:
-        stock_waste(by=prescriber, lot=stock, amount_mg=Decimal("5"), witness=prescriber,
-                    witness_password=PASSWORD, note="x")
+        stock_waste(
+            by=prescriber, lot=stock, amount_mg=Decimal("5"), witness=prescriber, witness_password=PASSWORD, note="x"
+        )
     assert "witness" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        stock_waste(by=prescriber, lot=stock, amount_mg=Decimal("5"), witness=clinic_admin,
-                    witness_password="wrong", note="x")
+        stock_waste(
+            by=prescriber, lot=stock, amount_mg=Decimal("5"), witness=clinic_admin, witness_password="wrong", note="x"
+        )
     assert "witness_password" in exc.value.message_dict
     assert StockEntry.objects.count() == 1
 
@@ -71,8 +87,9 @@ def test_log_entries_are_never_changed(prescriber):
 def test_more_waste_than_the_balance_is_refused(prescriber, clinic_admin):
     stock = lot(prescriber, amount="10")
     with pytest.raises(ValidationError, match="only 10 mg"):
-        stock_waste(by=prescriber, lot=stock, amount_mg=Decimal("11"), witness=clinic_admin,
-                    witness_password=PASSWORD, note="x")
+        stock_waste(
+            by=prescriber, lot=stock, amount_mg=Decimal("11"), witness=clinic_admin, witness_password=PASSWORD, note="x"
+        )
 
 
 def test_therapists_do_not_keep_the_log(therapist, client_for):
@@ -89,8 +106,14 @@ def test_an_expired_lot_cannot_be_received(prescriber):
 
 def test_log_report_lists_every_entry(prescriber, clinic_admin, client_for):
     stock = lot(prescriber, number="LOT-77", amount="300")
-    stock_waste(by=prescriber, lot=stock, amount_mg=Decimal("7"), witness=clinic_admin,
-                witness_password=PASSWORD, note="drawn up, not used")
+    stock_waste(
+        by=prescriber,
+        lot=stock,
+        amount_mg=Decimal("7"),
+        witness=clinic_admin,
+        witness_password=PASSWORD,
+        note="drawn up, not used",
+    )
     response = client_for(prescriber).get(reverse("dosing:stock_report"))
     rows = b"".join(response.streaming_content).decode().strip().splitlines()
     assert rows[0] == "time,lot,kind,amount_mg,by,witness,patient_case,note"
@@ -100,9 +123,15 @@ def test_log_report_lists_every_entry(prescriber, clinic_admin, client_for):
 
 def test_receiving_from_the_page_with_a_lot_number_clash(prescriber, client_for):
     lot(prescriber, number="LOT-9")
-    response = client_for(prescriber).post(reverse("dosing:stock"), {
-        "lot_number": "LOT-9", "product": "K", "expires_on": (timezone.localdate() + datetime.timedelta(days=90)),
-        "amount_mg": "100"})
+    response = client_for(prescriber).post(
+        reverse("dosing:stock"),
+        {
+            "lot_number": "LOT-9",
+            "product": "K",
+            "expires_on": (timezone.localdate() + datetime.timedelta(days=90)),
+            "amount_mg": "100",
+        },
+    )
     assert response.status_code == 400
     assert "Stock lot with this Lot number already exists." in response.content.decode()
     assert InventoryCount.objects.count() == 0 and StockEntry.objects.count() == 1
@@ -114,10 +143,22 @@ def test_every_reading_of_a_balance_gives_the_same_sign(prescriber, clinic_admin
     from dosing.selectors import stock_lots
 
     stock = lot(prescriber, amount="500")
-    stock_waste(by=prescriber, lot=stock, amount_mg=Decimal("20"), witness=clinic_admin,
-                witness_password=PASSWORD, note="Vial remainder after dose")
-    inventory_count(by=prescriber, lot=stock, counted_mg=Decimal("485"), witness=clinic_admin,
-                    witness_password=PASSWORD, note="Found a vial logged twice as waste")
+    stock_waste(
+        by=prescriber,
+        lot=stock,
+        amount_mg=Decimal("20"),
+        witness=clinic_admin,
+        witness_password=PASSWORD,
+        note="Vial remainder after dose",
+    )
+    inventory_count(
+        by=prescriber,
+        lot=stock,
+        counted_mg=Decimal("485"),
+        witness=clinic_admin,
+        witness_password=PASSWORD,
+        note="Found a vial logged twice as waste",
+    )
     signed = [e.signed_amount for e in StockEntry.objects.filter(lot=stock).order_by("at", "id")]
     assert signed == [Decimal("500"), Decimal("-20"), Decimal("5")]
     assert lot_balance(stock) == stock_lots().get(pk=stock.pk).balance == sum(signed) == Decimal("485")

@@ -18,9 +18,17 @@ def active_couple(couple, prescriber):
 @pytest.fixture
 def one_cycle(frozen, active_couple, therapist):
     """Assessment on 1 Feb, preparations 5 and 7 Feb, medicine 10 Feb, integration 11 Feb (all held)."""
-    sessions = history(active_couple, therapist, [
-        (A, at(1, month=2)), (P, at(5, month=2)), (P, at(7, month=2)), (M, at(10, month=2)), (I, at(11, month=2)),
-    ])
+    sessions = history(
+        active_couple,
+        therapist,
+        [
+            (A, at(1, month=2)),
+            (P, at(5, month=2)),
+            (P, at(7, month=2)),
+            (M, at(10, month=2)),
+            (I, at(11, month=2)),
+        ],
+    )
     return dict(zip(["assessment", "prep1", "prep2", "medicine", "integration"], sessions, strict=True))
 
 

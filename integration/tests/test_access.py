@@ -14,8 +14,11 @@ from tests.urlwalk import couple_scoped_routes, fill_route, iter_patterns
 pytestmark = pytest.mark.django_db
 
 MINE = [name for name in couple_scoped_routes() if name.startswith("integration:")]
-SESSION_ROUTES = sorted(name for route, name, _ in iter_patterns()
-                        if name and name.startswith("integration:") and "<uuid:session_uuid>" in route)
+SESSION_ROUTES = sorted(
+    name
+    for route, name, _ in iter_patterns()
+    if name and name.startswith("integration:") and "<uuid:session_uuid>" in route
+)
 
 
 def test_there_are_integration_routes_to_walk():
@@ -32,8 +35,9 @@ def test_another_therapists_couple_is_404(client_for, therapist, couple, other_c
 
 
 @pytest.mark.parametrize("name", SESSION_ROUTES)
-def test_another_therapists_session_is_404(client_for, therapist, other_therapist, other_couple, other_prescriber,
-                                           name):
+def test_another_therapists_session_is_404(
+    client_for, therapist, other_therapist, other_couple, other_prescriber, name
+):
     approval_on_file(other_couple, other_prescriber)
     theirs = held(other_couple, other_therapist, I, at(11, month=2))
     client = client_for(therapist)
@@ -44,8 +48,13 @@ def test_another_therapists_session_is_404(client_for, therapist, other_therapis
 
 @pytest.mark.parametrize("name", MINE + SESSION_ROUTES + ["integration:clinic_outcomes"])
 def test_signed_out_visitors_are_sent_to_sign_in(client, couple, name):
-    url = fill_route(name, couple_uuid=couple.uuid, partner_uuid=couple.partners.first().uuid, instrument="GAD7",
-                     session_uuid=uuid.uuid4())
+    url = fill_route(
+        name,
+        couple_uuid=couple.uuid,
+        partner_uuid=couple.partners.first().uuid,
+        instrument="GAD7",
+        session_uuid=uuid.uuid4(),
+    )
     response = client.post(url)
     assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
 

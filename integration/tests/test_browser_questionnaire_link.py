@@ -18,10 +18,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_partner_answers_emailed_gad7_and_therapist_sees_the_new_point(page, login, live_server, therapist, couple):
     partner = couple.partners.get(label="A")
     # Baseline 14 (3+3+3+3+2+0+0) a month ago.
-    questionnaire_record(by=therapist, partner=partner, instrument="GAD7", answers=[3, 3, 3, 3, 2, 0, 0],
-                         administered_on=timezone.localdate() - datetime.timedelta(days=30), context="screening")
-    services.questionnaire_link_send(by=therapist, partner=partner, instrument="GAD7", context="post_integration",
-                                     site_url=live_server.url)
+    questionnaire_record(
+        by=therapist,
+        partner=partner,
+        instrument="GAD7",
+        answers=[3, 3, 3, 3, 2, 0, 0],
+        administered_on=timezone.localdate() - datetime.timedelta(days=30),
+        context="screening",
+    )
+    services.questionnaire_link_send(
+        by=therapist, partner=partner, instrument="GAD7", context="post_integration", site_url=live_server.url
+    )
     assert not mail.outbox  # the request sends nothing: the worker does, after the commit
     tasks.outbox_deliver(OutboxMessage.objects.get(kind=OutboxKind.QUESTIONNAIRE_LINK).pk)
     body = mail.outbox[-1].body

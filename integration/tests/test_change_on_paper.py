@@ -15,8 +15,14 @@ JUST_MET = [0, 0, 0, 0, 2, 0, 2, 2, 0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 2]  # B5, C
 
 
 def record(partner, instrument, answers, day, context):
-    return questionnaire_record(by=None, partner=partner, instrument=instrument, answers=answers,
-                                administered_on=datetime.date(2030, *day), context=context)
+    return questionnaire_record(
+        by=None,
+        partner=partner,
+        instrument=instrument,
+        answers=answers,
+        administered_on=datetime.date(2030, *day),
+        context=context,
+    )
 
 
 @pytest.fixture
@@ -29,8 +35,7 @@ def scores(one_cycle, partners):
     return partners
 
 
-def test_the_couple_page_shows_reliable_change_per_partner_and_the_pcl5_cluster_rule(client_for, therapist,
-                                                                                   scores):
+def test_the_couple_page_shows_reliable_change_per_partner_and_the_pcl5_cluster_rule(client_for, therapist, scores):
     page = client_for(therapist).get(reverse("cases:couple_detail", args=[scores["A"].couple.uuid])).content.decode()
     assert "RCI -1.96, recovered (reliable and clinically significant)" in page  # partner A, 6 points, below 10
     assert "RCI -0.65, no reliable change" in page  # partner B, 2 points

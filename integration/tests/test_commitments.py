@@ -50,14 +50,14 @@ def test_an_owner_who_is_not_a_partner_of_this_couple_is_refused_and_nothing_sav
     with pytest.raises(ValidationError) as caught:
         add(therapist, one_cycle["integration"], stranger)
     assert caught.value.message_dict["owner"] == [
-        "The owner must be partner A, partner B or both partners of this couple."]
+        "The owner must be partner A, partner B or both partners of this couple."
+    ]
     with pytest.raises(ValidationError):
         add(therapist, one_cycle["integration"], "partner C")
     assert not Commitment.objects.exists()
 
 
-def test_a_commitment_is_made_in_an_integration_session_that_took_place(one_cycle, therapist, partners,
-                                                                        active_couple):
+def test_a_commitment_is_made_in_an_integration_session_that_took_place(one_cycle, therapist, partners, active_couple):
     with pytest.raises(ValidationError, match="integration sessions"):
         add(therapist, one_cycle["prep1"], partners["A"])
     future = held(active_couple, therapist, I, at(20, month=3), status=SessionStatus.SCHEDULED)
@@ -69,18 +69,21 @@ def test_a_commitment_is_made_in_an_integration_session_that_took_place(one_cycl
     assert not Commitment.objects.exists()
 
 
-def test_later_sessions_review_and_update_the_status_with_who_and_when(one_cycle, therapist, partners,
-                                                                      active_couple):
+def test_later_sessions_review_and_update_the_status_with_who_and_when(one_cycle, therapist, partners, active_couple):
     commitment = add(therapist, one_cycle["integration"], partners["A"])
     later = held(active_couple, therapist, I, at(14, month=2))
-    services.commitment_review(by=therapist, commitment=commitment, session=later, to_status="open",
-                               note="Managed three evenings")
+    services.commitment_review(
+        by=therapist, commitment=commitment, session=later, to_status="open", note="Managed three evenings"
+    )
     services.commitment_review(by=therapist, commitment=commitment, session=later, to_status="in_progress")
     commitment = services.commitment_review(by=therapist, commitment=commitment, session=later, to_status="done")
     assert commitment.status == "done" and commitment.status_changed_by == therapist
     assert [(e.kind, e.from_status, e.to_status) for e in commitment.events.all()] == [
-        ("created", "", "open"), ("reviewed", "open", "open"), ("status", "open", "in_progress"),
-        ("status", "in_progress", "done")]
+        ("created", "", "open"),
+        ("reviewed", "open", "open"),
+        ("status", "open", "in_progress"),
+        ("status", "in_progress", "done"),
+    ]
     with pytest.raises(ValidationError, match="cannot become open"):
         services.commitment_review(by=therapist, commitment=commitment, session=later, to_status="open", note="x")
 
@@ -100,11 +103,15 @@ def test_another_therapist_cannot_record_integration_work(one_cycle, other_thera
         add(other_therapist, one_cycle["integration"], partners["A"])
 
 
-def test_the_next_preparation_shows_open_commitments_and_the_last_shared_insights(client_for, one_cycle, therapist,
-                                                                                 partners, active_couple):
+def test_the_next_preparation_shows_open_commitments_and_the_last_shared_insights(
+    client_for, one_cycle, therapist, partners, active_couple
+):
     add(therapist, one_cycle["integration"], partners["A"], text="Weekly walk without phones")
-    SessionNote.objects.create(session=one_cycle["integration"], author=therapist,
-                               content={"shared_insights": "We both withdraw when we feel criticised."})
+    SessionNote.objects.create(
+        session=one_cycle["integration"],
+        author=therapist,
+        content={"shared_insights": "We both withdraw when we feel criticised."},
+    )
     prep = held(active_couple, therapist, P, at(18, month=2))
     page = client_for(therapist).get(reverse("sessions:session_detail", args=[prep.uuid])).content.decode()
     assert "Carried into this cycle" in page
@@ -116,27 +123,37 @@ def test_the_next_preparation_shows_open_commitments_and_the_last_shared_insight
 def test_commitment_form_from_the_page(client_for, one_cycle, therapist, partners):
     session = one_cycle["integration"]
     url = reverse("integration:commitment_add", args=[session.uuid])
-    data = {"commitment-kind": "conversation", "commitment-text": "Talk about money on Sundays",
-            "commitment-owner": str(partners["B"].uuid), "commitment-due_on": "2030-03-01"}
+    data = {
+        "commitment-kind": "conversation",
+        "commitment-text": "Talk about money on Sundays",
+        "commitment-owner": str(partners["B"].uuid),
+        "commitment-due_on": "2030-03-01",
+    }
     response = client_for(therapist).post(url, data)
     assert response.status_code == 302
     page = client_for(therapist).get(response["Location"]).content.decode()
     assert "Talk about money on Sundays" in page and "Partner B (" in page
 
 
-def test_a_crafted_post_with_another_couples_partner_as_owner_saves_nothing(client_for, one_cycle, therapist,
-                                                                            other_couple):
+def test_a_crafted_post_with_another_couples_partner_as_owner_saves_nothing(
+    client_for, one_cycle, therapist, other_couple
+):
     url = reverse("integration:commitment_add", args=[one_cycle["integration"].uuid])
-    data = {"commitment-kind": "practice", "commitment-text": "x", "commitment-due_on": "2030-03-01",
-            "commitment-owner": str(other_couple.partners.first().uuid)}
+    data = {
+        "commitment-kind": "practice",
+        "commitment-text": "x",
+        "commitment-due_on": "2030-03-01",
+        "commitment-owner": str(other_couple.partners.first().uuid),
+    }
     response = client_for(therapist).post(url, data)
     assert response.status_code == 400
     assert "Choose partner A, partner B or both partners of this couple." in response.content.decode()
     assert not Commitment.objects.exists()
 
 
-def test_a_crafted_review_of_another_couples_commitment_is_404(client_for, one_cycle, therapist, other_therapist,
-                                                               other_couple, other_prescriber, partners):
+def test_a_crafted_review_of_another_couples_commitment_is_404(
+    client_for, one_cycle, therapist, other_therapist, other_couple, other_prescriber, partners
+):
     commitment = add(therapist, one_cycle["integration"], partners["A"])
     approval_on_file(other_couple, other_prescriber)
     theirs = held(other_couple, other_therapist, I, at(11, month=2))

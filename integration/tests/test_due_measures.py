@@ -20,8 +20,9 @@ def due(session):
 
 def record(partner, instrument, day, context):
     answers = [0] * {"PHQ9": 9, "GAD7": 7, "PCL5": 20, "CSI4": 4}[instrument]
-    return questionnaire_record(by=None, partner=partner, instrument=instrument, answers=answers,
-                                administered_on=day, context=context)
+    return questionnaire_record(
+        by=None, partner=partner, instrument=instrument, answers=answers, administered_on=day, context=context
+    )
 
 
 def test_every_instrument_is_due_for_both_partners_at_baseline(one_cycle):
@@ -34,8 +35,9 @@ def test_a_baseline_answered_before_the_first_medicine_session_is_no_longer_due(
     assert ("B", "GAD7") in due(one_cycle["assessment"])
 
 
-def test_pre_medicine_counts_only_between_the_previous_medicine_session_and_this_one(one_cycle, partners,
-                                                                                     therapist, active_couple):
+def test_pre_medicine_counts_only_between_the_previous_medicine_session_and_this_one(
+    one_cycle, partners, therapist, active_couple
+):
     record(partners["A"], "PHQ9", datetime.date(2030, 2, 6), "pre_medicine")  # before medicine 1
     assert ("A", "PHQ9") not in due(one_cycle["prep2"])
     # Cycle 2: the answer of cycle 1 does not count any more.
@@ -62,8 +64,9 @@ def test_the_schedule_is_the_clinics_setting(one_cycle, clinic_admin):
     assert due(one_cycle["assessment"]) == []
 
 
-def test_follow_up_questionnaires_are_due_in_the_window_of_their_interval(one_cycle, partners, therapist,
-                                                                         active_couple, frozen):
+def test_follow_up_questionnaires_are_due_in_the_window_of_their_interval(
+    one_cycle, partners, therapist, active_couple, frozen
+):
     # The clinic default (4, 12, 26 weeks) after the last integration, 14 Feb: due 14 March, 9 May, 15 August;
     # the first window runs from the day after the medicine session to halfway to 9 May (11 April).
     held(active_couple, therapist, I, at(14, month=2))
@@ -83,8 +86,9 @@ def test_the_session_page_lists_what_is_due_with_record_and_send_buttons(client_
     assert "E-mail a link" in page
 
 
-def test_recording_a_due_questionnaire_from_the_list_records_it_for_that_point(client_for, therapist, one_cycle,
-                                                                              partners):
+def test_recording_a_due_questionnaire_from_the_list_records_it_for_that_point(
+    client_for, therapist, one_cycle, partners
+):
     partner = partners["A"]
     url = reverse("cases:questionnaire_new", args=[partner.couple.uuid, partner.uuid, "GAD7"])
     data = {"administered_on": "2030-03-01", **{f"item_{n}": 1 for n in range(1, 8)}}

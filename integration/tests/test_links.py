@@ -24,9 +24,15 @@ def send(frozen, django_capture_on_commit_callbacks, therapist, active_couple, s
 
     def send_link(partner, instrument="GAD7", context="post_integration", by=None):
         with django_capture_on_commit_callbacks(execute=True):
-            sent = services.questionnaire_link_send(by=by or therapist, partner=partner, instrument=instrument,
-                                                    context=context, site_url="http://testserver/")
+            sent = services.questionnaire_link_send(
+                by=by or therapist,
+                partner=partner,
+                instrument=instrument,
+                context=context,
+                site_url="http://testserver/",
+            )
         return sent
+
     return send_link
 
 
@@ -69,7 +75,11 @@ def test_the_partner_answers_without_signing_in_and_the_answers_are_scored(send,
     assert response["Location"] == reverse("integration:questionnaire_thanks")
     stored = QuestionnaireResponse.objects.get()
     assert (stored.partner, stored.score, stored.context, stored.recorded_by) == (
-        partners["A"], 9, "post_integration", None)
+        partners["A"],
+        9,
+        "post_integration",
+        None,
+    )
     link = QuestionnaireLink.objects.get()
     assert link.response == stored and link.used_at is not None
 
@@ -119,11 +129,14 @@ def test_an_answered_link_cannot_be_withdrawn(send, partners, client, therapist)
         services.questionnaire_link_withdraw(by=therapist, link=sent.link)
 
 
-@pytest.mark.parametrize("data, field, message", [
-    ({**GAD7_NINE, "item_3": "7"}, "item_3", "Answers to this item run from 0 to 3."),
-    ({k: v for k, v in GAD7_NINE.items() if k != "item_7"}, "item_7", "Answer this item."),
-    ({**GAD7_NINE, "item_1": "-1"}, "item_1", "Answers to this item run from 0 to 3."),
-])
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({**GAD7_NINE, "item_3": "7"}, "item_3", "Answers to this item run from 0 to 3."),
+        ({k: v for k, v in GAD7_NINE.items() if k != "item_7"}, "item_7", "Answer this item."),
+        ({**GAD7_NINE, "item_1": "-1"}, "item_1", "Answers to this item run from 0 to 3."),
+    ],
+)
 def test_bad_answers_are_shown_next_to_the_item_and_nothing_is_saved(send, partners, client, data, field, message):
     sent = send(partners["A"])
     response = client.post(path_of(sent), data)
@@ -170,8 +183,9 @@ def test_the_therapist_sends_and_withdraws_from_the_pages(client_for, therapist,
 
 def test_a_crafted_withdraw_of_another_couples_link_is_404(client_for, send, partners, other_therapist, other_couple):
     sent = send(partners["A"])
-    response = client_for(other_therapist).post(reverse("integration:link_withdraw", args=[other_couple.uuid]),
-                                                {"link": sent.link.uuid})
+    response = client_for(other_therapist).post(
+        reverse("integration:link_withdraw", args=[other_couple.uuid]), {"link": sent.link.uuid}
+    )
     assert response.status_code == 404
     assert QuestionnaireLink.objects.get().withdrawn_at is None
 
@@ -183,13 +197,19 @@ def test_a_crafted_send_with_an_unknown_context_is_refused(client_for, therapist
     assert not QuestionnaireLink.objects.exists()
 
 
-def test_the_email_leaves_with_the_worker_not_the_request_and_its_token_is_then_erased(frozen, therapist, partners,
-                                                                                      active_couple):
+def test_the_email_leaves_with_the_worker_not_the_request_and_its_token_is_then_erased(
+    frozen, therapist, partners, active_couple
+):
     from jobs import tasks
     from outbox.models import OutboxKind, OutboxMessage
 
-    sent = services.questionnaire_link_send(by=therapist, partner=partners["A"], instrument="GAD7",
-                                            context="post_integration", site_url="http://testserver/")
+    sent = services.questionnaire_link_send(
+        by=therapist,
+        partner=partners["A"],
+        instrument="GAD7",
+        context="post_integration",
+        site_url="http://testserver/",
+    )
     assert not mail.outbox  # nothing slow in the request
     message = OutboxMessage.objects.get(kind=OutboxKind.QUESTIONNAIRE_LINK, object_id=sent.link.pk)
     assert tasks.outbox_deliver(message.pk) is True
@@ -204,23 +224,39 @@ def test_a_link_withdrawn_before_the_worker_sends_it_is_never_emailed(frozen, th
     from jobs import tasks
     from outbox.models import OutboxKind, OutboxMessage
 
-    sent = services.questionnaire_link_send(by=therapist, partner=partners["A"], instrument="GAD7",
-                                            context="post_integration", site_url="http://testserver/")
+    sent = services.questionnaire_link_send(
+        by=therapist,
+        partner=partners["A"],
+        instrument="GAD7",
+        context="post_integration",
+        site_url="http://testserver/",
+    )
     services.questionnaire_link_withdraw(by=therapist, link=sent.link, reason="Sent to the wrong partner")
     tasks.outbox_deliver(OutboxMessage.objects.get(kind=OutboxKind.QUESTIONNAIRE_LINK).pk)
     assert not mail.outbox
 
 
 def test_the_emailed_mark_and_replacements_are_on_the_audit_trail_and_a_failed_audit_undoes_the_mark(
-        frozen, therapist, partners, active_couple, monkeypatch):
+    frozen, therapist, partners, active_couple, monkeypatch
+):
     from audit.models import AuditEvent
     from jobs import tasks
     from outbox.models import OutboxKind, OutboxMessage
 
-    first = services.questionnaire_link_send(by=therapist, partner=partners["A"], instrument="GAD7",
-                                             context="post_integration", site_url="http://testserver/")
-    services.questionnaire_link_send(by=therapist, partner=partners["A"], instrument="GAD7",
-                                     context="post_integration", site_url="http://testserver/")
+    first = services.questionnaire_link_send(
+        by=therapist,
+        partner=partners["A"],
+        instrument="GAD7",
+        context="post_integration",
+        site_url="http://testserver/",
+    )
+    services.questionnaire_link_send(
+        by=therapist,
+        partner=partners["A"],
+        instrument="GAD7",
+        context="post_integration",
+        site_url="http://testserver/",
+    )
     assert AuditEvent.objects.filter(object_id=str(first.link.pk), summary__endswith="withdrawn (replaced)").exists()
     latest = OutboxMessage.objects.filter(kind=OutboxKind.QUESTIONNAIRE_LINK).order_by("-id").first()
 

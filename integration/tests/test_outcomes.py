@@ -27,21 +27,23 @@ SECTION_QUERIES = 5  # settings, sessions, partners, responses, open commitments
 def gad7(partner, day, total, context="post_integration"):
     answers = [3] * (total // 3) + ([total % 3] if total % 3 else [])
     answers += [0] * (7 - len(answers))
-    return questionnaire_record(by=None, partner=partner, instrument="GAD7", answers=answers,
-                                administered_on=day, context=context)
+    return questionnaire_record(
+        by=None, partner=partner, instrument="GAD7", answers=answers, administered_on=day, context=context
+    )
 
 
 def csi4(partner, day, answers, context="post_integration"):
-    return questionnaire_record(by=None, partner=partner, instrument="CSI4", answers=answers, administered_on=day,
-                                context=context)
+    return questionnaire_record(
+        by=None, partner=partner, instrument="CSI4", answers=answers, administered_on=day, context=context
+    )
 
 
 def test_change_from_baseline_per_partner(one_cycle, partners):
-    gad7(partners["A"], datetime.date(2030, 1, 20), 14, "screening")   # baseline 14
-    gad7(partners["A"], datetime.date(2030, 2, 12), 8)                 # 8 - 14 = -6, better
+    gad7(partners["A"], datetime.date(2030, 1, 20), 14, "screening")  # baseline 14
+    gad7(partners["A"], datetime.date(2030, 2, 12), 8)  # 8 - 14 = -6, better
     gad7(partners["B"], datetime.date(2030, 1, 21), 4, "screening")
     csi4(partners["B"], datetime.date(2030, 1, 21), [2, 2, 2, 2], "screening")  # 8
-    csi4(partners["B"], datetime.date(2030, 2, 12), [3, 3, 3, 2])               # 11: +3, better
+    csi4(partners["B"], datetime.date(2030, 2, 12), [3, 3, 3, 2])  # 11: +3, better
     outcomes = {o.code: o for o in couple_outcomes(couple=partners["A"].couple)}
     gad = {po.partner.label: po for po in outcomes["GAD7"].partners}
     assert str(gad["A"].change) == "-6 (better)"
@@ -55,9 +57,9 @@ def test_the_couple_page_shows_chart_table_and_change(client_for, therapist, one
     gad7(partners["A"], datetime.date(2030, 2, 12), 8)
     page = client_for(therapist).get(reverse("cases:couple_detail", args=[partners["A"].couple.uuid])).content.decode()
     assert 'data-chart="GAD7"' in page and "<svg" in page and 'data-medicine="M1"' in page
-    assert page.count('data-point') == 2
+    assert page.count("data-point") == 2
     assert '<tr data-partner="A" data-score="8">' in page
-    assert "change from baseline <span class=\"fw-semibold\">-6 (better)</span>" in page
+    assert 'change from baseline <span class="fw-semibold">-6 (better)</span>' in page
     assert "minimal" in page or "moderate" in page
     assert "style=" not in page.split('id="outcomes-heading"')[1]  # the CSP forbids inline styles
 
@@ -68,8 +70,11 @@ def grow(couple, therapist, prescriber, cycles):
     day = 2
     partners = list(couple.partners.all())
     for _ in range(cycles):
-        history(couple, therapist, [(P, at(day, month=1)), (P, at(day + 1, month=1)), (M, at(day + 2, month=1)),
-                                    (I, at(day + 3, month=1))])
+        history(
+            couple,
+            therapist,
+            [(P, at(day, month=1)), (P, at(day + 1, month=1)), (M, at(day + 2, month=1)), (I, at(day + 3, month=1))],
+        )
         for partner in partners:
             gad7(partner, datetime.date(2030, 1, day + 3), 5)
             csi4(partner, datetime.date(2030, 1, day + 3), [3, 3, 3, 3])
@@ -78,8 +83,10 @@ def grow(couple, therapist, prescriber, cycles):
 
 def render_section(user, couple):
     """The couple page's outcomes section as the couple page renders it, from the integration selector's data."""
-    return render_to_string("integration/partials/couple_section.html", {
-        "couple": couple, "is_clinic_admin": user.is_clinic_admin, **selectors.couple_section(couple=couple)})
+    return render_to_string(
+        "integration/partials/couple_section.html",
+        {"couple": couple, "is_clinic_admin": user.is_clinic_admin, **selectors.couple_section(couple=couple)},
+    )
 
 
 @pytest.mark.parametrize("cycles", [1, 3])
@@ -125,7 +132,12 @@ def test_clinic_outcomes_medians_by_approach(frozen, client_for, clinic_admin, p
     row = page.split('<tr data-instrument="GAD7">')[1].split("</tr>")[0]
     # Pairs (12, 6), (9, 9), (15, 5): baselines 9, 12, 15 -> 12; lasts 5, 6, 9 -> 6; changes -10, -6, 0 -> -6.
     assert [cell.strip() for cell in row.split("<td>")[1:]] == [
-        "3</td>", "12</td>", "6</td>", "-6</td>", "2 / 0 / 1</td>"]
+        "3</td>",
+        "12</td>",
+        "6</td>",
+        "-6</td>",
+        "2 / 0 / 1</td>",
+    ]
     solo = client.get(reverse("integration:clinic_outcomes"), {"approach": "solo"}).content.decode()
     row = solo.split('<tr data-instrument="GAD7">')[1].split("</tr>")[0]
     assert "<td>1</td>" in row and "<td>-10</td>" in row

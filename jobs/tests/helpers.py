@@ -14,8 +14,9 @@ from tests.browser import require_or_skip
 def book(couple, therapist, *, hours: float, phase: str = Phase.ASSESSMENT):
     """Book a session hours from now through the service (so its on-commit hooks run)."""
     start = timezone.now() + datetime.timedelta(hours=hours)
-    return services.session_schedule(by=therapist, couple=couple, therapist=therapist, phase=phase, start=start,
-                                     place=Place.TELEHEALTH).session
+    return services.session_schedule(
+        by=therapist, couple=couple, therapist=therapist, phase=phase, start=start, place=Place.TELEHEALTH
+    ).session
 
 
 def pdftotext_path() -> str:
@@ -30,8 +31,9 @@ def pdf_text(data: bytes, tmp_path) -> str:
 
     source = tmp_path / "document.pdf"
     source.write_bytes(data)
-    result = subprocess.run([pdftotext_path(), "-layout", str(source), "-"], capture_output=True, text=True,
-                            check=True, timeout=60)
+    result = subprocess.run(
+        [pdftotext_path(), "-layout", str(source), "-"], capture_output=True, text=True, check=True, timeout=60
+    )
     return result.stdout
 
 

@@ -76,5 +76,9 @@ class CaptureSMTPServer(socketserver.ThreadingTCPServer):
 
     def recipients(self, *, subject_prefix: str = "") -> list[str]:
         with self.lock:
-            return [address for to, message in self.messages for address in to
-                    if str(message["Subject"] or "").startswith(subject_prefix)]
+            return [
+                address
+                for to, message in self.messages
+                for address in to
+                if str(message["Subject"] or "").startswith(subject_prefix)
+            ]

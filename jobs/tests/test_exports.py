@@ -34,8 +34,10 @@ def two_couples(couple, other_couple, therapist, other_therapist):
 
 
 def post_export(client, **data):
-    return client.post(reverse("jobs:export_list"), {"date_from": "", "date_to": "", "status": "", "therapist": "",
-                                                     "approach": "", **data})
+    return client.post(
+        reverse("jobs:export_list"),
+        {"date_from": "", "date_to": "", "status": "", "therapist": "", "approach": "", **data},
+    )
 
 
 def test_only_clinic_admins_reach_exports(client_for, therapist):
@@ -65,8 +67,9 @@ def test_filters_choose_couples(two_couples, therapist):
     assert set(exports.export_couples({})) == {couple, other}
 
 
-def test_an_export_builds_csvs_and_a_zip_of_case_reports(client_for, clinic_admin, two_couples, tmp_path,
-                                                         django_capture_on_commit_callbacks):
+def test_an_export_builds_csvs_and_a_zip_of_case_reports(
+    client_for, clinic_admin, two_couples, tmp_path, django_capture_on_commit_callbacks
+):
     couple, other = two_couples
     client = client_for(clinic_admin)
     with django_capture_on_commit_callbacks(execute=True):
@@ -88,8 +91,10 @@ def test_an_export_builds_csvs_and_a_zip_of_case_reports(client_for, clinic_admi
     sessions = list(csv.DictReader(io.StringIO(download("sessions.csv").decode())))
     assert sorted(r["case_number"] for r in sessions) == sorted([couple.case_number] * 2 + [other.case_number])
     couples = list(csv.DictReader(io.StringIO(download("couples.csv").decode())))
-    assert [(r["case_number"], r["sessions_total"]) for r in couples] == [(couple.case_number, "2"),
-                                                                         (other.case_number, "1")]
+    assert [(r["case_number"], r["sessions_total"]) for r in couples] == [
+        (couple.case_number, "2"),
+        (other.case_number, "1"),
+    ]
     archive = zipfile.ZipFile(io.BytesIO(download("case-reports.zip")))
     assert sorted(archive.namelist()) == sorted([f"{couple.case_number}.pdf", f"{other.case_number}.pdf"])
     text = pdf_text(archive.read(f"{couple.case_number}.pdf"), tmp_path)
@@ -106,7 +111,7 @@ def test_an_export_builds_csvs_and_a_zip_of_case_reports(client_for, clinic_admi
 def test_a_spreadsheet_formula_in_a_cell_is_defused(two_couples, clinic_admin):
     couple, _ = two_couples
     partner = couple.partners.get(label="A")
-    partner.first_name = "=HYPERLINK(\"http://x\")"
+    partner.first_name = '=HYPERLINK("http://x")'
     partner.save()
     job = exports.export_start(by=clinic_admin, filters={})
     exports.export_build(job.pk, worker="w")
@@ -133,8 +138,9 @@ def test_an_expired_export_is_deleted_and_no_longer_downloadable(two_couples, cl
 def test_a_build_whose_worker_died_is_picked_up_again(two_couples, clinic_admin, settings):
     settings.JOBS_STALE_SECONDS = 60
     job = exports.export_start(by=clinic_admin, filters={})
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, claimed_by="dead",
-                                               heartbeat_at=timezone.now(), progress_done=1)
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportStatus.RUNNING, claimed_by="dead", heartbeat_at=timezone.now(), progress_done=1
+    )
     assert exports.export_build(job.pk, worker="w") is None  # still someone else's
     with time_machine.travel(timezone.now() + datetime.timedelta(seconds=61), tick=False):
         assert exports.exports_waiting() == [job.pk]
@@ -189,8 +195,9 @@ def test_the_csv_rows_say_what_the_records_say(couple, therapist, prescriber, cl
 
 
 @pytest.mark.parametrize(("field", "value"), [("date_to", "9999-12-31"), ("date_from", "0001-01-01")])
-def test_an_export_dated_outside_any_plausible_session_is_refused_next_to_the_date(client_for, clinic_admin, field,
-                                                                                   value):
+def test_an_export_dated_outside_any_plausible_session_is_refused_next_to_the_date(
+    client_for, clinic_admin, field, value
+):
     from jobs.models import ExportJob
 
     response = client_for(clinic_admin).post(reverse("jobs:export_list"), {field: value})

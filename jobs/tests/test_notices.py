@@ -23,15 +23,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def planned(couple, therapist, django_capture_on_commit_callbacks):
-    Partner.objects.filter(couple=couple, label="A").update(reminder_channel=ReminderChannel.SMS,
-                                                             phone="+14155552671")
+    Partner.objects.filter(couple=couple, label="A").update(reminder_channel=ReminderChannel.SMS, phone="+14155552671")
     with django_capture_on_commit_callbacks(execute=True):
         session = book(couple, therapist, hours=72)
     return session
 
 
-def test_a_move_replans_reminders_and_tells_each_partner_by_their_channel(planned, therapist, sms_outbox,
-                                                                          django_capture_on_commit_callbacks):
+def test_a_move_replans_reminders_and_tells_each_partner_by_their_channel(
+    planned, therapist, sms_outbox, django_capture_on_commit_callbacks
+):
     new_start = planned.start + datetime.timedelta(days=1)
     with django_capture_on_commit_callbacks(execute=True):
         services.session_reschedule(by=therapist, session=planned, start=new_start, place=Place.TELEHEALTH)
@@ -41,27 +41,32 @@ def test_a_move_replans_reminders_and_tells_each_partner_by_their_channel(planne
     local = timezone.localtime(new_start)
     [text] = sms_outbox
     assert text["to"] == a.phone
-    assert f"{a.first_name}, your appointment has moved to {local:%a} {local.day} {local:%b, %H:%M} (Telehealth)" \
+    assert (
+        f"{a.first_name}, your appointment has moved to {local:%a} {local.day} {local:%b, %H:%M} (Telehealth)"
         in text["body"]
+    )
     assert b.last_name not in text["body"] and planned.couple.case_number not in text["body"]
     [letter] = [m for m in mail.outbox if m.to == [b.email]]
     assert letter.subject == "Your appointment has moved"
     assert set(SessionNotice.objects.values_list("status", flat=True)) == {ReminderStatus.SENT}
 
 
-def test_a_cancellation_withdraws_reminders_and_sends_a_cancellation_notice(planned, therapist, sms_outbox,
-                                                                            django_capture_on_commit_callbacks):
+def test_a_cancellation_withdraws_reminders_and_sends_a_cancellation_notice(
+    planned, therapist, sms_outbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         services.session_cancel(by=therapist, session=planned, reason="Illness")
     assert not Reminder.objects.filter(session=planned, status=ReminderStatus.PENDING).exists()
     assert "is cancelled" in sms_outbox[0]["body"]
     assert "Illness" not in sms_outbox[0]["body"]
     assert [m.subject for m in mail.outbox if m.to == [planned.couple.partners.get(label="B").email]] == [
-        "Your appointment is cancelled"]
+        "Your appointment is cancelled"
+    ]
 
 
-def test_a_notice_is_sent_once_however_often_the_work_runs(planned, therapist, sms_outbox,
-                                                           django_capture_on_commit_callbacks):
+def test_a_notice_is_sent_once_however_often_the_work_runs(
+    planned, therapist, sms_outbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         services.session_cancel(by=therapist, session=planned)
     notices.session_notices_plan(session_id=planned.pk, kind=NoticeKind.CANCELLED)

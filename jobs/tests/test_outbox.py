@@ -29,8 +29,14 @@ def test_a_refused_booking_leaves_no_work_behind(couple, therapist, settings):
         with transaction.atomic():
             session = book(couple, therapist, hours=72)
             assert OutboxMessage.objects.filter(object_id=session.pk).count() == 1
-            services.session_schedule(by=therapist, couple=couple, therapist=therapist, phase=session.phase,
-                                      start=session.start, place=session.place)  # a clash: refused, all undone
+            services.session_schedule(
+                by=therapist,
+                couple=couple,
+                therapist=therapist,
+                phase=session.phase,
+                start=session.start,
+                place=session.place,
+            )  # a clash: refused, all undone
     assert not OutboxMessage.objects.exists()
 
 
@@ -54,8 +60,9 @@ def test_the_sweep_takes_what_the_broker_lost_and_what_a_dead_worker_held(couple
     lost = OutboxMessage.objects.get(object_id=book(couple, therapist, hours=72).pk)
     held = OutboxMessage.objects.get(object_id=book(couple, therapist, hours=96).pk)
     # A worker claimed this one and died before it finished.
-    OutboxMessage.objects.filter(pk=held.pk).update(claimed_until=timezone.now() + datetime.timedelta(seconds=60),
-                                                    attempts=1)
+    OutboxMessage.objects.filter(pk=held.pk).update(
+        claimed_until=timezone.now() + datetime.timedelta(seconds=60), attempts=1
+    )
     assert outbox.outbox_waiting() == []  # too young: still on its way through the broker
     with later(10):
         assert outbox.outbox_waiting() == [lost.pk]  # the claimed one is left to its worker for now

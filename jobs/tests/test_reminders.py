@@ -35,8 +35,9 @@ def planned(couple, therapist, django_capture_on_commit_callbacks):
 
 def at_due(reminder_or_session, lead_hours: int):
     session = getattr(reminder_or_session, "session", reminder_or_session)
-    return time_machine.travel(session.start - datetime.timedelta(hours=lead_hours) + datetime.timedelta(seconds=1),
-                               tick=False)
+    return time_machine.travel(
+        session.start - datetime.timedelta(hours=lead_hours) + datetime.timedelta(seconds=1), tick=False
+    )
 
 
 def test_booking_plans_a_reminder_per_person_and_lead_time(planned, therapist):
@@ -45,8 +46,10 @@ def test_booking_plans_a_reminder_per_person_and_lead_time(planned, therapist):
     assert set(rows.values_list("status", flat=True)) == {ReminderStatus.PENDING}
     assert set(rows.values_list("lead_minutes", flat=True)) == {48 * 60, 2 * 60}
     therapist_rows = rows.filter(user=therapist)
-    assert {r.due_at for r in therapist_rows} == {planned.start - datetime.timedelta(hours=48),
-                                                  planned.start - datetime.timedelta(hours=2)}
+    assert {r.due_at for r in therapist_rows} == {
+        planned.start - datetime.timedelta(hours=48),
+        planned.start - datetime.timedelta(hours=2),
+    }
 
 
 def test_planning_twice_creates_nothing_new(planned):
@@ -79,8 +82,9 @@ def test_a_due_reminder_is_sent_once_however_often_the_dispatcher_runs(planned, 
 def test_a_claimed_reminder_is_not_sent_by_another_worker(planned):
     reminder = Reminder.objects.filter(session=planned, lead_minutes=48 * 60).first()
     with at_due(planned, 48):
-        Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.CLAIMED, claimed_by="other",
-                                                       claimed_at=timezone.now())
+        Reminder.objects.filter(pk=reminder.pk).update(
+            status=ReminderStatus.CLAIMED, claimed_by="other", claimed_at=timezone.now()
+        )
         assert reminders.reminder_send(reminder.pk, worker=WORKER) is None
     assert mail.outbox == []
 
@@ -89,8 +93,9 @@ def test_a_claim_whose_worker_died_is_sent_by_the_next_worker(planned, settings)
     settings.JOBS_STALE_SECONDS = 60
     reminder = Reminder.objects.filter(session=planned, lead_minutes=48 * 60).first()
     with at_due(planned, 48) as clock:
-        Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.CLAIMED, claimed_by="dead",
-                                                       claimed_at=timezone.now())
+        Reminder.objects.filter(pk=reminder.pk).update(
+            status=ReminderStatus.CLAIMED, claimed_by="dead", claimed_at=timezone.now()
+        )
         reminders.reminders_dispatch_due(worker=WORKER)
         assert Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.CLAIMED  # not stale yet
         clock.shift(datetime.timedelta(seconds=61))
@@ -106,8 +111,9 @@ def test_a_send_interrupted_after_the_mark_is_flagged_for_a_person_and_never_res
     reminder = Reminder.objects.filter(session=planned, lead_minutes=48 * 60).first()
     with at_due(planned, 48) as clock:
         # A worker wrote 'sending' and died: the message may have left.
-        Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.SENDING, claimed_by="dead",
-                                                       claimed_at=timezone.now(), sending_at=timezone.now())
+        Reminder.objects.filter(pk=reminder.pk).update(
+            status=ReminderStatus.SENDING, claimed_by="dead", claimed_at=timezone.now(), sending_at=timezone.now()
+        )
         clock.shift(datetime.timedelta(seconds=61))
         reminders.reminders_dispatch_due(worker=WORKER)
         reminders.reminders_dispatch_due(worker=WORKER)
@@ -118,8 +124,9 @@ def test_a_send_interrupted_after_the_mark_is_flagged_for_a_person_and_never_res
 
 
 @pytest.mark.parametrize("detail", ["full", "basic"])
-def test_a_medicine_session_reminder_carries_the_pre_session_instructions(therapist, prescriber, couple, detail,
-                                                                          django_capture_on_commit_callbacks):
+def test_a_medicine_session_reminder_carries_the_pre_session_instructions(
+    therapist, prescriber, couple, detail, django_capture_on_commit_callbacks
+):
     from clinic.models import ClinicSettings
     from dosing.tests.factories import approval_on_file
     from sessions.tests.helpers import history
@@ -127,9 +134,15 @@ def test_a_medicine_session_reminder_carries_the_pre_session_instructions(therap
     ClinicSettings.objects.update_or_create(pk=1, defaults={"reminder_detail": detail})
     approval_on_file(couple, prescriber)
     now = timezone.now()
-    history(couple, therapist, [(Phase.ASSESSMENT, now - datetime.timedelta(days=30)),
-                                (Phase.PREPARATION, now - datetime.timedelta(days=20)),
-                                (Phase.PREPARATION, now - datetime.timedelta(days=10))])
+    history(
+        couple,
+        therapist,
+        [
+            (Phase.ASSESSMENT, now - datetime.timedelta(days=30)),
+            (Phase.PREPARATION, now - datetime.timedelta(days=20)),
+            (Phase.PREPARATION, now - datetime.timedelta(days=10)),
+        ],
+    )
     with django_capture_on_commit_callbacks(execute=True):
         session = book(couple, therapist, hours=72, phase=Phase.MEDICINE)
     with at_due(session, 48):
@@ -167,8 +180,7 @@ def test_a_moved_session_sends_for_the_new_time_only(planned, therapist, django_
 def test_a_cancelled_session_sends_nothing(planned, therapist, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         services.session_cancel(by=therapist, session=planned, reason="Couple unwell")
-    assert set(Reminder.objects.filter(session=planned).values_list("status", flat=True)) == {
-        ReminderStatus.CANCELLED}
+    assert set(Reminder.objects.filter(session=planned).values_list("status", flat=True)) == {ReminderStatus.CANCELLED}
     with at_due(planned, 2):
         assert reminders.reminders_dispatch_due(worker=WORKER).sent == 0
     # Only the cancellation notice to each partner (jobs/notices.py); no reminder.
@@ -185,8 +197,9 @@ def test_a_cancellation_the_hook_missed_is_caught_before_sending(planned, therap
     assert not Reminder.objects.filter(session=planned, status=ReminderStatus.PENDING).exists()
 
 
-def test_each_partners_channel_and_opt_out_are_honoured(couple, therapist, sms_outbox,
-                                                        django_capture_on_commit_callbacks):
+def test_each_partners_channel_and_opt_out_are_honoured(
+    couple, therapist, sms_outbox, django_capture_on_commit_callbacks
+):
     Partner.objects.filter(couple=couple, label="A").update(reminder_channel=ReminderChannel.SMS)
     Partner.objects.filter(couple=couple, label="B").update(reminder_channel=ReminderChannel.NONE)
     with django_capture_on_commit_callbacks(execute=True):
@@ -267,8 +280,9 @@ def test_the_sweep_plans_sessions_whose_hook_never_ran(couple, therapist):
     assert reminders.reminders_plan_missing() == 0
 
 
-def test_booking_works_and_reminders_follow_when_the_broker_is_down(couple, therapist, settings, monkeypatch,
-                                                                    django_capture_on_commit_callbacks):
+def test_booking_works_and_reminders_follow_when_the_broker_is_down(
+    couple, therapist, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     from jobs import tasks
     from outbox.models import OutboxMessage
 

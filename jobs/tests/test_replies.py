@@ -52,8 +52,11 @@ def test_a_partner_confirms_from_the_reminder_and_the_therapist_sees_it(reminded
     a = reminded.couple.partners.get(label="A")
     session_page = client_for(therapist).get(reverse("sessions:session_detail", args=[reminded.uuid])).content.decode()
     assert "Answers from the couple" in session_page and a.first_name in session_page and "Confirmed" in session_page
-    assert Notice.objects.filter(recipient=therapist, text__contains=f"{a.first_name}").filter(
-        text__contains="confirmed").exists()
+    assert (
+        Notice.objects.filter(recipient=therapist, text__contains=f"{a.first_name}")
+        .filter(text__contains="confirmed")
+        .exists()
+    )
 
 
 def test_asking_to_cancel_tells_the_therapist_but_does_not_cancel(reminded, client, therapist):
@@ -79,8 +82,9 @@ def test_a_forged_or_altered_link_is_404(reminded, client):
 
 def test_a_link_of_a_session_that_moved_takes_no_answer(reminded, client, therapist):
     url = link_in(partner_letter(reminded, "A").body)
-    services.session_reschedule(by=therapist, session=reminded, start=reminded.start + datetime.timedelta(days=1),
-                                place=Place.TELEHEALTH)
+    services.session_reschedule(
+        by=therapist, session=reminded, start=reminded.start + datetime.timedelta(days=1), place=Place.TELEHEALTH
+    )
     response = client.post(url, {"answer": ReplyAnswer.CONFIRMED})
     assert response.status_code == 400 and "This appointment has changed" in response.content.decode()
     assert not SessionReply.objects.exists()
@@ -95,7 +99,8 @@ def test_the_service_refuses_an_unknown_answer_next_to_the_field(reminded):
 
 
 def test_the_text_reminder_carries_the_link_and_no_more_than_first_name_date_time_place(
-        couple, therapist, sms_outbox, django_capture_on_commit_callbacks):
+    couple, therapist, sms_outbox, django_capture_on_commit_callbacks
+):
     Partner.objects.filter(couple=couple, label="A").update(reminder_channel=ReminderChannel.SMS, phone="+14155552671")
     with django_capture_on_commit_callbacks(execute=True):
         session = book(couple, therapist, hours=72)

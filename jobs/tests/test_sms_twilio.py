@@ -51,8 +51,9 @@ def text_row(session) -> Reminder:
 
 
 def at_due(session, lead_hours: int = 48):
-    return time_machine.travel(session.start - datetime.timedelta(hours=lead_hours) + datetime.timedelta(seconds=1),
-                               tick=False)
+    return time_machine.travel(
+        session.start - datetime.timedelta(hours=lead_hours) + datetime.timedelta(seconds=1), tick=False
+    )
 
 
 def report(client, fake, *, sid, status, error_code="", signature=None):
@@ -70,8 +71,11 @@ def test_a_text_reminder_goes_through_the_provider_with_a_status_callback(fake_t
     assert sent["StatusCallback"] == SITE + "/sms/status/"
     assert "reminder of your appointment" in sent["Body"]
     row = text_row(texted)
-    assert (row.status, row.provider_id, row.delivery_status) == (ReminderStatus.SENT, sent["sid"],
-                                                                   DeliveryStatus.QUEUED)
+    assert (row.status, row.provider_id, row.delivery_status) == (
+        ReminderStatus.SENT,
+        sent["sid"],
+        DeliveryStatus.QUEUED,
+    )
 
 
 def test_a_signed_delivery_report_is_shown_on_the_reminder(fake_twilio, texted, client, client_for, therapist):
@@ -132,8 +136,9 @@ def test_an_unreachable_provider_is_retried(fake_twilio, texted):
     assert row.status == ReminderStatus.PENDING and "could not be reached" in row.error
 
 
-def test_a_number_that_cannot_take_texts_fails_with_the_reason_and_can_be_resent(fake_twilio, texted, client_for,
-                                                                                 therapist):
+def test_a_number_that_cannot_take_texts_fails_with_the_reason_and_can_be_resent(
+    fake_twilio, texted, client_for, therapist
+):
     fake_twilio.fail_next(400, 21614, "'To' number is not a valid mobile number")
     with at_due(texted) as clock:
         reminders.reminders_dispatch_due(worker=WORKER)
@@ -152,8 +157,9 @@ def test_a_number_that_cannot_take_texts_fails_with_the_reason_and_can_be_resent
     assert len(fake_twilio.accepted) == 1
 
 
-def test_an_undelivered_text_can_be_resent_once_and_a_delivered_one_cannot(fake_twilio, texted, client, client_for,
-                                                                           therapist):
+def test_an_undelivered_text_can_be_resent_once_and_a_delivered_one_cannot(
+    fake_twilio, texted, client, client_for, therapist
+):
     with at_due(texted):
         reminders.reminders_dispatch_due(worker=WORKER)
         sid = fake_twilio.accepted[0]["sid"]
@@ -201,8 +207,9 @@ def test_the_logging_backend_marks_texts_logged_not_sent(settings, texted, clien
     assert "Logged, not sent" in page
 
 
-def test_production_plans_no_text_reminders_through_the_logging_backend(settings, couple, therapist,
-                                                                        django_capture_on_commit_callbacks):
+def test_production_plans_no_text_reminders_through_the_logging_backend(
+    settings, couple, therapist, django_capture_on_commit_callbacks
+):
     settings.SMS_BACKEND = "jobs.sms.LoggingSMSBackend"
     settings.PRODUCTION = True
     Partner.objects.filter(couple=couple, label="A").update(reminder_channel=ReminderChannel.SMS, phone=MOBILE)

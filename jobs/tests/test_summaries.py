@@ -26,8 +26,9 @@ pytestmark = pytest.mark.django_db
 
 def signed_note(couple, therapist, run, *, history="Met in 2015; long-standing conflict about work.", goals="Repair."):
     session = held(couple, therapist, Phase.ASSESSMENT, timezone.now() - datetime.timedelta(days=1))
-    services.note_save_draft(by=therapist, session=session,
-                             content={"history": history, "goals": goals, "observations": ""})
+    services.note_save_draft(
+        by=therapist, session=session, content={"history": history, "goals": goals, "observations": ""}
+    )
     note = SessionNote.objects.get(session=session)
     with run():
         note = services.note_sign(by=therapist, note=note)
@@ -68,8 +69,9 @@ def test_asking_twice_for_the_same_change_builds_one_version(couple, therapist, 
     assert summaries.summary_render(again.pk) is None  # already built: a second run does nothing
 
 
-def test_html_and_urls_in_a_note_are_printed_as_text_and_nothing_is_fetched(couple, therapist, run, tmp_path,
-                                                                          monkeypatch):
+def test_html_and_urls_in_a_note_are_printed_as_text_and_nothing_is_fetched(
+    couple, therapist, run, tmp_path, monkeypatch
+):
     fetched = []
     from jobs import pdf
 
@@ -91,8 +93,10 @@ def test_html_and_urls_in_a_note_are_printed_as_text_and_nothing_is_fetched(coup
 
 
 def test_the_fetcher_refuses_everything_outside_the_bundled_fonts(tmp_path):
-    html = ('<html><body><p>Before</p><img src="file:///etc/passwd"><img src="http://127.0.0.1:9/x.png">'
-            '<link rel="stylesheet" href="https://cdn.example/x.css"><p>After</p></body></html>')
+    html = (
+        '<html><body><p>Before</p><img src="file:///etc/passwd"><img src="http://127.0.0.1:9/x.png">'
+        '<link rel="stylesheet" href="https://cdn.example/x.css"><p>After</p></body></html>'
+    )
     pdf, refused = render_pdf(html)
     assert set(refused) >= {"file:///etc/passwd", "http://127.0.0.1:9/x.png"}
     text = pdf_text(pdf, tmp_path)
@@ -111,8 +115,9 @@ def test_the_pdf_embeds_the_bundled_font(couple, therapist, run, tmp_path):
     assert body and all("DejaVu" in line for line in body), fonts
 
 
-def test_a_medicine_session_summary_has_the_approval_doses_vitals_and_discharge(therapist, prescriber, couple, run,
-                                                                               tmp_path):
+def test_a_medicine_session_summary_has_the_approval_doses_vitals_and_discharge(
+    therapist, prescriber, couple, run, tmp_path
+):
     import time_machine
 
     from dosing.tests.factories import approval_on_file, document_medicine
@@ -120,9 +125,15 @@ def test_a_medicine_session_summary_has_the_approval_doses_vitals_and_discharge(
 
     approval_on_file(couple, prescriber)
     now = timezone.now()
-    history(couple, therapist, [(Phase.ASSESSMENT, now - datetime.timedelta(days=30)),
-                                (Phase.PREPARATION, now - datetime.timedelta(days=20)),
-                                (Phase.PREPARATION, now - datetime.timedelta(days=10))])
+    history(
+        couple,
+        therapist,
+        [
+            (Phase.ASSESSMENT, now - datetime.timedelta(days=30)),
+            (Phase.PREPARATION, now - datetime.timedelta(days=20)),
+            (Phase.PREPARATION, now - datetime.timedelta(days=10)),
+        ],
+    )
     start = now - datetime.timedelta(hours=4)
     session = held(couple, therapist, Phase.MEDICINE, start, status="scheduled", minutes=180)
     document_medicine(session, by=therapist, prescriber=prescriber)
@@ -141,8 +152,9 @@ def test_a_medicine_session_summary_has_the_approval_doses_vitals_and_discharge(
     del time_machine
 
 
-def test_the_download_is_for_those_who_may_see_the_couple_and_is_recorded(couple, therapist, other_therapist,
-                                                                        prescriber, clinic_admin, run, client_for):
+def test_the_download_is_for_those_who_may_see_the_couple_and_is_recorded(
+    couple, therapist, other_therapist, prescriber, clinic_admin, run, client_for
+):
     session, _ = signed_note(couple, therapist, run)
     summary = SessionSummary.objects.get(session=session)
     url = reverse("jobs:summary_download", args=[summary.uuid])

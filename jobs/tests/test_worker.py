@@ -55,21 +55,40 @@ class Workers:
         self.tmp_path = tmp_path
         self.env = {
             **{k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE",)},
-            "DATABASE_URL": _database_url(), "REDIS_URL": os.environ["REDIS_URL"],
-            "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port), "EMAIL_USE_TLS": "0",
-            "KAPCOUPLES_VAR_DIR": str(tmp_path / "var"), "JOBS_SWEEP_SECONDS": "1", "JOBS_STALE_SECONDS": "5",
+            "DATABASE_URL": _database_url(),
+            "REDIS_URL": os.environ["REDIS_URL"],
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_port),
+            "EMAIL_USE_TLS": "0",
+            "KAPCOUPLES_VAR_DIR": str(tmp_path / "var"),
+            "JOBS_SWEEP_SECONDS": "1",
+            "JOBS_STALE_SECONDS": "5",
             "CLINIC_TIME_ZONE": django_settings.TIME_ZONE,
         }
         self.processes: list[subprocess.Popen] = []
 
     def start(self, name: str, *, purge: bool = False) -> subprocess.Popen:
-        args = [sys.executable, "-m", "celery", "-A", "kapcouples", "worker", "--beat", "--pool=solo",
-                "--loglevel=INFO", "-n", f"{name}@%h", "-s", str(self.tmp_path / f"beat-{name}")]
+        args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "kapcouples",
+            "worker",
+            "--beat",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "-n",
+            f"{name}@%h",
+            "-s",
+            str(self.tmp_path / f"beat-{name}"),
+        ]
         if purge:
             args.append("--purge")
         log = open(self.tmp_path / f"{name}.log", "ab")
-        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.processes.append(process)
         return process
 
@@ -96,7 +115,8 @@ def wait_for(condition, *, timeout: float, what: str, workers: Workers):
 
 
 def test_reminders_arrive_exactly_once_through_a_worker_crash_and_none_after_cancelling(
-        settings, tmp_path, couple, other_couple, therapist, other_therapist):
+    settings, tmp_path, couple, other_couple, therapist, other_therapist
+):
     _require_services()
     settings.CELERY_TASK_ALWAYS_EAGER = False  # nudges really go through Redis
     with CaptureSMTPServer(hold_seconds=2.0) as smtp:
@@ -118,8 +138,12 @@ def test_reminders_arrive_exactly_once_through_a_worker_crash_and_none_after_can
 
             workers.start("three")
             final = (ReminderStatus.SENT, ReminderStatus.UNKNOWN, ReminderStatus.FAILED)
-            wait_for(lambda: Reminder.objects.filter(session=session, lead_minutes=120, status__in=final).count() == 3,
-                     timeout=90, what="all three reminders to be settled", workers=workers)
+            wait_for(
+                lambda: Reminder.objects.filter(session=session, lead_minutes=120, status__in=final).count() == 3,
+                timeout=90,
+                what="all three reminders to be settled",
+                workers=workers,
+            )
             time.sleep(4)  # a few more beats: anything that would be sent twice would be sent now
         finally:
             workers.kill_all()
@@ -136,4 +160,6 @@ def test_reminders_arrive_exactly_once_through_a_worker_crash_and_none_after_can
     # The cancelled session's couple is told once, and gets no reminder.
     assert sorted(cancellation_notices) == sorted(other_couple.partners.values_list("email", flat=True))
     assert set(Reminder.objects.filter(session=cancelled).values_list("status", flat=True)) <= {
-        ReminderStatus.CANCELLED, ReminderStatus.SKIPPED}
+        ReminderStatus.CANCELLED,
+        ReminderStatus.SKIPPED,
+    }

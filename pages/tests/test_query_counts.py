@@ -47,16 +47,20 @@ def test_therapist_home_costs_the_same_with_one_couple_and_with_more_than_a_page
     assert small == large == THERAPIST_HOME_QUERIES
 
 
-def test_session_page_costs_the_same_with_one_session_and_with_a_long_course(frozen, client_for, therapist,
-                                                                             active_couple):
+def test_session_page_costs_the_same_with_one_session_and_with_a_long_course(
+    frozen, client_for, therapist, active_couple
+):
     client = client_for(therapist)
     first = held(active_couple, therapist, A, at(1, month=1))
     services.note_save_draft(by=therapist, session=first, content={"history": "x"})
     small, _ = _count(client, reverse("sessions:session_detail", args=[first.uuid]))
     day = 2
     for _ in range(3):
-        history(active_couple, therapist, [(P, at(day, month=1)), (P, at(day + 1, month=1)),
-                                           (M, at(day + 2, month=1)), (I, at(day + 3, month=1))])
+        history(
+            active_couple,
+            therapist,
+            [(P, at(day, month=1)), (P, at(day + 1, month=1)), (M, at(day + 2, month=1)), (I, at(day + 3, month=1))],
+        )
         day += 7
     services.note_save_draft(by=therapist, session=first, content={"history": "x", "goals": "y"})
     large, _ = _count(client, reverse("sessions:session_detail", args=[first.uuid]))

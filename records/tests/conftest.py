@@ -31,8 +31,16 @@ from tests.factories import CoupleFactory
 def medicine_session_row(couple, therapist, approval, *, start=None, **fields) -> TherapySession:
     start = start or timezone.now() - datetime.timedelta(hours=3)
     return TherapySession.objects.create(
-        couple=couple, phase=Phase.MEDICINE, therapist=therapist, start=start, duration_minutes=180,
-        place=Place.TELEHEALTH, created_by=therapist, approval=approval, **fields)
+        couple=couple,
+        phase=Phase.MEDICINE,
+        therapist=therapist,
+        start=start,
+        duration_minutes=180,
+        place=Place.TELEHEALTH,
+        created_by=therapist,
+        approval=approval,
+        **fields,
+    )
 
 
 def received_lot(by, *, number="LOT-R", amount="500") -> StockLot:
@@ -55,23 +63,64 @@ def record(therapist, prescriber, clinic_admin, couple):
     stock = received_lot(prescriber)
     now = timezone.now()
     check = PreDoseCheck.objects.create(
-        session=session, partner=partner, fasting_confirmed=True, ride_home_arranged=True,
-        no_new_contraindication=True, systolic=162, diastolic=95, heart_rate=70, spo2=98, recorded_by=therapist,
-        override_by=prescriber, override_reason="White-coat pattern")
+        session=session,
+        partner=partner,
+        fasting_confirmed=True,
+        ride_home_arranged=True,
+        no_new_contraindication=True,
+        systolic=162,
+        diastolic=95,
+        heart_rate=70,
+        spo2=98,
+        recorded_by=therapist,
+        override_by=prescriber,
+        override_reason="White-coat pattern",
+    )
     given = Administration.objects.create(
-        session=session, partner=partner, approved_dose=dose, at=session.start + datetime.timedelta(minutes=10),
-        route=dose.route, mg=dose.dose_mg, weight_kg=dose.weight_kg, lot=stock, administered_by=therapist)
-    entry = StockEntry.objects.create(lot=stock, kind=StockEntryKind.ADMINISTERED, amount_mg=dose.dose_mg,
-                                      by=therapist, administration=given)
-    count = InventoryCount.objects.create(lot=stock, counted_mg=Decimal("450"), expected_mg=Decimal("450"),
-                                          by=prescriber, witness=clinic_admin)
-    vitals = VitalReading.objects.create(session=session, partner=partner, at=now - datetime.timedelta(minutes=30),
-                                         systolic=128, diastolic=82, heart_rate=70, spo2=98, recorded_by=therapist)
-    side = SideEffect.objects.create(session=session, partner=partner, at=now - datetime.timedelta(minutes=40),
-                                     kind=SideEffectKind.values[0], severity=Severity.values[0], recorded_by=therapist)
+        session=session,
+        partner=partner,
+        approved_dose=dose,
+        at=session.start + datetime.timedelta(minutes=10),
+        route=dose.route,
+        mg=dose.dose_mg,
+        weight_kg=dose.weight_kg,
+        lot=stock,
+        administered_by=therapist,
+    )
+    entry = StockEntry.objects.create(
+        lot=stock, kind=StockEntryKind.ADMINISTERED, amount_mg=dose.dose_mg, by=therapist, administration=given
+    )
+    count = InventoryCount.objects.create(
+        lot=stock, counted_mg=Decimal("450"), expected_mg=Decimal("450"), by=prescriber, witness=clinic_admin
+    )
+    vitals = VitalReading.objects.create(
+        session=session,
+        partner=partner,
+        at=now - datetime.timedelta(minutes=30),
+        systolic=128,
+        diastolic=82,
+        heart_rate=70,
+        spo2=98,
+        recorded_by=therapist,
+    )
+    side = SideEffect.objects.create(
+        session=session,
+        partner=partner,
+        at=now - datetime.timedelta(minutes=40),
+        kind=SideEffectKind.values[0],
+        severity=Severity.values[0],
+        recorded_by=therapist,
+    )
     discharge = Discharge.objects.create(
-        session=session, partner=partner, at=now, alert_and_oriented=True, released_to_name="A. Friend",
-        released_to_relationship="friend", no_driving_acknowledged=True, discharged_by=therapist)
+        session=session,
+        partner=partner,
+        at=now,
+        alert_and_oriented=True,
+        released_to_name="A. Friend",
+        released_to_relationship="friend",
+        no_driving_acknowledged=True,
+        discharged_by=therapist,
+    )
     note = SessionNote.objects.create(session=session, content={"observations": "Calm"}, author=therapist)
     note.status, note.signed_by, note.signed_at = NoteStatus.SIGNED, therapist, now
     note.content_hash = note.compute_hash()
@@ -79,13 +128,28 @@ def record(therapist, prescriber, clinic_admin, couple):
     amendment = NoteAmendment.objects.create(note=note, text="Partner A slept well.", author=therapist)
     event = audit_record(action=AuditAction.READ, actor=therapist, couple=couple, summary="dosing record viewed")
     run = VerificationRun.objects.create(started_at=now, checked=12)
-    return {"approval": approval, "dose": dose, "revocation": old.revocation, "check": check, "given": given,
-            "entry": entry, "count": count, "vitals": vitals, "side": side, "discharge": discharge, "note": note,
-            "amendment": amendment, "event": event, "run": run, "session": session, "lot": stock, "couple": couple,
-            "old": old}
+    return {
+        "approval": approval,
+        "dose": dose,
+        "revocation": old.revocation,
+        "check": check,
+        "given": given,
+        "entry": entry,
+        "count": count,
+        "vitals": vitals,
+        "side": side,
+        "discharge": discharge,
+        "note": note,
+        "amendment": amendment,
+        "event": event,
+        "run": run,
+        "session": session,
+        "lot": stock,
+        "couple": couple,
+        "old": old,
+    }
 
 
 @pytest.fixture
 def other_ready_couple(other_therapist, prescriber):
     return ready_couple(CoupleFactory(therapists=[other_therapist], prescriber=prescriber), prescriber)
-

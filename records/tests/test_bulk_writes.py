@@ -37,9 +37,16 @@ def test_the_admin_has_no_bulk_actions_and_audits_reading_a_note(client_for, cli
     assert listing.status_code == 200 and "delete_selected" not in listing.content.decode()
     note = record["note"]
     assert client.get(reverse("admin:clinical_sessions_sessionnote_change", args=[note.pk])).status_code == 200
-    assert AuditEvent.objects.filter(action=AuditAction.READ, actor=clinic_admin, object_type="clinical_sessions.sessionnote",
-                                     object_id=str(note.pk), couple=record["couple"]).exists()
-    response = client.post(reverse("admin:clinical_sessions_sessionnote_changelist"),
-                           {"action": "delete_selected", "_selected_action": [note.pk], "post": "yes"})
+    assert AuditEvent.objects.filter(
+        action=AuditAction.READ,
+        actor=clinic_admin,
+        object_type="clinical_sessions.sessionnote",
+        object_id=str(note.pk),
+        couple=record["couple"],
+    ).exists()
+    response = client.post(
+        reverse("admin:clinical_sessions_sessionnote_changelist"),
+        {"action": "delete_selected", "_selected_action": [note.pk], "post": "yes"},
+    )
     assert response.status_code in (200, 302, 403)
     assert type(note).objects.filter(pk=note.pk).exists()

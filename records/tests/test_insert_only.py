@@ -92,13 +92,20 @@ def test_a_draft_note_is_edited_and_signed_then_locked(record, therapist):
     other = medicine_session_row(record["couple"], therapist, record["approval"])
     draft = SessionNote.objects.create(session=other, content={"observations": "first"}, author=therapist)
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE clinical_sessions_sessionnote SET content = %s WHERE id = %s",
-                       ['{"observations": "second"}', draft.pk])
-        cursor.execute("UPDATE clinical_sessions_sessionnote SET status = %s, signed_by_id = %s, signed_at = %s "
-                       "WHERE id = %s", [NoteStatus.SIGNED, therapist.pk, session.start, draft.pk])
+        cursor.execute(
+            "UPDATE clinical_sessions_sessionnote SET content = %s WHERE id = %s",
+            ['{"observations": "second"}', draft.pk],
+        )
+        cursor.execute(
+            "UPDATE clinical_sessions_sessionnote SET status = %s, signed_by_id = %s, signed_at = %s WHERE id = %s",
+            [NoteStatus.SIGNED, therapist.pk, session.start, draft.pk],
+        )
     with pytest.raises(DatabaseError, match="signed note"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("UPDATE clinical_sessions_sessionnote SET status = 'draft', signed_by_id = NULL, "
-                       "signed_at = NULL WHERE id = %s", [draft.pk])
+        cursor.execute(
+            "UPDATE clinical_sessions_sessionnote SET status = 'draft', signed_by_id = NULL, "
+            "signed_at = NULL WHERE id = %s",
+            [draft.pk],
+        )
     assert SessionNote.objects.get(pk=draft.pk).content == {"observations": "second"}
 
 
@@ -107,12 +114,23 @@ def test_a_predose_check_is_rerecorded_until_overridden_or_dosed(record, therapi
 
     partner_b = record["couple"].partners.get(label="B")
     check = PreDoseCheck.objects.create(
-        session=record["session"], partner=partner_b, fasting_confirmed=True, ride_home_arranged=True,
-        no_new_contraindication=True, systolic=130, diastolic=85, heart_rate=70, spo2=98, recorded_by=therapist)
+        session=record["session"],
+        partner=partner_b,
+        fasting_confirmed=True,
+        ride_home_arranged=True,
+        no_new_contraindication=True,
+        systolic=130,
+        diastolic=85,
+        heart_rate=70,
+        spo2=98,
+        recorded_by=therapist,
+    )
     with connection.cursor() as cursor:
         cursor.execute("UPDATE dosing_predosecheck SET systolic = 132 WHERE id = %s", [check.pk])
     assert PreDoseCheck.objects.get(pk=check.pk).systolic == 132
     # The fixture's check of partner A was overridden and dosed against: kept.
     with pytest.raises(DatabaseError, match="pre-dose check"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("UPDATE dosing_predosecheck SET override_by_id = NULL, override_reason = '' WHERE id = %s",
-                       [record["check"].pk])
+        cursor.execute(
+            "UPDATE dosing_predosecheck SET override_by_id = NULL, override_reason = '' WHERE id = %s",
+            [record["check"].pk],
+        )

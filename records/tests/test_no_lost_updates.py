@@ -75,9 +75,11 @@ def test_a_concurrent_clearance_and_screening_update_both_land(therapist, prescr
     pk = partner.screening.pk
     stale = Screening.objects.get(pk=pk)
     results = both_at_once(
-        lambda: screening_decide(by=prescriber, screening=Screening.objects.get(pk=pk),
-                                 outcome=ScreeningOutcome.CLEARED),
-        lambda: screening_update(by=therapist, screening=stale, values={"military_or_veteran": True}))
+        lambda: screening_decide(
+            by=prescriber, screening=Screening.objects.get(pk=pk), outcome=ScreeningOutcome.CLEARED
+        ),
+        lambda: screening_update(by=therapist, screening=stale, values={"military_or_veteran": True}),
+    )
     assert not any(isinstance(r, Exception) for r in results), results
     fresh = Screening.objects.get(pk=pk)
     assert fresh.outcome == ScreeningOutcome.CLEARED and fresh.military_or_veteran
@@ -90,19 +92,45 @@ def test_two_doses_entered_at_once_never_pass_the_maximum_together(therapist, pr
     sign(couple, prescriber, Approach.DUAL_PSYCHOLYTIC)  # partner A: 50 mg, maximum 70 mg
     day = timezone.localdate()
     start = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=2), datetime.time(10)))
-    history(couple, therapist, [(A, start - datetime.timedelta(days=20)), (P, start - datetime.timedelta(days=13)),
-                                (P, start - datetime.timedelta(days=6))])
-    session = session_services.session_schedule(by=therapist, couple=couple, therapist=therapist,
-                                                 phase=Phase.MEDICINE, start=start, place=Place.TELEHEALTH).session
+    history(
+        couple,
+        therapist,
+        [
+            (A, start - datetime.timedelta(days=20)),
+            (P, start - datetime.timedelta(days=13)),
+            (P, start - datetime.timedelta(days=6)),
+        ],
+    )
+    session = session_services.session_schedule(
+        by=therapist, couple=couple, therapist=therapist, phase=Phase.MEDICINE, start=start, place=Place.TELEHEALTH
+    ).session
     stock = lot(prescriber)
     partner = couple.partners.get(label="A")
     with time_machine.travel(start + datetime.timedelta(minutes=5), tick=False):
-        predose_record(by=therapist, session=session, partner=partner, values={
-            "fasting_confirmed": True, "ride_home_arranged": True, "no_new_contraindication": True,
-            "systolic": 124, "diastolic": 80, "heart_rate": 70, "spo2": 98})
-        results = both_at_once(*[
-            (lambda: dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
-                                 mg=Decimal("50"), lot=stock)) for _ in range(2)])
+        predose_record(
+            by=therapist,
+            session=session,
+            partner=partner,
+            values={
+                "fasting_confirmed": True,
+                "ride_home_arranged": True,
+                "no_new_contraindication": True,
+                "systolic": 124,
+                "diastolic": 80,
+                "heart_rate": 70,
+                "spo2": 98,
+            },
+        )
+        results = both_at_once(
+            *[
+                (
+                    lambda: dose_record(
+                        by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"), lot=stock
+                    )
+                )
+                for _ in range(2)
+            ]
+        )
     given = Administration.objects.filter(session=session, partner=partner)
     assert given.count() == 1, results
     assert sum(isinstance(r, ValidationError) for r in results) == 1

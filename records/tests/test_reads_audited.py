@@ -21,10 +21,12 @@ def test_the_couple_list_and_the_calendar_are_audited(client_for, therapist, cou
 
 
 def test_the_stock_csv_is_audited_and_a_typed_formula_is_defused(client_for, prescriber, clinic_admin, record):
-    StockEntry.objects.create(lot=record["lot"], kind=StockEntryKind.ADJUSTED, amount_mg=-1, by=prescriber,
-                              note="=HYPERLINK(\"http://evil\")")
+    StockEntry.objects.create(
+        lot=record["lot"], kind=StockEntryKind.ADJUSTED, amount_mg=-1, by=prescriber, note='=HYPERLINK("http://evil")'
+    )
     response = client_for(prescriber).get(reverse("dosing:stock_report"))
     body = b"".join(response.streaming_content).decode()
     assert "'=HYPERLINK" in body and ",-1.00," in body
-    assert AuditEvent.objects.filter(actor=prescriber, action=AuditAction.DOWNLOAD,
-                                     object_type="dosing.stockentry").exists()
+    assert AuditEvent.objects.filter(
+        actor=prescriber, action=AuditAction.DOWNLOAD, object_type="dosing.stockentry"
+    ).exists()

@@ -7,8 +7,10 @@ from django.db import DatabaseError, connection, transaction
 
 from records.roles import NO_UPDATE_OR_DELETE, db_roles_apply
 
-pytestmark = [pytest.mark.django_db,
-              pytest.mark.skipif(connection.vendor != "postgresql", reason="roles are PostgreSQL's")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="roles are PostgreSQL's"),
+]
 
 
 @pytest.fixture
@@ -28,13 +30,16 @@ def as_role(role, statement, params=()):
         cursor.execute(statement, params)
 
 
-@pytest.mark.parametrize("statement", [
-    "ALTER TABLE dosing_approval ADD COLUMN x integer",
-    "DROP TABLE dosing_stockentry CASCADE",
-    "TRUNCATE cases_couple CASCADE",
-    "CREATE TABLE scratch (id integer)",
-    "ALTER TABLE dosing_approval DISABLE TRIGGER USER",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "ALTER TABLE dosing_approval ADD COLUMN x integer",
+        "DROP TABLE dosing_stockentry CASCADE",
+        "TRUNCATE cases_couple CASCADE",
+        "CREATE TABLE scratch (id integer)",
+        "ALTER TABLE dosing_approval DISABLE TRIGGER USER",
+    ],
+)
 def test_the_runtime_role_cannot_change_the_schema(runtime_role, statement):
     with pytest.raises(DatabaseError, match="permission denied|must be owner|must be the owner"):
         as_role(runtime_role, statement)

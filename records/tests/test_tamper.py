@@ -39,10 +39,14 @@ def booked(settings, therapist, prescriber, couple):
     settings.CELERY_TASK_ALWAYS_EAGER = True  # the alarm's worker task runs inline
     ready_couple(couple, prescriber)
     approval = sign(couple, prescriber, Approach.DUAL_PSYCHOLYTIC)
-    history(couple, therapist, [(Phase.ASSESSMENT, local(-20)), (Phase.PREPARATION, local(-13)),
-                                (Phase.PREPARATION, local(-6))])
-    session = session_services.session_schedule(by=therapist, couple=couple, therapist=therapist,
-                                                 phase=Phase.MEDICINE, start=local(2), place=Place.TELEHEALTH).session
+    history(
+        couple,
+        therapist,
+        [(Phase.ASSESSMENT, local(-20)), (Phase.PREPARATION, local(-13)), (Phase.PREPARATION, local(-6))],
+    )
+    session = session_services.session_schedule(
+        by=therapist, couple=couple, therapist=therapist, phase=Phase.MEDICINE, start=local(2), place=Place.TELEHEALTH
+    ).session
     return {"approval": approval, "session": session, "couple": couple, "lot": lot(prescriber)}
 
 
@@ -56,26 +60,35 @@ def test_verify_records_passes_on_intact_records_and_the_dashboard_says_so(booke
 
 
 def test_a_raised_maximum_is_refused_by_the_gate_alerted_audited_and_fails_verification(
-        booked, therapist, clinic_admin, client_for):
+    booked, therapist, clinic_admin, client_for
+):
     approval, session, couple = booked["approval"], booked["session"], booked["couple"]
     partner = couple.partners.get(label="A")
-    tamper("UPDATE dosing_approvaldose SET max_total_mg = 400 WHERE approval_id = %s AND partner_id = %s",
-           [approval.pk, partner.pk], table="dosing_approvaldose")
+    tamper(
+        "UPDATE dosing_approvaldose SET max_total_mg = 400 WHERE approval_id = %s AND partner_id = %s",
+        [approval.pk, partner.pk],
+        table="dosing_approvaldose",
+    )
 
     gate, reasons = medicine_gate(couple=couple, start=session.start, session_pk=session.pk)
     assert gate is None
     assert any("no longer matches what the prescriber signed" in r for r in reasons)
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
         with pytest.raises(ValidationError, match="no longer matches what the prescriber signed"):
-            dose_record(by=therapist, session=session, partner=partner, at=timezone.now(),
-                                 mg=Decimal("300"), lot=booked["lot"])
+            dose_record(
+                by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("300"), lot=booked["lot"]
+            )
     assert not session.administrations.exists()
 
     # Told once, however often the gate looked, and audited.
     alerts = Notice.objects.filter(recipient=clinic_admin, text__contains="no longer matches")
     assert alerts.count() == 1
-    assert AuditEvent.objects.filter(action=AuditAction.RECORD_MISMATCH, object_type="dosing.approval",
-                                     object_id=str(approval.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action=AuditAction.RECORD_MISMATCH, object_type="dosing.approval", object_id=str(approval.pk)
+        ).count()
+        == 1
+    )
 
     with pytest.raises(CommandError, match="1 mismatch"):
         call_command("verify_records")

@@ -12,5 +12,8 @@ _BADGE_CLASS = {"completed": "text-bg-success", "scheduled": "text-bg-primary", 
 @register.simple_tag
 def session_status_badge(session) -> str:
     """The session's status as a coloured badge (a tag rather than an include: it is drawn once per row)."""
-    return format_html('<span class="badge {}">{}</span>', _BADGE_CLASS.get(session.status, "text-bg-warning"),
-                       session.get_status_display())
+    return format_html(
+        '<span class="badge {}">{}</span>',
+        _BADGE_CLASS.get(session.status, "text-bg-warning"),
+        session.get_status_display(),
+    )

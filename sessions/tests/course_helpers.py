@@ -23,8 +23,9 @@ def step(phase: str, start: datetime.datetime, status: str = BOOKED, *, dosed: b
 
 
 def state(*steps: Step, status: str = "active", allowed: int | None = None, **limits) -> CourseState:
-    return CourseState(steps=steps, limits=Limits(**limits), tz=TZ, couple_status=status,
-                       medicine_sessions_allowed=allowed)
+    return CourseState(
+        steps=steps, limits=Limits(**limits), tz=TZ, couple_status=status, medicine_sessions_allowed=allowed
+    )
 
 
 def plan(*phases_and_days, status: str = BOOKED, month: int = 2) -> list[Step]:

@@ -14,8 +14,17 @@ def at(day: int, hour: int = 10, minute: int = 0, month: int = 3, year: int = 20
     return datetime.datetime(year, month, day, hour, minute, tzinfo=TZ)
 
 
-def held(couple, therapist, phase: str, start: datetime.datetime, *, status: str = SessionStatus.COMPLETED,
-         minutes: int = 60, place: str = Place.TELEHEALTH, room=None) -> TherapySession:
+def held(
+    couple,
+    therapist,
+    phase: str,
+    start: datetime.datetime,
+    *,
+    status: str = SessionStatus.COMPLETED,
+    minutes: int = 60,
+    place: str = Place.TELEHEALTH,
+    room=None,
+) -> TherapySession:
     """A session as it stands in the database, written straight in (for history before the test begins)."""
     approval = None
     if phase == Phase.MEDICINE:
@@ -23,8 +32,18 @@ def held(couple, therapist, phase: str, start: datetime.datetime, *, status: str
 
         approval = approval_current(couple=couple)
         assert approval is not None, "A medicine session needs an approval on file: use the active_couple fixture."
-    session = TherapySession(couple=couple, therapist=therapist, phase=phase, start=start, duration_minutes=minutes,
-                             place=place, room=room, status=status, created_by=therapist, approval=approval)
+    session = TherapySession(
+        couple=couple,
+        therapist=therapist,
+        phase=phase,
+        start=start,
+        duration_minutes=minutes,
+        place=place,
+        room=room,
+        status=status,
+        created_by=therapist,
+        approval=approval,
+    )
     session.save()
     if phase in (Phase.MEDICINE, Phase.INTEGRATION):
         from integration.services import integration_links_sync

@@ -32,8 +32,9 @@ def test_therapist_books_preparations_is_refused_medicine_then_books_it(login, t
         assert page.get_by_role("heading", name=f"Preparation session · {active_couple.case_number}").is_visible()
 
         book_from_calendar(page, active_couple, "Medicine session", "2030-03-12T10:00")
-        assert page.get_by_text("Medicine session 1 needs at least 2 preparation sessions before it; "
-                                "1 booked before it.").is_visible()
+        assert page.get_by_text(
+            "Medicine session 1 needs at least 2 preparation sessions before it; 1 booked before it."
+        ).is_visible()
         assert not TherapySession.objects.filter(phase=Phase.MEDICINE).exists()
 
         book_from_calendar(page, active_couple, "Preparation", "2030-03-06T10:00")

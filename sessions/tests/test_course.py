@@ -26,13 +26,15 @@ def test_assessment_is_allowed_first_and_again_before_the_cycles():
 
 def test_assessment_refused_once_the_course_has_moved_on():
     decision = decide(state(*plan((A, 1), (P, 8))), A, at(1))
-    assert decision.reasons == ["Assessment comes first: this couple's course has moved on "
-                                "(preparation on 8 Feb 2030)."]
+    assert decision.reasons == [
+        "Assessment comes first: this couple's course has moved on (preparation on 8 Feb 2030)."
+    ]
 
 
 def test_preparation_refused_before_any_assessment_and_allowed_after_one():
     assert decide(state(), P, at(1)).reasons == [
-        "Preparation comes after assessment: no assessment session is booked before it."]
+        "Preparation comes after assessment: no assessment session is booked before it."
+    ]
     assert decide(state(*plan((A, 1))), P, at(1)).allowed
 
 
@@ -41,8 +43,9 @@ def test_preparation_refused_before_any_assessment_and_allowed_after_one():
 
 def test_medicine_refused_with_fewer_preparations_than_the_minimum():
     decision = decide(state(*plan((A, 1), (P, 3))), M, at(1))
-    assert decision.reasons == ["Medicine session 1 needs at least 2 preparation sessions before it; 1 booked "
-                                "before it."]
+    assert decision.reasons == [
+        "Medicine session 1 needs at least 2 preparation sessions before it; 1 booked before it."
+    ]
 
 
 def test_medicine_allowed_with_the_minimum_of_preparations():
@@ -54,7 +57,8 @@ def test_preparation_allowed_up_to_the_maximum_and_refused_past_it():
     assert decide(two, P, at(1)).allowed
     three = state(*plan((A, 1), (P, 3), (P, 6), (P, 9)))
     assert decide(three, P, at(1)).reasons == [
-        "Cycle 1 already has 3 preparation sessions; the maximum is 3 before each medicine session."]
+        "Cycle 1 already has 3 preparation sessions; the maximum is 3 before each medicine session."
+    ]
 
 
 def test_the_preparation_limits_are_the_clinic_settings():
@@ -75,7 +79,8 @@ def test_preparations_count_per_cycle():
 def test_medicine_refused_without_an_assessment_or_preparation():
     assert decide(state(), M, at(1)).reasons == [
         "Medicine session 1 needs a assessment session first; none booked before it.",
-        "Medicine session 1 needs at least 2 preparation sessions before it; 0 booked before it."]
+        "Medicine session 1 needs at least 2 preparation sessions before it; 0 booked before it.",
+    ]
 
 
 def test_medicine_refused_for_a_couple_not_in_active_treatment():
@@ -88,30 +93,37 @@ def test_medicine_refused_for_a_couple_not_in_active_treatment():
 
 def test_integration_refused_without_a_medicine_session_before_it_and_allowed_after_one():
     assert decide(state(*plan((A, 1), (P, 3), (P, 6))), I, at(1)).reasons == [
-        "An integration session follows a medicine session; no medicine session is booked before it."]
+        "An integration session follows a medicine session; no medicine session is booked before it."
+    ]
     assert decide(state(*plan((A, 1), (P, 3), (P, 6), (M, 10))), I, at(1)).allowed
 
 
 def test_next_cycle_medicine_refused_before_the_previous_cycle_has_its_integration():
     no_integration = state(*plan((A, 1), (P, 3), (P, 6), (M, 10), (P, 18), (P, 19)))
     assert decide(no_integration, M, at(1)).reasons == [
-        "Medicine session 2 needs at least 1 integration session after medicine session 1; 0 booked before it."]
+        "Medicine session 2 needs at least 1 integration session after medicine session 1; 0 booked before it."
+    ]
     assert decide(state(*cycle_one(), *plan((P, 18), (P, 19))), M, at(1)).allowed
 
 
 def test_the_next_cycle_needs_a_completed_integration_before_its_medicine_session_is_held():
-    booked_integration = [*plan((A, 1), (P, 3), (P, 6), (M, 10), status=HELD), step(I, at(11, month=2)),
-                          *plan((P, 18), (P, 19), status=HELD)]
+    booked_integration = [
+        *plan((A, 1), (P, 3), (P, 6), (M, 10), status=HELD),
+        step(I, at(11, month=2)),
+        *plan((P, 18), (P, 19), status=HELD),
+    ]
     decision = decide(state(*booked_integration), M, at(1), mode=Mode.DONE)
-    assert decision.reasons == ["Medicine session 2 needs at least 1 completed integration session after medicine "
-                                "session 1; 0 so far."]
+    assert decision.reasons == [
+        "Medicine session 2 needs at least 1 completed integration session after medicine session 1; 0 so far."
+    ]
     assert decide(state(*cycle_one(HELD), *plan((P, 18), (P, 19), status=HELD)), M, at(1), mode=Mode.DONE).allowed
 
 
 def test_preparation_for_the_next_cycle_waits_for_the_integration():
     assert decide(state(*plan((A, 1), (P, 3), (P, 6), (M, 10))), P, at(1)).reasons == [
         "Preparation for cycle 2 comes after integration of medicine session 1; no integration session since it "
-        "is booked."]
+        "is booked."
+    ]
     assert decide(state(*cycle_one()), P, at(1)).allowed
 
 
@@ -124,8 +136,9 @@ def second_cycle_ready():
 
 def test_medicine_refused_six_days_after_the_previous_one():
     decision = decide(state(*second_cycle_ready()), M, at(16, month=2))
-    assert decision.reasons == ["Medicine session 2 must be at least 7 days after medicine session 1 "
-                                "(10 Feb 2030); this is 6 days after."]
+    assert decision.reasons == [
+        "Medicine session 2 must be at least 7 days after medicine session 1 (10 Feb 2030); this is 6 days after."
+    ]
 
 
 def test_medicine_allowed_seven_clinic_days_after_even_under_seven_times_24_hours():
@@ -148,8 +161,13 @@ def test_the_interval_across_the_spring_daylight_saving_change():
 
 def test_the_interval_across_the_fall_daylight_saving_change():
     # 27 October 23:30 EDT to 3 November 23:30 EST: 7 days and 1 hour elapsed, and 7 clinic days.
-    steps = [*plan((A, 1), (P, 2), (P, 3), month=10), step(M, at(27, 23, 30, month=10)), step(I, at(28, month=10)),
-             step(P, at(29, month=10)), step(P, at(30, month=10))]
+    steps = [
+        *plan((A, 1), (P, 2), (P, 3), month=10),
+        step(M, at(27, 23, 30, month=10)),
+        step(I, at(28, month=10)),
+        step(P, at(29, month=10)),
+        step(P, at(30, month=10)),
+    ]
     assert decide(state(*steps), M, at(3, 23, 30, month=11)).allowed
     assert not decide(state(*steps), M, at(2, 23, 30, month=11)).allowed
 
@@ -158,16 +176,17 @@ def test_medicine_refused_too_close_before_a_medicine_session_booked_later():
     steps = [*plan((A, 1), (P, 2), (P, 3)), step(M, at(20, month=2))]
     assert decide(state(*steps), M, at(15, month=2)).reasons[-1] == (
         "The next medicine session (20 Feb 2030) would be only 5 days after this one; at least 7 are needed "
-        "between two.")
+        "between two."
+    )
     assert not any("next medicine session" in r for r in decide(state(*steps), M, at(13, month=2)).reasons)
 
 
 def test_a_medicine_session_with_a_dose_given_counts_for_the_interval_whatever_its_status():
-    steps = [*plan((A, 1), (P, 2), (P, 3)), step(M, at(10, month=2), "cancelled", dosed=True),
-             *plan((P, 12), (P, 13))]
+    steps = [*plan((A, 1), (P, 2), (P, 3)), step(M, at(10, month=2), "cancelled", dosed=True), *plan((P, 12), (P, 13))]
     assert decide(state(*steps), M, at(14, month=2)).reasons == [
         "Medicine session 1 must be at least 7 days after the medicine session in which a dose was given "
-        "(10 Feb 2030); this is 4 days after."]
+        "(10 Feb 2030); this is 4 days after."
+    ]
     undosed = [s if s.phase != M else step(M, s.start, "cancelled") for s in steps]
     assert decide(state(*undosed), M, at(14, month=2)).allowed
 
@@ -185,8 +204,8 @@ def test_medicine_allowed_up_to_the_course_maximum():
 
 def test_medicine_refused_past_the_course_maximum():
     assert decide(state(*two_cycles(), medicine_sessions_max=2), M, at(1)).reasons == [
-        "This would be medicine session 3; the course maximum is 2 (going past it needs a new prescriber "
-        "approval)."]
+        "This would be medicine session 3; the course maximum is 2 (going past it needs a new prescriber approval)."
+    ]
 
 
 def test_an_allowed_maximum_above_the_clinic_setting_is_an_input_of_the_course():
@@ -203,8 +222,9 @@ def test_below_the_course_minimum_the_next_step_is_another_cycle_and_no_follow_u
 
 def test_at_the_course_minimum_the_course_may_end_with_a_follow_up():
     at_min = state(*cycle_one(HELD), medicine_sessions_min=1, follow_up_weeks=(4,))
-    assert course.next_step(at_min).text == ("Preparation for cycle 2, or a follow-up if the course ends here "
-                                             "(1 medicine sessions so far).")
+    assert course.next_step(at_min).text == (
+        "Preparation for cycle 2, or a follow-up if the course ends here (1 medicine sessions so far)."
+    )
     schedule = course.follow_up_schedule(at_min)
     assert schedule.provisional and schedule.slots[0].due_on == datetime.date(2030, 3, 11)
 
@@ -212,7 +232,8 @@ def test_at_the_course_minimum_the_course_may_end_with_a_follow_up():
 def test_at_the_course_maximum_the_next_step_is_the_follow_up():
     at_max = state(*cycle_one(HELD), medicine_sessions_max=1, medicine_sessions_min=1)
     assert course.next_step(at_max) == course.NextStep(
-        "Follow-up: the course has had its maximum of medicine sessions.", F, False)
+        "Follow-up: the course has had its maximum of medicine sessions.", F, False
+    )
 
 
 # -- 7. the typical course: warn, do not block ---------------------------------------------------------------
@@ -235,15 +256,18 @@ def test_the_twenty_first_appointment_is_warned_about_but_allowed():
     steps = long_course(20)
     decision = decide(state(*steps, medicine_sessions_max=20), I, steps[-1].start + datetime.timedelta(days=7))
     assert decision.allowed
-    assert decision.warnings == ["This makes 21 appointments in the course; a typical course is 5-20 (a warning, "
-                                 "not a rule)."]
+    assert decision.warnings == [
+        "This makes 21 appointments in the course; a typical course is 5-20 (a warning, not a rule)."
+    ]
 
 
 def test_a_plan_past_eight_months_is_warned_about_but_allowed():
     decision = decide(state(*cycle_one()), F, at(1, month=12))
     assert decision.allowed
-    assert decision.warnings == ["This takes the course past eight months from its first session; a typical "
-                                 "course runs 6-8 months (a warning, not a rule)."]
+    assert decision.warnings == [
+        "This takes the course past eight months from its first session; a typical "
+        "course runs 6-8 months (a warning, not a rule)."
+    ]
     assert decide(state(*cycle_one()), F, at(1, month=8)).warnings == []
 
 
@@ -252,14 +276,18 @@ def test_a_plan_past_eight_months_is_warned_about_but_allowed():
 
 def test_follow_up_refused_before_any_integration():
     assert decide(state(*plan((A, 1), (P, 3), (P, 6), (M, 10))), F, at(1)).reasons == [
-        "Follow-up comes after integration; no integration session is booked before it."]
+        "Follow-up comes after integration; no integration session is booked before it."
+    ]
 
 
 def test_follow_up_refused_while_the_last_cycle_lacks_its_integrations():
-    decision = decide(state(*cycle_one(), step(M, at(20, month=2)), step(I, at(1)), integration_min=2,
-                            preparation_min=0), F, at(5))
-    assert decision.reasons == ["Follow-up comes after the last cycle's integration: medicine session 2 has 1 of "
-                                "at least 2 integration sessions."]
+    decision = decide(
+        state(*cycle_one(), step(M, at(20, month=2)), step(I, at(1)), integration_min=2, preparation_min=0), F, at(5)
+    )
+    assert decision.reasons == [
+        "Follow-up comes after the last cycle's integration: medicine session 2 has 1 of "
+        "at least 2 integration sessions."
+    ]
 
 
 def test_follow_up_allowed_after_the_last_integration():
@@ -268,8 +296,7 @@ def test_follow_up_allowed_after_the_last_integration():
 
 def test_the_course_is_complete_once_its_follow_up_is_booked():
     finished = state(*cycle_one(), step(F, at(1)))
-    assert course.next_step(finished) == course.NextStep("The course is complete: the follow-up is booked.", None,
-                                                         True)
+    assert course.next_step(finished) == course.NextStep("The course is complete: the follow-up is booked.", None, True)
 
 
 # -- the plan and what was held --------------------------------------------------------------------------------
@@ -278,14 +305,16 @@ def test_the_course_is_complete_once_its_follow_up_is_booked():
 def test_cancelled_and_no_show_sessions_leave_the_plan():
     steps = [*plan((A, 1), (P, 3)), step(P, at(6, month=2), "cancelled"), step(P, at(7, month=2), "no_show")]
     assert decide(state(*steps), M, at(1)).reasons == [
-        "Medicine session 1 needs at least 2 preparation sessions before it; 1 booked before it."]
+        "Medicine session 1 needs at least 2 preparation sessions before it; 1 booked before it."
+    ]
 
 
 def test_out_of_order_names_the_booked_sessions_the_plan_no_longer_allows():
     steps = [*plan((A, 1), (P, 3)), step(P, at(6, month=2), "cancelled"), step(M, at(10, month=2))]
     medicine = steps[-1]
-    assert course.out_of_order(state(*steps)) == {medicine.pk: [
-        "Medicine session 1 needs at least 2 preparation sessions before it; 1 booked before it."]}
+    assert course.out_of_order(state(*steps)) == {
+        medicine.pk: ["Medicine session 1 needs at least 2 preparation sessions before it; 1 booked before it."]
+    }
     assert course.out_of_order(state(*cycle_one())) == {}
 
 
@@ -310,13 +339,18 @@ def test_measure_windows_of_each_phase():
     s = state(*steps)
     assessment, preparation_2, medicine_2, integration = steps[0], steps[5], steps[7], steps[4]
     assert course.measure_window(s, assessment) == course.Window(
-        "baseline", None, datetime.date(2030, 2, 10), "baseline, before the first medicine session")
+        "baseline", None, datetime.date(2030, 2, 10), "baseline, before the first medicine session"
+    )
     assert course.measure_window(s, preparation_2) == course.Window(
-        "pre_medicine", datetime.date(2030, 2, 11), datetime.date(2030, 2, 24), "before medicine session 2")
+        "pre_medicine", datetime.date(2030, 2, 11), datetime.date(2030, 2, 24), "before medicine session 2"
+    )
     assert course.measure_window(s, medicine_2).label == "before medicine session 2"
     assert course.measure_window(s, integration) == course.Window(
-        "post_integration", datetime.date(2030, 2, 11), datetime.date(2030, 2, 24),
-        "after integration of medicine session 1")
+        "post_integration",
+        datetime.date(2030, 2, 11),
+        datetime.date(2030, 2, 24),
+        "after integration of medicine session 1",
+    )
     assert course.measure_window(state(*plan((A, 1))), step(I, at(2))) is None
 
 
@@ -326,7 +360,8 @@ def test_follow_up_windows_meet_halfway_between_the_intervals():
     assert not schedule.provisional
     assert [(slot.due_on, slot.window.first, slot.window.last) for slot in schedule.slots] == [
         (datetime.date(2030, 3, 11), datetime.date(2030, 2, 11), datetime.date(2030, 4, 8)),
-        (datetime.date(2030, 5, 6), datetime.date(2030, 4, 9), None)]
+        (datetime.date(2030, 5, 6), datetime.date(2030, 4, 9), None),
+    ]
     assert schedule.slots[0].step is not None and schedule.slots[1].step is None
 
 
@@ -341,8 +376,12 @@ class Response:
 
 
 def test_the_latest_score_is_the_last_given_then_the_last_recorded():
-    responses = [Response(3, 1, "PHQ9", 5, 9, 10), Response(1, 1, "PHQ9", 5, 12, 8), Response(2, 1, "PHQ9", 4, 15, 20),
-                 Response(4, 2, "PHQ9", 6, 9, 3, context="screening")]
+    responses = [
+        Response(3, 1, "PHQ9", 5, 9, 10),
+        Response(1, 1, "PHQ9", 5, 12, 8),
+        Response(2, 1, "PHQ9", 4, 15, 20),
+        Response(4, 2, "PHQ9", 6, 9, 3, context="screening"),
+    ]
     assert latest_response(responses[:3]).score == 8
     assert latest_responses(responses)[(1, "PHQ9")].pk == 1
     assert baseline_response(responses[:3]).pk == 2  # no screening response: the first

@@ -16,10 +16,20 @@ from sessions.tests.course_helpers import TZ, A, F, I, M, P, at, state, step
 
 PHASES = st.sampled_from([A, P, P, M, M, I, I, F])  # weighted so that courses reach several cycles
 LIMITS = st.builds(
-    lambda pmin, extra, imin, mmax, days: Limits(preparation_min=pmin, preparation_max=pmin + extra,
-                                                 integration_min=imin, medicine_sessions_min=1,
-                                                 medicine_sessions_max=mmax, days_between_medicine=days),
-    st.integers(1, 3), st.integers(0, 2), st.integers(1, 2), st.integers(1, 4), st.integers(0, 10))
+    lambda pmin, extra, imin, mmax, days: Limits(
+        preparation_min=pmin,
+        preparation_max=pmin + extra,
+        integration_min=imin,
+        medicine_sessions_min=1,
+        medicine_sessions_max=mmax,
+        days_between_medicine=days,
+    ),
+    st.integers(1, 3),
+    st.integers(0, 2),
+    st.integers(1, 2),
+    st.integers(1, 4),
+    st.integers(0, 10),
+)
 
 
 def forbidden(steps, limits: Limits, maximum: int) -> list[str]:
@@ -51,7 +61,9 @@ def forbidden(steps, limits: Limits, maximum: int) -> list[str]:
                 if s.phase == P and not any(i.phase == I and low.start < i.start < s.start for i in between):
                     found.append(f"a preparation of cycle {k} before the integration of medicine session {k - 1}")
     for earlier, later in zip(medicines, medicines[1:]):
-        if (later.start.astimezone(TZ).date() - earlier.start.astimezone(TZ).date()).days < limits.days_between_medicine:
+        if (
+            later.start.astimezone(TZ).date() - earlier.start.astimezone(TZ).date()
+        ).days < limits.days_between_medicine:
             found.append("two medicine sessions too close together")
     for s in steps:
         before = [m for m in medicines if m.start < s.start]
@@ -60,8 +72,11 @@ def forbidden(steps, limits: Limits, maximum: int) -> list[str]:
         if s.phase == F:
             if not any(i.phase == I and i.start < s.start for i in steps):
                 found.append("a follow-up before any integration")
-            elif before and sum(1 for i in steps if i.phase == I and before[-1].start < i.start < s.start) \
-                    < limits.integration_min:
+            elif (
+                before
+                and sum(1 for i in steps if i.phase == I and before[-1].start < i.start < s.start)
+                < limits.integration_min
+            ):
                 found.append("a follow-up before the last cycle's integrations")
     return found
 
@@ -87,9 +102,13 @@ def in_time_order(draw):
 @st.composite
 def in_any_order(draw):
     """Sessions booked in any order over a year (including across both daylight-saving changes)."""
-    return [(draw(PHASES), at(1, month=1) + datetime.timedelta(days=draw(st.integers(0, 364)),
-                                                                  hours=draw(st.integers(0, 23))))
-            for _ in range(draw(st.integers(0, 40)))]
+    return [
+        (
+            draw(PHASES),
+            at(1, month=1) + datetime.timedelta(days=draw(st.integers(0, 364)), hours=draw(st.integers(0, 23))),
+        )
+        for _ in range(draw(st.integers(0, 40)))
+    ]
 
 
 @settings(max_examples=300, deadline=None)

@@ -19,8 +19,9 @@ def test_a_couple_goes_through_a_whole_course(frozen, therapist, prescriber, act
     couple = active_couple
 
     def book(phase, start):
-        return services.session_schedule(by=therapist, couple=couple, therapist=therapist, phase=phase, start=start,
-                                         place=Place.TELEHEALTH).session
+        return services.session_schedule(
+            by=therapist, couple=couple, therapist=therapist, phase=phase, start=start, place=Place.TELEHEALTH
+        ).session
 
     def hold(session):
         frozen.move_to(session.end)
@@ -66,13 +67,17 @@ def test_a_couple_goes_through_a_whole_course(frozen, therapist, prescriber, act
     frozen.move_to(medicine_2.end)
     with pytest.raises(ValidationError) as exc:
         services.session_complete(by=therapist, session=medicine_2)
-    assert ("Medicine session 2 needs at least 2 completed preparation sessions since medicine session 1; 1 so far."
-            in exc.value.messages)
+    assert (
+        "Medicine session 2 needs at least 2 completed preparation sessions since medicine session 1; 1 so far."
+        in exc.value.messages
+    )
     services.session_complete(by=therapist, session=early)
     document_medicine(medicine_2, by=therapist, prescriber=prescriber)
     services.session_complete(by=therapist, session=medicine_2)
     hold(book(Phase.INTEGRATION, at(27)))
-    assert next_step() == "Preparation for cycle 3, or a follow-up if the course ends here (2 medicine sessions so far)."
+    assert (
+        next_step() == "Preparation for cycle 3, or a follow-up if the course ends here (2 medicine sessions so far)."
+    )
 
     # Follow-up closes the course.
     hold(book(Phase.FOLLOW_UP, at(10, month=4)))
@@ -87,4 +92,5 @@ def test_a_couple_goes_through_a_whole_course(frozen, therapist, prescriber, act
     assert CaseEvent.objects.filter(couple=couple, kind="session").count() == 24
     completion = SessionEvent.objects.filter(session=medicine_2, to_status=SessionStatus.COMPLETED).get()
     assert completion.actor == therapist and completion.at == datetime.datetime.fromisoformat(
-        "2030-03-26T17:00:00+00:00")
+        "2030-03-26T17:00:00+00:00"
+    )

@@ -33,19 +33,20 @@ def events(response) -> dict[str, icalendar.Event]:
 @pytest.fixture
 def booked(frozen, active_couple, therapist):
     held(active_couple, therapist, A, at(1, 9))
-    return services.session_schedule(by=therapist, couple=active_couple, therapist=therapist, phase=P,
-                                     start=at(6, 10), place=Place.TELEHEALTH).session
+    return services.session_schedule(
+        by=therapist, couple=active_couple, therapist=therapist, phase=P, start=at(6, 10), place=Place.TELEHEALTH
+    ).session
 
 
-def test_the_feed_parses_back_with_the_session_and_initials_only(client, client_for, therapist, booked,
-                                                                  active_couple):
+def test_the_feed_parses_back_with_the_session_and_initials_only(client, client_for, therapist, booked, active_couple):
     url = new_feed_url(client_for(therapist))
     client.logout()
     found = events(fetch(client, url))
     event = found[f"{booked.uuid}@kapcouples"]
     a, b = active_couple.partners.order_by("label")
-    assert str(event["summary"]) == (f"Preparation session \u00b7 {a.first_name[0]}.{a.last_name[0]}. & "
-                                     f"{b.first_name[0]}.{b.last_name[0]}.")
+    assert str(event["summary"]) == (
+        f"Preparation session \u00b7 {a.first_name[0]}.{a.last_name[0]}. & {b.first_name[0]}.{b.last_name[0]}."
+    )
     assert a.first_name not in fetch(client, url).content.decode()
     assert event.decoded("dtstart") == booked.start and event.decoded("dtend") == booked.end
     assert str(event["status"]) == "CONFIRMED"
@@ -91,15 +92,17 @@ def test_a_deactivated_clinicians_feed_is_404(client, client_for, therapist, boo
     assert fetch(client, url).status_code == 404
 
 
-def test_the_feed_has_only_the_clinicians_own_sessions(client, client_for, therapist, other_therapist, booked,
-                                                       other_active_couple):
+def test_the_feed_has_only_the_clinicians_own_sessions(
+    client, client_for, therapist, other_therapist, booked, other_active_couple
+):
     theirs = held(other_active_couple, other_therapist, A, at(1, 9), status=SessionStatus.SCHEDULED)
     found = events(fetch(client, new_feed_url(client_for(therapist))))
     assert f"{booked.uuid}@kapcouples" in found and f"{theirs.uuid}@kapcouples" not in found
 
 
-def test_a_prescribers_feed_has_the_medicine_sessions_of_their_couples(client, client_for, prescriber, therapist,
-                                                                       active_couple, frozen):
+def test_a_prescribers_feed_has_the_medicine_sessions_of_their_couples(
+    client, client_for, prescriber, therapist, active_couple, frozen
+):
     medicine = held(active_couple, therapist, Phase.MEDICINE, at(4, 9), status=SessionStatus.SCHEDULED)
     preparation = held(active_couple, therapist, P, at(1, 9), status=SessionStatus.SCHEDULED)
     found = events(fetch(client, new_feed_url(client_for(prescriber))))
@@ -113,8 +116,9 @@ def test_the_token_is_not_stored(client_for, therapist, booked):
     assert token not in feed.token_hash and len(feed.token_hash) == 64
 
 
-def test_the_feed_takes_the_same_queries_however_many_sessions(client, client_for, therapist, booked, active_couple,
-                                                               django_assert_num_queries):
+def test_the_feed_takes_the_same_queries_however_many_sessions(
+    client, client_for, therapist, booked, active_couple, django_assert_num_queries
+):
     url = new_feed_url(client_for(therapist)).removeprefix("http://127.0.0.1:8000")
     client.logout()
     with django_assert_num_queries(3):

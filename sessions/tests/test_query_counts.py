@@ -26,8 +26,11 @@ def course(couple, therapist, cycles: int):
     history(couple, therapist, [(A, at(1, month=1))])
     day = 2
     for _ in range(cycles):
-        history(couple, therapist, [(P, at(day, month=1)), (P, at(day + 1, month=1)), (M, at(day + 2, month=1)),
-                                    (I, at(day + 3, month=1))])
+        history(
+            couple,
+            therapist,
+            [(P, at(day, month=1)), (P, at(day + 1, month=1)), (M, at(day + 2, month=1)), (I, at(day + 3, month=1))],
+        )
         day += 7
     room = Room.objects.create(name=f"Room {cycles}")
     for weekday in range(4, 4 + min(cycles * 2, 7)):
@@ -35,8 +38,9 @@ def course(couple, therapist, cycles: int):
 
 
 @pytest.mark.parametrize("cycles", [1, 3])
-def test_calendar_week_query_count_is_fixed(frozen, client_for, therapist, active_couple, django_assert_num_queries,
-                                            cycles):
+def test_calendar_week_query_count_is_fixed(
+    frozen, client_for, therapist, active_couple, django_assert_num_queries, cycles
+):
     course(active_couple, therapist, cycles)
     client = client_for(therapist)
     with django_assert_num_queries(CALENDAR_WEEK_QUERIES):
@@ -49,8 +53,9 @@ def test_couple_timeline_query_count_is_fixed(frozen, therapist, active_couple, 
     course(active_couple, therapist, cycles)
     with django_assert_num_queries(TIMELINE_QUERIES):
         timeline = selectors.couple_course(couple=active_couple)
-        html = render_to_string("sessions/partials/course_timeline.html",
-                                {"couple": active_couple, "course": timeline, "can_manage": True})
+        html = render_to_string(
+            "sessions/partials/course_timeline.html", {"couple": active_couple, "course": timeline, "can_manage": True}
+        )
     assert html.count("data-cycle=") == cycles
 
 

@@ -25,8 +25,9 @@ def assessed(frozen, therapist, active_couple):
 
 def book(couple, therapist, start, *, phase=P, by=None, **kwargs):
     kwargs.setdefault("place", Place.TELEHEALTH)
-    return services.session_schedule(by=by or therapist, couple=couple, therapist=therapist, phase=phase,
-                                     start=start, **kwargs)
+    return services.session_schedule(
+        by=by or therapist, couple=couple, therapist=therapist, phase=phase, start=start, **kwargs
+    )
 
 
 # -- time ---------------------------------------------------------------------------------------------
@@ -48,7 +49,8 @@ def test_zero_or_negative_length_refused(assessed, therapist, minutes):
     with pytest.raises(ValidationError) as exc:
         book(assessed, therapist, at(5), duration_minutes=minutes)
     assert exc.value.message_dict["duration_minutes"] == [
-        "The session must end after it starts (and last at most 12 hours)."]
+        "The session must end after it starts (and last at most 12 hours)."
+    ]
 
 
 def test_length_defaults_to_the_phase_setting(assessed, therapist):
@@ -83,21 +85,24 @@ def test_double_booking_a_therapist_refused_with_the_clash_named(assessed, thera
     history(other, therapist, [(A, at(1, month=2))])
     with pytest.raises(ValidationError) as exc:
         book(other, therapist, at(5, 10, 30))
-    assert exc.value.message_dict == {"start": [
-        f"Tara Therapist is already booked then: {assessed}'s preparation session (5 Mar 2030, 10:00-11:00)."]}
+    assert exc.value.message_dict == {
+        "start": [f"Tara Therapist is already booked then: {assessed}'s preparation session (5 Mar 2030, 10:00-11:00)."]
+    }
     # Back to back is not a clash.
     assert book(other, therapist, at(5, 11)).session
 
 
-def test_double_booking_a_room_refused_naming_the_room_and_therapist(assessed, therapist, other_therapist,
-                                                                       other_active_couple):
+def test_double_booking_a_room_refused_naming_the_room_and_therapist(
+    assessed, therapist, other_therapist, other_active_couple
+):
     room = Room.objects.create(name="Cedar")
     history(other_active_couple, other_therapist, [(A, at(1, month=2))])
     book(other_active_couple, other_therapist, at(5, 10), place=Place.OFFICE, room=room)
     with pytest.raises(ValidationError) as exc:
         book(assessed, therapist, at(5, 10, 30), place=Place.OFFICE, room=room)
-    assert exc.value.message_dict == {"room": [
-        "Cedar is already booked then, by Omar Other (5 Mar 2030, 10:00-11:00)."]}
+    assert exc.value.message_dict == {
+        "room": ["Cedar is already booked then, by Omar Other (5 Mar 2030, 10:00-11:00)."]
+    }
     assert book(assessed, therapist, at(5, 10, 30), place=Place.OFFICE, room=Room.objects.create(name="Oak")).session
 
 
@@ -132,7 +137,11 @@ def test_status_changes_follow_the_table_and_are_recorded(assessed, therapist, f
         services.session_complete(by=therapist, session=session)
     event = SessionEvent.objects.get(session=session, kind="status")
     assert (event.from_status, event.to_status, event.actor, event.note) == (
-        SessionStatus.SCHEDULED, SessionStatus.NO_SHOW, therapist, "No answer by phone")
+        SessionStatus.SCHEDULED,
+        SessionStatus.NO_SHOW,
+        therapist,
+        "No answer by phone",
+    )
     assert event.at == at(4, 9, 5)
     assert CaseEvent.objects.filter(couple=assessed, summary__startswith="No-show: Preparation session").exists()
 
@@ -144,7 +153,8 @@ def test_cancelling_a_preparation_names_the_medicine_session_now_out_of_order(as
     change = services.session_cancel(by=therapist, session=first)
     assert change.out_of_order == [
         "Medicine session on 8 Mar 2030, 10:00 is now out of order: Medicine session 1 needs at least "
-        "2 preparation sessions before it; 1 booked before it."]
+        "2 preparation sessions before it; 1 booked before it."
+    ]
 
 
 def test_moving_the_medicine_session_past_its_integration_says_what_broke(assessed, therapist):
@@ -157,7 +167,8 @@ def test_moving_the_medicine_session_past_its_integration_says_what_broke(assess
     assert medicine.start == at(11)
     assert change.out_of_order == [
         "Integration session on 9 Mar 2030, 10:00 is now out of order: An integration session follows a medicine "
-        "session; no medicine session is booked before it."]
+        "session; no medicine session is booked before it."
+    ]
 
 
 def test_moving_into_a_clash_is_refused_and_nothing_moves(assessed, therapist):
@@ -179,8 +190,12 @@ def test_a_completed_session_cannot_be_moved(assessed, therapist, frozen):
 
 # -- notes --------------------------------------------------------------------------------------------
 
-PREP_NOTE = {"intentions_a": "To feel safe", "intentions_b": "To listen", "psychoeducation": "Set and setting",
-             "safety_word": "Pineapple"}
+PREP_NOTE = {
+    "intentions_a": "To feel safe",
+    "intentions_b": "To listen",
+    "psychoeducation": "Set and setting",
+    "safety_word": "Pineapple",
+}
 
 
 @pytest.fixture
@@ -206,8 +221,7 @@ def test_note_is_drafted_signed_then_locked(completed_prep, therapist, frozen):
     assert SessionNote.objects.get(pk=note.pk).content["safety_word"] == "Pineapple"
 
 
-def test_note_signed_only_by_its_therapist_once_complete_and_written(frozen, therapist, active_couple,
-                                                                      other_therapist):
+def test_note_signed_only_by_its_therapist_once_complete_and_written(frozen, therapist, active_couple, other_therapist):
     history(active_couple, therapist, [(A, at(1, month=2))])
     scheduled = held(active_couple, therapist, P, at(5), status=SessionStatus.SCHEDULED)
     note = services.note_save_draft(by=therapist, session=scheduled, content={"intentions_a": "Trust"})
@@ -227,8 +241,9 @@ def test_note_signed_only_by_its_therapist_once_complete_and_written(frozen, the
 
 
 def test_amendment_is_dated_named_and_kept_under_the_signed_note(completed_prep, therapist, frozen):
-    note = services.note_sign(by=therapist, note=services.note_save_draft(by=therapist, session=completed_prep,
-                                                                          content=PREP_NOTE))
+    note = services.note_sign(
+        by=therapist, note=services.note_save_draft(by=therapist, session=completed_prep, content=PREP_NOTE)
+    )
     frozen.move_to(at(6, 12))
     amendment = services.note_amend(by=therapist, note=note, text="Safety word changed to Mango at their request.")
     assert (amendment.author, amendment.created_at) == (therapist, at(6, 12))
@@ -253,23 +268,40 @@ def test_unknown_note_parts_refused(completed_prep, therapist):
 
 def test_integration_note_holds_each_partners_reflections(frozen, therapist, active_couple):
     integration = held(active_couple, therapist, I, at(1))
-    note = services.note_save_draft(by=therapist, session=integration, content={
-        "reflections_a": "Felt held", "reflections_b": "Felt heard", "shared_insights": "We avoid conflict",
-        "commitments": "Weekly walk (both)"})
+    note = services.note_save_draft(
+        by=therapist,
+        session=integration,
+        content={
+            "reflections_a": "Felt held",
+            "reflections_b": "Felt heard",
+            "shared_insights": "We avoid conflict",
+            "commitments": "Weekly walk (both)",
+        },
+    )
     assert [label for label, _ in note.sections()] == [
-        "Reflections of partner A", "Reflections of partner B", "Shared insights", "Notes on commitments"]
+        "Reflections of partner A",
+        "Reflections of partner B",
+        "Shared insights",
+        "Notes on commitments",
+    ]
 
 
 def test_a_signed_note_keeps_a_hash_and_tampering_shows(client_for, completed_prep, therapist):
-    note = services.note_save_draft(by=therapist, session=completed_prep, content={
-        "intentions_a": "Listen", "intentions_b": "Speak up", "psychoeducation": "Set and setting"})
+    note = services.note_save_draft(
+        by=therapist,
+        session=completed_prep,
+        content={"intentions_a": "Listen", "intentions_b": "Speak up", "psychoeducation": "Set and setting"},
+    )
     note = services.note_sign(by=therapist, note=note)
     assert note.matches_signature
     with pytest.raises(IntegrityError, match="signed note is never changed"), transaction.atomic():
         SessionNote.objects.filter(pk=note.pk).update(content={"intentions_a": "Rewritten"})
     # A superuser can lift the database's guard; the hash still shows the change.
-    tamper("UPDATE clinical_sessions_sessionnote SET content = %s WHERE id = %s",
-           ['{"intentions_a": "Rewritten behind the product\'s back"}', note.pk], table="clinical_sessions_sessionnote")
+    tamper(
+        "UPDATE clinical_sessions_sessionnote SET content = %s WHERE id = %s",
+        ['{"intentions_a": "Rewritten behind the product\'s back"}', note.pk],
+        table="clinical_sessions_sessionnote",
+    )
     assert not SessionNote.objects.get(pk=note.pk).matches_signature
     html = client_for(therapist).get(f"/sessions/{completed_prep.uuid}/").content.decode()
     assert "Does not match what was signed" in html

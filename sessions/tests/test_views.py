@@ -18,16 +18,23 @@ def booking(couple, phase, start="2030-03-05T10:00", **extra):
 # -- access -------------------------------------------------------------------------------------------
 
 SESSION_URLS = [
-    ("get", "sessions:session_detail"), ("get", "sessions:session_reschedule"), ("post", "sessions:session_reschedule"),
-    ("post", "sessions:session_cancel"), ("post", "sessions:session_no_show"), ("post", "sessions:session_complete"),
-    ("get", "sessions:note_edit"), ("post", "sessions:note_edit"), ("post", "sessions:note_sign"),
+    ("get", "sessions:session_detail"),
+    ("get", "sessions:session_reschedule"),
+    ("post", "sessions:session_reschedule"),
+    ("post", "sessions:session_cancel"),
+    ("post", "sessions:session_no_show"),
+    ("post", "sessions:session_complete"),
+    ("get", "sessions:note_edit"),
+    ("post", "sessions:note_edit"),
+    ("post", "sessions:note_sign"),
     ("post", "sessions:note_amend"),
 ]
 
 
 @pytest.mark.parametrize(("method", "name"), SESSION_URLS)
-def test_another_caseloads_session_is_404_on_every_url(frozen, client_for, therapist, other_therapist,
-                                                      other_active_couple, method, name):
+def test_another_caseloads_session_is_404_on_every_url(
+    frozen, client_for, therapist, other_therapist, other_active_couple, method, name
+):
     session = held(other_active_couple, other_therapist, A, at(5), status=SessionStatus.SCHEDULED)
     SessionNote.objects.create(session=session, author=other_therapist, content={"history": "x"})
     response = getattr(client_for(therapist), method)(reverse(name, args=[session.uuid]), {"cancel-reason": "x"})
@@ -37,13 +44,16 @@ def test_another_caseloads_session_is_404_on_every_url(frozen, client_for, thera
 
 
 def test_suggestion_for_another_caseloads_couple_is_404(frozen, client_for, therapist, other_active_couple):
-    response = client_for(therapist).post(reverse("sessions:suggestion_accept", args=[other_active_couple.uuid]),
-                                          {"phase": I, "start": "2030-03-05T10:00", "anchor": "0" * 32})
+    response = client_for(therapist).post(
+        reverse("sessions:suggestion_accept", args=[other_active_couple.uuid]),
+        {"phase": I, "start": "2030-03-05T10:00", "anchor": "0" * 32},
+    )
     assert response.status_code == 404
 
 
-def test_booking_form_offers_only_the_therapists_own_couples(frozen, client_for, therapist, active_couple,
-                                                             other_active_couple):
+def test_booking_form_offers_only_the_therapists_own_couples(
+    frozen, client_for, therapist, active_couple, other_active_couple
+):
     history(other_active_couple, therapist, [(A, at(1, month=2))])  # even with sessions, not on the caseload
     client = client_for(therapist)
     response = client.post(reverse("sessions:session_new"), booking(other_active_couple, A))
@@ -66,23 +76,28 @@ def test_clinic_calendar_is_for_admins(frozen, client_for, therapist, clinic_adm
 # -- crafted POSTs: the same rules as the page --------------------------------------------------------
 
 
-def test_crafted_post_for_a_fourth_preparation_is_refused_and_nothing_saved(frozen, client_for, therapist,
-                                                                             active_couple):
-    history(active_couple, therapist, [(A, at(1, month=2)), (P, at(8, month=2)), (P, at(15, month=2)),
-                                       (P, at(22, month=2))])
+def test_crafted_post_for_a_fourth_preparation_is_refused_and_nothing_saved(
+    frozen, client_for, therapist, active_couple
+):
+    history(
+        active_couple, therapist, [(A, at(1, month=2)), (P, at(8, month=2)), (P, at(15, month=2)), (P, at(22, month=2))]
+    )
     response = client_for(therapist).post(reverse("sessions:session_new"), booking(active_couple, P))
     assert response.status_code == 400
     assert "Cycle 1 already has 3 preparation sessions; the maximum is 3" in response.content.decode()
     assert TherapySession.objects.count() == 4
 
 
-def test_crafted_post_for_a_medicine_session_before_the_minimum_preparation(frozen, client_for, therapist,
-                                                                             active_couple):
+def test_crafted_post_for_a_medicine_session_before_the_minimum_preparation(
+    frozen, client_for, therapist, active_couple
+):
     history(active_couple, therapist, [(A, at(1, month=2)), (P, at(8, month=2))])
     response = client_for(therapist).post(reverse("sessions:session_new"), booking(active_couple, M))
     assert response.status_code == 400
-    assert ("Medicine session 1 needs at least 2 preparation sessions before it; 1 booked before it."
-            in response.content.decode())
+    assert (
+        "Medicine session 1 needs at least 2 preparation sessions before it; 1 booked before it."
+        in response.content.decode()
+    )
     assert not TherapySession.objects.filter(phase=M).exists()
 
 
@@ -100,11 +115,13 @@ def test_end_time_sets_the_length(frozen, client_for, therapist, active_couple):
 
 
 def test_booking_in_the_past_refused_on_the_start_field(frozen, client_for, therapist, active_couple):
-    response = client_for(therapist).post(reverse("sessions:session_new"),
-                                          booking(active_couple, A, start="2030-03-04T07:00"))
+    response = client_for(therapist).post(
+        reverse("sessions:session_new"), booking(active_couple, A, start="2030-03-04T07:00")
+    )
     assert response.status_code == 400
     assert response.context["form"].errors["start"] == [
-        "A session cannot be booked in the past (4 Mar 2030, 07:00 has gone)."]
+        "A session cannot be booked in the past (4 Mar 2030, 07:00 has gone)."
+    ]
 
 
 def test_clash_shown_on_the_form(frozen, client_for, therapist, active_couple):
@@ -113,15 +130,17 @@ def test_clash_shown_on_the_form(frozen, client_for, therapist, active_couple):
     response = client.post(reverse("sessions:session_new"), booking(active_couple, A, start="2030-03-05T11:00"))
     assert response.status_code == 400
     assert response.context["form"].errors["start"] == [
-        f"Tara Therapist is already booked then: {active_couple}'s assessment session (5 Mar 2030, 10:00-11:30)."]
+        f"Tara Therapist is already booked then: {active_couple}'s assessment session (5 Mar 2030, 10:00-11:30)."
+    ]
 
 
 def test_editing_a_signed_note_by_post_is_refused(frozen, client_for, therapist, active_couple):
     session = held(active_couple, therapist, A, at(1))
     note = services.note_save_draft(by=therapist, session=session, content={"history": "H", "goals": "G"})
     services.note_sign(by=therapist, note=note)
-    response = client_for(therapist).post(reverse("sessions:note_edit", args=[session.uuid]),
-                                          {"history": "rewritten", "goals": "G"})
+    response = client_for(therapist).post(
+        reverse("sessions:note_edit", args=[session.uuid]), {"history": "rewritten", "goals": "G"}
+    )
     assert response.status_code == 302
     assert SessionNote.objects.get().content["history"] == "H"
 
@@ -131,11 +150,15 @@ def test_admin_site_cannot_change_sessions_or_notes(frozen, client_for, clinic_a
     note = services.note_save_draft(by=therapist, session=session, content={"history": "H", "goals": "G"})
     services.note_sign(by=therapist, note=note)
     client = client_for(clinic_admin)
-    response = client.post(f"/admin/clinical_sessions/therapysession/{session.pk}/change/",
-                           {"status": "cancelled", "phase": M, "start_0": "2030-03-01", "start_1": "10:00"})
+    response = client.post(
+        f"/admin/clinical_sessions/therapysession/{session.pk}/change/",
+        {"status": "cancelled", "phase": M, "start_0": "2030-03-01", "start_1": "10:00"},
+    )
     assert response.status_code == 403
-    response = client.post(f"/admin/clinical_sessions/sessionnote/{note.pk}/change/",
-                           {"content": '{"history": "rewritten"}', "status": "draft"})
+    response = client.post(
+        f"/admin/clinical_sessions/sessionnote/{note.pk}/change/",
+        {"content": '{"history": "rewritten"}', "status": "draft"},
+    )
     assert response.status_code == 403
     assert client.post("/admin/clinical_sessions/therapysession/add/", {}).status_code == 403
     assert client.post(f"/admin/clinical_sessions/sessionnote/{note.pk}/delete/", {"post": "yes"}).status_code == 403
@@ -168,8 +191,7 @@ def test_times_entered_and_shown_in_the_clinics_time_zone(frozen, client_for, th
 # -- the course timeline and the dashboard ------------------------------------------------------------
 
 
-def test_couple_page_shows_the_course_next_step_and_suggested_check_ins(frozen, client_for, therapist,
-                                                                       active_couple):
+def test_couple_page_shows_the_course_next_step_and_suggested_check_ins(frozen, client_for, therapist, active_couple):
     history(active_couple, therapist, [(A, at(1, month=2)), (P, at(8, month=2)), (P, at(15, month=2))])
     held(active_couple, therapist, M, at(3, 7), status=SessionStatus.COMPLETED)
     client = client_for(therapist)
@@ -187,7 +209,9 @@ def test_accepting_a_suggestion_books_it(frozen, client_for, therapist, active_c
     medicine = held(active_couple, therapist, M, at(3, 10))
     response = client_for(therapist).post(
         reverse("sessions:suggestion_accept", args=[active_couple.uuid]),
-        {"phase": I, "start": "2030-03-06T10:00:00-05:00", "anchor": medicine.uuid}, follow=True)
+        {"phase": I, "start": "2030-03-06T10:00:00-05:00", "anchor": medicine.uuid},
+        follow=True,
+    )
     assert "Booked: Integration" in response.content.decode()
     booked = TherapySession.objects.get(phase=I)
     assert (booked.start, booked.duration_minutes, booked.place) == (at(6, 10), 75, medicine.place)
@@ -198,17 +222,22 @@ def test_accepting_a_suggestion_still_checks_the_protocol(frozen, client_for, th
     prep = TherapySession.objects.filter(phase=P).first()
     response = client_for(therapist).post(
         reverse("sessions:suggestion_accept", args=[active_couple.uuid]),
-        {"phase": P, "start": "2030-03-06T10:00:00-05:00", "anchor": prep.uuid}, follow=True)
+        {"phase": P, "start": "2030-03-06T10:00:00-05:00", "anchor": prep.uuid},
+        follow=True,
+    )
     assert "Not booked: Cycle 1 already has 3 preparation sessions" not in response.content.decode()
     assert "Booked: Preparation" in response.content.decode()  # a third is within the maximum
     response = client_for(therapist).post(
         reverse("sessions:suggestion_accept", args=[active_couple.uuid]),
-        {"phase": P, "start": "2030-03-07T10:00:00-05:00", "anchor": prep.uuid}, follow=True)
+        {"phase": P, "start": "2030-03-07T10:00:00-05:00", "anchor": prep.uuid},
+        follow=True,
+    )
     assert "Not booked: Cycle 1 already has 3 preparation sessions" in response.content.decode()
 
 
-def test_therapist_home_shows_today_week_notes_and_couples_due(frozen, client_for, therapist, active_couple,
-                                                               other_therapist, other_active_couple):
+def test_therapist_home_shows_today_week_notes_and_couples_due(
+    frozen, client_for, therapist, active_couple, other_therapist, other_active_couple
+):
     from tests.factories import CoupleFactory
 
     history(active_couple, therapist, [(A, at(1, month=2))])
@@ -220,20 +249,21 @@ def test_therapist_home_shows_today_week_notes_and_couples_due(frozen, client_fo
     waiting = CoupleFactory(therapists=[therapist], case_number="KAP-0900")
     history(waiting, therapist, [(A, at(1, month=2))])
     page = client_for(therapist).get(reverse("accounts:therapist_home")).content.decode()
-    today = page[page.index("today-heading"):page.index("week-heading")]
+    today = page[page.index("today-heading") : page.index("week-heading")]
     assert "15:00" in today and "Preparation · KAP-" in today and "11:00" not in today
-    week = page[page.index("week-heading"):page.index("notes-heading")]
+    week = page[page.index("week-heading") : page.index("notes-heading")]
     assert "Medicine session · " in week
-    notes = page[page.index("notes-heading"):page.index("due-heading")]
+    notes = page[page.index("notes-heading") : page.index("due-heading")]
     assert "draft to sign" in notes and "note not written" in notes  # the assessment has no note yet
-    due = page[page.index("due-heading"):page.index("todo-heading")]
+    due = page[page.index("due-heading") : page.index("todo-heading")]
     assert "KAP-0900: <a" in due and "Preparation session 1 of cycle 1 (at least 2 before medicine session 1)." in due
     assert active_couple.case_number not in due  # its next session is booked
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_booking_made_while_the_broker_is_down_stands_and_says_its_reminders_will_follow(
-        frozen, client_for, therapist, active_couple, monkeypatch):
+    frozen, client_for, therapist, active_couple, monkeypatch
+):
     from jobs import tasks
     from outbox.middleware import DEFERRED_MESSAGE
     from outbox.models import OutboxMessage
@@ -248,14 +278,16 @@ def test_a_booking_made_while_the_broker_is_down_stands_and_says_its_reminders_w
     assert DEFERRED_MESSAGE in response.content.decode()
     assert OutboxMessage.objects.filter(object_id=session.pk, sent_at__isnull=True).count() == 1
     # The next write does not even try the broker (publishing is paused), and still says so.
-    response = client_for(therapist).post(reverse("sessions:session_cancel", args=[session.uuid]),
-                                          {"cancel-reason": "Unwell"}, follow=True)
+    response = client_for(therapist).post(
+        reverse("sessions:session_cancel", args=[session.uuid]), {"cancel-reason": "Unwell"}, follow=True
+    )
     assert DEFERRED_MESSAGE in response.content.decode()
 
 
 @pytest.mark.parametrize("start", ["9999-12-31T23:59", "2031-03-05T10:00"])
-def test_a_booking_beyond_the_clinics_horizon_is_refused_next_to_the_date(frozen, client_for, therapist,
-                                                                          active_couple, start):
+def test_a_booking_beyond_the_clinics_horizon_is_refused_next_to_the_date(
+    frozen, client_for, therapist, active_couple, start
+):
     response = client_for(therapist).post(reverse("sessions:session_new"), booking(active_couple, A, start=start))
     assert response.status_code == 400
     assert "Sessions are booked at most 365 days ahead" in response.content.decode()
@@ -270,7 +302,19 @@ def test_the_booking_horizon_is_the_clinics_setting_and_binds_the_service_too(fr
 
     ClinicSettings.objects.update_or_create(id=1, defaults={"booking_horizon_days": 30})
     with pytest.raises(ValidationError, match="at most 30 days ahead"):
-        services.session_schedule(by=therapist, couple=active_couple, therapist=therapist, phase=A,
-                                  start=at(4) + datetime.timedelta(days=31), place=Place.TELEHEALTH)
-    assert services.session_schedule(by=therapist, couple=active_couple, therapist=therapist, phase=A,
-                                     start=at(4) + datetime.timedelta(days=29), place=Place.TELEHEALTH).session.pk
+        services.session_schedule(
+            by=therapist,
+            couple=active_couple,
+            therapist=therapist,
+            phase=A,
+            start=at(4) + datetime.timedelta(days=31),
+            place=Place.TELEHEALTH,
+        )
+    assert services.session_schedule(
+        by=therapist,
+        couple=active_couple,
+        therapist=therapist,
+        phase=A,
+        start=at(4) + datetime.timedelta(days=29),
+        place=Place.TELEHEALTH,
+    ).session.pk

@@ -58,7 +58,8 @@ def test_the_contracts_hold():
 def test_every_app_of_the_project_is_under_contract():
     from django.apps import apps
 
-    ours = {config.name.split(".")[0] for config in apps.get_app_configs()
-            if Path(config.path).resolve().parent == ROOT}
+    ours = {
+        config.name.split(".")[0] for config in apps.get_app_configs() if Path(config.path).resolve().parent == ROOT
+    }
     roots = set(_config()["importlinter"]["root_packages"].split())
     assert ours <= roots, f"Add to .importlinter's root_packages and layers: {', '.join(sorted(ours - roots))}"

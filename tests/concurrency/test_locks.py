@@ -73,8 +73,10 @@ def waiting_on_a_lock_or_done(writer: Writer) -> bool:
         if not writer.is_alive():
             return False
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
             if cursor.fetchone()[0]:
                 return True
         time.sleep(0.01)
@@ -104,9 +106,20 @@ def medicine_session(therapist, prescriber, couple):
     session = book_medicine(couple, therapist)
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
         for partner in couple.partners.all():
-            dose_service.predose_record(by=therapist, session=session, partner=partner, values={
-                "fasting_confirmed": True, "ride_home_arranged": True, "no_new_contraindication": True,
-                "systolic": 122, "diastolic": 80, "heart_rate": 70, "spo2": 98})
+            dose_service.predose_record(
+                by=therapist,
+                session=session,
+                partner=partner,
+                values={
+                    "fasting_confirmed": True,
+                    "ride_home_arranged": True,
+                    "no_new_contraindication": True,
+                    "systolic": 122,
+                    "diastolic": 80,
+                    "heart_rate": 70,
+                    "spo2": 98,
+                },
+            )
         yield session
 
 
@@ -122,8 +135,14 @@ def test_two_quick_doses_cannot_together_pass_the_approved_maximum(therapist, pr
     stock = lot(prescriber, amount="5000")
 
     def dose():
-        return dose_service.dose_record(by=therapist, session=session, partner=partner,
-                                        at=session.start + datetime.timedelta(minutes=4), mg=each, lot=stock)
+        return dose_service.dose_record(
+            by=therapist,
+            session=session,
+            partner=partner,
+            at=session.start + datetime.timedelta(minutes=4),
+            mg=each,
+            lot=stock,
+        )
 
     first, second, waited = race(dose, dose)
     assert first.error is None
@@ -140,9 +159,14 @@ def test_two_partners_cannot_both_draw_the_last_of_a_lot(therapist, prescriber, 
     stock = lot(prescriber, amount=str(each * Decimal("1.5")))  # enough for one of them, not for both
 
     def dose_for(approved):
-        return lambda: dose_service.dose_record(by=therapist, session=session, partner=approved.partner,
-                                                at=session.start + datetime.timedelta(minutes=4), mg=each,
-                                                lot=stock)
+        return lambda: dose_service.dose_record(
+            by=therapist,
+            session=session,
+            partner=approved.partner,
+            at=session.start + datetime.timedelta(minutes=4),
+            mg=each,
+            lot=stock,
+        )
 
     first, second, waited = race(dose_for(doses[0]), dose_for(doses[1]))
     assert first.error is None

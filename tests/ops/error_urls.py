@@ -7,8 +7,9 @@ from kapcouples.urls import urlpatterns as product_urls
 
 def fails(request, number):
     partner_name = request.POST["name"]
-    raise ValueError(f"duplicate key value: (email)=({request.POST['email']}) for {partner_name}: "
-                     f"{request.POST['note']}")
+    raise ValueError(
+        f"duplicate key value: (email)=({request.POST['email']}) for {partner_name}: {request.POST['note']}"
+    )
 
 
 urlpatterns = [path("fails/<int:number>/", fails, name="fails"), *product_urls]

@@ -23,14 +23,27 @@ from sessions.choices import Phase, Place  # noqa: E402
 from tests.factories import CoupleFactory, UserFactory  # noqa: E402
 
 password = sys.argv[1]
-therapist = UserFactory(username="smoke-therapist", is_therapist=True, password=password,
-                        email="therapist@smoke.example")
+therapist = UserFactory(
+    username="smoke-therapist", is_therapist=True, password=password, email="therapist@smoke.example"
+)
 couple = CoupleFactory(therapists=[therapist])
 now = timezone.now()
 with time_machine.travel(now - datetime.timedelta(days=1), tick=False):
-    past = services.session_schedule(by=therapist, couple=couple, therapist=therapist, phase=Phase.ASSESSMENT,
-                                     start=now - datetime.timedelta(hours=1), place=Place.TELEHEALTH).session
-print(json.dumps({
-    "couple_id": couple.pk, "case_number": couple.case_number, "past_session_uuid": str(past.uuid),
-    "addresses": sorted([*couple.partners.values_list("email", flat=True), therapist.email]),
-}))
+    past = services.session_schedule(
+        by=therapist,
+        couple=couple,
+        therapist=therapist,
+        phase=Phase.ASSESSMENT,
+        start=now - datetime.timedelta(hours=1),
+        place=Place.TELEHEALTH,
+    ).session
+print(
+    json.dumps(
+        {
+            "couple_id": couple.pk,
+            "case_number": couple.case_number,
+            "past_session_uuid": str(past.uuid),
+            "addresses": sorted([*couple.partners.values_list("email", flat=True), therapist.email]),
+        }
+    )
+)

@@ -21,8 +21,9 @@ def require_postgres_and_redis() -> tuple[dict, str]:
     """(parsed DATABASE_URL, REDIS_URL) if both answer; otherwise skip here, fail in CI."""
     database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")):
-        require_or_skip("PostgreSQL", "set DATABASE_URL to a PostgreSQL database, e.g. "
-                                      "postgres://postgres@127.0.0.1:5432/test")
+        require_or_skip(
+            "PostgreSQL", "set DATABASE_URL to a PostgreSQL database, e.g. postgres://postgres@127.0.0.1:5432/test"
+        )
     if not redis_url:
         require_or_skip("Redis", "set REDIS_URL, e.g. redis://127.0.0.1:6379/0")
     import redis
@@ -40,8 +41,14 @@ def require_postgres_and_redis() -> tuple[dict, str]:
 
 
 def admin_connection(db: dict, dbname: str = "postgres"):
-    connection = psycopg2.connect(dbname=dbname, user=db["USER"], password=db["PASSWORD"],
-                                  host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, connect_timeout=5)
+    connection = psycopg2.connect(
+        dbname=dbname,
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        connect_timeout=5,
+    )
     connection.autocommit = True
     return connection
 
@@ -97,8 +104,14 @@ class Client:
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, data: dict | None = None, headers: dict | None = None):
-        sent = {"Host": self.host, "X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1",
-                "Origin": f"https://{self.host}", "Referer": f"https://{self.host}{path}", **(headers or {})}
+        sent = {
+            "Host": self.host,
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": "127.0.0.1",
+            "Origin": f"https://{self.host}",
+            "Referer": f"https://{self.host}{path}",
+            **(headers or {}),
+        }
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None

@@ -25,8 +25,9 @@ def _database_url() -> str:
 
 def _script(name: str, *args: str, database_url: str, media: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": database_url, "MEDIA_ROOT": str(media)}
-    return subprocess.run(["bash", str(ROOT / "scripts" / name), *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts" / name), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_a_backup_restores_into_an_empty_database_with_its_files(tmp_path, settings):
@@ -47,8 +48,7 @@ def test_a_backup_restores_into_an_empty_database_with_its_files(tmp_path, setti
     with ScratchDatabase(connection.settings_dict, "kapcouples_restore_test") as target:
         restored = _script("restore.sh", str(backup), database_url=target.url, media=restored_media)
         assert restored.returncode == 0, restored.stderr
-        assert target.query("SELECT case_number FROM cases_couple WHERE uuid = %s", str(couple.uuid)) == [
-            ("KAP-7001",)]
+        assert target.query("SELECT case_number FROM cases_couple WHERE uuid = %s", str(couple.uuid)) == [("KAP-7001",)]
         assert (restored_media / "summaries" / str(couple.uuid) / "v1.pdf").read_bytes() == b"%PDF-1.7 restore test"
 
         # Again, into the database that now has the data: refused without --force.
@@ -63,11 +63,13 @@ def test_a_backup_restores_into_an_empty_database_with_its_files(tmp_path, setti
 def test_a_damaged_backup_is_refused(tmp_path, settings):
     if connection.vendor != "postgresql":
         require_or_skip("PostgreSQL", "set DATABASE_URL to a PostgreSQL database (backups use pg_dump)")
-    made = _script("backup.sh", str(tmp_path / "backups"), database_url=_database_url(),
-                   media=Path(settings.MEDIA_ROOT))
+    made = _script(
+        "backup.sh", str(tmp_path / "backups"), database_url=_database_url(), media=Path(settings.MEDIA_ROOT)
+    )
     backup = Path(made.stdout.strip().splitlines()[-1])
     with open(backup / "database.dump", "ab") as dump:
         dump.write(b"tampered")
-    refused = _script("restore.sh", str(backup), database_url="postgres://nobody@127.0.0.1:1/none",
-                      media=tmp_path / "m")
+    refused = _script(
+        "restore.sh", str(backup), database_url="postgres://nobody@127.0.0.1:1/none", media=tmp_path / "m"
+    )
     assert refused.returncode == 2 and "checksums do not match" in refused.stderr

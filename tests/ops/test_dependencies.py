@@ -8,11 +8,38 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Import names of what requirements-dev.txt adds (the Docker image does not have them).
-DEV_ONLY = ("pytest", "_pytest", "pytest_django", "pytest_cov", "coverage", "factory", "faker", "playwright",
-            "time_machine", "hypothesis", "aiosmtpd", "ruff", "importlinter", "grimp", "pre_commit",
-            "pre_commit_hooks")
-APPS = ("accounts", "audit", "cases", "clinic", "demo", "dosing", "integration", "jobs", "kapcouples", "ops",
-        "pages", "sessions")
+DEV_ONLY = (
+    "pytest",
+    "_pytest",
+    "pytest_django",
+    "pytest_cov",
+    "coverage",
+    "factory",
+    "faker",
+    "playwright",
+    "time_machine",
+    "hypothesis",
+    "aiosmtpd",
+    "ruff",
+    "importlinter",
+    "grimp",
+    "pre_commit",
+    "pre_commit_hooks",
+)
+APPS = (
+    "accounts",
+    "audit",
+    "cases",
+    "clinic",
+    "demo",
+    "dosing",
+    "integration",
+    "jobs",
+    "kapcouples",
+    "ops",
+    "pages",
+    "sessions",
+)
 
 IMPORT_EVERYTHING = f"""
 import importlib, importlib.abc, pkgutil, sys
@@ -42,9 +69,18 @@ print("imported", count)
 
 
 def test_no_product_module_imports_a_dev_package():
-    result = subprocess.run([sys.executable, "-c", IMPORT_EVERYTHING], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "kapcouples.settings",
-                                              "KAPCOUPLES_VAR_DIR": str(ROOT / "var")})
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_EVERYTHING],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "kapcouples.settings",
+            "KAPCOUPLES_VAR_DIR": str(ROOT / "var"),
+        },
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert int(result.stdout.split()[-1]) > 100  # it really walked the apps
 
@@ -66,7 +102,8 @@ def test_runtime_and_dev_pins_are_exact_and_apart():
     assert "pytest" in dev and "pytest" not in runtime
     assert "django" in runtime
     assert (ROOT / "requirements-dev.txt").read_text().startswith("#") and "-r requirements.txt" in (
-        ROOT / "requirements-dev.txt").read_text()
+        ROOT / "requirements-dev.txt"
+    ).read_text()
 
 
 def test_the_image_installs_the_runtime_pins_only():

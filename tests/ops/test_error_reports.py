@@ -15,8 +15,16 @@ from kapcouples.env import env_addresses
 from ops.error_reports import sentry_init
 
 # What the failing page was sent or holds: none of it may appear in a report.
-PHI = ("Imogen", "Quarrie", "imogen.quarrie@example.org", "suicidal ideation", "sessionid-value", "q=Quarrie",
-       "203.0.113.9", "Tara")
+PHI = (
+    "Imogen",
+    "Quarrie",
+    "imogen.quarrie@example.org",
+    "suicidal ideation",
+    "sessionid-value",
+    "q=Quarrie",
+    "203.0.113.9",
+    "Tara",
+)
 
 
 @pytest.fixture
@@ -28,9 +36,12 @@ def failing_page(settings, client_for, therapist):
     client.cookies["theme"] = "sessionid-value"
 
     def post():
-        return client.post("/fails/7/?q=Quarrie", {"note": "suicidal ideation", "name": "Imogen Quarrie",
-                                                   "email": "imogen.quarrie@example.org"}, REMOTE_ADDR="203.0.113.9",
-                           HTTP_REFERER="https://kap.clinic.example/couples/?q=Quarrie")
+        return client.post(
+            "/fails/7/?q=Quarrie",
+            {"note": "suicidal ideation", "name": "Imogen Quarrie", "email": "imogen.quarrie@example.org"},
+            REMOTE_ADDR="203.0.113.9",
+            HTTP_REFERER="https://kap.clinic.example/couples/?q=Quarrie",
+        )
 
     return post
 
@@ -49,7 +60,8 @@ def test_a_500_is_mailed_to_the_admins_without_phi(settings, failing_page):
 
 
 def test_the_request_only_queues_the_report_and_a_dead_broker_loses_nothing_but_the_mail(
-        settings, failing_page, monkeypatch, caplog):
+    settings, failing_page, monkeypatch, caplog
+):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     queued = []
 
@@ -77,8 +89,10 @@ def test_without_admins_nothing_is_queued(settings, failing_page, monkeypatch):
 
 def test_admins_are_read_strictly_from_the_environment(monkeypatch):
     monkeypatch.setenv("ADMINS", "Clinic IT <it@clinic.example>, oncall@clinic.example")
-    assert env_addresses("ADMINS") == [("Clinic IT", "it@clinic.example"), ("oncall@clinic.example",
-                                                                            "oncall@clinic.example")]
+    assert env_addresses("ADMINS") == [
+        ("Clinic IT", "it@clinic.example"),
+        ("oncall@clinic.example", "oncall@clinic.example"),
+    ]
     monkeypatch.setenv("ADMINS", "Clinic IT")
     with pytest.raises(ImproperlyConfigured, match="'Clinic IT' is not an e-mail address"):
         env_addresses("ADMINS")

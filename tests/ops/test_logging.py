@@ -76,9 +76,15 @@ def test_an_exception_is_logged_with_its_frames_but_not_its_message(json_log):
 
 def test_celery_failure_lines_keep_the_exception_class_only(json_log):
     # Celery's trace logger passes a mapping with the exception in it.
-    record = logging.LogRecord("celery.app.trace", logging.ERROR, __file__, 1, "Task %(name)s[%(id)s] raised: %(exc)s",
-                               ({"name": "jobs.tasks.summary_render", "id": "abc", "exc": KeyError("Jane Doe")},),
-                               None)
+    record = logging.LogRecord(
+        "celery.app.trace",
+        logging.ERROR,
+        __file__,
+        1,
+        "Task %(name)s[%(id)s] raised: %(exc)s",
+        ({"name": "jobs.tasks.summary_render", "id": "abc", "exc": KeyError("Jane Doe")},),
+        None,
+    )
     handler = logging.getLogger("tests.ops").handlers[-1]
     handler.handle(record)
     line = json_log()[-1]

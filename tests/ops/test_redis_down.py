@@ -40,8 +40,10 @@ class OwnRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.process = subprocess.Popen([self.binary, "--port", str(self.port), "--save", "", "--appendonly", "no",
-                                         "--dir", str(self.dir)], stdout=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--save", "", "--appendonly", "no", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL,
+        )
         for _ in range(100):
             try:
                 redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
@@ -78,8 +80,12 @@ def own_redis(tmp_path, settings):
 
 
 def _book(client, couple, start):
-    data = {"couple": couple.pk, "phase": Phase.ASSESSMENT, "start": timezone.localtime(start).strftime("%Y-%m-%dT%H:%M"),
-            "place": Place.TELEHEALTH}
+    data = {
+        "couple": couple.pk,
+        "phase": Phase.ASSESSMENT,
+        "start": timezone.localtime(start).strftime("%Y-%m-%dT%H:%M"),
+        "place": Place.TELEHEALTH,
+    }
     began = time.monotonic()
     response = client.post(reverse("sessions:session_new"), data)
     seconds = time.monotonic() - began
@@ -106,8 +112,11 @@ def test_pages_and_writes_go_on_while_redis_is_down_and_the_work_follows(own_red
     assert DEFERRED_MESSAGE in response.content.decode()
     # Under a second, and no slower than with the broker up beyond noise (it was about 6 s: kombu's retries).
     assert seconds < 1 and seconds < with_broker + 0.5, f"{seconds:.2f} s with Redis down, {with_broker:.2f} s up"
-    for url in (reverse("cases:couple_list"), reverse("cases:couple_detail", args=[couple.uuid]),
-                reverse("accounts:home")):
+    for url in (
+        reverse("cases:couple_list"),
+        reverse("cases:couple_detail", args=[couple.uuid]),
+        reverse("accounts:home"),
+    ):
         assert client.get(url, follow=True).status_code == 200
     sessions = list(TherapySession.objects.filter(couple=couple))
     assert len(sessions) == 2

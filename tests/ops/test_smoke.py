@@ -70,14 +70,22 @@ def test_production_stack_books_reminds_and_builds_the_summary(tmp_path):
     with ScratchDatabase(server, "kapcouples_smoke") as database:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))},
-            "KAPCOUPLES_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(64),
+            "KAPCOUPLES_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(64),
             "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "DATABASE_URL": database.url, "REDIS_URL": redis_url,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost", "CLINIC_TIME_ZONE": "UTC",
-            "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp.port), "EMAIL_USE_TLS": "0",
-            "KAPCOUPLES_VAR_DIR": str(tmp_path / "var"), "MEDIA_ROOT": str(tmp_path / "media"),
+            "DATABASE_URL": database.url,
+            "REDIS_URL": redis_url,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "CLINIC_TIME_ZONE": "UTC",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp.port),
+            "EMAIL_USE_TLS": "0",
+            "KAPCOUPLES_VAR_DIR": str(tmp_path / "var"),
+            "MEDIA_ROOT": str(tmp_path / "media"),
             "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers 2",
-            "JOBS_SWEEP_SECONDS": "2", "OPS_HEARTBEAT_SECONDS": "2", "SMS_REMINDERS": "0",
+            "JOBS_SWEEP_SECONDS": "2",
+            "OPS_HEARTBEAT_SECONDS": "2",
+            "SMS_REMINDERS": "0",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
         run(env, "manage.py", "migrate", "--no-input", "-v0")
@@ -95,21 +103,35 @@ def test_production_stack_books_reminds_and_builds_the_summary(tmp_path):
             wait_for(lambda: _answers(client, "/healthz"), timeout=60, what="gunicorn to answer /healthz", logs=logs)
 
             # Sign in as the therapist (no second factor for her role), through the login form.
-            response, _ = client.post_form("/accounts/login/", "/accounts/login/",
-                                           {"username": "smoke-therapist", "password": PASSWORD})
+            response, _ = client.post_form(
+                "/accounts/login/", "/accounts/login/", {"username": "smoke-therapist", "password": PASSWORD}
+            )
             assert response.status == 302, logs()
             assert "sessionid" in client.cookies
 
             # Book a session 1 h 55 min ahead: its 2-hour reminders are due at once (the 48-hour ones, long past,
             # are skipped), so the worker sends them right after the booking's commit.
             start = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=115)).strftime("%Y-%m-%dT%H:%M")
-            response, content = client.post_form("/sessions/new/", "/sessions/new/", {
-                "couple": setup["couple_id"], "phase": Phase.ASSESSMENT, "start": start, "end": "",
-                "place": Place.TELEHEALTH, "room": ""})
+            response, content = client.post_form(
+                "/sessions/new/",
+                "/sessions/new/",
+                {
+                    "couple": setup["couple_id"],
+                    "phase": Phase.ASSESSMENT,
+                    "start": start,
+                    "end": "",
+                    "place": Place.TELEHEALTH,
+                    "room": "",
+                },
+            )
             assert response.status == 302, content.decode(errors="replace")[-3000:]
             booking_request_id = response.headers["X-Request-ID"]
-            wait_for(lambda: inbox.recipients() >= set(setup["addresses"]), timeout=60,
-                     what=f"the reminders to {setup['addresses']}", logs=logs)
+            wait_for(
+                lambda: inbox.recipients() >= set(setup["addresses"]),
+                timeout=60,
+                what=f"the reminders to {setup['addresses']}",
+                logs=logs,
+            )
             assert all(b"Reminder" in content or b"reminder" in content for _, content in inbox.messages)
 
             # Complete the session that started an hour ago, write its note and sign it: a PDF summary follows.
@@ -125,7 +147,9 @@ def test_production_stack_books_reminds_and_builds_the_summary(tmp_path):
             def summary_ready():
                 rows = database.query(
                     "SELECT s.uuid, s.status FROM jobs_sessionsummary s JOIN clinical_sessions_therapysession t "
-                    "ON t.id = s.session_id WHERE t.uuid = %s", setup["past_session_uuid"])
+                    "ON t.id = s.session_id WHERE t.uuid = %s",
+                    setup["past_session_uuid"],
+                )
                 return next((str(uuid) for uuid, status in rows if status == "ready"), None)
 
             summary_uuid = wait_for(summary_ready, timeout=90, what="the PDF summary", logs=logs)

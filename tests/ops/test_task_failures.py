@@ -19,13 +19,16 @@ def fails_with_a_value_error(session_id, note_text, **kwargs):
 
 @shared_task(name="tests.ops.fails_with_a_database_error")
 def fails_with_a_database_error(summary_id):
-    raise OperationalError('connection to server at "db.clinic.example" (10.0.0.7), port 5432 failed: '
-                           "FATAL: password authentication failed for user \"jane.doe@clinic.example\"")
+    raise OperationalError(
+        'connection to server at "db.clinic.example" (10.0.0.7), port 5432 failed: '
+        'FATAL: password authentication failed for user "jane.doe@clinic.example"'
+    )
 
 
 def test_a_failed_task_is_recorded_with_ids_only_and_its_message_withheld():
-    fails_with_a_value_error.apply(args=(42, "Jane Doe's note"),
-                                   kwargs={"summary": "5b0e8a6e-08d4-4a59-9d0b-8e52b2b7c7a1", "who": "Jane"})
+    fails_with_a_value_error.apply(
+        args=(42, "Jane Doe's note"), kwargs={"summary": "5b0e8a6e-08d4-4a59-9d0b-8e52b2b7c7a1", "who": "Jane"}
+    )
     failure = TaskFailure.objects.get()
     assert failure.task_name == "tests.ops.fails_with_a_value_error"
     assert failure.task_id
@@ -49,8 +52,10 @@ def test_failed_tasks_are_listed_for_clinic_admins_only(client_for, clinic_admin
     response = client_for(clinic_admin).get("/admin/ops/taskfailure/")
     assert response.status_code == 200
     assert "tests.ops.fails_with_a_value_error" in response.content.decode()
-    assert client_for(clinic_admin).get(f"/admin/ops/taskfailure/{TaskFailure.objects.get().pk}/change/"
-                                        ).status_code == 200  # shown read-only
+    assert (
+        client_for(clinic_admin).get(f"/admin/ops/taskfailure/{TaskFailure.objects.get().pk}/change/").status_code
+        == 200
+    )  # shown read-only
     response = client_for(therapist).get("/admin/ops/taskfailure/")
     assert response.status_code in (302, 403)
 
@@ -58,8 +63,9 @@ def test_failed_tasks_are_listed_for_clinic_admins_only(client_for, clinic_admin
 def test_the_admin_home_notice_counts_this_weeks_failures():
     def render():
         home = pages.admin_home()
-        return render_to_string("ops/partials/task_failures_notice.html",
-                                {"count": home.task_failures, "days": home.task_failure_days})
+        return render_to_string(
+            "ops/partials/task_failures_notice.html", {"count": home.task_failures, "days": home.task_failure_days}
+        )
 
     assert render().strip() == ""
     fails_with_a_value_error.apply(args=(1, "x"))

@@ -31,8 +31,13 @@ OBJECT_KWARGS = ("couple_uuid", "session_uuid")
 
 
 def scoped_routes():
-    return sorted({name for route, name, _ in iter_patterns()
-                   if name and any(f"<uuid:{kwarg}>" in route for kwarg in OBJECT_KWARGS)})
+    return sorted(
+        {
+            name
+            for route, name, _ in iter_patterns()
+            if name and any(f"<uuid:{kwarg}>" in route for kwarg in OBJECT_KWARGS)
+        }
+    )
 
 
 @pytest.fixture
@@ -45,21 +50,47 @@ def world(therapist, prescriber, couple):
     session_services.note_save_draft(by=therapist, session=preparation, content={"intentions_a": "To feel safe"})
     medicine = held(couple, therapist, Phase.MEDICINE, now - datetime.timedelta(days=10))
     integration = held(couple, therapist, Phase.INTEGRATION, now - datetime.timedelta(days=9))
-    request = DosingRequest.objects.create(couple=couple, approach=Approach.SOLO, rationale="Alternate roles",
-                                           requested_by=therapist, solo_partner=couple.partners.get(label="A"))
+    request = DosingRequest.objects.create(
+        couple=couple,
+        approach=Approach.SOLO,
+        rationale="Alternate roles",
+        requested_by=therapist,
+        solo_partner=couple.partners.get(label="A"),
+    )
     sessions = {"dosing": medicine, "integration": integration}
-    reminder = Reminder.objects.create(session=preparation, session_start=preparation.start, user=therapist,
-                                       recipient_kind=RecipientKind.THERAPIST, channel=Channel.EMAIL, lead_minutes=120,
-                                       due_at=preparation.start, status=ReminderStatus.FAILED)
-    return {"reminder": reminder, "couple": couple, "partner": couple.partners.get(label="A"), "approval": approval, "request": request,
-            "preparation": preparation, "sessions": sessions}
+    reminder = Reminder.objects.create(
+        session=preparation,
+        session_start=preparation.start,
+        user=therapist,
+        recipient_kind=RecipientKind.THERAPIST,
+        channel=Channel.EMAIL,
+        lead_minutes=120,
+        due_at=preparation.start,
+        status=ReminderStatus.FAILED,
+    )
+    return {
+        "reminder": reminder,
+        "couple": couple,
+        "partner": couple.partners.get(label="A"),
+        "approval": approval,
+        "request": request,
+        "preparation": preparation,
+        "sessions": sessions,
+    }
 
 
 def url_for(name, world):
     session = world["sessions"].get(name.split(":")[0], world["preparation"])
-    return fill_route(name, couple_uuid=world["couple"].uuid, session_uuid=session.uuid,
-                      partner_uuid=world["partner"].uuid, approval_uuid=world["approval"].uuid,
-                      request_uuid=world["request"].uuid, instrument="GAD7", reminder_id=world["reminder"].pk)
+    return fill_route(
+        name,
+        couple_uuid=world["couple"].uuid,
+        session_uuid=session.uuid,
+        partner_uuid=world["partner"].uuid,
+        approval_uuid=world["approval"].uuid,
+        request_uuid=world["request"].uuid,
+        instrument="GAD7",
+        reminder_id=world["reminder"].pk,
+    )
 
 
 def test_the_matrix_covers_couples_and_sessions_of_every_clinical_app():
@@ -70,11 +101,25 @@ def test_the_matrix_covers_couples_and_sessions_of_every_clinical_app():
 
 # Actions that only take POST: a GET is 405 for everyone, before any lookup.
 POST_ONLY = {
-    "cases:couple_transition", "dosing:discharge", "dosing:dose", "dosing:medicine_plan", "dosing:predose",
-    "dosing:predose_override", "dosing:request_create", "dosing:request_withdraw", "dosing:side_effect",
-    "dosing:vitals", "integration:commitment_review", "integration:link_send", "integration:link_withdraw",
-    "sessions:note_amend", "sessions:note_sign", "sessions:session_cancel", "sessions:session_complete",
-    "sessions:session_no_show", "sessions:suggestion_accept",
+    "cases:couple_transition",
+    "dosing:discharge",
+    "dosing:dose",
+    "dosing:medicine_plan",
+    "dosing:predose",
+    "dosing:predose_override",
+    "dosing:request_create",
+    "dosing:request_withdraw",
+    "dosing:side_effect",
+    "dosing:vitals",
+    "integration:commitment_review",
+    "integration:link_send",
+    "integration:link_withdraw",
+    "sessions:note_amend",
+    "sessions:note_sign",
+    "sessions:session_cancel",
+    "sessions:session_complete",
+    "sessions:session_no_show",
+    "sessions:suggestion_accept",
 }
 # The care team's pages that a role may see but not use (every other page is 200 for all three).
 FORBIDDEN_PAGES = {
@@ -126,16 +171,23 @@ def test_the_care_team_and_the_admin_get_exactly_their_pages(request, client_for
 
 
 @pytest.mark.parametrize("name, persona", sorted((n, p) for n, ps in FORBIDDEN_POSTS.items() for p in ps))
-def test_a_role_refused_an_action_gets_403_with_the_reason_and_nothing_changes(request, client_for, world, name,
-                                                                               persona):
+def test_a_role_refused_an_action_gets_403_with_the_reason_and_nothing_changes(
+    request, client_for, world, name, persona
+):
     def state():
-        return (ApprovalRevocation.objects.count(), list(DosingRequest.objects.values_list("status", flat=True)),
-                list(SessionNote.objects.values_list("status", flat=True)), SessionNote.objects.count(),
-                list(TherapySession.objects.order_by("pk").values_list("start", flat=True)))
+        return (
+            ApprovalRevocation.objects.count(),
+            list(DosingRequest.objects.values_list("status", flat=True)),
+            list(SessionNote.objects.values_list("status", flat=True)),
+            SessionNote.objects.count(),
+            list(TherapySession.objects.order_by("pk").values_list("start", flat=True)),
+        )
 
     before = state()
-    response = client_for(request.getfixturevalue(persona)).post(url_for(name, world), {
-        "reason": "x", "start": "2030-01-01T10:00", "place": "telehealth", "text": "x", "partner": "A"})
+    response = client_for(request.getfixturevalue(persona)).post(
+        url_for(name, world),
+        {"reason": "x", "start": "2030-01-01T10:00", "place": "telehealth", "text": "x", "partner": "A"},
+    )
     assert response.status_code == 403, (persona, name)
     assert "Only " in response.content.decode()  # the rule book's reason, e.g. "Only the couple's prescriber ..."
     assert state() == before
@@ -146,19 +198,23 @@ def test_a_role_refused_an_action_gets_403_with_the_reason_and_nothing_changes(r
 
 def test_booking_for_a_couple_outside_the_caseload_is_refused(client_for, therapist, couple, other_couple):
     start = (timezone.localtime() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
-    response = client_for(therapist).post(reverse("sessions:session_new"), {
-        "couple": other_couple.pk, "phase": "assessment", "start": start, "place": "telehealth"})
+    response = client_for(therapist).post(
+        reverse("sessions:session_new"),
+        {"couple": other_couple.pk, "phase": "assessment", "start": start, "place": "telehealth"},
+    )
     assert response.status_code == 400
     assert "Select a valid choice." in response.content.decode()
     assert not TherapySession.objects.exists()
 
 
-def test_a_dosing_request_naming_another_couples_partner_is_refused(client_for, therapist, prescriber, couple,
-                                                                      other_couple):
+def test_a_dosing_request_naming_another_couples_partner_is_refused(
+    client_for, therapist, prescriber, couple, other_couple
+):
     approval_on_file(couple, prescriber)
     response = client_for(therapist).post(
         reverse("dosing:request_create", kwargs={"couple_uuid": couple.uuid}),
-        {"approach": "solo", "solo_partner": str(other_couple.partners.first().uuid), "rationale": "x"})
+        {"approach": "solo", "solo_partner": str(other_couple.partners.first().uuid), "rationale": "x"},
+    )
     assert response.status_code == 400
     assert not DosingRequest.objects.exists()
 
@@ -170,8 +226,17 @@ def test_someone_elses_notice_cannot_be_dismissed(client_for, therapist, other_t
     assert Notice.objects.get(pk=notice.pk).dismissed_at is None
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/", "not a url", "javascript:alert(1)",
-                                    "accounts:logout", "/\\evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/phish",
+        "//evil.example/",
+        "not a url",
+        "javascript:alert(1)",
+        "accounts:logout",
+        "/\\evil.example",
+    ],
+)
 def test_dismissing_a_notice_never_redirects_off_site_or_fails_on_a_bad_next(client_for, therapist, couple, target):
     notice = Notice.objects.create(recipient=therapist, couple=couple, text="Approved")
     client = client_for(therapist)
@@ -182,23 +247,25 @@ def test_dismissing_a_notice_never_redirects_off_site_or_fails_on_a_bad_next(cli
     assert back["Location"] == "/couples/"  # a path on this site is kept; dismissing twice changes nothing
 
 
-def test_a_partner_of_another_couple_cannot_be_dosed_through_my_session(client_for, therapist, prescriber, world,
-                                                                          other_couple):
+def test_a_partner_of_another_couple_cannot_be_dosed_through_my_session(
+    client_for, therapist, prescriber, world, other_couple
+):
     session = TherapySession.objects.filter(phase=Phase.MEDICINE).first()
     stranger = other_couple.partners.first()
     url = reverse("dosing:dose", kwargs={"session_uuid": session.uuid, "partner_uuid": stranger.uuid})
     stock = lot(prescriber)
-    response = client_for(therapist).post(url, {"dose-A-mg": "10", "dose-A-lot": stock.pk,
-                                                "dose-A-at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")})
+    response = client_for(therapist).post(
+        url, {"dose-A-mg": "10", "dose-A-lot": stock.pk, "dose-A-at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+    )
     assert response.status_code == 404
     assert not session.administrations.exists()
 
 
-def test_a_revocation_cannot_reach_another_couples_approval(client_for, prescriber, other_prescriber, world,
-                                                              other_couple):
+def test_a_revocation_cannot_reach_another_couples_approval(
+    client_for, prescriber, other_prescriber, world, other_couple
+):
     theirs = approval_on_file(other_couple, other_prescriber)
-    url = reverse("dosing:approval_revoke", kwargs={"couple_uuid": world["couple"].uuid,
-                                                    "approval_uuid": theirs.uuid})
+    url = reverse("dosing:approval_revoke", kwargs={"couple_uuid": world["couple"].uuid, "approval_uuid": theirs.uuid})
     assert client_for(prescriber).post(url, {"reason": "x"}).status_code == 404
     assert dosing_approvals.approval_current(couple=other_couple) == theirs
 
@@ -206,6 +273,14 @@ def test_a_revocation_cannot_reach_another_couples_approval(client_for, prescrib
 def test_random_ids_are_404_not_500(client_for, clinic_admin, world):
     client = client_for(clinic_admin)
     for name in scoped_routes():
-        url = fill_route(name, couple_uuid=uuid.uuid4(), session_uuid=uuid.uuid4(), partner_uuid=uuid.uuid4(),
-                         approval_uuid=uuid.uuid4(), request_uuid=uuid.uuid4(), instrument="PHQ9", reminder_id=1)
+        url = fill_route(
+            name,
+            couple_uuid=uuid.uuid4(),
+            session_uuid=uuid.uuid4(),
+            partner_uuid=uuid.uuid4(),
+            approval_uuid=uuid.uuid4(),
+            request_uuid=uuid.uuid4(),
+            instrument="PHQ9",
+            reminder_id=1,
+        )
         assert client.get(url).status_code in (404, 405), name

@@ -65,19 +65,39 @@ def forms_on(client, url):
     return [(form["action"] or url, form["fields"]) for form in parser.forms if form["fields"]]
 
 
-NASTY = st.sampled_from(["", " ", "0", "-1", "4", "400", "9" * 40, "1e309", "NaN", "2099-01-01", "1900-01-01",
-                         "2026-02-30", "<script>alert(1)</script>", "file:///etc/passwd", "' OR 1=1 --", "\x00",
-                         "ünïcødé 漢字", "a" * 5000])
+NASTY = st.sampled_from(
+    [
+        "",
+        " ",
+        "0",
+        "-1",
+        "4",
+        "400",
+        "9" * 40,
+        "1e309",
+        "NaN",
+        "2099-01-01",
+        "1900-01-01",
+        "2026-02-30",
+        "<script>alert(1)</script>",
+        "file:///etc/passwd",
+        "' OR 1=1 --",
+        "\x00",
+        "ünïcødé 漢字",
+        "a" * 5000,
+    ]
+)
 
 
 def values_for(choices):
-    generated = st.one_of(NASTY, st.text(max_size=30), st.integers(-10**6, 10**6).map(str))
+    generated = st.one_of(NASTY, st.text(max_size=30), st.integers(-(10**6), 10**6).map(str))
     return st.one_of(st.sampled_from(choices), generated) if choices else generated
 
 
 def row_counts():
-    return {m._meta.label: m.objects.count() for label in CLINICAL_APPS
-            for m in apps.get_app_config(label).get_models()}
+    return {
+        m._meta.label: m.objects.count() for label in CLINICAL_APPS for m in apps.get_app_config(label).get_models()
+    }
 
 
 @pytest.fixture
@@ -85,15 +105,22 @@ def world(therapist, prescriber, couple):
     approval_on_file(couple, prescriber, valid_from=timezone.localdate() - datetime.timedelta(days=60))
     now = timezone.now()
     preparation = held(couple, therapist, Phase.PREPARATION, now - datetime.timedelta(days=20))
-    medicine = held(couple, therapist, Phase.MEDICINE, now + datetime.timedelta(days=3),
-                    status="scheduled", minutes=180)
+    medicine = held(
+        couple, therapist, Phase.MEDICINE, now + datetime.timedelta(days=3), status="scheduled", minutes=180
+    )
     integration = held(couple, therapist, Phase.INTEGRATION, now - datetime.timedelta(days=9))
-    DosingRequest.objects.create(couple=couple, approach=Approach.DUAL_PSYCHEDELIC, rationale="x",
-                                 requested_by=therapist)
+    DosingRequest.objects.create(
+        couple=couple, approach=Approach.DUAL_PSYCHEDELIC, rationale="x", requested_by=therapist
+    )
     stock = lot(prescriber)
-    return {"couple_uuid": couple.uuid, "partner_uuid": couple.partners.get(label="A").uuid,
-            "session_uuid": preparation.uuid, "instrument": "PHQ9", "lot_id": stock.pk,
-            "sessions": {"dosing": medicine.uuid, "integration": integration.uuid}}
+    return {
+        "couple_uuid": couple.uuid,
+        "partner_uuid": couple.partners.get(label="A").uuid,
+        "session_uuid": preparation.uuid,
+        "instrument": "PHQ9",
+        "lot_id": stock.pk,
+        "sessions": {"dosing": medicine.uuid, "integration": integration.uuid},
+    }
 
 
 def pages(world):
@@ -118,14 +145,21 @@ def test_every_form_survives_generated_input(request, client_for, world, persona
                 targets.setdefault(action, fields)
     assert len(targets) >= 10, targets.keys()
 
-    @settings(max_examples=60, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(
+        max_examples=60,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(data=st.data())
     def post_generated(data):
         action = data.draw(st.sampled_from(sorted(targets)))
         fields = targets[action]
-        body = {name: data.draw(values_for(choices), label=name) for name, choices in fields.items()
-                if data.draw(st.booleans(), label=f"send {name}") or choices}
+        body = {
+            name: data.draw(values_for(choices), label=name)
+            for name, choices in fields.items()
+            if data.draw(st.booleans(), label=f"send {name}") or choices
+        }
         before = row_counts()
         response = client.post(action, body)
         assert response.status_code < 500, (action, body)

@@ -33,17 +33,42 @@ PUBLIC = {
 # Views any signed-in user may open whatever their role, because they show only the user's own account or an
 # empty, scoped list; everything else also needs a role or an object the user may see.
 ANY_SIGNED_IN = {
-    "accounts:home", "accounts:logout", "accounts:security", "accounts:two_factor_enrol", "accounts:two_factor_verify",
-    "accounts:session_status", "accounts:session_keep_alive", "accounts:password_change",
-    "accounts:password_change_done", "cases:couple_list", "sessions:calendar_week", "sessions:calendar_day",
+    "accounts:home",
+    "accounts:logout",
+    "accounts:security",
+    "accounts:two_factor_enrol",
+    "accounts:two_factor_verify",
+    "accounts:session_status",
+    "accounts:session_keep_alive",
+    "accounts:password_change",
+    "accounts:password_change_done",
+    "cases:couple_list",
+    "sessions:calendar_week",
+    "sessions:calendar_day",
     "dosing:approaches",
 }
 
-VALUES = {"couple_uuid": uuid.uuid4(), "partner_uuid": uuid.uuid4(), "session_uuid": uuid.uuid4(),
-          "approval_uuid": uuid.uuid4(), "request_uuid": uuid.uuid4(), "summary_uuid": uuid.uuid4(),
-          "job_uuid": uuid.uuid4(), "instrument": "PHQ9", "notice_id": 1, "lot_id": 1, "name": "sessions.csv",
-          "token": "x" * 43, "uidb64": "MQ", "object_id": "1", "id": "1", "url": "x", "app_label": "cases",
-          "content_type_id": 1, "reminder_id": 1}
+VALUES = {
+    "couple_uuid": uuid.uuid4(),
+    "partner_uuid": uuid.uuid4(),
+    "session_uuid": uuid.uuid4(),
+    "approval_uuid": uuid.uuid4(),
+    "request_uuid": uuid.uuid4(),
+    "summary_uuid": uuid.uuid4(),
+    "job_uuid": uuid.uuid4(),
+    "instrument": "PHQ9",
+    "notice_id": 1,
+    "lot_id": 1,
+    "name": "sessions.csv",
+    "token": "x" * 43,
+    "uidb64": "MQ",
+    "object_id": "1",
+    "id": "1",
+    "url": "x",
+    "app_label": "cases",
+    "content_type_id": 1,
+    "reminder_id": 1,
+}
 
 
 def named_routes():
@@ -73,7 +98,8 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, name):
         to_login = response.status_code == 302 and response["Location"].startswith(login)
         assert to_login or response.status_code in (401, 403), (
             f"{name} ({url}) answered {method.upper()} from a signed-out visitor with {response.status_code}: "
-            "guard it, or list it in PUBLIC with the reason")
+            "guard it, or list it in PUBLIC with the reason"
+        )
         guarded += 1
     assert guarded, f"{name} refused both GET and POST with 405"
 

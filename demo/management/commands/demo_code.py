@@ -20,5 +20,7 @@ class Command(BaseCommand):
             # The database named by KAPCOUPLES_VAR_DIR / DATABASE_URL has no demo clinic (not migrated or another
             # folder): say which one, instead of a traceback.
             name = settings.DATABASES["default"]["NAME"]
-            raise CommandError(f"The demo clinic is not set up in {name}. Run `make run` first, with the same "
-                               "KAPCOUPLES_VAR_DIR (or DATABASE_URL) as this command.") from None
+            raise CommandError(
+                f"The demo clinic is not set up in {name}. Run `make run` first, with the same "
+                "KAPCOUPLES_VAR_DIR (or DATABASE_URL) as this command."
+            ) from None

@@ -15,6 +15,8 @@ class Command(BaseCommand):
         for username, first, last, credentials, roles in DEMO_USERS:
             role = ", ".join(r.removeprefix("is_").replace("_", " ") for r in roles)
             self.stdout.write(f"  {username:<8} {first} {last}{', ' + credentials if credentials else ''} ({role})")
-        self.stdout.write("Prescribers and admins also enter a two-factor code. For the demo, get the current one with:")
+        self.stdout.write(
+            "Prescribers and admins also enter a two-factor code. For the demo, get the current one with:"
+        )
         self.stdout.write("  make demo-code who=sam      (or who=lee)")
         self.stdout.write("")

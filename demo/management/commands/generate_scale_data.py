@@ -9,8 +9,10 @@ from demo.scale import scale_generate
 
 
 class Command(BaseCommand):
-    help = ("Add synthetic couples (SC-000001...) with sessions, notes, approvals, doses, vitals and scores until "
-            "there are N in all; deterministic for a given --seed. For benchmark databases only.")
+    help = (
+        "Add synthetic couples (SC-000001...) with sessions, notes, approvals, doses, vitals and scores until "
+        "there are N in all; deterministic for a given --seed. For benchmark databases only."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--couples", type=int, required=True, help="How many generated couples in all.")

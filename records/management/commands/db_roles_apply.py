@@ -9,13 +9,18 @@ from records.roles import db_roles_apply
 
 
 class Command(BaseCommand):
-    help = ("Create or update the runtime database role: rows only (no ALTER, DROP, TRUNCATE), and no UPDATE or "
-            "DELETE on the insert-only tables. Run as the migration role after every migrate.")
+    help = (
+        "Create or update the runtime database role: rows only (no ALTER, DROP, TRUNCATE), and no UPDATE or "
+        "DELETE on the insert-only tables. Run as the migration role after every migrate."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("role", help="the runtime role's name, e.g. kapcouples_app")
-        parser.add_argument("--password-env", default="",
-                            help="the environment variable holding the role's password (never on the command line)")
+        parser.add_argument(
+            "--password-env",
+            default="",
+            help="the environment variable holding the role's password (never on the command line)",
+        )
 
     def handle(self, *args, role, password_env, **options):
         password = os.environ.get(password_env) if password_env else None
