@@ -273,8 +273,8 @@ def user_sessions_end(*, user: User) -> int:
     return len(keys)
 
 
-PASSWORD_RESET_SUBJECT = "registration/password_reset_subject.txt"
-PASSWORD_RESET_BODY = "registration/password_reset_email.txt"
+PASSWORD_RESET_SUBJECT = "registration/password_reset_subject.txt"  # noqa: S105 - a template path, not a secret
+PASSWORD_RESET_BODY = "registration/password_reset_email.txt"  # noqa: S105 - a template path, not a secret
 
 
 def password_reset_queue(*, user: User, domain: str, site_name: str, protocol: str) -> None:

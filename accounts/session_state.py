@@ -10,7 +10,7 @@ AUTH_AT = "kap_auth_at"
 LAST_ACTIVE = "kap_last_active"
 IDLE_LIMIT = "kap_idle_limit"  # seconds, from the clinic setting at sign-in
 TWO_FACTOR = "kap_2fa"
-PENDING_SECRET = "kap_2fa_pending_secret"
+PENDING_SECRET = "kap_2fa_pending_secret"  # noqa: S105 - the name of a session key, not a secret
 NEXT_URL = "kap_2fa_next"
 
 VERIFIED = "verified"  # two-factor done, or not used by this user

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from audit.models import AuditEvent
 from audit.admin_access import ReadOnlyClinicalAdmin
+from audit.models import AuditEvent
 
 
 @admin.register(AuditEvent)

@@ -63,13 +63,13 @@ class PHISafeExceptionReporterFilter(SafeExceptionReporterFilter):
     def get_post_parameters(self, request):
         if request is None:
             return {}
-        return {key: REDACTED for key in request.POST}
+        return dict.fromkeys(request.POST, REDACTED)
 
     def get_traceback_frame_variables(self, request, tb_frame):
         return [(name, REDACTED) for name in tb_frame.f_locals]
 
     def get_safe_cookies(self, request):
-        return {key: REDACTED for key in getattr(request, "COOKIES", {})}
+        return dict.fromkeys(getattr(request, "COOKIES", {}), REDACTED)
 
     def get_safe_request_meta(self, request):
         meta = getattr(request, "META", {})

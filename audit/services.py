@@ -55,9 +55,13 @@ def audit_record(
     """Append one event. The actor defaults to the request's signed-in user; the couple to obj's couple.
     couple_id may be a subquery expression, resolved by the INSERT itself.
     Callers keep PHI out of summary: model names and ids, never names or clinical values."""
-    if actor is None and request is not None and getattr(request, "user", None) is not None:
-        if request.user.is_authenticated:
-            actor = request.user
+    if (
+        actor is None
+        and request is not None
+        and getattr(request, "user", None) is not None
+        and request.user.is_authenticated
+    ):
+        actor = request.user
     if actor_username is None:
         actor_username = actor.get_username() if actor is not None else ""
     if obj is not None:

@@ -194,7 +194,7 @@ def render(report: dict) -> str:
         f"| page | {head} | p50 {sizes[-1]:,} / {sizes[0]:,} |",
         "|---|" + "---:|" * (3 * len(sizes) + 1),
     ]
-    for key, by_size in report["pages"].items():
+    for _key, by_size in report["pages"].items():
         cells = [by_size[str(n)] for n in sizes]
         lines.append(
             f"| {cells[0]['name']} | "

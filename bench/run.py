@@ -126,7 +126,6 @@ def personas() -> dict:
     from accounts.models import User
     from cases.choices import CoupleStatus
     from cases.models import Couple
-
     from sessions.models import TherapySession
 
     couple = (

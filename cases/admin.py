@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
+from audit.admin_access import ClinicAdminAccess, ReadOnlyClinicalAdmin
 from cases import services
 from cases.models import (
     CaseEvent,
@@ -13,7 +14,6 @@ from cases.models import (
     QuestionnaireResponse,
     Screening,
 )
-from audit.admin_access import ClinicAdminAccess, ReadOnlyClinicalAdmin
 
 
 @admin.register(Couple)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from clinic.models import ClinicSettingChange, ClinicSettings
 from audit.admin_access import ReadOnlyClinicalAdmin
+from clinic.models import ClinicSettingChange, ClinicSettings
 
 
 @admin.register(ClinicSettings)

@@ -86,7 +86,7 @@ def parse_follow_up_weeks(value: str) -> list[int]:
     weeks = [int(p) for p in parts]
     if any(not 1 <= w <= MAX_FOLLOW_UP_WEEKS for w in weeks):
         raise ValidationError(f"Each interval is between 1 and {MAX_FOLLOW_UP_WEEKS} weeks.")
-    if any(b <= a for a, b in zip(weeks, weeks[1:])):
+    if any(b <= a for a, b in zip(weeks, weeks[1:], strict=False)):
         raise ValidationError("List the intervals from the earliest to the latest, each once.")
     if len(weeks) > MAX_FOLLOW_UPS:
         raise ValidationError(f"At most {MAX_FOLLOW_UPS} follow-ups.")

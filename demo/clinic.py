@@ -4,7 +4,6 @@ import datetime
 import random
 
 import pyotp
-
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -281,7 +280,7 @@ def _demo_screening(rng, partner, therapist, prescriber, *, candidate: bool, pro
             administered_on=timezone.localdate() - datetime.timedelta(days=rng.randint(3, 20)),
         )
     services.contraindications_record(
-        by=therapist, screening=screening, findings={c: (False, "") for c in Contraindication.values}
+        by=therapist, screening=screening, findings=dict.fromkeys(Contraindication.values, (False, ""))
     )
     services.screening_update(
         by=therapist,

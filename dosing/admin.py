@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin_access import ReadOnlyClinicalAdmin
 from dosing.models import (
     Administration,
     Approval,
@@ -12,7 +13,6 @@ from dosing.models import (
     StockLot,
     VitalReading,
 )
-from audit.admin_access import ReadOnlyClinicalAdmin
 
 # Dosing records are signed, controlled-substance or clinical data: the admin site shows them and changes
 # none of them; every change goes through the dosing verbs (dosing.approvals, .record, .stock), where the gate

@@ -5,8 +5,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from cases.choices import CoupleStatus
 from cases import policy
+from cases.choices import CoupleStatus
 from cases.models import Couple, Partner
 from dosing.choices import APPROACHES, Approach, RequestStatus
 from dosing.models import DosingRequest

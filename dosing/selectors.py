@@ -10,6 +10,8 @@ from accounts.models import User
 from cases.models import Couple, Partner, QuestionnaireResponse
 from cases.policy import visible_couples
 from clinic.services import clinic_settings_get
+from dosing.gate import medicine_gate
+from dosing.lifecycle import BEDSIDE, available_actions
 from dosing.models import (
     Administration,
     Approval,
@@ -23,8 +25,6 @@ from dosing.models import (
     StockLot,
     VitalReading,
 )
-from dosing.gate import medicine_gate
-from dosing.lifecycle import BEDSIDE, available_actions
 from dosing.record import discharge_blockers
 from dosing.stock import balance_sum
 from dosing.vitals import bp_level

@@ -11,11 +11,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from cases import policy
 from dosing.choices import StockEntryKind
 from dosing.models import InventoryCount, StockEntry, StockLot
-from cases import policy
 from dosing.wording import fmt_mg
-
 
 BALANCE = {"max_digits": 12, "decimal_places": 2}
 

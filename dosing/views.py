@@ -36,7 +36,7 @@ from dosing.forms import (
     VitalsForm,
     WasteForm,
 )
-from dosing.models import Approval, DosingRequest, Notice, PreDoseCheck, StockEntry, StockLot
+from dosing.models import Approval, DosingRequest, Notice, PreDoseCheck, StockEntry
 from dosing.notices import notice_dismiss_for
 from dosing.stock import inventory_count, stock_receive, stock_waste
 from kapcouples.spreadsheet import csv_row

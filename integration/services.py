@@ -35,7 +35,7 @@ from integration.models import Commitment, CommitmentEvent, IntegrationRecord, Q
 from outbox.models import OutboxKind
 from outbox.services import outbox_add
 from sessions import course
-from sessions.choices import PLANNED_STATUSES, Phase, SessionStatus
+from sessions.choices import Phase, SessionStatus
 from sessions.models import TherapySession
 
 logger = logging.getLogger(__name__)

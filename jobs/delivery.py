@@ -18,7 +18,6 @@ from cases import policy
 from jobs.choices import (
     DELIVERY_RANK,
     PROVIDER_DELIVERY_STATUS,
-    REMINDER_TRANSITIONS,
     UNDELIVERED_STATUSES,
     Channel,
     ReminderStatus,
@@ -96,7 +95,6 @@ def reminder_resend(*, by: User, reminder: Reminder) -> Reminder:
     refusal = reminder_resend_refusal(reminder)
     if refusal:
         raise ValidationError(refusal)
-    assert all(ReminderStatus.PENDING in REMINDER_TRANSITIONS[s] for s in RESENDABLE)
     now = timezone.now()
     moved = Reminder.objects.filter(pk=reminder.pk, status=reminder.status, updated_at=reminder.updated_at).update(
         status=ReminderStatus.PENDING,

@@ -13,6 +13,7 @@ Errors that prove nothing left (connection refused, a 4xx before the message was
 'pending' with backoff; errors that prove it never will (no address, a 5xx refusal) are 'failed'.
 """
 
+import contextlib
 import datetime
 import logging
 import smtplib
@@ -70,7 +71,8 @@ def leads_for(phase: str) -> list[int]:
 
 def _move(reminder_id: int, *, to: str, only_from: tuple[str, ...], extra: Q | None = None, **fields) -> bool:
     """Perform one transition of REMINDER_TRANSITIONS as a conditional UPDATE; True if this call made it."""
-    assert all(to in REMINDER_TRANSITIONS[s] for s in only_from), (only_from, to)
+    if not all(to in REMINDER_TRANSITIONS[s] for s in only_from):
+        raise ValueError(f"No transition from {only_from} to {to} in REMINDER_TRANSITIONS.")
     rows = Reminder.objects.filter(pk=reminder_id, status__in=only_from)
     if extra is not None:
         rows = rows.filter(extra)
@@ -237,12 +239,11 @@ TEMPLATES = {
 def _claim_batch(*, worker: str, now: datetime.datetime, limit: int) -> list[int]:
     """Claim up to `limit` due reminders for this worker in one statement (pending -> claimed); their ids.
     On PostgreSQL a concurrent dispatcher skips the rows this one has locked instead of waiting for them."""
-    assert ReminderStatus.CLAIMED in REMINDER_TRANSITIONS[ReminderStatus.PENDING]
     table = connection.ops.quote_name(Reminder._meta.db_table)
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET status = %s, claimed_by = %s, claimed_at = %s, updated_at = %s, "
+            f"UPDATE {table} SET status = %s, claimed_by = %s, claimed_at = %s, updated_at = %s, "  # noqa: S608 - the model's own quoted table name; every value is a parameter
             f"attempts = attempts + 1 WHERE status = %s AND id IN ("
             f"SELECT id FROM {table} WHERE status = %s AND due_at <= %s "
             f"AND (next_attempt_at IS NULL OR next_attempt_at <= %s) ORDER BY due_at, id LIMIT %s{lock}) RETURNING id",
@@ -296,7 +297,8 @@ class _Outcomes:
         self.count = 0
 
     def add(self, reminder_id: int, *, to: str, only_from: str, **fields) -> None:
-        assert to in REMINDER_TRANSITIONS[only_from], (only_from, to)
+        if to not in REMINDER_TRANSITIONS[only_from]:
+            raise ValueError(f"A reminder cannot move from {only_from} to {to}.")
         key = (to, only_from, tuple(sorted(fields.items())))
         self.pending.setdefault(key, []).append(reminder_id)
         self.count += 1
@@ -347,10 +349,9 @@ class _Mailer:
     def close(self) -> None:
         connection, self.connection = self.connection, None
         if connection is not None:
-            try:
+            # Closing a broken connection must not hide the outcome.
+            with contextlib.suppress(Exception):
                 connection.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection must not hide the outcome
-                pass
 
 
 def _deliver_email(address: str, subject: str, body: str) -> None:

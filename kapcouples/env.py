@@ -107,7 +107,7 @@ def machine_time_zone() -> str:
 
     try:
         return tzlocal.get_localzone_name() or "UTC"
-    except Exception:  # tzlocal raises several kinds when /etc/localtime is odd; locally UTC is a safe fallback
+    except Exception:  # noqa: BLE001 - tzlocal raises several kinds when /etc/localtime is odd; UTC is safe locally
         return "UTC"
 
 

@@ -12,8 +12,8 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 from kapcouples.env import (

@@ -1,6 +1,7 @@
 """Read the Procfile and run its processes together (scripts/serve.py, the smoke test): each in its own process
 group, its output prefixed with its name; when one stops, or on Ctrl-C, all are stopped."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -82,19 +83,15 @@ class ProcessGroup:
     def stop(self, timeout: float = 20.0) -> None:
         for process in self.processes.values():
             if process.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + timeout
         for process in self.processes.values():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 process.wait(timeout=10)
         for thread in self._threads:
             thread.join(timeout=5)

@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import formats, timezone
 
 from accounts.models import User
-from cases.choices import EventKind
 from cases import policy
+from cases.choices import EventKind
 from cases.models import CaseEvent, Couple
 from clinic.services import clinic_settings_get
 from dosing.gate import Gate, medicine_gate

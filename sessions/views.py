@@ -18,7 +18,7 @@ from cases import policy
 from cases.policy import couple_for_user
 from pages import selectors as pages
 from sessions import feeds, selectors, services, telehealth
-from sessions.choices import NOTE_FIELDS, SessionStatus
+from sessions.choices import NOTE_FIELDS
 from sessions.forms import (
     AcceptSuggestionForm,
     AmendmentForm,

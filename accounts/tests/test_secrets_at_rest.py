@@ -67,7 +67,7 @@ def test_the_admin_is_reached_only_past_the_second_factor(client, clinic_admin):
     )
     assert client.session.get(session_state.TWO_FACTOR) == session_state.VERIFY
     response = client.get("/admin/")
-    assert response.status_code == 302 and "/admin/" != response["Location"]
+    assert response.status_code == 302 and response["Location"] != "/admin/"
     assert not response["Location"].startswith("/admin/")
 
 

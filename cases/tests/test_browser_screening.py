@@ -20,7 +20,7 @@ def test_therapist_records_phq9_and_sees_score_and_band(login, therapist, couple
     page.get_by_role("button", name="Score and save").click()
 
     assert page.get_by_text(f"PHQ-9 for {partner.full_name}: 8 of 27, mild.").is_visible()
-    row = page.locator(f"section[aria-labelledby=partner-A-heading] tr[data-instrument='PHQ-9']")
+    row = page.locator("section[aria-labelledby=partner-A-heading] tr[data-instrument='PHQ-9']")
     assert "8/27" in row.inner_text()
     assert "mild" in row.inner_text()
     assert "suicide risk" in row.inner_text()

@@ -144,7 +144,7 @@ def pcl5(b=(), c=(), d=(), e=(), rating=2, rest=0):
     return answers
 
 
-JUST_MET = dict(b=(5,), c=(7,), d=(8, 14), e=(15, 20))
+JUST_MET = {"b": (5,), "c": (7,), "d": (8, 14), "e": (15, 20)}
 
 
 def test_every_cluster_just_met_is_a_provisional_diagnosis():

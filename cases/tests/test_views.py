@@ -150,7 +150,7 @@ def test_impossible_vitals_are_refused_on_the_screening_form(client_for, therapi
 def test_checklist_with_an_unanswered_item_is_refused(client_for, therapist, couple):
     partner = couple.partners.get(label="A")
     url = reverse("cases:contraindications_edit", kwargs={"couple_uuid": couple.uuid, "partner_uuid": partner.uuid})
-    data = {code: "no" for code in Contraindication.values[1:]}
+    data = dict.fromkeys(Contraindication.values[1:], "no")
     response = client_for(therapist).post(url, data)
     assert response.status_code == 400
     assert "Answer yes or no." in response.content.decode()

@@ -174,9 +174,8 @@ def test_a_covering_prescriber_decides_only_within_the_period(
     with time_machine.travel(local(1), tick=False):
         declined = dosing_request_decline(by=other_prescriber, request=request, reason="Not yet")
     assert declined.decided_by == other_prescriber
-    with time_machine.travel(local(2), tick=False):
-        with pytest.raises(ValidationError, match="cover for them on that day"):
-            sign(couple, other_prescriber)
+    with time_machine.travel(local(2), tick=False), pytest.raises(ValidationError, match="cover for them on that day"):
+        sign(couple, other_prescriber)
 
 
 # -- the hold override ----------------------------------------------------------------------------------

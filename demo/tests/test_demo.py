@@ -26,9 +26,9 @@ def test_demo_clinic_has_every_role_every_status_and_is_idempotent():
 
 
 def test_demo_courses_stand_on_the_rules():
-    from dosing.models import Approval, DosingRequest
     from dosing.approvals import approval_verify
     from dosing.gate import medicine_gate
+    from dosing.models import Approval, DosingRequest
     from sessions.choices import Phase, SessionStatus
     from sessions.models import TherapySession
 
@@ -50,7 +50,7 @@ def test_demo_codes_only_for_demo_prescribers_and_admins():
     load_demo_clinic()
     device = TOTPDevice.objects.get(user__username="sam")
     assert demo_code("sam") == pyotp.TOTP(device.secret).now()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="has no authenticator"):
         demo_code("maya")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not a demo user"):
         demo_code("someone-else")

@@ -636,7 +636,7 @@ def test_the_medicine_record_page_costs_the_same_with_more_readings(
             dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"), lot=stock)
         counts = []
         for readings in (1, 8):
-            for minute in range(readings):
+            for _minute in range(readings):
                 clock.shift(datetime.timedelta(minutes=1))
                 for partner in (a, b):
                     vitals_record(

@@ -194,7 +194,7 @@ def test_the_csv_rows_say_what_the_records_say(couple, therapist, prescriber, cl
     assert row["approach_current"] == ""
 
 
-@pytest.mark.parametrize(("field", "value"), [("date_to", "9999-12-31"), ("date_from", "0001-01-01")])
+@pytest.mark.parametrize("field, value", [("date_to", "9999-12-31"), ("date_from", "0001-01-01")])
 def test_an_export_dated_outside_any_plausible_session_is_refused_next_to_the_date(
     client_for, clinic_admin, field, value
 ):

@@ -7,6 +7,7 @@ import re
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from cases.choices import ReminderChannel
@@ -93,7 +94,7 @@ def test_a_link_of_a_session_that_moved_takes_no_answer(reminded, client, therap
 def test_the_service_refuses_an_unknown_answer_next_to_the_field(reminded):
     reminder = Reminder.objects.filter(session=reminded, partner__isnull=False).first()
     token = replies.reply_url(reminder).rstrip("/").rsplit("/", 1)[1]
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ValidationError) as refused:
         replies.session_reply_record(token=token, answer="maybe")
     assert "answer" in refused.value.message_dict
 

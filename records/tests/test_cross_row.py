@@ -38,7 +38,7 @@ def test_a_medicine_session_needs_the_approval_in_force_on_its_date(therapist, p
         couple, prescriber, valid_from=datetime.date(2026, 1, 1), valid_until=datetime.date(2026, 6, 30)
     )
     for day in (datetime.date(2025, 12, 31), datetime.date(2026, 7, 1)):
-        refused(SESSION_RULE, lambda: medicine_session_row(couple, therapist, approval, start=day_at(day)))
+        refused(SESSION_RULE, lambda day=day: medicine_session_row(couple, therapist, approval, start=day_at(day)))
     session = medicine_session_row(couple, therapist, approval, start=day_at(datetime.date(2026, 6, 30)))
     # Moving it out of the period is refused too.
     session.start = day_at(datetime.date(2026, 7, 2))

@@ -86,8 +86,8 @@ def test_a_kept_row_is_never_changed_or_deleted(record, key, table, column, valu
 def test_a_draft_note_is_edited_and_signed_then_locked(record, therapist):
     session = record["session"]
     record["note"].amendments.all()  # the fixture's note is signed; a second session gets a draft
-    from sessions.models import SessionNote
     from records.tests.conftest import medicine_session_row
+    from sessions.models import SessionNote
 
     other = medicine_session_row(record["couple"], therapist, record["approval"])
     draft = SessionNote.objects.create(session=other, content={"observations": "first"}, author=therapist)

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from audit.choices import AuditAction
 from audit.models import AuditEvent
-from dosing.gate import medicine_gate
-from dosing.record import dose_record
 from dosing.choices import Approach
+from dosing.gate import medicine_gate
 from dosing.models import Notice
+from dosing.record import dose_record
 from dosing.tests.factories import lot, ready_couple, sign
 from records.models import VerificationRun
 from records.testing import guards_lifted, tamper
@@ -73,11 +73,13 @@ def test_a_raised_maximum_is_refused_by_the_gate_alerted_audited_and_fails_verif
     gate, reasons = medicine_gate(couple=couple, start=session.start, session_pk=session.pk)
     assert gate is None
     assert any("no longer matches what the prescriber signed" in r for r in reasons)
-    with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
-        with pytest.raises(ValidationError, match="no longer matches what the prescriber signed"):
-            dose_record(
-                by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("300"), lot=booked["lot"]
-            )
+    with (
+        time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False),
+        pytest.raises(ValidationError, match="no longer matches what the prescriber signed"),
+    ):
+        dose_record(
+            by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("300"), lot=booked["lot"]
+        )
     assert not session.administrations.exists()
 
     # Told once, however often the gate looked, and audited.

@@ -9,7 +9,7 @@ import datetime
 from cases.scores import baseline_response, latest_response, latest_responses
 from sessions import course
 from sessions.course import Mode
-from sessions.tests.course_helpers import A, BOOKED, F, HELD, I, M, P, at, cycle_one, plan, state, step
+from sessions.tests.course_helpers import BOOKED, HELD, A, F, I, M, P, at, cycle_one, plan, state, step
 
 
 def decide(course_state, phase, start, mode=Mode.PLAN):

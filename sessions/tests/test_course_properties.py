@@ -60,7 +60,7 @@ def forbidden(steps, limits: Limits, maximum: int) -> list[str]:
             for s in between:
                 if s.phase == P and not any(i.phase == I and low.start < i.start < s.start for i in between):
                     found.append(f"a preparation of cycle {k} before the integration of medicine session {k - 1}")
-    for earlier, later in zip(medicines, medicines[1:]):
+    for earlier, later in zip(medicines, medicines[1:], strict=False):
         if (
             later.start.astimezone(TZ).date() - earlier.start.astimezone(TZ).date()
         ).days < limits.days_between_medicine:

@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from cases.models import CaseEvent
+from dosing.tests.factories import document_medicine
 from sessions import selectors, services
 from sessions.choices import Phase, Place, SessionStatus
 from sessions.models import SessionEvent
-from dosing.tests.factories import document_medicine
 from sessions.tests.helpers import at
 
 pytestmark = pytest.mark.django_db

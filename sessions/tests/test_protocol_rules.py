@@ -5,10 +5,10 @@ from django.core.exceptions import ValidationError
 
 from cases.choices import CoupleStatus
 from clinic.services import clinic_settings_get
-from sessions import services
-from sessions.choices import Phase, Place, SessionStatus
-from sessions.models import TherapySession
 from dosing.tests.factories import document_medicine
+from sessions import services
+from sessions.choices import Place, SessionStatus
+from sessions.models import TherapySession
 from sessions.tests.helpers import A, F, I, M, P, at, held, history
 
 pytestmark = pytest.mark.django_db

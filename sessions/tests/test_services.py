@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from cases.models import CaseEvent
 from records.testing import tamper
 from sessions import services
-from sessions.choices import NoteStatus, Phase, Place, SessionStatus
+from sessions.choices import NoteStatus, Place, SessionStatus
 from sessions.models import NoteAmendment, Room, SessionEvent, SessionNote, SignedNoteLocked, TherapySession
 from sessions.tests.helpers import A, I, M, P, at, held, history
 from tests.factories import CoupleFactory

@@ -38,7 +38,7 @@ def test_a_telehealth_booking_keeps_its_link_and_the_page_shows_it(frozen, clien
 
 
 @pytest.mark.parametrize(
-    ("link", "place", "reason"),
+    "link, place, reason",
     [
         ("http://meet.clinic.example/room-4", Place.TELEHEALTH, "full https:// address"),
         ("not a link", Place.TELEHEALTH, "full https:// address"),

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from sessions import services
-from sessions.choices import NoteStatus, Phase, Place, SessionStatus
+from sessions.choices import Place, SessionStatus
 from sessions.models import Room, SessionNote, TherapySession
 from sessions.tests.helpers import A, I, M, P, at, held, history
 
@@ -31,7 +31,7 @@ SESSION_URLS = [
 ]
 
 
-@pytest.mark.parametrize(("method", "name"), SESSION_URLS)
+@pytest.mark.parametrize("method, name", SESSION_URLS)
 def test_another_caseloads_session_is_404_on_every_url(
     frozen, client_for, therapist, other_therapist, other_active_couple, method, name
 ):
@@ -297,8 +297,9 @@ def test_a_booking_beyond_the_clinics_horizon_is_refused_next_to_the_date(
 def test_the_booking_horizon_is_the_clinics_setting_and_binds_the_service_too(frozen, therapist, active_couple):
     import datetime
 
-    from clinic.models import ClinicSettings
     from django.core.exceptions import ValidationError
+
+    from clinic.models import ClinicSettings
 
     ClinicSettings.objects.update_or_create(id=1, defaults={"booking_horizon_days": 30})
     with pytest.raises(ValidationError, match="at most 30 days ahead"):
