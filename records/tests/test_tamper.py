@@ -16,6 +16,7 @@ from audit.choices import AuditAction
 from audit.models import AuditEvent
 from dosing.choices import Approach
 from dosing.gate import medicine_gate
+from dosing.lifecycle import medicine_session_start
 from dosing.models import Notice
 from dosing.record import dose_record
 from dosing.tests.factories import lot, ready_couple, sign
@@ -64,6 +65,7 @@ def test_a_raised_maximum_is_refused_by_the_gate_alerted_audited_and_fails_verif
 ):
     approval, session, couple = booked["approval"], booked["session"], booked["couple"]
     partner = couple.partners.get(label="A")
+    medicine_session_start(by=therapist, session=session, now=session.start)  # started while the gate was open
     tamper(
         "UPDATE dosing_approvaldose SET max_total_mg = 400 WHERE approval_id = %s AND partner_id = %s",
         [approval.pk, partner.pk],
