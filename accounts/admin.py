@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import TOTPDevice, User
-from kapcouples.admin_access import ClinicAdminAccess
+from audit.admin_access import ClinicAdminAccess
 
 
 @admin.register(User)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from audit.models import AuditEvent
-from kapcouples.admin_access import ReadOnlyClinicalAdmin
+from audit.admin_access import ReadOnlyClinicalAdmin
 
 
 @admin.register(AuditEvent)

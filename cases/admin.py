@@ -13,7 +13,7 @@ from cases.models import (
     QuestionnaireResponse,
     Screening,
 )
-from kapcouples.admin_access import ClinicAdminAccess, ReadOnlyClinicalAdmin
+from audit.admin_access import ClinicAdminAccess, ReadOnlyClinicalAdmin
 
 
 @admin.register(Couple)

@@ -198,6 +198,19 @@ def visible_couples(user: User) -> QuerySet[Couple]:
     return Couple.objects.filter(scope)
 
 
+def manageable_couples(user: User) -> QuerySet[Couple]:
+    """The couples whose sessions the user may book and change (may_manage_sessions as a query): every couple for a
+    clinic admin, their own caseload for a therapist, none for anyone else."""
+    if not may_act(user):
+        return Couple.objects.none()
+    if user.is_clinic_admin:
+        return Couple.objects.all()
+    if user.is_therapist:
+        return Couple.objects.filter(pk__in=Couple.therapists.through.objects.filter(user_id=user.pk)
+                                     .values("couple_id"))
+    return Couple.objects.none()
+
+
 def couple_for_user(user: User, couple_uuid) -> Couple:
     """The couple with this UUID if the user may see it; otherwise 404, as if it did not exist."""
     try:

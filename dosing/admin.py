@@ -12,7 +12,7 @@ from dosing.models import (
     StockLot,
     VitalReading,
 )
-from kapcouples.admin_access import ReadOnlyClinicalAdmin
+from audit.admin_access import ReadOnlyClinicalAdmin
 
 # Dosing records are signed, controlled-substance or clinical data: the admin site shows them and changes
 # none of them; every change goes through the dosing verbs (dosing.approvals, .record, .stock), where the gate

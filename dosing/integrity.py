@@ -4,34 +4,13 @@ The database refuses changes to signed rows (records.guards), but a superuser ca
 line. A mismatch refuses dosing, writes an audit event and tells every clinic admin, once until they dismiss it.
 """
 
-import logging
-
-from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
 from audit.choices import AuditAction
 from audit.services import audit_record
 from dosing.models import Approval, ApprovalDose, Notice
-
-
-logger = logging.getLogger("dosing")
-
-
-def _alarm_from_a_worker(approval_id: int) -> None:
-    # Not through the outbox: its row would roll back with the refusal that found the mismatch. The approval itself
-    # is committed, so a worker can act on it now; if the broker is down the alert written inline may be lost with
-    # the transaction, and the nightly verify_records raises it again.
-    from dosing import tasks  # here, not at the top: dosing.tasks imports the gate, which imports this
-
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        tasks.approval_mismatch_alert(approval_id)
-        return
-    try:
-        tasks.approval_mismatch_alert.apply_async(args=(approval_id,), retry=False)
-    except Exception as exc:  # noqa: BLE001 - any broker failure: the inline alert and the nightly run remain
-        logger.warning("Broker unreachable (%s); approval %s mismatch alert written inline only.",
-                       type(exc).__name__, approval_id)
+from outbox.services import task_send
 
 
 def _alert_text(approval: Approval) -> str:
@@ -68,7 +47,8 @@ def approval_integrity_reasons(*, approval: Approval, doses: list[ApprovalDose])
     if approval_matches(approval=approval, doses=doses):
         return []
     if transaction.get_connection().in_atomic_block:
-        _alarm_from_a_worker(approval.pk)
+        # Sent now, not after the commit: the refusal may roll the enclosing transaction back, notices and all.
+        task_send("dosing.tasks.approval_mismatch_alert", approval.pk)
     approval_mismatch_alert(approval_id=approval.pk)
     return ["The approval on file no longer matches what the prescriber signed (it was changed outside the "
             "product); no dosing under it. The clinic admins have been alerted."]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from jobs.models import ExportJob, Reminder, ReminderLead, SessionSummary
-from kapcouples.admin_access import ClinicAdminAccess, ReadOnlyClinicalAdmin
+from audit.admin_access import ClinicAdminAccess, ReadOnlyClinicalAdmin
 
 
 @admin.register(ReminderLead)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from kapcouples.admin_access import ClinicAdminAccess
+from audit.admin_access import ClinicAdminAccess
 from ops.models import TaskFailure, WorkerHeartbeat
 
 

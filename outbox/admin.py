@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from kapcouples.admin_access import ReadOnlyClinicalAdmin
+from audit.admin_access import ReadOnlyClinicalAdmin
 from outbox.models import OutboxMessage
 
 

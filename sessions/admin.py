@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from kapcouples.admin_access import ClinicAdminAccess, ReadOnlyClinicalAdmin
+from audit.admin_access import ClinicAdminAccess, ReadOnlyClinicalAdmin
 from sessions.models import NoteAmendment, Room, SessionEvent, SessionNote, TherapySession
 
 

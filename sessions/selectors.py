@@ -8,6 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from cases import policy
 from cases.choices import CoupleStatus
 from cases.models import Couple, Partner
 from cases.policy import visible_couples
@@ -62,7 +63,7 @@ def calendar(*, user: User, first_day: datetime.date, days: int, clinic_wide: bo
     start, _ = local_day_bounds(first_day)
     _, end = local_day_bounds(first_day + datetime.timedelta(days=days - 1))
     sessions = visible_sessions(user).filter(start__lt=end, end__gt=start)
-    if clinic_wide and user.is_clinic_admin:
+    if clinic_wide and policy.may_administer_clinic(user):
         if therapist_id:
             sessions = sessions.filter(therapist_id=therapist_id)
     elif user.is_therapist:
@@ -78,10 +79,7 @@ def calendar(*, user: User, first_day: datetime.date, days: int, clinic_wide: bo
 
 def bookable_couples(user: User) -> QuerySet[Couple]:
     """Open couples whose sessions the user may book: their own caseload, or every couple for an admin."""
-    couples = visible_couples(user).filter(status__in=OPEN_STATUSES)
-    if not user.is_clinic_admin:
-        couples = couples.filter(therapists=user) if user.is_therapist else couples.none()
-    return couples.order_by("case_number")
+    return policy.manageable_couples(user).filter(status__in=OPEN_STATUSES).order_by("case_number")
 
 
 def active_rooms() -> QuerySet[Room]:

@@ -271,3 +271,14 @@ def test_a_crafted_post_by_a_dual_role_user_is_refused_on_the_form(client_for, d
     assert response.status_code == 400
     assert "separation of duties" in response.content.decode()
     assert Screening.objects.get(partner=partner).outcome == ScreeningOutcome.PENDING
+
+
+def test_the_couples_a_user_may_book_for_follow_may_manage_sessions(couple, other_couple, therapist, prescriber,
+                                                                    clinic_admin):
+    from cases import policy
+
+    assert list(policy.manageable_couples(therapist)) == [couple]
+    assert not policy.manageable_couples(prescriber).exists()
+    assert set(policy.manageable_couples(clinic_admin)) == {couple, other_couple}
+    deactivate(therapist)
+    assert not policy.manageable_couples(therapist).exists()

@@ -25,7 +25,7 @@ def decrypt_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
-    dependencies = [("accounts", "0003_user_manager_superuser_is_clinic_admin")]
+    dependencies = [("accounts", "0002_sign_in_security")]
 
     operations = [
         migrations.AlterField(model_name="totpdevice", name="secret", field=accounts.crypto.EncryptedSecretField()),

@@ -2,6 +2,9 @@
 
 from django.contrib import admin
 
+from audit.choices import AuditAction
+from audit.services import audit_record
+
 
 class ClinicAdminAccess:
     """Only active clinic admins reach these admin pages."""
@@ -48,8 +51,6 @@ class ReadOnlyClinicalAdmin(ClinicAdminAccess, admin.ModelAdmin):
         if response.status_code == 200 and getattr(response, "context_data", None):
             obj = response.context_data.get("original")
             if obj is not None:
-                from audit.choices import AuditAction
-                from audit.services import audit_record
 
                 audit_record(action=AuditAction.READ, request=request, obj=obj,
                              summary=f"{obj._meta.label_lower} {obj.pk} viewed in the admin")

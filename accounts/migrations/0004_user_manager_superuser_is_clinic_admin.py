@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_sign_in_security'),
+        ('accounts', '0003_totp_secret_encrypted'),
     ]
 
     operations = [
