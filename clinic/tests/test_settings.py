@@ -53,8 +53,8 @@ def test_settings_page_shows_field_errors(clinic_admin, client_for):
 
 
 def run_settings(env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "TOTP_ENCRYPTION_KEYS", "DEBUG", "ALLOWED_HOSTS",
-                                                            "EMAIL_HOST", "KAPCOUPLES_ENV"}}
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
+                                                            "EMAIL_HOST", "KAPCOUPLES_ENV", "TOTP_ENCRYPTION_KEYS"}}
     return subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, capture_output=True,
                           text=True, env={**clean, "DJANGO_SETTINGS_MODULE": "kapcouples.settings", **env})
 
