@@ -60,8 +60,6 @@ def _local_totp_key() -> str:
 TOTP_ENCRYPTION_KEYS = check_fernet_keys("TOTP_ENCRYPTION_KEYS", env_list("TOTP_ENCRYPTION_KEYS", []))
 
 if PRODUCTION:
-    if not TOTP_ENCRYPTION_KEYS:
-        raise ImproperlyConfigured("TOTP_ENCRYPTION_KEYS is required when KAPCOUPLES_ENV=production.")
     _key = env_str("SECRET_KEY")
     if _key is None:
         raise ImproperlyConfigured("SECRET_KEY is required when KAPCOUPLES_ENV=production.")
@@ -73,6 +71,8 @@ if PRODUCTION:
         raise ImproperlyConfigured("DATABASE_URL is required when KAPCOUPLES_ENV=production.")
     if env_str("ALLOWED_HOSTS") is None:
         raise ImproperlyConfigured("ALLOWED_HOSTS is required when KAPCOUPLES_ENV=production.")
+    if not TOTP_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured("TOTP_ENCRYPTION_KEYS is required when KAPCOUPLES_ENV=production.")
 else:
     SECRET_KEY = env_str("SECRET_KEY") or _local_secret_key()
     TOTP_ENCRYPTION_KEYS = TOTP_ENCRYPTION_KEYS or [_local_totp_key()]

@@ -18,6 +18,7 @@ from clinic.services import clinic_settings_update
 from conftest import PASSWORD
 from dosing.approvals import approval_revoke
 from dosing.choices import Approach, RequestStatus
+from dosing.lifecycle import medicine_session_start
 from dosing.models import Approval, DosingRequest, PreDoseCheck, VitalReading
 from dosing.record import predose_override, predose_record, vitals_record
 from dosing.requests import dosing_request_create, dosing_request_decline, dosing_request_withdraw
@@ -52,15 +53,18 @@ def request_for(couple, therapist) -> DosingRequest:
 
 
 def medicine_session(couple, therapist):
-    """Assessment and two preparations held, then a medicine session booked the day after tomorrow."""
+    """Assessment and two preparations held, then a medicine session booked the day after tomorrow and started."""
     history(
         couple,
         therapist,
         [(Phase.ASSESSMENT, local(-20)), (Phase.PREPARATION, local(-13)), (Phase.PREPARATION, local(-6))],
     )
-    return session_services.session_schedule(
+    session = session_services.session_schedule(
         by=therapist, couple=couple, therapist=therapist, phase=Phase.MEDICINE, start=local(2), place=Place.TELEHEALTH
     ).session
+    # The bedside record is kept only while the session is in progress: its therapist starts it on time.
+    medicine_session_start(by=therapist, session=session, now=session.start)
+    return session
 
 
 def held_at_hold_level(session, by) -> PreDoseCheck:

@@ -60,7 +60,16 @@ def run_settings(env: dict) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "EMAIL_HOST", "KAPCOUPLES_ENV"}
+        if k
+        not in {
+            "DATABASE_URL",
+            "SECRET_KEY",
+            "DEBUG",
+            "ALLOWED_HOSTS",
+            "EMAIL_HOST",
+            "KAPCOUPLES_ENV",
+            "TOTP_ENCRYPTION_KEYS",
+        }
     }
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
@@ -86,9 +95,34 @@ def test_production_with_everything_set_starts():
             "DATABASE_URL": "postgres://u@127.0.0.1:5432/db",
             "ALLOWED_HOSTS": "clinic.example",
             "EMAIL_HOST": "smtp.clinic.example",
+            "TOTP_ENCRYPTION_KEYS": "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG=",
         }
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_to_start_without_a_totp_encryption_key():
+    result = run_settings(
+        {
+            "KAPCOUPLES_ENV": "production",
+            "SECRET_KEY": "k3Y-" + "abcdefghij" * 6,
+            "DATABASE_URL": "postgres://u@127.0.0.1:5432/db",
+            "ALLOWED_HOSTS": "clinic.example",
+            "EMAIL_HOST": "smtp.clinic.example",
+        }
+    )
+    assert result.returncode != 0 and "TOTP_ENCRYPTION_KEYS is required" in result.stderr
+    result = run_settings(
+        {
+            "KAPCOUPLES_ENV": "production",
+            "SECRET_KEY": "k3Y-" + "abcdefghij" * 6,
+            "DATABASE_URL": "postgres://u@127.0.0.1:5432/db",
+            "ALLOWED_HOSTS": "clinic.example",
+            "EMAIL_HOST": "smtp.clinic.example",
+            "TOTP_ENCRYPTION_KEYS": "not-a-key",
+        }
+    )
+    assert result.returncode != 0 and "is not a Fernet key" in result.stderr
 
 
 def test_a_bad_boolean_stops_the_process_with_a_message():
