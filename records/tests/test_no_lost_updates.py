@@ -15,6 +15,7 @@ from cases.choices import ScreeningOutcome
 from cases.models import Couple, Screening
 from cases.services import couple_update, screening_decide, screening_update
 from dosing.choices import Approach
+from dosing.lifecycle import medicine_session_start
 from dosing.models import Administration
 from dosing.record import dose_record, predose_record
 from dosing.tests.factories import lot, ready_couple, sign
@@ -106,6 +107,7 @@ def test_two_doses_entered_at_once_never_pass_the_maximum_together(therapist, pr
     ).session
     stock = lot(prescriber)
     partner = couple.partners.get(label="A")
+    medicine_session_start(by=therapist, session=session, now=session.start)  # the bedside record needs it started
     with time_machine.travel(start + datetime.timedelta(minutes=5), tick=False):
         predose_record(
             by=therapist,

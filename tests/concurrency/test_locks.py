@@ -20,6 +20,7 @@ from django.db.models import Sum
 
 from dosing import record as dose_service  # dose_record and predose_record: the medicine record's verbs
 from dosing.choices import Approach
+from dosing.lifecycle import medicine_session_start
 from dosing.models import Administration
 from dosing.tests.factories import lot, ready_couple, sign
 from dosing.tests.test_medicine_session import book_medicine, prepared
@@ -104,6 +105,7 @@ def medicine_session(therapist, prescriber, couple):
     sign(couple, prescriber, Approach.DUAL_PSYCHOLYTIC)
     prepared(couple, therapist)
     session = book_medicine(couple, therapist)
+    medicine_session_start(by=therapist, session=session, now=session.start)  # the bedside record needs it started
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
         for partner in couple.partners.all():
             dose_service.predose_record(
