@@ -27,7 +27,7 @@ PINNED = {
     ("accounts:admin_home", "clinic_admin"): 11,  # recent task failures, and the last records verification
     ("sessions:calendar_clinic", "clinic_admin"): 7,  # the read is audited (one INSERT)
     ("dosing:stock", "prescriber"): 3,
-    ("audit:event_list", "clinic_admin"): 4,
+    ("audit:event_list", "clinic_admin"): 5,  # the couples' partners, for the sentences
     ("jobs:export_list", "clinic_admin"): 4,
     ("integration:clinic_outcomes", "clinic_admin"): 6,  # computed, not read from the cache
 }
