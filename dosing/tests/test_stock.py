@@ -162,3 +162,53 @@ def test_every_reading_of_a_balance_gives_the_same_sign(prescriber, clinic_admin
     signed = [e.signed_amount for e in StockEntry.objects.filter(lot=stock).order_by("at", "id")]
     assert signed == [Decimal("500"), Decimal("-20"), Decimal("5")]
     assert lot_balance(stock) == stock_lots().get(pk=stock.pk).balance == sum(signed) == Decimal("485")
+
+
+# -- each refusal of the log's services, as a task or script would meet it -----------------------------------
+
+
+@pytest.mark.parametrize("amount", [Decimal("0"), Decimal("-5")])
+def test_a_receipt_is_a_positive_amount(prescriber, amount):
+    from dosing.models import StockLot
+    from dosing.stock import stock_receive
+
+    with pytest.raises(ValidationError) as exc:
+        stock_receive(
+            by=prescriber,
+            lot_number="LOT-9",
+            product="Ketamine HCl 50 mg/mL",
+            expires_on=timezone.localdate() + datetime.timedelta(days=90),
+            amount_mg=amount,
+        )
+    assert exc.value.message_dict == {"amount_mg": ["Enter the amount received, in mg."]}
+    assert not StockLot.objects.filter(lot_number="LOT-9").exists()
+
+
+def test_waste_is_a_positive_amount_with_a_note(prescriber, clinic_admin):
+    stock = lot(prescriber, amount="500")
+
+    def waste(amount: str, note: str) -> dict:
+        with pytest.raises(ValidationError) as exc:
+            stock_waste(
+                by=prescriber,
+                lot=stock,
+                amount_mg=Decimal(amount),
+                witness=clinic_admin,
+                witness_password=PASSWORD,
+                note=note,
+            )
+        return exc.value.message_dict
+
+    assert waste("0", "Vial remainder") == {"amount_mg": ["Enter the amount wasted, in mg."]}
+    assert waste("5", "  ") == {"note": ["Say what was wasted and why (e.g. remainder of vial after a dose)."]}
+    assert lot_balance(stock) == Decimal("500")
+
+
+def test_a_count_is_never_negative(prescriber, clinic_admin):
+    stock = lot(prescriber, amount="500")
+    with pytest.raises(ValidationError) as exc:
+        inventory_count(
+            by=prescriber, lot=stock, counted_mg=Decimal("-1"), witness=clinic_admin, witness_password=PASSWORD
+        )
+    assert exc.value.message_dict == {"counted_mg": ["A count cannot be negative."]}
+    assert not InventoryCount.objects.exists()
