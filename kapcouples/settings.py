@@ -107,6 +107,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ops.middleware.RequestIdMiddleware",  # every response and log line carries the request's id
+    "ops.outage.DatabaseOutageMiddleware",  # a database or Redis drop: fresh connections, a read retried, else 503
     "ops.middleware.HealthCheckMiddleware",  # /healthz, /readyz: before the HTTPS redirect, host check and sessions
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files answer here, cacheable and without a session

@@ -5,6 +5,8 @@ from accounts import views as account_views
 
 admin.site.site_header = "KAP Couples administration"
 admin.site.site_title = "KAP Couples"
+# A database or Redis outage is a 503 page with Retry-After (ops/outage.py); anything else the plain 500 page.
+handler500 = "ops.outage.server_error"
 
 urlpatterns = [
     path("", include("accounts.urls")),

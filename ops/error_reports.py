@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.log import AdminEmailHandler
 
 from audit.redaction import REDACTED
+from ops.outage import is_outage
 
 logger = logging.getLogger("ops.error_reports")
 
@@ -37,6 +38,8 @@ class AdminEmailThroughWorkerHandler(AdminEmailHandler):
     """Django's mail to ADMINS on an ERROR record, sent by a worker instead of SMTP inside the failing request."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and is_outage(record.exc_info[1]):
+            return  # the database or Redis is down: /readyz and the outage warning say so, not one mail per request
         if not settings.ADMINS:
             return
         super().emit(record)
