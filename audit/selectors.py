@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from audit.sentences import AuditLine, audit_lines
 
 
 def audit_event_search(
@@ -41,9 +42,10 @@ def audit_event_search(
     return events.order_by("-at", "-id")
 
 
-def couple_audit_history(*, couple, limit: int = 20) -> list[AuditEvent]:
-    """The latest events about one couple, for its own page."""
-    return list(AuditEvent.objects.filter(couple=couple).order_by("-at", "-id")[:limit])
+def couple_audit_history(*, couple, limit: int = 20) -> list[AuditLine]:
+    """The latest events about one couple, for its own page, as sentences (the couple goes without saying)."""
+    events = AuditEvent.objects.filter(couple=couple).select_related("actor", "couple").order_by("-at", "-id")[:limit]
+    return audit_lines(events, with_couple=False)
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:

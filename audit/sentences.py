@@ -171,9 +171,10 @@ def couple_phrase(event: AuditEvent) -> str:
     return f" for the {' & '.join(names)} couple ({couple.case_number})" if names else f" for {couple.case_number}"
 
 
-def audit_sentence(event: AuditEvent) -> str:
-    """One event as a sentence a clinic admin reads aloud."""
-    return f"{who(event)} {what(event)}{couple_phrase(event)}, {moment_label(event.at)}."
+def audit_sentence(event: AuditEvent, *, with_couple: bool = True) -> str:
+    """One event as a sentence a clinic admin reads aloud (without the couple on that couple's own page)."""
+    couple = couple_phrase(event) if with_couple else ""
+    return f"{who(event)} {what(event)}{couple}, {moment_label(event.at)}."
 
 
 @dataclass(frozen=True)
@@ -188,11 +189,11 @@ class AuditLine:
     address: str
 
 
-def audit_lines(events: Iterable[AuditEvent]) -> list[AuditLine]:
+def audit_lines(events: Iterable[AuditEvent], *, with_couple: bool = True) -> list[AuditLine]:
     return [
         AuditLine(
             at=event.at,
-            sentence=audit_sentence(event),
+            sentence=audit_sentence(event, with_couple=with_couple),
             action=event.get_action_display(),
             case_number=event.couple.case_number if event.couple else "",
             record=f"{event.object_type} {event.object_id}".strip(),
