@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import formats, timezone
 
 from accounts.models import User
@@ -67,12 +68,44 @@ STATE_WORDS = {
 
 @dataclass(frozen=True)
 class Action:
-    """Something the user might do to the session now: allowed or not, and every reason why not."""
+    """Something the user might do to the session now: allowed or not, and every reason why not. It carries all a
+    page needs to offer it (where it posts, whether it asks for a reason and a confirmation), so a template renders
+    any action alike and never chooses by name."""
 
     name: str
     label: str
     allowed: bool
     reasons: tuple[str, ...] = ()
+    url: str = ""
+    method: str = "post"
+    reason_field: str = ""  # the form field of the reason it asks for ("" when it asks none)
+    confirm: bool = False  # asks "are you sure?" on a page of its own before it is done
+    style: str = "primary"  # the button's colour: primary, success or danger
+
+
+# How each move is offered: (url name, reason field, asks for confirmation, style). Cancelling or marking a no-show
+# before any dose needs a reason and a confirmation (CLINICAL.md, ending a medicine session).
+OFFERS = {
+    "start": ("dosing:medicine_start", "", False, "primary"),
+    "observe": ("dosing:medicine_observe", "", False, "primary"),
+    "complete": ("sessions:session_complete", "", False, "success"),
+    "cancel": ("sessions:session_cancel", "cancel-reason", True, "danger"),
+    "no_show": ("sessions:session_no_show", "cancel-reason", True, "danger"),
+}
+
+
+def _action(session: TherapySession, name: str, label: str, reasons) -> Action:
+    url_name, reason_field, confirm, style = OFFERS[name]
+    return Action(
+        name=name,
+        label=label,
+        allowed=not reasons,
+        reasons=tuple(reasons),
+        url=reverse(url_name, kwargs={"session_uuid": session.uuid}),
+        reason_field=reason_field,
+        confirm=confirm,
+        style=style,
+    )
 
 
 def _label(state: str) -> str:
@@ -257,21 +290,20 @@ def available_actions(session: TherapySession, user: User, now: datetime.datetim
     manager, not_manager = bool(verdict), (verdict.reason,)
     actions = []
     if state in (S.BOOKED, S.BLOCKED):
-        reasons = start_blockers(session, user=user, now=now)
-        actions.append(Action("start", "Start the session", not reasons, tuple(reasons)))
+        actions.append(_action(session, "start", "Start the session", start_blockers(session, user=user, now=now)))
     if state == S.IN_PROGRESS:
         reasons = observation_blockers(session) if manager else list(not_manager)
-        actions.append(Action("observe", "Dosing done: move to observation", not reasons, tuple(reasons)))
+        actions.append(_action(session, "observe", "Dosing done: move to observation", reasons))
     if state == S.OBSERVATION:
         reasons = medicine_completion_blockers(session) if manager else list(not_manager)
-        actions.append(Action("complete", "Complete the session", not reasons, tuple(reasons)))
+        actions.append(_action(session, "complete", "Complete the session", reasons))
     for to, name, label in ((S.CANCELLED, "cancel", "Cancel the session"), (S.NO_SHOW, "no_show", "Mark a no-show")):
         if state in (S.COMPLETED, S.CANCELLED, S.NO_SHOW):
             continue
         reasons = end_blockers(session, to=to) if manager else list(not_manager)
         if to == S.NO_SHOW and not reasons and session.start > now:
             reasons = ["A session can only be marked a no-show once its start time has passed."]
-        actions.append(Action(name, label, not reasons, tuple(reasons)))
+        actions.append(_action(session, name, label, reasons))
     return actions
 
 
