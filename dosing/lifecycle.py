@@ -193,18 +193,20 @@ def start_blockers(session: TherapySession, *, user: User, now: datetime.datetim
     return reasons
 
 
-def observation_blockers(session: TherapySession) -> list[str]:
-    """Why dosing cannot be declared done (empty when it can)."""
+def observation_blockers(session: TherapySession, *, dosed: bool | None = None) -> list[str]:
+    """Why dosing cannot be declared done (empty when it can). dosed: whether a dose was given, if the caller
+    loaded the doses already (asked of the database otherwise)."""
     state = session.medicine_state
     if state != S.IN_PROGRESS:
         return [f"Only a medicine session in progress moves to observation; this one is {_label(state)}."]
-    if not is_dosed(session):
+    if not (is_dosed(session) if dosed is None else dosed):
         return ["No dose is recorded: record the doses given, or cancel the session if no one was dosed."]
     return []
 
 
-def end_blockers(session: TherapySession, *, to: str) -> list[str]:
-    """Why a medicine session cannot end this way (cancelled, no-show, completed); empty when it can."""
+def end_blockers(session: TherapySession, *, to: str, dosed: bool | None = None) -> list[str]:
+    """Why a medicine session cannot end this way (cancelled, no-show, completed); empty when it can. dosed: as
+    for observation_blockers."""
     state = session.medicine_state
     if to not in TRANSITIONS[state]:
         if to in (S.CANCELLED, S.NO_SHOW) and state == S.OBSERVATION:
@@ -215,7 +217,7 @@ def end_blockers(session: TherapySession, *, to: str) -> list[str]:
                 + (" (declare dosing done first)." if state == S.IN_PROGRESS else ".")
             ]
         return [f"A medicine session that is {_label(state)} cannot become {_label(to)}."]
-    if to in (S.CANCELLED, S.NO_SHOW) and is_dosed(session):
+    if to in (S.CANCELLED, S.NO_SHOW) and (is_dosed(session) if dosed is None else dosed):
         return [f"A dose was given: this session can only end completed, not {_label(to)}."]
     return []
 
@@ -282,17 +284,28 @@ def medicine_session_unblock(*, by: User, session: TherapySession) -> None:
 # -- what a page shows ------------------------------------------------------------------------------------
 
 
-def available_actions(session: TherapySession, user: User, now: datetime.datetime | None = None) -> list[Action]:
-    """The moves of this medicine session a page offers the user now, each allowed or not with every reason."""
+def available_actions(
+    session: TherapySession,
+    user: User,
+    now: datetime.datetime | None = None,
+    *,
+    dosed: bool | None = None,
+    team=None,
+) -> list[Action]:
+    """The moves of this medicine session a page offers the user now, each allowed or not with every reason.
+    A page that loaded the doses or the care team already passes them (dosed; team, a cases.policy care team), so
+    the machine decides from them without asking the database again."""
     now = now or timezone.now()
     state = session.medicine_state
-    verdict = may_manage_sessions(user, session.couple)
+    verdict = may_manage_sessions(user, team if team is not None else session.couple)
+    if dosed is None and state == S.IN_PROGRESS:
+        dosed = is_dosed(session)  # once, for every guard below
     manager, not_manager = bool(verdict), (verdict.reason,)
     actions = []
     if state in (S.BOOKED, S.BLOCKED):
         actions.append(_action(session, "start", "Start the session", start_blockers(session, user=user, now=now)))
     if state == S.IN_PROGRESS:
-        reasons = observation_blockers(session) if manager else list(not_manager)
+        reasons = observation_blockers(session, dosed=dosed) if manager else list(not_manager)
         actions.append(_action(session, "observe", "Dosing done: move to observation", reasons))
     if state == S.OBSERVATION:
         reasons = medicine_completion_blockers(session) if manager else list(not_manager)
@@ -300,7 +313,7 @@ def available_actions(session: TherapySession, user: User, now: datetime.datetim
     for to, name, label in ((S.CANCELLED, "cancel", "Cancel the session"), (S.NO_SHOW, "no_show", "Mark a no-show")):
         if state in (S.COMPLETED, S.CANCELLED, S.NO_SHOW):
             continue
-        reasons = end_blockers(session, to=to) if manager else list(not_manager)
+        reasons = end_blockers(session, to=to, dosed=dosed) if manager else list(not_manager)
         if to == S.NO_SHOW and not reasons and session.start > now:
             reasons = ["A session can only be marked a no-show once its start time has passed."]
         actions.append(_action(session, name, label, reasons))

@@ -212,7 +212,8 @@ def session_page(*, user: User, session: TherapySession, note_phases) -> Session
     note = SessionNote.objects.filter(session=session).select_related("signed_by", "author").first()
     now = timezone.now()
     panel = integration_selectors.session_panel(session=session)
-    can_manage = bool(policy.may_manage_sessions(user, session.couple))
+    team = policy.care_team(session.couple)  # read once, for the page and the medicine session's moves
+    can_manage = bool(policy.may_manage_sessions(user, team))
     return SessionPage(
         session=session,
         couple=session.couple,
@@ -230,6 +231,6 @@ def session_page(*, user: User, session: TherapySession, note_phases) -> Session
         integration=panel,
         commitment_form=CommitmentForm(partners=panel.partners) if session.phase == Phase.INTEGRATION else None,
         background=session_background(session=session),
-        actions=lifecycle.available_actions(session, user, now) if session.phase == Phase.MEDICINE else [],
+        actions=lifecycle.available_actions(session, user, now, team=team) if session.phase == Phase.MEDICINE else [],
         medicine_note=medicine_note(session) if session.phase == Phase.MEDICINE else None,
     )

@@ -181,3 +181,69 @@ def test_a_session_in_progress_whose_gate_shut_says_what_may_still_be_done(
             assert "Dosing stopped: The dual psycholytic approval was revoked" in html, url
             assert "vital signs, side effects and discharge are still recorded; no more doses." in html, url
             assert "Blocked medicine sessions" not in html, url
+
+
+# -- what these pages cost ----------------------------------------------------------------------------------------
+
+# The session, its note and history, the integration panel, its reminders, notices and summaries, the care team
+# once (for the page and the moves), the gate for the dosing record section and the moves, the audit row.
+MEDICINE_SESSION_PAGE_QUERIES = 24
+
+
+def _count(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_medicine_session_page_costs_the_same_with_more_readings_and_more_couples(
+    client_for, therapist, prescriber, scheduled
+):
+    from dosing.record import vitals_record
+    from tests.test_page_queries import grow
+
+    session, stock = scheduled["session"], scheduled["lot"]
+    partner = scheduled["couple"].partners.get(label="A")
+    url = reverse("sessions:session_detail", args=[session.uuid])
+    with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False) as clock:
+        client = client_for(therapist)
+        medicine_session_start(by=therapist, session=session)
+        _dose(session, therapist, partner, stock)
+        small = _count(client, url)
+        grow(therapist, prescriber, 7, start=100)  # lot numbers apart from the fixture's
+        for _ in range(4):
+            clock.shift(datetime.timedelta(minutes=2))
+            vitals_record(
+                by=therapist,
+                session=session,
+                partner=partner,
+                at=timezone.now(),
+                systolic=128,
+                diastolic=80,
+                heart_rate=72,
+            )
+        client.get(url)  # the sign-in's last activity is saved once after the clock moved: not a page read
+        large = _count(client, url)
+    assert small == large == MEDICINE_SESSION_PAGE_QUERIES
+
+
+COUPLE_INTEGRATION_PAGE_QUERIES = 10
+
+
+def test_the_couple_integration_page_costs_the_same_with_a_longer_course(client_for, therapist, active_couple):
+    from sessions.tests.helpers import A, I, M, P, at, history
+
+    client = client_for(therapist)
+    url = reverse("integration:couple_integration", args=[active_couple.uuid])
+    history(active_couple, therapist, [(A, at(1, month=1))])
+    small = _count(client, url)
+    history(
+        active_couple,
+        therapist,
+        [(P, at(2, month=1)), (P, at(3, month=1)), (M, at(4, month=1)), (I, at(5, month=1)), (I, at(8, month=1))],
+    )
+    large = _count(client, url)
+    assert small == large == COUPLE_INTEGRATION_PAGE_QUERIES
