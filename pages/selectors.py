@@ -90,14 +90,17 @@ class PrescriberHome:
     notices: list
     panel: dict
     page: Page  # of couples waiting for review, HOME_PAGE_SIZE a page
+    medicine_notes: dict[int, MedicineNote]  # by session id, for this week's medicine sessions the gate shut
 
 
 def prescriber_home(*, user: User, page: str | int | None = None) -> PrescriberHome:
     """The prescriber's home: notices, their dosing work and one page of couples waiting for their review."""
+    panel = dosing_selectors.prescriber_panel(user=user)
     return PrescriberHome(
         notices=dosing_selectors.notices_for(user=user),
-        panel=dosing_selectors.prescriber_panel(user=user),
+        panel=panel,
         page=_page(cases_selectors.prescriber_review_queue(user=user), page),
+        medicine_notes=medicine_notes(panel["medicine_week"]),
     )
 
 

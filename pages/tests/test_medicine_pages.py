@@ -158,6 +158,14 @@ def test_a_blocked_medicine_session_says_so_on_every_page_until_it_is_cancelled(
     assert REVOKED not in _html(client, reverse("sessions:calendar_week"), date=day)
 
 
+def test_the_prescribers_week_shows_a_blocked_medicine_session_with_its_reason(client_for, prescriber, scheduled):
+    session = scheduled["session"]
+    approval_revoke(by=prescriber, approval=scheduled["approval"], reason="New cardiac history")
+    with time_machine.travel(session.start - datetime.timedelta(hours=2), tick=False):  # the session's own week
+        html = _html(client_for(prescriber), reverse("accounts:prescriber_home"))
+    assert REVOKED in html and 'data-medicine-note="blocked"' in html
+
+
 def test_a_session_in_progress_whose_gate_shut_says_what_may_still_be_done(
     client_for, therapist, prescriber, scheduled
 ):
