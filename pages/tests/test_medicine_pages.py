@@ -71,6 +71,11 @@ def test_cancelling_a_medicine_session_asks_a_reason_then_a_confirmation(client_
     response = client.post(url, {"cancel-reason": "  "})
     assert response.status_code == 400
     assert "Say why: the prescriber and the controlled-substance log need the reason." in response.content.decode()
+    # A crafted confirmation without a reason: the same field message, nothing changed.
+    response = client.post(url, {"confirm": "yes"})
+    assert response.status_code == 400
+    assert "Say why: the prescriber and the controlled-substance log need the reason." in response.content.decode()
+    assert TherapySession.objects.get(pk=session.pk).status == SessionStatus.SCHEDULED
     # A reason: the confirmation page, still nothing changed.
     response = client.post(url, {"cancel-reason": "Partner B has a fever"})
     html = response.content.decode()
