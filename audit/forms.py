@@ -6,9 +6,13 @@ from audit.choices import AuditAction
 class AuditFilterForm(forms.Form):
     """Search the audit trail: every field optional, all given ones must match."""
 
-    username = forms.CharField(required=False, max_length=150, label="User")
+    username = forms.CharField(
+        required=False, max_length=150, label="Person", help_text="A username or a name, e.g. Maya Chen."
+    )
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AuditAction.choices])
-    case_number = forms.CharField(required=False, max_length=20, label="Case number")
+    case_number = forms.CharField(
+        required=False, max_length=80, label="Couple", help_text="A case number or a partner's last name."
+    )
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 

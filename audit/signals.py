@@ -25,6 +25,9 @@ def _request_and_actor():
 def record_save(sender, instance, created, raw=False, **kwargs):
     request, actor = _request_and_actor()
     verb = "created" if created else "changed"
+    status = getattr(instance, "status", None)
+    if not created and isinstance(status, str) and status:
+        verb += f", now {status}"  # a status is a code, not PHI; audit/sentences.py words it ("signed the note")
     audit_record(
         action=AuditAction.CREATE if created else AuditAction.CHANGE,
         actor=actor,

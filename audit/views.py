@@ -12,6 +12,7 @@ from accounts.decorators import role_required
 from audit import selectors
 from audit.choices import AuditAction
 from audit.forms import AuditFilterForm
+from audit.sentences import audit_lines, audit_sentence
 from audit.services import audit_record
 from kapcouples.spreadsheet import csv_row
 
@@ -28,6 +29,7 @@ CSV_COLUMNS = [
     "method",
     "ip_address",
     "user_agent",
+    "sentence",
 ]
 
 
@@ -43,7 +45,11 @@ def audit_event_list(request):
     page = Paginator(selectors.audit_event_search(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "audit/event_list.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(
+        request,
+        "audit/event_list.html",
+        {"form": form, "page": page, "lines": audit_lines(page.object_list), "query": query.urlencode()},
+    )
 
 
 class _Echo:
@@ -53,7 +59,7 @@ class _Echo:
 
 def _rows(events):
     yield CSV_COLUMNS
-    for event in events.iterator(chunk_size=2000):
+    for event in events.iterator(chunk_size=2000):  # prefetches the partners per chunk
         yield csv_row(
             (
                 event.at.isoformat(),
@@ -67,6 +73,7 @@ def _rows(events):
                 event.method,
                 event.ip_address,
                 event.user_agent,
+                audit_sentence(event),
             )
         )
 

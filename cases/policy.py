@@ -17,7 +17,7 @@ import datetime
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -40,6 +40,23 @@ REQUESTER_NOT_APPROVER = "requester-not-approver"
 DUAL_ROLE = "dual-role"
 STOCK_LOG = "stock-log-role"
 OPEN_CASE = "open-case"
+
+# The rules about the acting person (as opposed to the facts of the case): a whole act one of them refuses is a 403
+# on the page, for someone who may see the object but not do this to it (see forbid_refused).
+WHO_MAY_ACT_RULES = frozenset(
+    {
+        ACTIVE_USER,
+        CLINIC_ADMIN,
+        CARE_TEAM_THERAPIST,
+        SESSION_MANAGER,
+        SESSION_THERAPIST,
+        CARE_TEAM,
+        COUPLE_PRESCRIBER,
+        REQUESTER_NOT_APPROVER,
+        DUAL_ROLE,
+        STOCK_LOG,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -148,6 +165,16 @@ def require(verdict: Verdict, *, field: str | None = None, hint: str = "") -> Ve
         return verdict
     error = ValidationError(f"{verdict.reason} {hint}".strip(), code=verdict.rule)
     raise ValidationError({field: [error]}) if field else error
+
+
+def forbid_refused(exc: ValidationError) -> None:
+    """A view's `except ValidationError` asks this first: a service's refusal of the whole act by one of the rules
+    about the acting person becomes a 403 that gives the rule's reason. A refusal tied to a field (one choice on a
+    form the user may use, such as "cleared" for a therapist) stays next to that field, as do the case's facts."""
+    if hasattr(exc, "error_dict"):
+        return
+    if any(error.code in WHO_MAY_ACT_RULES for error in exc.error_list):
+        raise PermissionDenied(" ".join(exc.messages))
 
 
 # -- who is who --------------------------------------------------------------------------------------------
@@ -365,6 +392,14 @@ def may_write_note(user, session, *, what: str = "writes and signs its note") ->
 
 def require_may_write_note(user, session, *, what: str = "writes and signs its note") -> Verdict:
     return require(may_write_note(user, session, what=what))
+
+
+def may_start_medicine_session(user, session) -> Verdict:
+    """A medicine session is started by its own therapist, who runs it at the bedside."""
+    verdict = may_act(user)
+    if verdict and user.pk != session.therapist_id:
+        return _no(SESSION_THERAPIST, f"Only its therapist, {_name(session.therapist)}, starts this medicine session.")
+    return verdict
 
 
 def may_book_sessions(user) -> Verdict:

@@ -27,7 +27,7 @@ from cases.forms import (
 )
 from cases.instruments import INSTRUMENTS
 from cases.models import Couple, Partner
-from cases.policy import couple_for_user, may_assign_care_team, may_create_couple
+from cases.policy import couple_for_user, forbid_refused, may_assign_care_team, may_create_couple
 from clinic.services import clinic_settings_get
 from pages import couples as pages_couples
 from pages import selectors as pages
@@ -89,6 +89,7 @@ def couple_create(request):
                     partners=[f.save(commit=False) for f in partner_forms.values()],
                 )
             except ValidationError as exc:
+                forbid_refused(exc)
                 split_partner_errors(exc, couple_form, partner_forms)
             else:
                 messages.success(request, f"Case {couple.case_number} opened.")
@@ -127,6 +128,7 @@ def couple_edit(request, couple_uuid):
                 therapists=form.cleaned_data.get("therapists") if can_assign else None,
             )
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, "Case details saved.")
@@ -145,6 +147,7 @@ def couple_transition(request, couple_uuid):
                 by=request.user, couple=couple, to_status=form.cleaned_data["to_status"], note=form.cleaned_data["note"]
             )
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Status changed to {CoupleStatus(form.cleaned_data['to_status']).label}.")
@@ -161,6 +164,7 @@ def partner_edit(request, couple_uuid, partner_uuid):
         try:
             services.partner_update(by=request.user, partner=partner, values=form.cleaned_data)
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, f"{partner.full_name}'s details saved.")
@@ -178,6 +182,7 @@ def screening_edit(request, couple_uuid, partner_uuid):
         try:
             services.screening_update(by=request.user, screening=screening, values=form.cleaned_data)
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Screening of {partner.full_name} saved.")
@@ -195,6 +200,7 @@ def contraindications_edit(request, couple_uuid, partner_uuid):
         try:
             services.contraindications_record(by=request.user, screening=partner.screening, findings=form.findings())
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Contraindication checklist of {partner.full_name} saved.")
@@ -227,6 +233,7 @@ def questionnaire_new(request, couple_uuid, partner_uuid, instrument):
                 context=request.GET.get("context") or QuestionnaireContext.SCREENING,
             )
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             band = definition.band_for(response.score, cutoff=clinic_settings_get().pcl5_cutoff)
@@ -266,6 +273,7 @@ def screening_decide(request, couple_uuid, partner_uuid):
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Screening outcome of {partner.full_name} recorded.")

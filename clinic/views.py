@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import role_required
 from cases.forms import add_service_errors, detached
+from cases.policy import forbid_refused
 from clinic.forms import ClinicSettingsForm
 from clinic.models import ClinicSettingChange
 from clinic.services import clinic_settings_get, clinic_settings_update
@@ -22,6 +23,7 @@ def settings_edit(request):
         try:
             changes = clinic_settings_update(by=request.user, values=form.cleaned_data)
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, f"{len(changes)} setting(s) changed." if changes else "Nothing changed.")

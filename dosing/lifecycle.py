@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from accounts.models import User
-from cases.policy import may_manage_sessions
+from cases.policy import may_manage_sessions, may_start_medicine_session, require
 from clinic.services import clinic_settings_get
 from dosing.gate import medicine_gate, medicine_sessions_blocked
 from dosing.models import Administration, Discharge, Notice
@@ -182,8 +182,9 @@ def start_blockers(session: TherapySession, *, user: User, now: datetime.datetim
             + (f" {session.blocked_reason}" if state == S.BLOCKED else "")
         ]
     reasons = []
-    if user.pk != session.therapist_id:
-        reasons.append(f"Only its therapist, {session.therapist}, starts this medicine session.")
+    verdict = may_start_medicine_session(user, session)
+    if not verdict:
+        reasons.append(verdict.reason)
     early = datetime.timedelta(minutes=clinic_settings_get().medicine_start_early_minutes)
     if now < session.start - early:
         reasons.append(
@@ -233,6 +234,7 @@ def medicine_session_start(
     now = now or timezone.now()
     with transaction.atomic():
         session = _locked(session)
+        require(may_start_medicine_session(by, session))
         reasons = start_blockers(session, user=by, now=now)
         if reasons:
             raise ValidationError({"started_at": reasons})
@@ -246,9 +248,7 @@ def medicine_session_observe(*, by: User, session: TherapySession) -> TherapySes
     """Dosing is done: the session moves to observation (monitoring and discharge go on, no more doses)."""
     with transaction.atomic():
         session = _locked(session)
-        verdict = may_manage_sessions(by, session.couple)
-        if not verdict:
-            raise ValidationError(verdict.reason)
+        require(may_manage_sessions(by, session.couple))
         reasons = observation_blockers(session)
         if reasons:
             raise ValidationError({"dosing_done_at": reasons})

@@ -18,7 +18,7 @@ from audit.choices import AuditAction
 from audit.services import audit_record
 from cases import policy
 from cases.forms import add_service_errors
-from cases.policy import couple_for_user
+from cases.policy import couple_for_user, forbid_refused
 from dosing import approvals, gate, lifecycle, record, requests, selectors
 from dosing.choices import APPROACHES, ROUTE_GUIDANCE, Route
 from dosing.forms import (
@@ -79,6 +79,7 @@ def couple_dosing(request, couple_uuid):
 @require_POST
 def request_create(request, couple_uuid):
     couple = couple_for_user(request.user, couple_uuid)
+    forbid_unless(policy.may_request_dosing(request.user, couple))
     form = RequestForm(request.POST, couple=couple)
     if form.is_valid():
         try:
@@ -90,6 +91,7 @@ def request_create(request, couple_uuid):
                 solo_partner=form.cleaned_data["solo_partner"],
             )
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, "Request sent to the prescriber.")
@@ -113,6 +115,7 @@ def request_withdraw(request, couple_uuid, request_uuid):
     try:
         requests.dosing_request_withdraw(by=request.user, request=_request_for(couple, request_uuid))
     except ValidationError as exc:
+        forbid_refused(exc)
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "Request withdrawn.")
@@ -130,6 +133,7 @@ def request_decline(request, couple_uuid, request_uuid):
         try:
             requests.dosing_request_decline(by=request.user, request=dosing_request, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, "Request declined; the therapist has been told.")
@@ -188,6 +192,7 @@ def approval_new(request, couple_uuid):
                     request=pending,
                 )
             except ValidationError as exc:
+                forbid_refused(exc)
                 add_service_errors(form, exc)
             else:
                 messages.success(request, f"{approval.info.name} approved and signed.")
@@ -223,6 +228,7 @@ def approval_revoke(request, couple_uuid, approval_uuid):
         try:
             blocked = approvals.approval_revoke(by=request.user, approval=approval, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.warning(
@@ -342,6 +348,7 @@ def _handle(request, session, key, form, action, success: str):
         try:
             action(form.cleaned_data)
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, success)
@@ -359,6 +366,7 @@ def _stage_change(request, session_uuid, verb, done: str):
     try:
         verb(session)
     except ValidationError as exc:
+        forbid_refused(exc)
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, done)
@@ -391,6 +399,7 @@ def medicine_observe(request, session_uuid):
 @require_POST
 def medicine_plan(request, session_uuid):
     session = _medicine_session(request, session_uuid)
+    forbid_unless(policy.may_document(request.user, session))
     form = PlanForm(request.POST)
     return _handle(
         request,
@@ -408,10 +417,11 @@ def medicine_plan(request, session_uuid):
     )
 
 
-def _partner_post(key: str, form_class):
+def _partner_post(key: str, form_class, may=policy.may_document):
     """A POST that records one thing for one partner of a medicine session. The view resolves the session (404
-    outside the caseload) and the partner (404 outside the couple), binds the form under the partner's prefix
-    and hands the record function the cleaned data; the function returns (service call, success message)."""
+    outside the caseload) and the partner (404 outside the couple), refuses someone whose role may not do it (403
+    with the rule book's reason, whatever the form holds), binds the form under the partner's prefix and hands the
+    record function the cleaned data; the function returns (service call, success message)."""
 
     def decorator(describe):
         @login_required
@@ -420,6 +430,7 @@ def _partner_post(key: str, form_class):
         def view(request, session_uuid, partner_uuid):
             session = _medicine_session(request, session_uuid)
             partner = _partner(session, partner_uuid)
+            forbid_unless(may(request.user, session))
             form = form_class(request.POST, prefix=f"{key}-{partner.label}")
             action, success = describe(request, session, partner)
             return _handle(request, session, (key, str(partner.uuid)), form, action, success)
@@ -437,7 +448,7 @@ def predose(request, session, partner):
     )
 
 
-@_partner_post("override", ReasonForm)
+@_partner_post("override", ReasonForm, may=policy.may_override_hold)
 def predose_override(request, session, partner):
     check = get_object_or_404(PreDoseCheck, session=session, partner=partner)
     return (lambda d: record.predose_override(by=request.user, check=check, reason=d["reason"]), "Override recorded.")
@@ -486,6 +497,7 @@ def stock(request):
         try:
             stock_receive(by=request.user, **form.cleaned_data)
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Lot {form.cleaned_data['lot_number']} received.")
@@ -509,6 +521,7 @@ def stock_lot(request, lot_id):
             else:
                 inventory_count(by=request.user, lot=lot, **form.cleaned_data)
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, "Waste logged." if action == "waste" else "Count recorded.")

@@ -18,7 +18,7 @@ from cases import policy
 from cases.forms import add_service_errors
 from cases.instruments import INSTRUMENTS
 from cases.models import Partner
-from cases.policy import couple_for_user
+from cases.policy import couple_for_user, forbid_refused
 from integration import selectors, services
 from integration.forms import (
     BOTH,
@@ -63,6 +63,7 @@ def commitment_add(request, session_uuid):
                 due_on=data["due_on"],
             )
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, "Commitment recorded.")
@@ -79,6 +80,7 @@ def commitment_add(request, session_uuid):
 @require_POST
 def commitment_review(request, session_uuid):
     session = session_for_user(request.user, session_uuid)
+    forbid_unless(policy.may_manage_sessions(request.user, session.couple))
     form = CommitmentReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Not saved: choose the commitment's status.")
@@ -93,6 +95,7 @@ def commitment_review(request, session_uuid):
             note=form.cleaned_data["note"],
         )
     except ValidationError as exc:
+        forbid_refused(exc)
         messages.error(request, f"Not saved: {_messages_of(exc)}")
     else:
         messages.success(request, "Commitment reviewed.")
@@ -114,6 +117,7 @@ def link_send(request, couple_uuid, partner_uuid, instrument):
     couple = couple_for_user(request.user, couple_uuid)
     partner = get_object_or_404(Partner, couple=couple, uuid=partner_uuid)
     partner.couple = couple
+    forbid_unless(policy.may_manage_sessions(request.user, couple))
     if instrument.upper() not in INSTRUMENTS:
         raise Http404("No such questionnaire.")
     form = SendLinkForm(request.POST)
@@ -135,6 +139,7 @@ def link_send(request, couple_uuid, partner_uuid, instrument):
             site_url=request.build_absolute_uri("/"),
         )
     except ValidationError as exc:
+        forbid_refused(exc)
         messages.error(request, f"Not sent: {_messages_of(exc)}")
     else:
         messages.success(
@@ -150,6 +155,7 @@ def link_send(request, couple_uuid, partner_uuid, instrument):
 @require_POST
 def link_withdraw(request, couple_uuid):
     couple = couple_for_user(request.user, couple_uuid)
+    forbid_unless(policy.may_manage_sessions(request.user, couple))
     form = WithdrawLinkForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Not withdrawn: the link could not be read.")
@@ -158,6 +164,7 @@ def link_withdraw(request, couple_uuid):
     try:
         services.questionnaire_link_withdraw(by=request.user, link=link, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
+        forbid_refused(exc)
         messages.error(request, f"Not withdrawn: {_messages_of(exc)}")
     else:
         messages.success(request, f"The {link.definition.name} link of {link.partner.first_name} was withdrawn.")
@@ -212,6 +219,7 @@ def questionnaire_fill(request, token):
                 status=410,
             )
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             return redirect("integration:questionnaire_thanks")

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import role_required
 from cases.forms import add_service_errors
+from cases.policy import forbid_refused
 from jobs import delivery, exports, replies, selectors
 from jobs.choices import DocumentStatus, ExportFile, ExportStatus, ReplyAnswer
 from jobs.forms import ExportFilterForm
@@ -60,6 +61,7 @@ def export_list(request):
         try:
             job = exports.export_start(by=request.user, filters=form.filters())
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             return redirect("jobs:export_detail", job_uuid=job.uuid)
@@ -139,6 +141,7 @@ def reminder_resend(request, session_uuid, reminder_id):
     try:
         delivery.reminder_resend(by=request.user, reminder=reminder)
     except ValidationError as exc:
+        forbid_refused(exc)
         messages.error(request, f"Not resent: {' '.join(exc.messages)}")
     else:
         messages.success(
@@ -176,6 +179,7 @@ def session_reply(request, token):
         try:
             answered = replies.session_reply_record(token=token, answer=request.POST.get("answer", ""))
         except ValidationError as exc:
+            forbid_refused(exc)
             problem = " ".join(exc.messages)
     return render(
         request,

@@ -13,7 +13,7 @@ from accounts.decorators import forbid_unless
 from audit.choices import AuditAction
 from audit.services import audit_record
 from cases import policy
-from cases.policy import couple_for_user
+from cases.policy import couple_for_user, forbid_refused
 from pages import calendar as pages_calendar
 from pages import selectors as pages
 from sessions import feeds, selectors, services, telehealth
@@ -123,6 +123,7 @@ def session_new(request):
                 video_url=data["video_url"],
             )
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Booked: {change.session}.")
@@ -183,6 +184,7 @@ def session_reschedule(request, session_uuid):
                 video_url=data["video_url"],
             )
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Moved: {change.session}.")
@@ -220,6 +222,7 @@ def _status_change(request, session_uuid, verb, done: str, *, action_name: str =
     try:
         change = verb(session, form.cleaned_data.get("reason", ""))
     except ValidationError as exc:
+        forbid_refused(exc)
         messages.error(request, _errors_message(exc))
     else:
         messages.success(request, done)
@@ -264,6 +267,7 @@ def session_complete(request, session_uuid):
 @require_POST
 def suggestion_accept(request, couple_uuid):
     couple = couple_for_user(request.user, couple_uuid)
+    forbid_unless(policy.may_manage_sessions(request.user, couple))
     form = AcceptSuggestionForm(request.POST)
     target = reverse("cases:couple_detail", kwargs={"couple_uuid": couple.uuid})
     if not form.is_valid():
@@ -284,6 +288,7 @@ def suggestion_accept(request, couple_uuid):
             room=anchor.room,
         )
     except ValidationError as exc:
+        forbid_refused(exc)
         messages.error(request, f"Not booked: {_errors_message(exc)}")
     else:
         messages.success(request, f"Booked: {change.session}.")
@@ -313,6 +318,7 @@ def note_edit(request, session_uuid):
         try:
             services.note_save_draft(by=request.user, session=session, content=form.cleaned_data)
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, "Draft note saved.")
@@ -342,6 +348,7 @@ def note_sign(request, session_uuid):
     try:
         services.note_sign(by=request.user, note=note)
     except ValidationError as exc:
+        forbid_refused(exc)
         messages.error(request, f"Not signed: {_errors_message(exc)}")
     else:
         messages.success(request, "Note signed and locked.")
@@ -358,6 +365,7 @@ def note_amend(request, session_uuid):
         try:
             services.note_amend(by=request.user, note=note, text=form.cleaned_data["text"])
         except ValidationError as exc:
+            forbid_refused(exc)
             messages.error(request, f"Not added: {_errors_message(exc)}")
         else:
             messages.success(request, "Amendment added under the note.")
@@ -382,6 +390,7 @@ def calendar_feed_settings(request):
             try:
                 _, token = feeds.feed_regenerate(by=request.user, show_first_names=request.POST.get("names") == "1")
             except ValidationError as exc:
+                forbid_refused(exc)
                 error = " ".join(exc.messages)
             else:
                 new_url = feeds.feed_url(token)  # shown once, on this answer only: it is not stored
@@ -389,6 +398,7 @@ def calendar_feed_settings(request):
             try:
                 telehealth.clinician_video_link_set(by=request.user, url=request.POST.get("url", ""))
             except ValidationError as exc:
+                forbid_refused(exc)
                 video_error = " ".join(exc.messages)
             else:
                 messages.success(request, "Your standing video link is saved.")

@@ -28,7 +28,7 @@ PINNED = {
     # The read is audited (one INSERT); the therapist and room filters read their choices (one query each).
     ("sessions:calendar_clinic", "clinic_admin"): 7,
     ("dosing:stock", "prescriber"): 3,
-    ("audit:event_list", "clinic_admin"): 4,
+    ("audit:event_list", "clinic_admin"): 5,  # the couples' partners, for the sentences
     ("jobs:export_list", "clinic_admin"): 4,
     ("integration:clinic_outcomes", "clinic_admin"): 6,  # computed, not read from the cache
 }

@@ -218,7 +218,7 @@ def test_the_dual_role_prescriber_overrides_unflagged_when_another_therapist_run
     assert not AuditEvent.objects.filter(action=AuditAction.DUAL_ROLE_ACT).exists()
 
 
-def test_a_crafted_override_post_by_the_dual_role_user_is_refused_next_to_the_form(client_for, dual, dual_couple):
+def test_a_crafted_override_post_by_the_dual_role_user_is_a_403_that_says_why(client_for, dual, dual_couple):
     sign(dual_couple, dual)
     session = medicine_session(dual_couple, dual)
     partner = dual_couple.partners.get(label="A")
@@ -226,7 +226,7 @@ def test_a_crafted_override_post_by_the_dual_role_user_is_refused_next_to_the_fo
     with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
         held_at_hold_level(session, dual)
         response = client_for(dual).post(url, {f"override-{partner.label}-reason": "Home readings are lower"})
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "separation of duties" in response.content.decode()
     assert PreDoseCheck.objects.get(session=session).override_by is None
 

@@ -122,10 +122,11 @@ def test_a_prescriber_sees_the_moves_refused_with_the_rule(client_for, prescribe
     session = scheduled["session"]
     html = _html(client_for(prescriber), reverse("sessions:session_detail", args=[session.uuid]))
     assert 'data-action="cancel" data-allowed="no"' in html and 'name="cancel-reason"' not in html
+    # A crafted cancel: no confirmation page for a move refused, a 403 with the rule book's reason.
     response = client_for(prescriber).post(
-        reverse("sessions:session_cancel", args=[session.uuid]), {"cancel-reason": "x"}, follow=True
+        reverse("sessions:session_cancel", args=[session.uuid]), {"cancel-reason": "x", "confirm": "yes"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 403
     assert "Only the couple&#x27;s therapists or a clinic admin can" in response.content.decode()
     assert TherapySession.objects.get(pk=session.pk).status == SessionStatus.SCHEDULED
 

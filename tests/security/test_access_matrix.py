@@ -137,7 +137,32 @@ FORBIDDEN_PAGES = {
 FORBIDDEN_POSTS = {
     **FORBIDDEN_PAGES,
     "dosing:request_withdraw": {"prescriber", "clinic_admin"},  # a therapist of the couple withdraws
+    "dosing:request_create": {"prescriber", "clinic_admin"},  # ... and requests
     "sessions:note_sign": {"prescriber", "clinic_admin"},
+    "sessions:note_amend": {"prescriber", "clinic_admin"},
+    # The bedside record is kept by the care team; an admin as such does not document a medicine session.
+    **dict.fromkeys(
+        ("dosing:medicine_plan", "dosing:predose", "dosing:dose", "dosing:vitals", "dosing:side_effect"),
+        {"clinic_admin"},
+    ),
+    "dosing:discharge": {"clinic_admin"},
+    "dosing:predose_override": {"therapist", "clinic_admin"},  # the couple's prescriber overrides a hold
+    "dosing:medicine_start": {"prescriber", "clinic_admin"},  # the session's therapist starts it
+    # The couple's therapists or an admin run its sessions and integration work, not its prescriber.
+    **dict.fromkeys(
+        (
+            "dosing:medicine_observe",
+            "sessions:session_cancel",
+            "sessions:session_complete",
+            "sessions:session_no_show",
+            "sessions:suggestion_accept",
+            "integration:commitment_review",
+            "integration:link_send",
+            "integration:link_withdraw",
+            "jobs:reminder_resend",
+        ),
+        {"prescriber"},
+    ),
 }
 TEAM = ("therapist", "prescriber", "clinic_admin")
 OUTSIDERS = ("other_therapist", "other_prescriber")
