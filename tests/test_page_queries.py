@@ -1,7 +1,8 @@
 """Every main page reads the database in a pinned number of queries, the same with one couple as with many.
 
-The therapist's home, the session page, the couple page and list, the calendar week, the medicine record and the
-couple's outcomes are pinned beside their apps' tests (pages/, cases/, sessions/, dosing/, integration/); these
+The therapist's home, the session page (and a medicine session's), the couple page and list, the calendar week, the
+medicine record, the couple's outcomes and integration page are pinned beside their apps' tests (pages/, cases/,
+sessions/, dosing/, integration/); these
 are the rest: the prescriber's and the admin's homes, the clinic calendar, the ketamine log, the audit trail, the
 exports list and the clinic outcomes. A change here is a change in how a page reads: look before raising one."""
 
