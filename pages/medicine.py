@@ -14,7 +14,7 @@ from sessions.models import TherapySession
 
 # What still may be done once the gate shut in progress (dosing.lifecycle.BEDSIDE less the doses; the dose itself
 # is refused by the gate at each dose).
-STILL_IN_PROGRESS = "Monitoring goes on: vital signs, side effects and discharge are still recorded; no more doses."
+STILL_IN_PROGRESS = "No further dose may be given. Vital signs, side effects and discharge can still be recorded."
 
 
 @dataclass(frozen=True)

@@ -193,7 +193,9 @@ def test_a_session_in_progress_whose_gate_shut_says_what_may_still_be_done(
             html = _html(client, url, **params)
             assert 'data-medicine-note="in_progress"' in html, url
             assert "Dosing stopped: The dual psycholytic approval was revoked" in html, url
-            assert "vital signs, side effects and discharge are still recorded; no more doses." in html, url
+            assert (
+                "No further dose may be given. Vital signs, side effects and discharge can still be recorded." in html
+            ), url
             assert "Blocked medicine sessions" not in html, url
 
 
