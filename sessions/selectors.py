@@ -28,7 +28,12 @@ def visible_sessions(user: User) -> QuerySet[TherapySession]:
 def session_for_user(user: User, session_uuid) -> TherapySession:
     """The session with this UUID if the user may see its couple; otherwise 404, as if it did not exist."""
     try:
-        return visible_sessions(user).select_related("couple", "therapist__video_link", "room").get(uuid=session_uuid)
+        # The approval a medicine session stands on, and who signed it, are on its page and its record: one join.
+        return (
+            visible_sessions(user)
+            .select_related("couple", "therapist__video_link", "room", "approval__signed_by")
+            .get(uuid=session_uuid)
+        )
     except TherapySession.DoesNotExist:
         raise Http404("No such session.") from None
 
