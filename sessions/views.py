@@ -141,18 +141,7 @@ def session_new(request):
 def session_detail(request, session_uuid):
     session = selectors.session_for_user(request.user, session_uuid)
     page = pages.session_page(user=request.user, session=session, note_phases=NOTE_FIELDS)
-    return render(
-        request,
-        "sessions/session_detail.html",
-        {
-            "page": page,
-            "session": session,
-            "couple": session.couple,
-            "note": page.note,
-            "amend_form": AmendmentForm(),
-            "cancel_form": ReasonForm(prefix="cancel"),
-        },
-    )
+    return render(request, "sessions/session_detail.html", {"page": page, "amend_form": AmendmentForm()})
 
 
 @login_required
