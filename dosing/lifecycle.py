@@ -298,8 +298,8 @@ def available_actions(
     now = now or timezone.now()
     state = session.medicine_state
     verdict = may_manage_sessions(user, team if team is not None else session.couple)
-    if dosed is None and state == S.IN_PROGRESS:
-        dosed = is_dosed(session)  # once, for every guard below
+    if dosed is None and state in (S.BOOKED, S.BLOCKED, S.IN_PROGRESS):
+        dosed = is_dosed(session)  # once, for every guard below that asks
     manager, not_manager = bool(verdict), (verdict.reason,)
     actions = []
     if state in (S.BOOKED, S.BLOCKED):
