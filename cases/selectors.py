@@ -169,14 +169,16 @@ def clinic_overview() -> dict:
     from django.db.models import Count
 
     by_status = dict(Couple.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    # The care team by role, in one query (a person may hold two roles and counts in each).
+    users = User.objects.filter(is_active=True).aggregate(
+        therapists=Count("id", filter=Q(is_therapist=True)),
+        prescribers=Count("id", filter=Q(is_prescriber=True)),
+        admins=Count("id", filter=Q(is_clinic_admin=True)),
+    )
     return {
         "by_status": [(label, by_status.get(value, 0), value) for value, label in CoupleStatus.choices],
         "total": sum(by_status.values()),
-        "users": {
-            "therapists": User.objects.filter(is_active=True, is_therapist=True).count(),
-            "prescribers": User.objects.filter(is_active=True, is_prescriber=True).count(),
-            "admins": User.objects.filter(is_active=True, is_clinic_admin=True).count(),
-        },
+        "users": users,
         "waiting_review": Partner.objects.filter(screening__outcome=ScreeningOutcome.REVIEW).count(),
         "recent": list(CaseEvent.objects.select_related("couple", "actor").order_by("-at", "-id")[:15]),
     }

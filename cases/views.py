@@ -3,14 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.choices import AuditAction
 from audit.services import audit_record
-from cases import selectors, services
+from cases import services
 from cases.choices import CoupleStatus, QuestionnaireContext
 from cases.forms import (
     ContraindicationForm,
@@ -30,9 +29,8 @@ from cases.instruments import INSTRUMENTS
 from cases.models import Couple, Partner
 from cases.policy import couple_for_user, forbid_refused, may_assign_care_team, may_create_couple
 from clinic.services import clinic_settings_get
+from pages import couples as pages_couples
 from pages import selectors as pages
-
-PAGE_SIZE = 25
 
 
 def _partner_for_user(request, couple_uuid, partner_uuid) -> tuple[Couple, Partner]:
@@ -46,31 +44,26 @@ def _partner_for_user(request, couple_uuid, partner_uuid) -> tuple[Couple, Partn
 def couple_list(request):
     form = CoupleFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    couples = selectors.couple_list(
+    list_page = pages_couples.couple_list_page(
         user=request.user,
         search=filters.get("q", ""),
         status=filters.get("status", ""),
         therapist_id=filters["therapist"].pk if filters.get("therapist") else None,
+        page=request.GET.get("page"),
     )
-    page = Paginator(couples, PAGE_SIZE).get_page(request.GET.get("page"))
     # A list of couples is a read of clinical data too (names, statuses), like each couple's page.
     audit_record(
         action=AuditAction.READ,
         request=request,
         object_type="cases.couple",
-        summary=f"couple list viewed (page {page.number})",
+        summary=f"couple list viewed (page {list_page.page.number})",
     )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "cases/couple_list.html",
-        {
-            "form": form,
-            "page": page,
-            "query": query.urlencode(),
-            "can_create": bool(may_create_couple(request.user)),
-        },
+        {"list": list_page, "page": list_page.page, "form": form, "query": query.urlencode()},
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import formats, timezone
 
 from accounts.models import User
@@ -67,12 +68,44 @@ STATE_WORDS = {
 
 @dataclass(frozen=True)
 class Action:
-    """Something the user might do to the session now: allowed or not, and every reason why not."""
+    """Something the user might do to the session now: allowed or not, and every reason why not. It carries all a
+    page needs to offer it (where it posts, whether it asks for a reason and a confirmation), so a template renders
+    any action alike and never chooses by name."""
 
     name: str
     label: str
     allowed: bool
     reasons: tuple[str, ...] = ()
+    url: str = ""
+    method: str = "post"
+    reason_field: str = ""  # the form field of the reason it asks for ("" when it asks none)
+    confirm: bool = False  # asks "are you sure?" on a page of its own before it is done
+    style: str = "primary"  # the button's colour: primary, success or danger
+
+
+# How each move is offered: (url name, reason field, asks for confirmation, style). Cancelling or marking a no-show
+# before any dose needs a reason and a confirmation (CLINICAL.md, ending a medicine session).
+OFFERS = {
+    "start": ("dosing:medicine_start", "", False, "primary"),
+    "observe": ("dosing:medicine_observe", "", False, "primary"),
+    "complete": ("sessions:session_complete", "", False, "success"),
+    "cancel": ("sessions:session_cancel", "cancel-reason", True, "danger"),
+    "no_show": ("sessions:session_no_show", "cancel-reason", True, "danger"),
+}
+
+
+def _action(session: TherapySession, name: str, label: str, reasons) -> Action:
+    url_name, reason_field, confirm, style = OFFERS[name]
+    return Action(
+        name=name,
+        label=label,
+        allowed=not reasons,
+        reasons=tuple(reasons),
+        url=reverse(url_name, kwargs={"session_uuid": session.uuid}),
+        reason_field=reason_field,
+        confirm=confirm,
+        style=style,
+    )
 
 
 def _label(state: str) -> str:
@@ -161,18 +194,20 @@ def start_blockers(session: TherapySession, *, user: User, now: datetime.datetim
     return reasons
 
 
-def observation_blockers(session: TherapySession) -> list[str]:
-    """Why dosing cannot be declared done (empty when it can)."""
+def observation_blockers(session: TherapySession, *, dosed: bool | None = None) -> list[str]:
+    """Why dosing cannot be declared done (empty when it can). dosed: whether a dose was given, if the caller
+    loaded the doses already (asked of the database otherwise)."""
     state = session.medicine_state
     if state != S.IN_PROGRESS:
         return [f"Only a medicine session in progress moves to observation; this one is {_label(state)}."]
-    if not is_dosed(session):
+    if not (is_dosed(session) if dosed is None else dosed):
         return ["No dose is recorded: record the doses given, or cancel the session if no one was dosed."]
     return []
 
 
-def end_blockers(session: TherapySession, *, to: str) -> list[str]:
-    """Why a medicine session cannot end this way (cancelled, no-show, completed); empty when it can."""
+def end_blockers(session: TherapySession, *, to: str, dosed: bool | None = None) -> list[str]:
+    """Why a medicine session cannot end this way (cancelled, no-show, completed); empty when it can. dosed: as
+    for observation_blockers."""
     state = session.medicine_state
     if to not in TRANSITIONS[state]:
         if to in (S.CANCELLED, S.NO_SHOW) and state == S.OBSERVATION:
@@ -183,7 +218,7 @@ def end_blockers(session: TherapySession, *, to: str) -> list[str]:
                 + (" (declare dosing done first)." if state == S.IN_PROGRESS else ".")
             ]
         return [f"A medicine session that is {_label(state)} cannot become {_label(to)}."]
-    if to in (S.CANCELLED, S.NO_SHOW) and is_dosed(session):
+    if to in (S.CANCELLED, S.NO_SHOW) and (is_dosed(session) if dosed is None else dosed):
         return [f"A dose was given: this session can only end completed, not {_label(to)}."]
     return []
 
@@ -249,29 +284,39 @@ def medicine_session_unblock(*, by: User, session: TherapySession) -> None:
 # -- what a page shows ------------------------------------------------------------------------------------
 
 
-def available_actions(session: TherapySession, user: User, now: datetime.datetime | None = None) -> list[Action]:
-    """The moves of this medicine session a page offers the user now, each allowed or not with every reason."""
+def available_actions(
+    session: TherapySession,
+    user: User,
+    now: datetime.datetime | None = None,
+    *,
+    dosed: bool | None = None,
+    team=None,
+) -> list[Action]:
+    """The moves of this medicine session a page offers the user now, each allowed or not with every reason.
+    A page that loaded the doses or the care team already passes them (dosed; team, a cases.policy care team), so
+    the machine decides from them without asking the database again."""
     now = now or timezone.now()
     state = session.medicine_state
-    verdict = may_manage_sessions(user, session.couple)
+    verdict = may_manage_sessions(user, team if team is not None else session.couple)
+    if dosed is None and state in (S.BOOKED, S.BLOCKED, S.IN_PROGRESS):
+        dosed = is_dosed(session)  # once, for every guard below that asks
     manager, not_manager = bool(verdict), (verdict.reason,)
     actions = []
     if state in (S.BOOKED, S.BLOCKED):
-        reasons = start_blockers(session, user=user, now=now)
-        actions.append(Action("start", "Start the session", not reasons, tuple(reasons)))
+        actions.append(_action(session, "start", "Start the session", start_blockers(session, user=user, now=now)))
     if state == S.IN_PROGRESS:
-        reasons = observation_blockers(session) if manager else list(not_manager)
-        actions.append(Action("observe", "Dosing done: move to observation", not reasons, tuple(reasons)))
+        reasons = observation_blockers(session, dosed=dosed) if manager else list(not_manager)
+        actions.append(_action(session, "observe", "Dosing done: move to observation", reasons))
     if state == S.OBSERVATION:
         reasons = medicine_completion_blockers(session) if manager else list(not_manager)
-        actions.append(Action("complete", "Complete the session", not reasons, tuple(reasons)))
+        actions.append(_action(session, "complete", "Complete the session", reasons))
     for to, name, label in ((S.CANCELLED, "cancel", "Cancel the session"), (S.NO_SHOW, "no_show", "Mark a no-show")):
         if state in (S.COMPLETED, S.CANCELLED, S.NO_SHOW):
             continue
-        reasons = end_blockers(session, to=to) if manager else list(not_manager)
+        reasons = end_blockers(session, to=to, dosed=dosed) if manager else list(not_manager)
         if to == S.NO_SHOW and not reasons and session.start > now:
             reasons = ["A session can only be marked a no-show once its start time has passed."]
-        actions.append(Action(name, label, not reasons, tuple(reasons)))
+        actions.append(_action(session, name, label, reasons))
     return actions
 
 

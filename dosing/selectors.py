@@ -110,7 +110,7 @@ def medicine_record(*, session, user: User | None = None) -> dict:
         "state": state,
         "state_label": session.get_medicine_state_display(),
         "can": {what: state in states for what, states in BEDSIDE.items()},
-        "actions": available_actions(session, user, now) if user is not None else [],
+        "actions": available_actions(session, user, now, dosed=bool(doses)) if user is not None else [],
     }
 
 

@@ -29,6 +29,7 @@ from integration.forms import (
     SendLinkForm,
     WithdrawLinkForm,
 )
+from pages import outcomes as pages_outcomes
 from sessions.models import TherapySession
 from sessions.selectors import session_for_user
 
@@ -176,9 +177,8 @@ def link_withdraw(request, couple_uuid):
 @login_required
 def couple_integration(request, couple_uuid):
     couple = couple_for_user(request.user, couple_uuid)
-    context = selectors.couple_integration_page(couple=couple)
-    context.update({"couple": couple, "instruments": list(INSTRUMENTS.values())})
-    return render(request, "integration/couple_integration.html", context)
+    page = pages_outcomes.couple_integration_page(couple=couple)
+    return render(request, "integration/couple_integration.html", {"page": page})
 
 
 @role_required("is_clinic_admin")
@@ -188,7 +188,7 @@ def clinic_outcomes(request):
     return render(
         request,
         "integration/clinic_outcomes.html",
-        {"form": form, "approach": approach, **selectors.clinic_outcomes(approach=approach)},
+        {"form": form, "page": pages_outcomes.clinic_outcomes_page(approach=approach)},
     )
 
 

@@ -8,26 +8,33 @@ from cases import policy
 from cases.policy import visible_couples
 from jobs.checks import sms_configuration_problems
 from jobs.delivery import reminder_resend_refusal
-from jobs.models import ExportJob, Reminder, SessionNotice, SessionReply, SessionSummary
+from jobs.models import ExportJob, Reminder, SessionNotice, SessionSummary
 from jobs.sms import sms_logs_only, sms_refusal
 from sessions.selectors import session_for_user
 
 
 def session_background(*, session) -> dict:
-    """The reminders, change notices and PDF summaries of one session, for its page (four queries)."""
+    """The reminders (with the couple's answers to them), change notices and PDF summaries of one session, for its
+    page (three queries)."""
     reminders = list(
         Reminder.objects.filter(session=session)
-        .select_related("partner", "user", "resent_by")
+        .select_related("partner", "user", "resent_by", "reply")
         .order_by("-session_start", "-lead_minutes", "recipient_kind", "partner__label")
     )
+    replies = []
     for reminder in reminders:
         reminder.session = session
         reminder.resendable = not reminder_resend_refusal(reminder)
+        reply = getattr(reminder, "reply", None)  # one per reminder, for its session and partner (jobs.replies)
+        if reply is not None:
+            reply.reminder, reply.partner, reply.session = reminder, reminder.partner, session
+            replies.append(reply)
+    replies.sort(key=lambda r: (r.answered_at, r.pk), reverse=True)  # SessionReply's ordering
     return {
         "reminders": reminders,
         "summaries": list(SessionSummary.objects.filter(session=session).order_by("-version")),
         "notices": list(SessionNotice.objects.filter(session=session).select_related("partner")),
-        "replies": list(SessionReply.objects.filter(session=session).select_related("partner", "reminder")),
+        "replies": replies,
     }
 
 

@@ -14,12 +14,14 @@ from cases.choices import COUPLE_TRANSITIONS, CoupleStatus
 from cases.instruments import INSTRUMENTS
 from cases.models import Couple
 from cases.services import couple_activation_blockers
+from dosing import lifecycle
 from dosing import selectors as dosing_selectors
 from integration import selectors as integration_selectors
 from integration.forms import CommitmentForm
 from jobs.selectors import session_background
 from ops.selectors import task_failures_recent_count
 from outbox.selectors import Backlog, outbox_backlog
+from pages.medicine import MedicineNote, medicine_note, medicine_notes
 from records.models import VerificationRun
 from records.verify import verification_latest
 from sessions import course as sessions_course
@@ -55,6 +57,7 @@ class TherapistHome:
     dashboard: sessions_selectors.Dashboard
     page: Page  # of TodoRow, HOME_PAGE_SIZE a page
     due: list[TodoRow]  # the rows of this page whose next step is not booked yet
+    medicine_notes: dict[int, MedicineNote]  # by session id, for this week's sessions and the blocked ones
 
 
 def therapist_home(*, user: User, page: str | int | None = None) -> TherapistHome:
@@ -69,11 +72,13 @@ def therapist_home(*, user: User, page: str | int | None = None) -> TherapistHom
         course = courses[couple.pk]
         rows.append(TodoRow(couple=couple, items=tuple(items), next_step=course.next_step if course.due else None))
     couples_page.object_list = rows
+    dashboard = sessions_selectors.therapist_dashboard(user=user)
     return TherapistHome(
         notices=dosing_selectors.notices_for(user=user),
-        dashboard=sessions_selectors.therapist_dashboard(user=user),
+        dashboard=dashboard,
         page=couples_page,
         due=[row for row in rows if row.next_step],
+        medicine_notes=medicine_notes([*dashboard.today, *dashboard.this_week, *dashboard.blocked]),
     )
 
 
@@ -85,14 +90,17 @@ class PrescriberHome:
     notices: list
     panel: dict
     page: Page  # of couples waiting for review, HOME_PAGE_SIZE a page
+    medicine_notes: dict[int, MedicineNote]  # by session id, for this week's medicine sessions the gate shut
 
 
 def prescriber_home(*, user: User, page: str | int | None = None) -> PrescriberHome:
     """The prescriber's home: notices, their dosing work and one page of couples waiting for their review."""
+    panel = dosing_selectors.prescriber_panel(user=user)
     return PrescriberHome(
         notices=dosing_selectors.notices_for(user=user),
-        panel=dosing_selectors.prescriber_panel(user=user),
+        panel=panel,
         page=_page(cases_selectors.prescriber_review_queue(user=user), page),
+        medicine_notes=medicine_notes(panel["medicine_week"]),
     )
 
 
@@ -139,6 +147,7 @@ class CouplePage:
     audit_limit: int
     can_search_audit: bool
     may_see_clinic_outcomes: bool
+    medicine_notes: dict[int, MedicineNote]  # by session id: its medicine sessions the gate shut
 
 
 def couple_page(*, user: User, couple: Couple) -> CouplePage:
@@ -167,6 +176,7 @@ def couple_page(*, user: User, couple: Couple) -> CouplePage:
         audit_limit=AUDIT_ON_COUPLE_PAGE,
         can_search_audit=clinic_admin,
         may_see_clinic_outcomes=clinic_admin,
+        medicine_notes=medicine_notes(sessions),
     )
 
 
@@ -187,6 +197,16 @@ class SessionPage:
     integration: integration_selectors.SessionPanel
     commitment_form: CommitmentForm | None
     background: dict
+    actions: list[lifecycle.Action]  # a medicine session's moves as its state machine offers them, with reasons
+    medicine_note: MedicineNote | None  # blocked, or in progress with the gate shut
+
+
+def session_action(*, user: User, session: TherapySession, name: str) -> lifecycle.Action | None:
+    """The move `name` of a medicine session as its state machine offers it to this user now (None for a session
+    of another phase, or a move its state does not offer)."""
+    if session.phase != Phase.MEDICINE:
+        return None
+    return next((a for a in lifecycle.available_actions(session, user) if a.name == name), None)
 
 
 def session_page(*, user: User, session: TherapySession, note_phases) -> SessionPage:
@@ -195,7 +215,8 @@ def session_page(*, user: User, session: TherapySession, note_phases) -> Session
     note = SessionNote.objects.filter(session=session).select_related("signed_by", "author").first()
     now = timezone.now()
     panel = integration_selectors.session_panel(session=session)
-    can_manage = bool(policy.may_manage_sessions(user, session.couple))
+    team = policy.care_team(session.couple)  # read once, for the page and the medicine session's moves
+    can_manage = bool(policy.may_manage_sessions(user, team))
     return SessionPage(
         session=session,
         couple=session.couple,
@@ -213,4 +234,6 @@ def session_page(*, user: User, session: TherapySession, note_phases) -> Session
         integration=panel,
         commitment_form=CommitmentForm(partners=panel.partners) if session.phase == Phase.INTEGRATION else None,
         background=session_background(session=session),
+        actions=lifecycle.available_actions(session, user, now, team=team) if session.phase == Phase.MEDICINE else [],
+        medicine_note=medicine_note(session) if session.phase == Phase.MEDICINE else None,
     )

@@ -14,7 +14,7 @@ from cases.models import Couple, Partner
 from cases.policy import visible_couples
 from clinic.services import clinic_settings_get
 from sessions import course
-from sessions.choices import NoteStatus, Phase, SessionStatus
+from sessions.choices import MedicineState, NoteStatus, Phase, SessionStatus
 from sessions.models import Room, SessionNote, TherapySession
 
 OPEN_STATUSES = (CoupleStatus.REFERRED, CoupleStatus.SCREENING, CoupleStatus.ACTIVE)
@@ -28,7 +28,12 @@ def visible_sessions(user: User) -> QuerySet[TherapySession]:
 def session_for_user(user: User, session_uuid) -> TherapySession:
     """The session with this UUID if the user may see its couple; otherwise 404, as if it did not exist."""
     try:
-        return visible_sessions(user).select_related("couple", "therapist__video_link", "room").get(uuid=session_uuid)
+        # The approval a medicine session stands on, and who signed it, are on its page and its record: one join.
+        return (
+            visible_sessions(user)
+            .select_related("couple", "therapist__video_link", "room", "approval__signed_by")
+            .get(uuid=session_uuid)
+        )
     except TherapySession.DoesNotExist:
         raise Http404("No such session.") from None
 
@@ -49,7 +54,7 @@ def local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.da
     return start, end
 
 
-@dataclass
+@dataclass(frozen=True)
 class CalendarDay:
     date: datetime.date
     sessions: list
@@ -139,6 +144,7 @@ class Dashboard:
     notes_to_sign: list
     notes_to_write: list
     more_notes: bool  # more are waiting than the lists show (the oldest NOTES_LISTED of each)
+    blocked: list = ()  # their booked medicine sessions the gate shut, until moved or cancelled, soonest first
 
 
 def therapist_dashboard(*, user: User) -> Dashboard:
@@ -148,7 +154,13 @@ def therapist_dashboard(*, user: User) -> Dashboard:
     day_start, day_end = local_day_bounds(today)
     _, week_end = local_day_bounds(week_start + datetime.timedelta(days=6))
     mine = _with_display(visible_sessions(user).filter(therapist=user))
-    week = list(mine.filter(start__gte=day_start, start__lt=week_end).exclude(status=SessionStatus.CANCELLED))
+    # This week's sessions and, in the same query, every medicine session of theirs the gate shut (blocked until
+    # it is moved or cancelled, whenever it is booked); the filter only narrows the rows, medicine_state decides.
+    blocked = Q(phase=Phase.MEDICINE, status=SessionStatus.SCHEDULED, started_at__isnull=True) & ~Q(blocked_reason="")
+    rows = list(
+        mine.filter(Q(start__gte=day_start, start__lt=week_end) | blocked).exclude(status=SessionStatus.CANCELLED)
+    )
+    week = [s for s in rows if day_start <= s.start < week_end]
     drafts = SessionNote.objects.filter(session__therapist=user, status=NoteStatus.DRAFT)
     unwritten = (
         visible_sessions(user)
@@ -164,6 +176,7 @@ def therapist_dashboard(*, user: User) -> Dashboard:
         notes_to_sign=notes_to_sign[:NOTES_LISTED],
         notes_to_write=notes_to_write[:NOTES_LISTED],
         more_notes=len(notes_to_sign) > NOTES_LISTED or len(notes_to_write) > NOTES_LISTED,
+        blocked=[s for s in rows if s.medicine_state == MedicineState.BLOCKED],
     )
 
 

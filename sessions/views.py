@@ -1,7 +1,5 @@
 """Session pages: entry points that check access, call one service or selector, and render."""
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +14,7 @@ from audit.choices import AuditAction
 from audit.services import audit_record
 from cases import policy
 from cases.policy import couple_for_user, forbid_refused
+from pages import calendar as pages_calendar
 from pages import selectors as pages
 from sessions import feeds, selectors, services, telehealth
 from sessions.choices import NOTE_FIELDS
@@ -49,11 +48,9 @@ def _errors_message(exc: ValidationError) -> str:
 def _calendar(request, *, days: int, clinic_wide: bool, view_name: str):
     form = CalendarFilterForm(request.GET or None, clinic_wide=clinic_wide)
     filters = form.cleaned_data if form.is_valid() else {}
-    day = filters.get("date") or timezone.localdate()
-    first = day - datetime.timedelta(days=day.weekday()) if days == 7 else day
-    calendar_days = selectors.calendar(
+    page = pages_calendar.calendar_page(
         user=request.user,
-        first_day=first,
+        day=filters.get("date"),
         days=days,
         clinic_wide=clinic_wide,
         therapist_id=filters["therapist"].pk if filters.get("therapist") else None,
@@ -64,29 +61,15 @@ def _calendar(request, *, days: int, clinic_wide: bool, view_name: str):
         action=AuditAction.READ,
         request=request,
         object_type="clinical_sessions.therapysession",
-        summary=f"calendar {'week' if days == 7 else 'day'} of {first.isoformat()} viewed"
+        summary=f"calendar {'week' if days == 7 else 'day'} of {page.first.isoformat()} viewed"
         + (" (clinic-wide)" if clinic_wide else ""),
     )
     query = request.GET.copy()
     query.pop("date", None)
-    step = datetime.timedelta(days=days)
     return render(
         request,
         "sessions/calendar.html",
-        {
-            "form": form,
-            "days": calendar_days,
-            "first": first,
-            "last": first + step - datetime.timedelta(days=1),
-            "previous": first - step,
-            "next": first + step,
-            "today": timezone.localdate(),
-            "query": query.urlencode(),
-            "view_name": view_name,
-            "is_week": days == 7,
-            "clinic_wide": clinic_wide,
-            "can_book": bool(policy.may_book_sessions(request.user)),
-        },
+        {"page": page, "form": form, "query": query.urlencode(), "view_name": view_name},
     )
 
 
@@ -158,18 +141,7 @@ def session_new(request):
 def session_detail(request, session_uuid):
     session = selectors.session_for_user(request.user, session_uuid)
     page = pages.session_page(user=request.user, session=session, note_phases=NOTE_FIELDS)
-    return render(
-        request,
-        "sessions/session_detail.html",
-        {
-            "page": page,
-            "session": session,
-            "couple": session.couple,
-            "note": page.note,
-            "amend_form": AmendmentForm(),
-            "cancel_form": ReasonForm(prefix="cancel"),
-        },
-    )
+    return render(request, "sessions/session_detail.html", {"page": page, "amend_form": AmendmentForm()})
 
 
 @login_required
@@ -219,10 +191,23 @@ def session_reschedule(request, session_uuid):
     )
 
 
-def _status_change(request, session_uuid, verb, done: str):
+def _status_change(request, session_uuid, verb, done: str, *, action_name: str = ""):
     session = selectors.session_for_user(request.user, session_uuid)
     form = ReasonForm(request.POST, prefix="cancel")
     form.is_valid()
+    # A medicine session ends the way its state machine offers: an ending that asks for a reason and a
+    # confirmation is shown on a page of its own first, and done only when that page is sent.
+    action = pages.session_action(user=request.user, session=session, name=action_name) if action_name else None
+    if action is not None and action.allowed and action.confirm:
+        if action.reason_field and not form.cleaned_data.get("reason", "").strip():
+            form.add_error("reason", "Say why: the prescriber and the controlled-substance log need the reason.")
+        if form.errors or request.POST.get("confirm") != "yes":
+            return render(
+                request,
+                "sessions/session_confirm.html",
+                {"session": session, "couple": session.couple, "action": action, "form": form},
+                status=400 if form.errors else 200,
+            )
     try:
         change = verb(session, form.cleaned_data.get("reason", ""))
     except ValidationError as exc:
@@ -243,6 +228,7 @@ def session_cancel(request, session_uuid):
         session_uuid,
         lambda s, r: services.session_cancel(by=request.user, session=s, reason=r),
         "Session cancelled.",
+        action_name="cancel",
     )
 
 
@@ -254,6 +240,7 @@ def session_no_show(request, session_uuid):
         session_uuid,
         lambda s, r: services.session_mark_no_show(by=request.user, session=s, note=r),
         "Recorded as a no-show.",
+        action_name="no_show",
     )
 
 

@@ -16,7 +16,9 @@ from tests.factories import CoupleFactory
 pytestmark = pytest.mark.django_db
 
 THERAPIST_HOME_QUERIES = 14  # was 15 before the page data (the care-team check ran twice)
-SESSION_PAGE_QUERIES = 19  # was 18 (may-manage asked twice), 17, then 19: the change notices and the couple's answers
+# was 18 (may-manage asked twice), 17, 19 (the change notices and the couple's answers), then 18: the answers come
+# with the reminders they answer.
+SESSION_PAGE_QUERIES = 18
 
 
 def _count(client, url, **params) -> tuple[int, str]:
