@@ -27,6 +27,10 @@ from cases.instruments import INSTRUMENT_CHOICES, INSTRUMENTS
 from cases.phones import E164_REGEX, phone_normalize, phone_sms_problem
 
 ADULT_AGE = 18
+# A plausible adult weight, the one range screening and every approved dose accept: below 30 kg or above 350 kg is
+# almost always a slip (grams, pounds, a missing or extra digit) rather than a patient, and a mg/kg dose set on
+# it would be wrong by the same factor. Adults outside it exist; their prescriber corrects the screening first.
+WEIGHT_KG_MIN, WEIGHT_KG_MAX = 30, 350
 
 case_number_validator = RegexValidator(
     r"^[A-Z0-9][A-Z0-9-]{2,19}$", "Use 3 to 20 capital letters, digits and hyphens, e.g. KAP-0042."
@@ -220,7 +224,7 @@ class Screening(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(30), MaxValueValidator(350)],
+        validators=[MinValueValidator(WEIGHT_KG_MIN), MaxValueValidator(WEIGHT_KG_MAX)],
         help_text="Doses are often set in mg/kg.",
     )
 
@@ -265,7 +269,7 @@ class Screening(models.Model):
                 name="screening_heart_rate_range",
             ),
             models.CheckConstraint(
-                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=30, weight_kg__lte=350),
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=WEIGHT_KG_MIN, weight_kg__lte=WEIGHT_KG_MAX),
                 name="screening_weight_range",
             ),
         ]
