@@ -66,7 +66,7 @@ class PartnerView:
 def couple_detail(*, couple: Couple) -> dict:
     """Everything the couple page shows, in a number of queries that does not grow with the data."""
     partners = list(
-        couple.partners.select_related("screening", "screening__outcome_by")
+        couple.partners.select_related("screening", "screening__outcome_by", "screening__item9_review")
         .prefetch_related("screening__contraindications")
         .order_by("label")
     )

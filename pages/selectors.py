@@ -139,6 +139,7 @@ class CouplePage:
     audit_limit: int
     can_search_audit: bool
     may_see_clinic_outcomes: bool
+    may_review_item9: bool = False  # the couple's prescriber: the form beside a positive item 9 after clearance
 
 
 def couple_page(*, user: User, couple: Couple) -> CouplePage:
@@ -167,6 +168,7 @@ def couple_page(*, user: User, couple: Couple) -> CouplePage:
         audit_limit=AUDIT_ON_COUPLE_PAGE,
         can_search_audit=clinic_admin,
         may_see_clinic_outcomes=clinic_admin,
+        may_review_item9=bool(policy.may_clear_partner(user, team)),
     )
 
 
