@@ -196,6 +196,7 @@ def approval_sign(
                 full_dose_mg=d["full_dose_mg"],
                 dose_mg=d["dose_mg"],
                 weight_kg=d["weight_kg"],
+                screening_weight_kg=d["partner"].screening.weight_kg,
                 max_total_mg=d["max_total_mg"],
                 fraction_reason=(d.get("fraction_reason") or "").strip(),
             )

@@ -218,6 +218,11 @@ class Approval(InsertOnly):
                         "weight_kg": f"{Decimal(d.weight_kg):.1f}",
                         "max_total_mg": f"{Decimal(d.max_total_mg):.2f}",
                         "fraction_reason": d.fraction_reason,
+                        **(
+                            {"screening_weight_kg": f"{Decimal(d.screening_weight_kg):.1f}"}
+                            if d.screening_weight_kg is not None
+                            else {}
+                        ),
                     }
                     for d in doses
                 ],
@@ -242,6 +247,9 @@ class ApprovalDose(InsertOnly):
     full_dose_mg = models.DecimalField("this partner's full dose (mg)", **MG)
     dose_mg = models.DecimalField("dose (mg)", **MG)
     weight_kg = models.DecimalField("weight used (kg)", **KG)
+    # What screening said when the approval was signed: a weight used far from it was confirmed by the prescriber
+    # (dosing.approvals), and the record shows both. Empty on approvals signed before it was kept.
+    screening_weight_kg = models.DecimalField("screening weight when signed (kg)", null=True, blank=True, **KG)
     max_total_mg = models.DecimalField("maximum per session including any booster (mg)", **MG)
     fraction_reason = models.TextField(blank=True, help_text="Why the dose is far from the approach's fraction.")
 
@@ -275,6 +283,10 @@ class ApprovalDose(InsertOnly):
     def mg_per_kg_label(self) -> str:
         """The dose per kg with the weight it stands on: "0.64 mg/kg at 70.0 kg"."""
         return mg_per_kg_label(self.mg_per_kg, self.weight_kg)
+
+    @property
+    def weight_differs_from_screening(self) -> bool:
+        return self.screening_weight_kg is not None and self.screening_weight_kg != self.weight_kg
 
     @property
     def fraction_of_full(self) -> Decimal:

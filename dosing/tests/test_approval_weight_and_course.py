@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from clinic.services import clinic_settings_get
 from conftest import PASSWORD
-from dosing.approvals import approval_sign, course_medicine_maximum
+from dosing.approvals import approval_sign, approval_verify, course_medicine_maximum
 from dosing.choices import Approach
 from dosing.models import Approval, ApprovalDose
 from dosing.tests.factories import dose_rows, ready_couple, sign
@@ -138,6 +138,21 @@ def test_the_page_asks_to_confirm_a_weight_far_from_screening_and_signs_once_con
     assert response.status_code == 302
     page = client.get(reverse("dosing:couple_dosing", kwargs={"couple_uuid": ready.uuid})).content.decode()
     assert "1.11 mg/kg at 90.0 kg" in page  # the dose unit with the weight used
+    assert "(screening 72.0 kg)" in page  # and the signed record keeps what screening said
+    dose = Approval.objects.get().doses.get()
+    assert dose.screening_weight_kg == SCREENING_KG and approval_verify(dose.approval)
+
+
+def test_the_screening_weight_is_part_of_what_was_signed(prescriber, ready):
+    from records.testing import tamper
+
+    approval = sign_at(ready, prescriber, "72")
+    dose = approval.doses.get()
+    assert dose.screening_weight_kg == SCREENING_KG and approval_verify(approval)
+    tamper(
+        "UPDATE dosing_approvaldose SET screening_weight_kg = 90 WHERE id = %s", [dose.pk], table="dosing_approvaldose"
+    )
+    assert not approval_verify(Approval.objects.get(pk=approval.pk))
 
 
 def test_the_page_signs_an_approval_allowing_sessions_past_the_maximum_and_refuses_a_crafted_number(
