@@ -111,9 +111,11 @@ def couple_detail(*, couple: Couple) -> dict:
 
 
 def prescriber_review_queue(*, user: User) -> QuerySet[Couple]:
-    """Couples of this prescriber with a partner waiting for their decision."""
+    """Couples of this prescriber with a partner waiting for their decision (a positive PHQ-9 item 9 after the
+    clearance included)."""
     waiting = Partner.objects.filter(couple=OuterRef("pk")).filter(
         Q(screening__outcome=ScreeningOutcome.REVIEW)
+        | Q(screening__item9_review__isnull=False)
         | Q(
             screening__outcome=ScreeningOutcome.PENDING,
             screening__medicine_candidate=True,

@@ -276,3 +276,17 @@ def test_the_admin_shows_a_decision_and_changes_none(
     client.post(url, {"decision": "not_eligible", "note": "changed"})
     decision.refresh_from_db()
     assert (decision.decision, decision.note) == ("clearance_stands", "x")
+
+
+def test_the_prescribers_review_list_holds_the_couple_until_decided(
+    cleared, django_capture_on_commit_callbacks, client_for, therapist, prescriber
+):
+    home = reverse("accounts:prescriber_home")
+    assert "PHQ-9 item 9 to review" not in client_for(prescriber).get(home).content.decode()
+    partner = partner_a(cleared)
+    record(django_capture_on_commit_callbacks, by=therapist, partner=partner, answers=POSITIVE)
+    html = client_for(prescriber).get(home).content.decode()
+    assert cleared.case_number in html and "PHQ-9 item 9 to review" in html
+    item9_review_decide(by=prescriber, screening=partner.screening, decision="clearance_stands", note="Reviewed.")
+    html = client_for(prescriber).get(home).content.decode()
+    assert "PHQ-9 item 9 to review" not in html and "No couple is waiting for your review." in html
