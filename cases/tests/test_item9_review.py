@@ -6,10 +6,15 @@ same day; the couple page shows it until it is decided. CLINICAL.md: "item 9 > 0
 day)". PHQ-9 item 9: Kroenke, Spitzer & Williams 2001, "thoughts that you would be better off dead, or of hurting
 yourself", 0-3."""
 
+import datetime
+from decimal import Decimal
+
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from cases.choices import Item9Decision, QuestionnaireContext, ScreeningOutcome
@@ -17,6 +22,11 @@ from cases.models import Item9ReviewDecision, Screening
 from cases.services import item9_review_decide, questionnaire_record
 from dosing.gate import medicine_gate
 from dosing.models import Notice
+from dosing.notices import item9_notices_send
+from dosing.record import dose_record, vitals_record
+from dosing.tests.factories import approval_on_file, lot, ready_couple, sign
+from dosing.tests.test_medicine_session import book_medicine as book_in_two_days
+from dosing.tests.test_medicine_session import prepared, start_dosing
 from integration import services as integration_services
 from sessions import services as session_services
 from sessions.choices import Place
@@ -34,8 +44,6 @@ REASON = "answered PHQ-9 item 9 (thoughts of self-harm) above 0 after being clea
 def cleared(frozen, settings, django_capture_on_commit_callbacks, couple, prescriber, therapist):
     """The couple cleared, in active treatment, approved, two preparations booked before a medicine session; the
     worker runs inline once a change commits."""
-    from dosing.tests.factories import approval_on_file
-
     settings.CELERY_TASK_ALWAYS_EAGER = True
     approval_on_file(couple, prescriber)
     history(couple, therapist, [(A, at(1, month=2)), (P, at(8, month=2)), (P, at(15, month=2))])
@@ -149,8 +157,6 @@ def test_before_clearance_a_positive_item_9_is_told_but_the_clearance_itself_ask
 def test_the_worker_tells_each_person_once_however_often_it_runs(
     cleared, django_capture_on_commit_callbacks, therapist, prescriber
 ):
-    from dosing.notices import item9_notices_send
-
     response = record(django_capture_on_commit_callbacks, by=therapist, partner=partner_a(cleared), answers=POSITIVE)
     assert item9_notices_send(response_id=response.pk) == []
     assert Notice.objects.filter(couple=cleared).count() == 2
@@ -290,3 +296,36 @@ def test_the_prescribers_review_list_holds_the_couple_until_decided(
     item9_review_decide(by=prescriber, screening=partner.screening, decision="clearance_stands", note="Reviewed.")
     html = client_for(prescriber).get(home).content.decode()
     assert "PHQ-9 item 9 to review" not in html and "No couple is waiting for your review." in html
+
+
+def test_a_positive_item_9_during_a_medicine_session_stops_the_next_dose_and_monitoring_goes_on(
+    settings, django_capture_on_commit_callbacks, couple, therapist, prescriber
+):
+    """The gate is asked again for every dose (CLINICAL.md): an item 9 answered above 0 while the session runs
+    (the partner's link, answered that morning) stops the booster; vitals are still recorded."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    ready_couple(couple, prescriber)
+    sign(couple, prescriber)
+    prepared(couple, therapist)
+    session = book_in_two_days(couple, therapist)
+    stock = lot(prescriber)
+    partner = partner_a(couple)
+    with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
+        start_dosing(session, therapist, partner)
+        dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"), lot=stock)
+        record(django_capture_on_commit_callbacks, by=None, partner=partner, answers=POSITIVE)
+        vitals_record(
+            by=therapist, session=session, partner=partner, at=timezone.now(), systolic=130, diastolic=80, heart_rate=72
+        )
+        with pytest.raises(ValidationError) as exc:
+            dose_record(
+                by=therapist,
+                session=session,
+                partner=partner,
+                at=timezone.now(),
+                mg=Decimal("10"),
+                lot=stock,
+                is_booster=True,
+            )
+    assert any(REASON in m for m in exc.value.messages)
+    assert session.administrations.count() == 1
