@@ -142,6 +142,15 @@ class CouplePage:
     may_review_item9: bool = False  # the couple's prescriber: the form beside a positive item 9 after clearance
 
 
+def _may_review_item9(user: User, couple: Couple, team, partners) -> bool:
+    if policy.may_clear_partner(user, team):
+        return True
+    if not user.is_prescriber or not any(pv.partner.screening.item9_review_id for pv in partners):
+        return False
+    # A prescriber covering this couple today: the covers are read only here, when a review waits.
+    return bool(policy.may_clear_partner(user, couple))
+
+
 def couple_page(*, user: User, couple: Couple) -> CouplePage:
     """Everything the couple page shows: partners and screening, the course, outcomes, what happened and who read it."""
     detail = cases_selectors.couple_detail(couple=couple)
@@ -168,7 +177,7 @@ def couple_page(*, user: User, couple: Couple) -> CouplePage:
         audit_limit=AUDIT_ON_COUPLE_PAGE,
         can_search_audit=clinic_admin,
         may_see_clinic_outcomes=clinic_admin,
-        may_review_item9=bool(policy.may_clear_partner(user, team)),
+        may_review_item9=_may_review_item9(user, couple, team, detail["partners"]),
     )
 
 

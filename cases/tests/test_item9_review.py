@@ -329,3 +329,21 @@ def test_a_positive_item_9_during_a_medicine_session_stops_the_next_dose_and_mon
             )
     assert any(REASON in m for m in exc.value.messages)
     assert session.administrations.count() == 1
+
+
+def test_a_prescriber_covering_today_is_told_and_may_decide(
+    cleared, django_capture_on_commit_callbacks, client_for, therapist, prescriber, other_prescriber, clinic_admin
+):
+    from cases.services import covering_prescriber_assign
+
+    today = timezone.localdate()
+    covering_prescriber_assign(
+        by=clinic_admin, couple=cleared, prescriber=other_prescriber, starts_on=today, ends_on=today, reason="Leave"
+    )
+    partner = partner_a(cleared)
+    record(django_capture_on_commit_callbacks, by=therapist, partner=partner, answers=POSITIVE)
+    assert Notice.objects.filter(recipient=other_prescriber, couple=cleared).count() == 1
+    page = reverse("cases:couple_detail", kwargs={"couple_uuid": cleared.uuid})
+    assert "Record the decision" in client_for(other_prescriber).get(page).content.decode()
+    item9_review_decide(by=other_prescriber, screening=partner.screening, decision="clearance_stands", note="Seen.")
+    assert gate_reasons(cleared) == []
