@@ -407,12 +407,13 @@ def _item9_positive(*, response: QuestionnaireResponse, by: User | None) -> None
     # CLINICAL.md: a positive PHQ-9 item 9 from any source reaches the therapist the same day; after a clearance
     # it also sends the partner back to the prescriber, who decides it (item9_review_decide) before any dose.
     screening = Screening.objects.select_for_update().select_related("partner__couple").get(partner=response.partner)
+    sent_back = False
     if (
         screening.outcome == ScreeningOutcome.CLEARED
         and screening.medicine_candidate
         and screening.item9_review_id is None
     ):
-        screening.item9_review = response
+        screening.item9_review, sent_back = response, True
         screening.save(update_fields=["item9_review", "updated_at"])
         _event(
             couple=screening.partner.couple,
@@ -423,7 +424,7 @@ def _item9_positive(*, response: QuestionnaireResponse, by: User | None) -> None
             "above 0 after clearance; no dose until the couple's prescriber decides",
         )
     # The therapists and the prescriber are told by the worker, once this commits (jobs.outbox).
-    outbox_add(kind=OutboxKind.ITEM9_POSITIVE, object_id=response.pk)
+    outbox_add(kind=OutboxKind.ITEM9_POSITIVE, object_id=response.pk, payload={"sent_back": sent_back})
 
 
 def item9_review_decide(*, by: User, screening: Screening, decision: str, note: str) -> Item9ReviewDecision:

@@ -19,14 +19,13 @@ def notice_send(*, recipients, couple: Couple, text: str) -> None:
             Notice.objects.create(recipient=recipient, couple=couple, text=text)
 
 
-def item9_notices_send(*, response_id: int) -> list[Notice]:
+def item9_notices_send(*, response_id: int, sent_back: bool) -> list[Notice]:
     """Tell the couple's therapists and prescriber (and a prescriber covering today) of a positive PHQ-9 item 9,
-    and whether it sent the partner back to prescriber review. Run by the worker after the questionnaire commits,
-    the same day; safe to run twice (a recipient already told is not told again). Each notice is audited."""
+    and whether it sent the partner back to prescriber review (as it did when recorded, not as it stands when
+    the worker runs). Run by the worker after the questionnaire commits, the same day; safe to run twice (a
+    recipient already told is not told again). Each notice is audited."""
     response = (
-        QuestionnaireResponse.objects.select_related("partner__couple__prescriber", "partner__screening", "recorded_by")
-        .filter(pk=response_id)
-        .first()
+        QuestionnaireResponse.objects.select_related("partner__couple", "recorded_by").filter(pk=response_id).first()
     )
     if response is None or not response.suicide_risk:
         return []
@@ -38,7 +37,7 @@ def item9_notices_send(*, response_id: int) -> list[Notice]:
         f"PHQ-9 item 9 (thoughts of self-harm) answered {response.answers[8]} by {partner_name(partner)} on "
         f"{day_label(response.administered_on)} ({source}). Follow the clinic's safety procedure today."
     )
-    if partner.screening.item9_review_id == response.pk:
+    if sent_back:
         text += (
             " They were cleared: they are back to prescriber review, and no medicine session may dose them until "
             "the couple's prescriber records a decision."

@@ -59,7 +59,7 @@ def _password_reset(message: OutboxMessage) -> None:
 
 
 def _item9_positive(message: OutboxMessage) -> None:
-    item9_notices_send(response_id=message.object_id)
+    item9_notices_send(response_id=message.object_id, sent_back=bool(message.payload.get("sent_back")))
 
 
 HANDLERS = {

@@ -158,7 +158,7 @@ def test_the_worker_tells_each_person_once_however_often_it_runs(
     cleared, django_capture_on_commit_callbacks, therapist, prescriber
 ):
     response = record(django_capture_on_commit_callbacks, by=therapist, partner=partner_a(cleared), answers=POSITIVE)
-    assert item9_notices_send(response_id=response.pk) == []
+    assert item9_notices_send(response_id=response.pk, sent_back=True) == []
     assert Notice.objects.filter(couple=cleared).count() == 2
 
 
@@ -347,3 +347,19 @@ def test_a_prescriber_covering_today_is_told_and_may_decide(
     assert "Record the decision" in client_for(other_prescriber).get(page).content.decode()
     item9_review_decide(by=other_prescriber, screening=partner.screening, decision="clearance_stands", note="Seen.")
     assert gate_reasons(cleared) == []
+
+
+def test_a_late_worker_tells_what_happened_when_it_was_recorded(cleared, therapist, prescriber):
+    """The broker lost the message; the sweep delivers it after the prescriber has decided: the notice still
+    says the partner was sent back to review, once."""
+    from jobs.outbox import outbox_deliver
+    from outbox.models import OutboxKind, OutboxMessage
+
+    partner = partner_a(cleared)
+    questionnaire_record(by=therapist, partner=partner, instrument="PHQ9", answers=POSITIVE)  # not yet delivered
+    item9_review_decide(by=prescriber, screening=partner.screening, decision="clearance_stands", note="Seen.")
+    message = OutboxMessage.objects.get(kind=OutboxKind.ITEM9_POSITIVE)
+    assert outbox_deliver(message_id=message.pk)
+    assert not outbox_deliver(message_id=message.pk)  # delivered once
+    notice = Notice.objects.get(recipient=prescriber)
+    assert "back to prescriber review" in notice.text
