@@ -10,6 +10,7 @@ from cases.models import (
     ContraindicationFinding,
     Couple,
     CoveringPrescriber,
+    Item9ReviewDecision,
     Partner,
     QuestionnaireResponse,
     Screening,
@@ -47,6 +48,13 @@ class ContraindicationFindingAdmin(ReadOnlyClinicalAdmin):
 class QuestionnaireResponseAdmin(ReadOnlyClinicalAdmin):
     list_display = ["partner", "instrument", "score", "administered_on"]
     list_filter = ["instrument"]
+
+
+@admin.register(Item9ReviewDecision)
+class Item9ReviewDecisionAdmin(ReadOnlyClinicalAdmin):
+    """Shown, never changed: a decision is recorded by item9_review_decide, from the couple page."""
+
+    list_display = ["screening", "decision", "decided_by", "decided_at"]
 
 
 @admin.register(CaseEvent)

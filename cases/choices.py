@@ -74,6 +74,13 @@ class ScreeningOutcome(models.TextChoices):
     NOT_ELIGIBLE = "not_eligible", "Not eligible"
 
 
+class Item9Decision(models.TextChoices):
+    """The prescriber's answer to a positive PHQ-9 item 9 recorded after a partner's clearance."""
+
+    CLEARANCE_STANDS = "clearance_stands", "Clearance stands: dosing may go on"
+    NOT_ELIGIBLE = "not_eligible", "Not eligible: the clearance is withdrawn"
+
+
 class QuestionnaireContext(models.TextChoices):
     SCREENING = "screening", "Screening (baseline)"
     PRE_MEDICINE = "pre_medicine", "Before a medicine session"

@@ -7,7 +7,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import User
-from cases.choices import Condition, Contraindication, CoupleStatus, InteractingMedication, ScreeningOutcome
+from cases.choices import (
+    Condition,
+    Contraindication,
+    CoupleStatus,
+    InteractingMedication,
+    Item9Decision,
+    ScreeningOutcome,
+)
 from cases.instruments import Instrument
 from cases.models import Couple, Partner, Screening
 from cases.phones import phone_display
@@ -240,6 +247,15 @@ class OutcomeForm(forms.Form):
         choices=[c for c in ScreeningOutcome.choices if c[0] != ScreeningOutcome.PENDING], widget=forms.RadioSelect
     )
     note = forms.CharField(label="Reason or note", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class Item9DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=Item9Decision.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label="What the review found",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="e.g. passive thoughts, no plan or intent; safety plan reviewed with the therapist.",
+    )
 
 
 class CoupleFilterForm(forms.Form):

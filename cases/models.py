@@ -11,13 +11,14 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from audit.querysets import AuditedQuerySet
+from audit.querysets import AuditedQuerySet, InsertOnlyQuerySet
 from cases.choices import (
     Condition,
     Contraindication,
     CoupleStatus,
     EventKind,
     InteractingMedication,
+    Item9Decision,
     PartnerLabel,
     QuestionnaireContext,
     ReminderChannel,
@@ -27,6 +28,10 @@ from cases.instruments import INSTRUMENT_CHOICES, INSTRUMENTS
 from cases.phones import E164_REGEX, phone_normalize, phone_sms_problem
 
 ADULT_AGE = 18
+# A plausible adult weight, the one range screening and every approved dose accept: below 30 kg or above 350 kg is
+# almost always a slip (grams, pounds, a missing or extra digit) rather than a patient, and a mg/kg dose set on
+# it would be wrong by the same factor. Adults outside it exist; their prescriber corrects the screening first.
+WEIGHT_KG_MIN, WEIGHT_KG_MAX = 30, 350
 
 case_number_validator = RegexValidator(
     r"^[A-Z0-9][A-Z0-9-]{2,19}$", "Use 3 to 20 capital letters, digits and hyphens, e.g. KAP-0042."
@@ -220,7 +225,7 @@ class Screening(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(30), MaxValueValidator(350)],
+        validators=[MinValueValidator(WEIGHT_KG_MIN), MaxValueValidator(WEIGHT_KG_MAX)],
         help_text="Doses are often set in mg/kg.",
     )
 
@@ -233,6 +238,18 @@ class Screening(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     outcome_at = models.DateTimeField(null=True, blank=True)
+    # CLINICAL.md: PHQ-9 item 9 above 0 is a suicide-risk flag. One recorded after the clearance (from any source)
+    # sends the partner back to prescriber review: the gate shuts for them (dosing.gate) until the couple's
+    # prescriber records an Item9ReviewDecision, which empties this field in the same transaction.
+    item9_review = models.ForeignKey(
+        "QuestionnaireResponse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="PHQ-9 item 9 waiting for prescriber review",
+        editable=False,
+    )
 
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -265,7 +282,7 @@ class Screening(models.Model):
                 name="screening_heart_rate_range",
             ),
             models.CheckConstraint(
-                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=30, weight_kg__lte=350),
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=WEIGHT_KG_MIN, weight_kg__lte=WEIGHT_KG_MAX),
                 name="screening_weight_range",
             ),
         ]
@@ -444,3 +461,37 @@ class CoveringPrescriber(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prescriber} covers {self.couple} {self.starts_on}-{self.ends_on}"
+
+
+class Item9ReviewDecision(models.Model):
+    """The couple's prescriber's signed decision on a positive PHQ-9 item 9 recorded after a partner's clearance:
+    the clearance stands (with why it is safe) or the partner is not eligible. Insert-only (records.guards)."""
+
+    objects = InsertOnlyQuerySet.as_manager()
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="item9_decisions")
+    response = models.OneToOneField(
+        QuestionnaireResponse, on_delete=models.PROTECT, related_name="item9_decision", help_text="What sent it back."
+    )
+    decision = models.CharField(max_length=20, choices=Item9Decision.choices)
+    note = models.TextField(help_text="Why: what the review found and what was agreed.")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(decision__in=Item9Decision.values), name="item9_decision_known"),
+            # A decision on a suicide-risk flag always says why.
+            models.CheckConstraint(condition=~Q(note=""), name="item9_decision_has_note"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} ({self.screening.partner})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError("A decision on PHQ-9 item 9 is never changed once signed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("A decision on PHQ-9 item 9 is kept for good.")

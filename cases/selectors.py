@@ -66,7 +66,7 @@ class PartnerView:
 def couple_detail(*, couple: Couple) -> dict:
     """Everything the couple page shows, in a number of queries that does not grow with the data."""
     partners = list(
-        couple.partners.select_related("screening", "screening__outcome_by")
+        couple.partners.select_related("screening", "screening__outcome_by", "screening__item9_review")
         .prefetch_related("screening__contraindications")
         .order_by("label")
     )
@@ -111,9 +111,11 @@ def couple_detail(*, couple: Couple) -> dict:
 
 
 def prescriber_review_queue(*, user: User) -> QuerySet[Couple]:
-    """Couples of this prescriber with a partner waiting for their decision."""
+    """Couples of this prescriber with a partner waiting for their decision (a positive PHQ-9 item 9 after the
+    clearance included)."""
     waiting = Partner.objects.filter(couple=OuterRef("pk")).filter(
         Q(screening__outcome=ScreeningOutcome.REVIEW)
+        | Q(screening__item9_review__isnull=False)
         | Q(
             screening__outcome=ScreeningOutcome.PENDING,
             screening__medicine_candidate=True,

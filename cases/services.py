@@ -14,6 +14,7 @@ from cases.choices import (
     Contraindication,
     CoupleStatus,
     EventKind,
+    Item9Decision,
     PartnerLabel,
     QuestionnaireContext,
     ScreeningOutcome,
@@ -24,11 +25,14 @@ from cases.models import (
     ContraindicationFinding,
     Couple,
     CoveringPrescriber,
+    Item9ReviewDecision,
     Partner,
     QuestionnaireResponse,
     Screening,
 )
 from clinic.services import clinic_settings_get
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 
 # Changing these after a decision sends a cleared partner back to the prescriber.
 MEDICAL_FIELDS = (
@@ -394,7 +398,79 @@ def questionnaire_record(
             summary=f"{partner.get_label_display()}: {definition.name} {result.score}/{definition.max_score} "
             f"({result.band.label}){flag}",
         )
+        if response.suicide_risk:
+            _item9_positive(response=response, by=by)
     return response
+
+
+def _item9_positive(*, response: QuestionnaireResponse, by: User | None) -> None:
+    # CLINICAL.md: a positive PHQ-9 item 9 from any source reaches the therapist the same day; after a clearance
+    # it also sends the partner back to the prescriber, who decides it (item9_review_decide) before any dose.
+    screening = Screening.objects.select_for_update().select_related("partner__couple").get(partner=response.partner)
+    sent_back = False
+    if (
+        screening.outcome == ScreeningOutcome.CLEARED
+        and screening.medicine_candidate
+        and screening.item9_review_id is None
+    ):
+        screening.item9_review, sent_back = response, True
+        screening.save(update_fields=["item9_review", "updated_at"])
+        _event(
+            couple=screening.partner.couple,
+            partner=screening.partner,
+            kind=EventKind.OUTCOME,
+            actor=by,
+            summary=f"{screening.partner.get_label_display()}: back to prescriber review - PHQ-9 item 9 answered "
+            "above 0 after clearance; no dose until the couple's prescriber decides",
+        )
+    # The therapists and the prescriber are told by the worker, once this commits (jobs.outbox).
+    outbox_add(kind=OutboxKind.ITEM9_POSITIVE, object_id=response.pk, payload={"sent_back": sent_back})
+
+
+def item9_review_decide(*, by: User, screening: Screening, decision: str, note: str) -> Item9ReviewDecision:
+    """The couple's prescriber decides a positive PHQ-9 item 9 recorded after the clearance: the clearance stands
+    (the gate opens again for this partner) or the partner is not eligible. Signed, kept insert-only, with a note."""
+    note = (note or "").strip()
+    verdict = policy.require(
+        policy.may_clear_partner(by, screening.partner.couple),
+        field="decision",
+        hint="The couple's prescriber reviews a positive PHQ-9 item 9.",
+    )
+    if decision not in Item9Decision.values:
+        raise ValidationError({"decision": "Choose whether the clearance stands or the partner is not eligible."})
+    if not note:
+        raise ValidationError({"note": "Say what the review found and why this decision is safe."})
+    with transaction.atomic():
+        screening = Screening.objects.select_for_update().select_related("partner__couple").get(pk=screening.pk)
+        if screening.item9_review_id is None:
+            raise ValidationError({"decision": "No positive PHQ-9 item 9 is waiting for review for this partner."})
+        record = Item9ReviewDecision.objects.create(
+            screening=screening, response_id=screening.item9_review_id, decision=decision, note=note, decided_by=by
+        )
+        screening.item9_review = None
+        fields = ["item9_review", "updated_at"]
+        if decision == Item9Decision.NOT_ELIGIBLE:
+            screening.outcome, screening.outcome_note = ScreeningOutcome.NOT_ELIGIBLE, note
+            screening.outcome_by, screening.outcome_at = by, record.decided_at
+            fields += ["outcome", "outcome_note", "outcome_by", "outcome_at"]
+        screening.save(update_fields=fields)
+        partner = screening.partner
+        _event(
+            couple=partner.couple,
+            partner=partner,
+            kind=EventKind.OUTCOME,
+            actor=by,
+            note=note,
+            summary=f"{partner.get_label_display()}: PHQ-9 item 9 reviewed - {Item9Decision(decision).label.lower()}",
+        )
+        policy.audit_if_flagged(
+            verdict,
+            actor=by,
+            obj=record,
+            couple=partner.couple,
+            what=f"PHQ-9 item 9 of screening {screening.pk} decided by a prescriber who runs the couple's sessions",
+        )
+    return record
 
 
 def screening_clearance_blockers(screening: Screening) -> list[str]:

@@ -23,4 +23,9 @@ urlpatterns = [
         name="questionnaire_new",
     ),
     path("<uuid:couple_uuid>/partners/<uuid:partner_uuid>/outcome/", views.screening_decide, name="screening_decide"),
+    path(
+        "<uuid:couple_uuid>/partners/<uuid:partner_uuid>/item9-review/",
+        views.item9_review_decide,
+        name="item9_review_decide",
+    ),
 ]

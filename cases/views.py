@@ -17,6 +17,7 @@ from cases.forms import (
     CoupleEditForm,
     CoupleFilterForm,
     CoupleTransitionForm,
+    Item9DecisionForm,
     OutcomeForm,
     PartnerForm,
     QuestionnaireForm,
@@ -27,7 +28,7 @@ from cases.forms import (
 )
 from cases.instruments import INSTRUMENTS
 from cases.models import Couple, Partner
-from cases.policy import couple_for_user, forbid_refused, may_assign_care_team, may_create_couple
+from cases.policy import couple_for_user, forbid_refused, may_assign_care_team, may_clear_partner, may_create_couple
 from clinic.services import clinic_settings_get
 from pages import couples as pages_couples
 from pages import selectors as pages
@@ -287,6 +288,39 @@ def screening_decide(request, couple_uuid, partner_uuid):
         intro="Only a prescriber can clear a partner who will take ketamine; "
         "a sober support partner needs signed consent.",
         blockers=services.screening_clearance_blockers(partner.screening),
+    )
+
+
+@login_required
+@require_POST
+def item9_review_decide(request, couple_uuid, partner_uuid):
+    """The couple's prescriber decides a positive PHQ-9 item 9 recorded after the clearance (from the couple page)."""
+    couple, partner = _partner_for_user(request, couple_uuid, partner_uuid)
+    verdict = may_clear_partner(request.user, couple)
+    if not verdict:
+        raise PermissionDenied(verdict.reason)  # a 403 that says why; the service decides again
+    form = Item9DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.item9_review_decide(
+                by=request.user,
+                screening=partner.screening,
+                decision=form.cleaned_data["decision"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"PHQ-9 item 9 of {partner.full_name} reviewed and recorded.")
+            return redirect("cases:couple_detail", couple_uuid=couple.uuid)
+    return _form_page(
+        request,
+        form,
+        couple=couple,
+        partner=partner,
+        title=f"PHQ-9 item 9 review: {partner.full_name}",
+        intro="A positive PHQ-9 item 9 was recorded after this partner was cleared; no medicine session may dose "
+        "them until the couple's prescriber records a decision.",
     )
 
 

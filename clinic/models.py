@@ -148,6 +148,14 @@ class ClinicSettings(models.Model):
         "A dose further than this from the approach's fraction of the partner's full dose needs a stated reason. "
         "CLINICAL.md gives no number; set what your prescribers agree.",
     )
+    approval_weight_difference_percent = _bounded(
+        10,
+        1,
+        50,
+        "weight difference from screening to confirm (%)",
+        "An approval whose weight used differs from the partner's screening weight by more than this is signed "
+        "only once the prescriber confirms the weight. CLINICAL.md gives no number; 10% is a placeholder.",
+    )
     approval_expiry_warning_days = _bounded(
         14, 1, 90, "warn about approvals ending within (days)", "Shown on the prescriber's home page."
     )

@@ -9,12 +9,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases import policy
-from cases.models import Couple
+from cases.models import WEIGHT_KG_MAX, WEIGHT_KG_MIN, Couple
+from cases.services import partner_error_key
 from clinic.services import clinic_settings_get
 from dosing.choices import APPROACHES, RequestStatus, Route
 from dosing.gate import partner_dosing_blockers
 from dosing.lifecycle import medicine_sessions_block
-from dosing.models import Approval, ApprovalDose, ApprovalRevocation, DosingRequest
+from dosing.models import MAX_SESSIONS_PAST_MAXIMUM, Approval, ApprovalDose, ApprovalRevocation, DosingRequest
 from dosing.notices import notice_send
 from dosing.wording import day_label, fmt_mg, partner_name
 
@@ -22,6 +23,50 @@ from dosing.wording import day_label, fmt_mg, partner_name
 def approval_current(*, couple: Couple) -> Approval | None:
     """The couple's approval that is neither revoked nor superseded (it may be expired or used up)."""
     return Approval.objects.current().filter(couple=couple).order_by("-signed_at", "-id").first()
+
+
+def course_medicine_maximums(*, couple_ids, clinic_maximum: int) -> dict[int, int]:
+    """The course maximum of medicine sessions of each couple whose current approval allows sessions past the
+    clinic's maximum (clinic maximum + that number), in one query; couples not in the answer have the clinic's.
+    This is what sessions.course takes as `medicine_sessions_allowed`: a revoked or superseded approval allows
+    nothing more, so a replacing approval must say so again."""
+    couple_ids = list(couple_ids)
+    if not couple_ids:
+        return {}
+    rows = (
+        Approval.objects.current()
+        .filter(couple_id__in=couple_ids, medicine_sessions_past_maximum__isnull=False)
+        .values_list("couple_id", "medicine_sessions_past_maximum")
+    )
+    return {couple_id: clinic_maximum + extra for couple_id, extra in rows}
+
+
+def course_medicine_maximum(*, couple: Couple, clinic_maximum: int) -> int | None:
+    """The couple's course maximum of medicine sessions if its current approval raises it, else None."""
+    return course_medicine_maximums(couple_ids=[couple.pk], clinic_maximum=clinic_maximum).get(couple.pk)
+
+
+def _weight_problem(partner, weight: Decimal, *, settings) -> tuple[str, str] | None:
+    """Why a dose's weight used cannot be signed as it stands: ("weight_kg", message) outside a plausible adult
+    weight (refused), or ("weight_difference_confirmed", message) when it differs from the screening weight by
+    more than the clinic's setting (signed once the prescriber confirms it)."""
+    if not WEIGHT_KG_MIN <= weight <= WEIGHT_KG_MAX:
+        return (
+            "weight_kg",
+            f"{partner_name(partner)}: a weight of {weight:.1f} kg is outside the plausible adult range of "
+            f"{WEIGHT_KG_MIN}-{WEIGHT_KG_MAX} kg (the range screening accepts); check the weight used.",
+        )
+    screening_weight = partner.screening.weight_kg
+    if screening_weight:
+        difference = abs(weight - screening_weight) / screening_weight * 100
+        if difference > settings.approval_weight_difference_percent:
+            return (
+                "weight_difference_confirmed",
+                f"{partner_name(partner)}: the weight used, {weight:.1f} kg, differs from the screening weight of "
+                f"{screening_weight:.1f} kg by {difference:.0f}% (more than the clinic's "
+                f"{settings.approval_weight_difference_percent}%). Check it, and confirm the weight used to sign.",
+            )
+    return None
 
 
 def approval_sign(
@@ -36,10 +81,16 @@ def approval_sign(
     conditions: str,
     doses: list[dict],
     request: DosingRequest | None = None,
+    medicine_sessions_past_maximum: int | None = None,
+    weight_difference_confirmed: bool = False,
 ) -> Approval:
     """Sign an approval as the couple's prescriber, re-entering the password. It supersedes the approval in
     force, answers the pending request, and its content is hashed so later tampering shows. The person who
-    requested the approach (the request answered, or the couple's pending one) may not sign it."""
+    requested the approach (the request answered, or the couple's pending one) may not sign it.
+    `medicine_sessions_past_maximum` lets the couple's course have that many medicine sessions past the clinic's
+    course maximum while this approval is the current one (CLINICAL.md: only a new approval passes the maximum).
+    Each weight used is a plausible adult weight, and one further from the screening weight than the clinic's
+    setting is signed only with `weight_difference_confirmed` (the refusal says which and by how much)."""
     pending = request or DosingRequest.objects.filter(couple=couple, status=RequestStatus.PENDING).first()
     policy.require_may_approve(by, couple, requested_by_id=pending.requested_by_id if pending else None)
     if not password or not by.check_password(password):
@@ -55,13 +106,25 @@ def approval_sign(
         errors.setdefault("valid_until", []).append("The approval cannot end before it starts.")
     if valid_until is None and not sessions_covered:
         errors.setdefault("sessions_covered", []).append("Give the last date or the number of medicine sessions.")
+    past_maximum = medicine_sessions_past_maximum or None
+    if past_maximum is not None and (
+        isinstance(past_maximum, bool)
+        or not isinstance(past_maximum, int)
+        or not 1 <= past_maximum <= MAX_SESSIONS_PAST_MAXIMUM
+    ):
+        errors.setdefault("medicine_sessions_past_maximum", []).append(
+            f"Allow between 1 and {MAX_SESSIONS_PAST_MAXIMUM} medicine sessions past the course maximum, "
+            "or leave it empty."
+        )
+        past_maximum = None
     partners = {p.pk: p for p in couple.partners.select_related("screening")}
     dosing = [d for d in doses if d.get("partner") is not None]
     if info.both_dose and len(dosing) != 2:
         errors.setdefault("__all__", []).append(f"{info.name}: both partners take ketamine; give both doses.")
     if not info.both_dose and len(dosing) != 1:
         errors.setdefault("__all__", []).append("Solo administration: exactly one partner takes ketamine.")
-    tolerance = Decimal(clinic_settings_get().dose_fraction_tolerance_percent) / 100
+    settings = clinic_settings_get()
+    tolerance = Decimal(settings.dose_fraction_tolerance_percent) / 100
     fraction = Decimal(info.fraction.numerator) / Decimal(info.fraction.denominator)
     for dose in dosing:
         partner = partners.get(getattr(dose["partner"], "pk", dose["partner"]))
@@ -72,6 +135,20 @@ def approval_sign(
         errors.setdefault("__all__", []).extend(partner_dosing_blockers(partner))
         if dose["route"] not in Route.values:
             errors.setdefault("__all__", []).append(f"{partner_name(partner)}: choose a route.")
+        amounts = [dose.get(k) for k in ("full_dose_mg", "dose_mg", "max_total_mg", "weight_kg")]
+        if any(not isinstance(a, Decimal | int) or isinstance(a, bool) for a in amounts):
+            errors.setdefault("__all__", []).append(
+                f"{partner_name(partner)}: give the full dose, the dose and the maximum in mg, and the weight in kg."
+            )
+            continue
+        weight_problem = _weight_problem(partner, Decimal(dose["weight_kg"]), settings=settings)
+        if weight_problem is not None:
+            field, message = weight_problem
+            if field == "weight_kg":
+                errors.setdefault(partner_error_key(partner.label, "weight_kg"), []).append(message)
+                continue
+            if not weight_difference_confirmed:
+                errors.setdefault("weight_difference_confirmed", []).append(message)
         if min(dose["full_dose_mg"], dose["dose_mg"], dose["max_total_mg"], dose["weight_kg"]) <= 0:
             # Checked here, not only in the form: a task or script calling this service gets the same answer.
             errors.setdefault("__all__", []).append(
@@ -106,6 +183,7 @@ def approval_sign(
             valid_from=valid_from,
             valid_until=valid_until,
             sessions_covered=sessions_covered or None,
+            medicine_sessions_past_maximum=past_maximum,
             conditions=(conditions or "").strip(),
             signed_by=by,
             signed_at=timezone.now(),
@@ -118,6 +196,7 @@ def approval_sign(
                 full_dose_mg=d["full_dose_mg"],
                 dose_mg=d["dose_mg"],
                 weight_kg=d["weight_kg"],
+                screening_weight_kg=d["partner"].screening.weight_kg,
                 max_total_mg=d["max_total_mg"],
                 fraction_reason=(d.get("fraction_reason") or "").strip(),
             )
@@ -137,6 +216,11 @@ def approval_sign(
             recipients=list(couple.therapists.all()),
             couple=couple,
             text=f"{info.name} approved by {by}"
+            + (
+                f" (allows {past_maximum} medicine session{'s' if past_maximum != 1 else ''} past the course maximum)"
+                if past_maximum
+                else ""
+            )
             + (
                 f", replacing the approval of {day_label(timezone.localtime(current.signed_at).date())}."
                 if current

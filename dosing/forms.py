@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases.forms import DateInput
 from dosing.choices import APPROACHES, Approach, Route, Setting, Severity, SideEffectKind
-from dosing.models import StockLot
+from dosing.models import MAX_SESSIONS_PAST_MAXIMUM, StockLot
 
 MG_FIELD = {"max_digits": 7, "decimal_places": 2, "min_value": 0}
 
@@ -51,9 +51,7 @@ class DoseForm(forms.Form):
     route = forms.ChoiceField(choices=[("", "Choose...")] + list(Route.choices), required=False)
     full_dose_mg = forms.DecimalField(label="This partner's full dose (mg)", required=False, **MG_FIELD)
     dose_mg = forms.DecimalField(label="Approved dose (mg)", required=False, **MG_FIELD)
-    weight_kg = forms.DecimalField(
-        label="Weight used (kg)", required=False, max_digits=5, decimal_places=1, min_value=30, max_value=350
-    )
+    weight_kg = forms.DecimalField(label="Weight used (kg)", required=False, max_digits=5, decimal_places=1)
     max_total_mg = forms.DecimalField(
         label="Maximum per session, including any booster (mg)", required=False, **MG_FIELD
     )
@@ -95,10 +93,22 @@ class ApprovalForm(forms.Form):
     valid_from = forms.DateField(label="In force from", widget=DateInput(), initial=timezone.localdate)
     valid_until = forms.DateField(label="In force until", widget=DateInput(), required=False)
     sessions_covered = forms.IntegerField(label="Medicine sessions covered", required=False, min_value=1, max_value=20)
+    medicine_sessions_past_maximum = forms.IntegerField(
+        label="Medicine sessions allowed past the course maximum",
+        required=False,
+        min_value=1,
+        max_value=MAX_SESSIONS_PAST_MAXIMUM,
+        help_text="Only to let this couple's course go past the clinic's maximum of medicine sessions: "
+        "counted from that maximum (2 with a maximum of 8 allows up to 10). Leave empty otherwise.",
+    )
     conditions = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="e.g. BP below 140/90 before dosing; no booster for partner B.",
+    )
+    weight_difference_confirmed = forms.BooleanField(
+        label="I have checked each weight used that differs from the screening weight, and it is right",
+        required=False,
     )
     password = forms.CharField(
         label="Your password, to sign",

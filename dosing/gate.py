@@ -39,6 +39,12 @@ def partner_dosing_blockers(partner: Partner) -> list[str]:
         )
     if not screening.has_consent:
         reasons.append(f"{partner_name(partner)} has not signed consent.")
+    if screening.item9_review_id is not None:
+        # cases.services: a positive PHQ-9 item 9 recorded after the clearance waits for the prescriber.
+        reasons.append(
+            f"{partner_name(partner)} answered PHQ-9 item 9 (thoughts of self-harm) above 0 after being cleared: "
+            "back to prescriber review; no medicine session for them until the couple's prescriber records a decision."
+        )
     return reasons
 
 

@@ -14,6 +14,7 @@ from django.db.models import ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from audit.querysets import InsertOnlyQuerySet
+from cases.models import WEIGHT_KG_MAX, WEIGHT_KG_MIN
 from dosing.choices import (
     APPROACHES,
     Approach,
@@ -26,7 +27,13 @@ from dosing.choices import (
 )
 
 MG = {"max_digits": 7, "decimal_places": 2}
+MAX_SESSIONS_PAST_MAXIMUM = 12  # a course of 20 medicine sessions at most, from the default maximum of 8
 KG = {"max_digits": 5, "decimal_places": 1}
+
+
+def mg_per_kg_label(mg_per_kg: Decimal, weight_kg: Decimal) -> str:
+    """A dose in mg/kg is never shown without the weight used (#17): "0.64 mg/kg at 70.0 kg"."""
+    return f"{Decimal(mg_per_kg):.2f} mg/kg at {Decimal(weight_kg):.1f} kg"
 
 
 class InsertOnly(models.Model):
@@ -141,6 +148,14 @@ class Approval(InsertOnly):
     sessions_covered = models.PositiveSmallIntegerField(
         "medicine sessions covered", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
+    # CLINICAL.md: past the course maximum of medicine sessions (a clinic setting) needs a new prescriber approval
+    # that says so. Counted from the clinic's maximum: 2 with a maximum of 8 lets the course have 10.
+    medicine_sessions_past_maximum = models.PositiveSmallIntegerField(
+        "medicine sessions allowed past the course maximum",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_SESSIONS_PAST_MAXIMUM)],
+    )
     conditions = models.TextField(blank=True)
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField(default=timezone.now)
@@ -163,6 +178,15 @@ class Approval(InsertOnly):
                 name="approval_period_ordered",
                 violation_error_message="The approval cannot end before it starts.",
             ),
+            # An extension of the course allows at least one more medicine session (none is written as null).
+            models.CheckConstraint(
+                condition=Q(medicine_sessions_past_maximum__isnull=True)
+                | Q(
+                    medicine_sessions_past_maximum__gte=1, medicine_sessions_past_maximum__lte=MAX_SESSIONS_PAST_MAXIMUM
+                ),
+                name="approval_past_maximum_in_range",
+                violation_error_message="Allow between 1 and 12 medicine sessions past the course maximum.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -173,8 +197,9 @@ class Approval(InsertOnly):
         return APPROACHES[self.approach]
 
     def signed_content(self, doses) -> dict:
-        """What the prescriber signs, in a stable form: hashed at signing and checked on display."""
-        return {
+        """What the prescriber signs, in a stable form: hashed at signing and checked on display. The extension
+        past the course maximum is in it only when given, so approvals signed before it existed still verify."""
+        content = {
             "couple": str(self.couple.uuid),
             "approach": self.approach,
             "valid_from": self.valid_from.isoformat(),
@@ -193,12 +218,20 @@ class Approval(InsertOnly):
                         "weight_kg": f"{Decimal(d.weight_kg):.1f}",
                         "max_total_mg": f"{Decimal(d.max_total_mg):.2f}",
                         "fraction_reason": d.fraction_reason,
+                        **(
+                            {"screening_weight_kg": f"{Decimal(d.screening_weight_kg):.1f}"}
+                            if d.screening_weight_kg is not None
+                            else {}
+                        ),
                     }
                     for d in doses
                 ],
                 key=lambda d: d["partner"],
             ),
         }
+        if self.medicine_sessions_past_maximum is not None:
+            content["medicine_sessions_past_maximum"] = self.medicine_sessions_past_maximum
+        return content
 
     def compute_hash(self, doses) -> str:
         payload = json.dumps(self.signed_content(doses), sort_keys=True, separators=(",", ":"))
@@ -214,6 +247,9 @@ class ApprovalDose(InsertOnly):
     full_dose_mg = models.DecimalField("this partner's full dose (mg)", **MG)
     dose_mg = models.DecimalField("dose (mg)", **MG)
     weight_kg = models.DecimalField("weight used (kg)", **KG)
+    # What screening said when the approval was signed: a weight used far from it was confirmed by the prescriber
+    # (dosing.approvals), and the record shows both. Empty on approvals signed before it was kept.
+    screening_weight_kg = models.DecimalField("screening weight when signed (kg)", null=True, blank=True, **KG)
     max_total_mg = models.DecimalField("maximum per session including any booster (mg)", **MG)
     fraction_reason = models.TextField(blank=True, help_text="Why the dose is far from the approach's fraction.")
 
@@ -226,6 +262,12 @@ class ApprovalDose(InsertOnly):
             models.CheckConstraint(
                 condition=Q(dose_mg__gt=0, full_dose_mg__gt=0, weight_kg__gt=0), name="approval_dose_positive"
             ),
+            # The mg/kg of a dose stands on its weight: a plausible adult one, as at screening (cases.models).
+            models.CheckConstraint(
+                condition=Q(weight_kg__gte=WEIGHT_KG_MIN, weight_kg__lte=WEIGHT_KG_MAX),
+                name="approval_dose_weight_plausible",
+                violation_error_message=f"The weight used is outside {WEIGHT_KG_MIN}-{WEIGHT_KG_MAX} kg.",
+            ),
             # The maximum covers the dose itself; boosters come on top, up to it.
             models.CheckConstraint(condition=Q(max_total_mg__gte=F("dose_mg")), name="approval_max_covers_dose"),
         ]
@@ -236,6 +278,15 @@ class ApprovalDose(InsertOnly):
     @property
     def mg_per_kg(self) -> Decimal:
         return (self.dose_mg / self.weight_kg).quantize(Decimal("0.01"))
+
+    @property
+    def mg_per_kg_label(self) -> str:
+        """The dose per kg with the weight it stands on: "0.64 mg/kg at 70.0 kg"."""
+        return mg_per_kg_label(self.mg_per_kg, self.weight_kg)
+
+    @property
+    def weight_differs_from_screening(self) -> bool:
+        return self.screening_weight_kg is not None and self.screening_weight_kg != self.weight_kg
 
     @property
     def fraction_of_full(self) -> Decimal:
@@ -396,6 +447,11 @@ class Administration(InsertOnly):
     @property
     def mg_per_kg(self) -> Decimal:
         return (self.mg / self.weight_kg).quantize(Decimal("0.01"))
+
+    @property
+    def mg_per_kg_label(self) -> str:
+        """The dose per kg with the weight it stands on: "0.64 mg/kg at 70.0 kg"."""
+        return mg_per_kg_label(self.mg_per_kg, self.weight_kg)
 
 
 class VitalReading(InsertOnly):

@@ -17,7 +17,7 @@ from accounts.decorators import forbid_unless, role_required
 from audit.choices import AuditAction
 from audit.services import audit_record
 from cases import policy
-from cases.forms import add_service_errors
+from cases.forms import add_service_errors, split_partner_errors
 from cases.policy import couple_for_user, forbid_refused
 from dosing import approvals, gate, lifecycle, record, requests, selectors
 from dosing.choices import APPROACHES, ROUTE_GUIDANCE, Route
@@ -187,13 +187,16 @@ def approval_new(request, couple_uuid):
                     valid_from=form.cleaned_data["valid_from"],
                     valid_until=form.cleaned_data["valid_until"],
                     sessions_covered=form.cleaned_data["sessions_covered"],
+                    medicine_sessions_past_maximum=form.cleaned_data["medicine_sessions_past_maximum"],
+                    weight_difference_confirmed=form.cleaned_data["weight_difference_confirmed"],
                     conditions=form.cleaned_data["conditions"],
                     doses=[d for d in (f.dose() for f in dose_forms) if d],
                     request=pending,
                 )
             except ValidationError as exc:
                 forbid_refused(exc)
-                add_service_errors(form, exc)
+                # A dose's weight is refused next to that partner's weight field (partner_a-weight_kg).
+                split_partner_errors(exc, form, {f.prefix: f for f in dose_forms})
             else:
                 messages.success(request, f"{approval.info.name} approved and signed.")
                 return redirect("dosing:couple_dosing", couple_uuid=couple.uuid)

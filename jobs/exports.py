@@ -295,7 +295,15 @@ def export_queries(filters: dict) -> dict[str, QuerySet]:
         ),
         "doses": Administration.objects.filter(session__in=sessions.values("pk"))
         .order_by("session__couple_id", "session__start", "session_id", "partner__label", "at", "id")
-        .values_list("session__couple_id", "session__start", "session_id", "mg"),
+        .values_list(
+            "session__couple_id",
+            "session__start",
+            "session_id",
+            "mg",
+            "partner__label",
+            "partner__first_name",
+            "partner__last_name",
+        ),
         "couples": Couple.objects.filter(pk__in=matched)
         .order_by("pk")
         .annotate(
@@ -338,6 +346,11 @@ def export_queries(filters: dict) -> dict[str, QuerySet]:
     }
 
 
+def _dose_cell(mg, label: str, first: str, last: str) -> str:
+    # Each dose names its partner (#17): "Partner A (Alex Rivera): 45.00 mg"; "45.00; 27.00" said nothing of whom.
+    return f"Partner {label} ({first} {last}): {mg} mg"
+
+
 def _sessions_csv_rows(filters: dict, alive):
     """The sessions.csv rows (without the header): couples in id order, each couple's sessions by start."""
     from dosing.choices import Approach
@@ -378,7 +391,7 @@ def _sessions_csv_rows(filters: dict, alive):
             room if place == Place.OFFICE and room else places.get(place, place),
             _user_label(first, last, username, credentials),
             approaches.get(approach, "") if approach else "",
-            "; ".join(f"{d[3]}" for d in doses((couple_id, start, pk))),
+            "; ".join(_dose_cell(*d[3:]) for d in doses((couple_id, start, pk))),
             "yes" if note_status == NoteStatus.SIGNED else "no",
         ]
 
@@ -445,9 +458,17 @@ def export_csv_write(*, filters: dict, sessions_file, couples_file, alive=lambda
 
 def case_report_html(couple: Couple, *, clinic: str, filters: dict) -> str:
     """One couple's whole course for the case report PDF (the couple comes prefetched by _couple_chunks)."""
+    from clinic.services import clinic_settings_get
     from integration.measures import couple_changes
 
     partners = list(couple.partners.all())
+    cutoff = clinic_settings_get().pcl5_cutoff
+    for partner in partners:
+        for response in partner.export_scores:
+            # Each score on paper with its band and its flags (PHQ-9 item 9), as the couple page shows them.
+            definition = response.definition
+            response.band = definition.band_for(response.score, cutoff=cutoff)
+            response.flag_labels = definition.flags_for(response.answers) if response.suicide_risk else ()
     return render_to_string(
         "jobs/pdf/case_report.html",
         {

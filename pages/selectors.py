@@ -148,6 +148,16 @@ class CouplePage:
     can_search_audit: bool
     may_see_clinic_outcomes: bool
     medicine_notes: dict[int, MedicineNote]  # by session id: its medicine sessions the gate shut
+    may_review_item9: bool = False  # the couple's prescriber: the form beside a positive item 9 after clearance
+
+
+def _may_review_item9(user: User, couple: Couple, team, partners) -> bool:
+    if policy.may_clear_partner(user, team):
+        return True
+    if not user.is_prescriber or not any(pv.partner.screening.item9_review_id for pv in partners):
+        return False
+    # A prescriber covering this couple today: the covers are read only here, when a review waits.
+    return bool(policy.may_clear_partner(user, couple))
 
 
 def couple_page(*, user: User, couple: Couple) -> CouplePage:
@@ -177,6 +187,7 @@ def couple_page(*, user: User, couple: Couple) -> CouplePage:
         can_search_audit=clinic_admin,
         may_see_clinic_outcomes=clinic_admin,
         medicine_notes=medicine_notes(sessions),
+        may_review_item9=_may_review_item9(user, couple, team, detail["partners"]),
     )
 
 

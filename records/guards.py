@@ -56,6 +56,11 @@ GUARDS: tuple[Guard, ...] = (
     # A draft is edited freely; the signing UPDATE is the last one (it starts from a draft row).
     Guard("clinical_sessions_sessionnote", "a signed note", "add an amendment", mutable_while="OLD.status = 'draft'"),
     Guard("clinical_sessions_noteamendment", "a note amendment", "add another amendment"),
+    Guard(
+        "cases_item9reviewdecision",
+        "a prescriber's decision on PHQ-9 item 9",
+        "a new positive item 9 is reviewed with a new decision",
+    ),
     Guard("audit_auditevent", "an audit event", "the trail only grows"),
     Guard("records_verificationrun", "a verification result", "run verify_records again"),
 )

@@ -252,6 +252,21 @@ def cycle_of(phase: str, start: datetime.datetime, medicines: Sequence[Step]) ->
     return 0
 
 
+def _past_maximum_reason(state: CourseState, k: int) -> str:
+    clinic_maximum = state.limits.medicine_sessions_max
+    if state.medicine_maximum > clinic_maximum:
+        extra = state.medicine_maximum - clinic_maximum
+        return (
+            f"This would be medicine session {k}; the course maximum is {clinic_maximum} and the prescriber's "
+            f"current approval allows {extra} more, {state.medicine_maximum} in all. Going further needs a new "
+            "prescriber approval that allows more medicine sessions past the course maximum."
+        )
+    return (
+        f"This would be medicine session {k}; the course maximum is {state.medicine_maximum} (going past it needs "
+        "a new prescriber approval that allows medicine sessions past the course maximum)."
+    )
+
+
 def decide(state: CourseState, *, phase: str, start: datetime.datetime, mode: Mode, exclude=None) -> Decision:
     """May a session of `phase` at `start` happen in this course? `exclude` is the session being decided."""
     basis = state.basis(mode, exclude=exclude)
@@ -307,10 +322,7 @@ def decide(state: CourseState, *, phase: str, start: datetime.datetime, mode: Mo
                 f"{CoupleStatus(state.couple_status).label.lower()}."
             )
         if k > state.medicine_maximum:
-            reasons.append(
-                f"This would be medicine session {k}; the course maximum is "
-                f"{state.medicine_maximum} (going past it needs a new prescriber approval)."
-            )
+            reasons.append(_past_maximum_reason(state, k))
         if assessments == 0:
             reasons.append(f"Medicine session {k} needs a {word}assessment session first; none {so_far}.")
         preparations = count(since_previous, Phase.PREPARATION)

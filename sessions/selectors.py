@@ -13,6 +13,7 @@ from cases.choices import CoupleStatus
 from cases.models import Couple, Partner
 from cases.policy import visible_couples
 from clinic.services import clinic_settings_get
+from dosing.approvals import course_medicine_maximum, course_medicine_maximums
 from sessions import course
 from sessions.choices import MedicineState, NoteStatus, Phase, SessionStatus
 from sessions.models import Room, SessionNote, TherapySession
@@ -113,7 +114,11 @@ def couple_course(*, couple: Couple, sessions: list[TherapySession] | None = Non
     """The couple's course laid out by cycle, in a number of queries that does not grow with the sessions."""
     if sessions is None:
         sessions = couple_sessions(couple=couple)
-    state = course.course_state_build(couple=couple, sessions=sessions, settings=clinic_settings_get())
+    settings = clinic_settings_get()
+    allowed = course_medicine_maximum(couple=couple, clinic_maximum=settings.medicine_sessions_max)
+    state = course.course_state_build(
+        couple=couple, sessions=sessions, settings=settings, medicine_sessions_allowed=allowed
+    )
     return course.course_layout(state, now=timezone.now())
 
 
@@ -123,12 +128,18 @@ def courses_for(*, couples: list[Couple]) -> dict[int, course.Course]:
     for session in TherapySession.objects.filter(couple__in=[c.pk for c in couples]).order_by("start", "id"):
         sessions_by_couple[session.couple_id].append(session)
     settings = clinic_settings_get()
+    maximums = course_medicine_maximums(couple_ids=sessions_by_couple, clinic_maximum=settings.medicine_sessions_max)
     now = timezone.now()
     courses = {}
     for couple in couples:
         for session in sessions_by_couple[couple.pk]:
             session.couple = couple
-        state = course.course_state_build(couple=couple, sessions=sessions_by_couple[couple.pk], settings=settings)
+        state = course.course_state_build(
+            couple=couple,
+            sessions=sessions_by_couple[couple.pk],
+            settings=settings,
+            medicine_sessions_allowed=maximums.get(couple.pk),
+        )
         courses[couple.pk] = course.course_layout(state, now=now)
     return courses
 

@@ -12,6 +12,7 @@ from cases import policy
 from cases.choices import EventKind
 from cases.models import CaseEvent, Couple
 from clinic.services import clinic_settings_get
+from dosing.approvals import course_medicine_maximum
 from dosing.gate import Gate, medicine_gate
 from dosing.lifecycle import end_blockers, medicine_completion_blockers, medicine_session_unblock
 from kapcouples.clock import moment_label
@@ -153,7 +154,12 @@ def _gate(*, couple: Couple, phase: str, start: datetime.datetime, session_pk=No
 
 
 def _course(couple: Couple) -> CourseState:
-    return course.course_state_build(couple=couple, settings=clinic_settings_get())
+    settings = clinic_settings_get()
+    return course.course_state_build(
+        couple=couple,
+        settings=settings,
+        medicine_sessions_allowed=course_medicine_maximum(couple=couple, clinic_maximum=settings.medicine_sessions_max),
+    )
 
 
 def _out_of_order(couple: Couple, state: CourseState) -> dict[object, list[str]]:

@@ -59,6 +59,7 @@ def sign(
     days: int = 90,
     sessions_covered: int | None = None,
     solo_label: str = "A",
+    medicine_sessions_past_maximum: int | None = None,
     **kwargs,
 ) -> Approval:
     today = timezone.localdate()
@@ -73,6 +74,7 @@ def sign(
         conditions="",
         doses=kwargs.pop("doses", None) or dose_rows(couple, approach, solo_label=solo_label),
         request=request,
+        medicine_sessions_past_maximum=medicine_sessions_past_maximum,
     )
 
 

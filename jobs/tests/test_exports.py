@@ -179,8 +179,12 @@ def test_the_csv_rows_say_what_the_records_say(couple, therapist, prescriber, cl
     assert sessions[0]["place"] == "Garden room" and sessions[0]["phase"] == "Assessment"
     assert sessions[0]["start_local"] == timezone.localtime(first.start).strftime("%Y-%m-%d %H:%M")
     assert sessions[0]["therapist"] == str(therapist) and sessions[0]["doses_mg"] == ""
-    doses = [str(d.mg) for p in couple.partners.order_by("label") for d in p.administrations.order_by("at")]
-    assert sessions[1]["doses_mg"] == "; ".join(doses) and len(doses) == 2
+    doses = [
+        f"Partner {p.label} ({p.full_name}): {d.mg} mg"
+        for p in couple.partners.order_by("label")
+        for d in p.administrations.order_by("at")
+    ]
+    assert sessions[1]["doses_mg"] == "; ".join(doses) and len(doses) == 2  # each dose names its partner
     assert sessions[1]["approach"] == approval.get_approach_display()
     assert sessions[1]["status"] == "Completed"
 

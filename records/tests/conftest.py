@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from audit.choices import AuditAction
 from audit.services import audit_record
+from cases.choices import Item9Decision
+from cases.models import Item9ReviewDecision, QuestionnaireResponse
 from dosing.choices import Approach, Severity, SideEffectKind, StockEntryKind
 from dosing.models import (
     Administration,
@@ -128,7 +130,23 @@ def record(therapist, prescriber, clinic_admin, couple):
     amendment = NoteAmendment.objects.create(note=note, text="Partner A slept well.", author=therapist)
     event = audit_record(action=AuditAction.READ, actor=therapist, couple=couple, summary="dosing record viewed")
     run = VerificationRun.objects.create(started_at=now, checked=12)
+    flagged = QuestionnaireResponse.objects.create(
+        partner=partner,
+        instrument="PHQ9",
+        answers=[0] * 8 + [1],
+        score=1,
+        suicide_risk=True,
+        administered_on=now.date(),
+    )
+    item9 = Item9ReviewDecision.objects.create(
+        screening=partner.screening,
+        response=flagged,
+        decision=Item9Decision.CLEARANCE_STANDS,
+        note="Passive thoughts, safety plan in place.",
+        decided_by=prescriber,
+    )
     return {
+        "item9": item9,
         "approval": approval,
         "dose": dose,
         "revocation": old.revocation,

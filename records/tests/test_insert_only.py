@@ -28,6 +28,7 @@ KEPT = [
     ("amendment", "clinical_sessions_noteamendment", "text", "'rewritten'"),
     ("event", "audit_auditevent", "summary", "'rewritten'"),
     ("run", "records_verificationrun", "checked", "0"),
+    ("item9", "cases_item9reviewdecision", "note", "'rewritten'"),
 ]
 REFUSED = (DatabaseError, ValidationError, ProtectedError, RestrictedError, AuditTrailIsAppendOnly)
 IDS = [table for _, table, _, _ in KEPT]

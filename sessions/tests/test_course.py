@@ -204,7 +204,8 @@ def test_medicine_allowed_up_to_the_course_maximum():
 
 def test_medicine_refused_past_the_course_maximum():
     assert decide(state(*two_cycles(), medicine_sessions_max=2), M, at(1)).reasons == [
-        "This would be medicine session 3; the course maximum is 2 (going past it needs a new prescriber approval)."
+        "This would be medicine session 3; the course maximum is 2 (going past it needs "
+        "a new prescriber approval that allows medicine sessions past the course maximum)."
     ]
 
 

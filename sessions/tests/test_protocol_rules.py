@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 
 from cases.choices import CoupleStatus
 from clinic.services import clinic_settings_get
-from dosing.tests.factories import document_medicine
+from dosing.approvals import approval_verify
+from dosing.tests.factories import document_medicine, ready_couple, sign
 from sessions import services
 from sessions.choices import Place, SessionStatus
 from sessions.models import TherapySession
@@ -240,7 +241,8 @@ def test_medicine_refused_past_the_course_maximum(frozen, therapist, active_coup
     ]
     history(active_couple, therapist, phases)
     assert refused(active_couple, therapist, M, at(5)) == [
-        "This would be medicine session 3; the course maximum is 2 (going past it needs a new prescriber approval)."
+        "This would be medicine session 3; the course maximum is 2 (going past it needs "
+        "a new prescriber approval that allows medicine sessions past the course maximum)."
     ]
 
 
@@ -260,6 +262,59 @@ def test_medicine_allowed_up_to_the_course_maximum(frozen, therapist, active_cou
         ],
     )
     assert book(active_couple, therapist, M, at(5)).phase == M
+
+
+TWO_CYCLES_AND_PREPARATION = [
+    (A, at(1, month=1)),
+    (P, at(2, month=1)),
+    (P, at(3, month=1)),
+    (M, at(4, month=1)),
+    (I, at(5, month=1)),
+    (P, at(12, month=1)),
+    (P, at(13, month=1)),
+    (M, at(14, month=1)),
+    (I, at(15, month=1)),
+    (P, at(22, month=1)),
+    (P, at(23, month=1)),
+]
+
+
+def test_only_a_prescriber_approval_that_says_so_passes_the_course_maximum(
+    frozen, therapist, prescriber, active_couple
+):
+    """CLINICAL.md: past the maximum needs a new prescriber approval. Refused at the maximum; allowed after an
+    approval that allows one more; refused again once that one is booked; an approval that does not say so (a
+    new dose, say) allows nothing past the maximum."""
+    set_limits(medicine_sessions_max=2, medicine_sessions_min=1)
+    history(active_couple, therapist, TWO_CYCLES_AND_PREPARATION)
+    assert refused(active_couple, therapist, M, at(5)) == [
+        "This would be medicine session 3; the course maximum is 2 (going past it needs "
+        "a new prescriber approval that allows medicine sessions past the course maximum)."
+    ]
+    sign(active_couple, prescriber, days=400)  # a new approval that does not say so changes nothing
+    assert len(refused(active_couple, therapist, M, at(5))) == 1
+
+    approval = sign(active_couple, prescriber, days=400, medicine_sessions_past_maximum=1)
+    assert approval.medicine_sessions_past_maximum == 1 and approval_verify(approval)
+    third = book(active_couple, therapist, M, at(5))
+    assert third.approval == approval
+
+    history(active_couple, therapist, [(I, at(13)), (P, at(14)), (P, at(15))])
+    messages = refused(active_couple, therapist, M, at(20))
+    assert messages == [
+        "This would be medicine session 4; the course maximum is 2 and the prescriber's current approval allows "
+        "1 more, 3 in all. Going further needs a new prescriber approval that allows more medicine sessions past "
+        "the course maximum."
+    ]
+
+
+def test_an_approval_allowing_sessions_past_the_maximum_is_checked_by_the_service(prescriber, couple):
+    ready = ready_couple(couple, prescriber)
+    for wrong in (0.5, 13, -1, True, "2"):
+        with pytest.raises(ValidationError) as exc:
+            sign(ready, prescriber, medicine_sessions_past_maximum=wrong)
+        assert "medicine_sessions_past_maximum" in exc.value.message_dict
+    assert sign(ready, prescriber, medicine_sessions_past_maximum=12).medicine_sessions_past_maximum == 12
 
 
 def test_medicine_refused_when_the_gate_is_shut_and_other_phases_are_not(frozen, therapist, couple):

@@ -102,6 +102,7 @@ def test_the_matrix_covers_couples_and_sessions_of_every_clinical_app():
 # Actions that only take POST: a GET is 405 for everyone, before any lookup.
 POST_ONLY = {
     "cases:couple_transition",
+    "cases:item9_review_decide",
     "dosing:discharge",
     "dosing:dose",
     "dosing:medicine_observe",
@@ -138,6 +139,7 @@ FORBIDDEN_POSTS = {
     **FORBIDDEN_PAGES,
     "dosing:request_withdraw": {"prescriber", "clinic_admin"},  # a therapist of the couple withdraws
     "dosing:request_create": {"prescriber", "clinic_admin"},  # ... and requests
+    "cases:item9_review_decide": {"therapist", "clinic_admin"},  # the couple's prescriber decides item 9
     "sessions:note_sign": {"prescriber", "clinic_admin"},
     "sessions:note_amend": {"prescriber", "clinic_admin"},
     # The bedside record is kept by the care team; an admin as such does not document a medicine session.
