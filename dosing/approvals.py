@@ -17,6 +17,10 @@ from dosing.lifecycle import medicine_sessions_block
 from dosing.models import Approval, ApprovalDose, ApprovalRevocation, DosingRequest
 from dosing.notices import notice_send
 from dosing.wording import day_label, fmt_mg, partner_name
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
+from sessions.choices import Phase, SessionStatus
+from sessions.models import TherapySession
 
 
 def approval_current(*, couple: Couple) -> Approval | None:
@@ -165,6 +169,16 @@ def approval_revoke(*, by: User, approval: Approval, reason: str) -> list:
             raise ValidationError("This approval was replaced by a newer one; revoke that one instead.")
         ApprovalRevocation.objects.create(approval=approval, revoked_by=by, reason=reason.strip())
         blocked = medicine_sessions_block(by=by, couple=approval.couple)
+        # Sessions under way stop dosing at once (dosing.gate.dose_gate); their therapist and prescriber are told
+        # after the commit, through the outbox.
+        for session in TherapySession.objects.filter(
+            approval=approval, phase=Phase.MEDICINE, status=SessionStatus.SCHEDULED, started_at__isnull=False
+        ):
+            outbox_add(
+                kind=OutboxKind.DOSING_STOPPED,
+                object_id=session.pk,
+                payload={"reason": f"the {approval.info.name.lower()} approval was revoked ({reason.strip()})."},
+            )
         listing = "; ".join(str(s) for s in blocked) or "none on the calendar"
         notice_send(
             recipients=list(approval.couple.therapists.all()),

@@ -114,3 +114,27 @@ def medicine_sessions_blocked(*, couple: Couple | None = None) -> list:
             session.gate_reasons = gate.reasons
             blocked.append(session)
     return blocked
+
+
+def dose_gate(*, session, at: datetime.datetime) -> Gate:
+    """The gate for one more dose in a started medicine session, at the dose's own clinical time: the gate at that
+    time, on the approval the session started under (a superseding approval does not carry a session already under
+    way), with every dosing partner's clearance decided before the session started. Shut means no further dose;
+    monitoring and discharge go on."""
+    gate = medicine_gate(couple=session.couple, start=at, session_pk=session.pk)
+    reasons = list(gate.reasons)
+    approval = gate.approval
+    if approval is not None and session.approval_id and approval.pk != session.approval_id:
+        reasons.append(
+            f"The approval this session started under was superseded by the {approval.info.name.lower()} approval "
+            f"signed on {day_label(timezone.localtime(approval.signed_at).date())}: no further dose in this session."
+        )
+    elif approval is not None and session.started_at is not None:
+        for dose in approval.doses.select_related("partner__screening"):
+            decided_at = dose.partner.screening.outcome_at
+            if decided_at is not None and decided_at > session.started_at:
+                reasons.append(
+                    f"{partner_name(dose.partner)}'s clearance was decided again after the session started: no "
+                    "further dose in this session."
+                )
+    return Gate(None, reasons) if reasons else Gate(approval, [])

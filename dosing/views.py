@@ -19,7 +19,7 @@ from audit.services import audit_record
 from cases import policy
 from cases.forms import add_service_errors
 from cases.policy import couple_for_user
-from dosing import approvals, gate, lifecycle, record, requests, selectors
+from dosing import approvals, gate, holds, lifecycle, record, requests, selectors
 from dosing.choices import APPROACHES, ROUTE_GUIDANCE, Route
 from dosing.forms import (
     AdministrationForm,
@@ -36,7 +36,7 @@ from dosing.forms import (
     VitalsForm,
     WasteForm,
 )
-from dosing.models import Approval, DosingRequest, Notice, PreDoseCheck, StockEntry
+from dosing.models import Approval, DosingRequest, Notice, PreDoseCheck, StockEntry, VitalReading
 from dosing.notices import notice_dismiss_for
 from dosing.stock import inventory_count, stock_receive, stock_waste
 from kapcouples.spreadsheet import csv_row
@@ -311,6 +311,9 @@ def _record_page(request, session, *, forms=None, status=200):
         row.effect_form = forms.get(("effect", key)) or SideEffectForm(prefix=f"effect-{row.partner.label}")
         row.discharge_form = forms.get(("discharge", key)) or DischargeForm(prefix=f"discharge-{row.partner.label}")
         row.override_form = forms.get(("override", key)) or ReasonForm(prefix=f"override-{row.partner.label}")
+        row.reading_override_form = forms.get(("reading_override", key)) or ReasonForm(
+            prefix=f"reading-override-{row.partner.label}"
+        )
     return render(request, "dosing/medicine_record.html", context, status=status)
 
 
@@ -441,6 +444,24 @@ def predose(request, session, partner):
 def predose_override(request, session, partner):
     check = get_object_or_404(PreDoseCheck, session=session, partner=partner)
     return (lambda d: record.predose_override(by=request.user, check=check, reason=d["reason"]), "Override recorded.")
+
+
+@login_required
+@require_POST
+def reading_override(request, session_uuid, partner_uuid, reading_id):
+    """The couple's prescriber overrides one hold-level reading of this partner, with a reason."""
+    session = _medicine_session(request, session_uuid)
+    partner = _partner(session, partner_uuid)
+    reading = get_object_or_404(VitalReading, session=session, partner=partner, pk=reading_id)
+    form = ReasonForm(request.POST, prefix=f"reading-override-{partner.label}")
+    return _handle(
+        request,
+        session,
+        ("reading_override", str(partner.uuid)),
+        form,
+        lambda d: holds.hold_override(by=request.user, reading=reading, reason=d["reason"]),
+        f"Override of {partner.first_name}'s reading at {timezone.localtime(reading.at):%H:%M} recorded.",
+    )
 
 
 @_partner_post("dose", AdministrationForm)

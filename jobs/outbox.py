@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.services import password_reset_email
+from dosing.notices import dosing_stopped_notify
 from integration.services import integration_links_sync, questionnaire_link_email
 from jobs import notices, reminders, summaries
 from outbox.models import MAX_ATTEMPTS, SECRET_KINDS, OutboxKind, OutboxMessage
@@ -57,12 +58,17 @@ def _password_reset(message: OutboxMessage) -> None:
     password_reset_email(user_id=message.object_id, **message.payload)
 
 
+def _dosing_stopped(message: OutboxMessage) -> None:
+    dosing_stopped_notify(session_id=message.object_id, reason=message.payload.get("reason", ""))
+
+
 HANDLERS = {
     OutboxKind.SESSION_CHANGED: _session_changed,
     OutboxKind.SUMMARY_NEEDED: _summary_needed,
     OutboxKind.EXPORT_REQUESTED: _export_requested,
     OutboxKind.QUESTIONNAIRE_LINK: _questionnaire_link,
     OutboxKind.PASSWORD_RESET: _password_reset,
+    OutboxKind.DOSING_STOPPED: _dosing_stopped,
 }
 
 

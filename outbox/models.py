@@ -14,6 +14,7 @@ class OutboxKind(models.TextChoices):
     EXPORT_REQUESTED = "export_requested", "A case report export was requested"
     QUESTIONNAIRE_LINK = "questionnaire_link", "A questionnaire link to e-mail to a partner"
     PASSWORD_RESET = "password_reset", "A password reset link to e-mail"
+    DOSING_STOPPED = "dosing_stopped", "The gate shut during a medicine session: its therapist and prescriber are told"
 
 
 # Kinds whose payload carries a secret (a link's token): it is erased once the e-mail is sent.

@@ -130,6 +130,7 @@ def document_medicine(session, *, by, prescriber, lot_number: str | None = None)
             session=session,
             partner=partner,
             values={
+                "at": session.start + datetime.timedelta(minutes=5),
                 "fasting_confirmed": True,
                 "ride_home_arranged": True,
                 "no_new_contraindication": True,
