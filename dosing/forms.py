@@ -140,7 +140,9 @@ class AdministrationForm(forms.Form):
     at = forms.DateTimeField(label="Time given", widget=DateTimeLocalInput(), initial=now_local)
     # Parsed by the dose rules themselves (dosing.doses), so the page and a service call give the same message.
     mg = forms.CharField(
-        label="Dose (mg)", widget=forms.NumberInput(attrs={"step": "0.1", "min": "0.1", "inputmode": "decimal"})
+        label="Dose (mg)",
+        required=False,  # an empty amount gets the dose rule's own message
+        widget=forms.NumberInput(attrs={"step": "0.1", "min": "0.1", "inputmode": "decimal"}),
     )
     lot = forms.ModelChoiceField(queryset=StockLot.objects.none(), required=False, empty_label="Choose the lot...")
     is_booster = forms.BooleanField(label="Booster", required=False)

@@ -47,7 +47,12 @@ def _documenting_gate(session) -> Approval:
     """Documenting a medicine session needs its gate open for the session's time."""
     gate = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
     if not gate.is_open:
-        raise ValidationError(["This medicine session cannot be documented:", *gate.reasons])
+        raise ValidationError(
+            [
+                ValidationError(r, code="documenting_gate")
+                for r in ["This medicine session cannot be documented:", *gate.reasons]
+            ]
+        )
     return gate.approval
 
 
@@ -56,8 +61,10 @@ def _approved_dose(approval: Approval, partner: Partner) -> ApprovalDose:
     if dose is None:
         raise ValidationError(
             {
-                "partner": f"{partner_name(partner)} is not a dosing partner under the "
-                f"{approval.info.name.lower()} approval."
+                "partner": ValidationError(
+                    f"{partner_name(partner)} is not a dosing partner under the {approval.info.name.lower()} approval.",
+                    code="not_a_dosing_partner",
+                )
             }
         )
     return dose
@@ -124,7 +131,9 @@ def predose_override(*, by: User, check: PreDoseCheck, reason: str) -> PreDoseCh
     require_bedside(session, "predose")
     verdict = policy.require_may_override_hold(by, session)
     if not (reason or "").strip():
-        raise ValidationError({"reason": "State the reason for the override."})
+        raise ValidationError(
+            {"reason": ValidationError("State the reason for the override.", code="override_needs_reason")}
+        )
     with transaction.atomic():
         check.override_by, check.override_reason = by, reason.strip()
         check.save(update_fields=["override_by", "override_reason"])

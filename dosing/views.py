@@ -282,6 +282,7 @@ def _partner(session, partner_uuid):
 
 def _record_page(request, session, *, forms=None, status=200):
     context = selectors.medicine_record(session=session, user=request.user)
+
     override = policy.may_override_hold(request.user, session)
     forms = forms or {}
     plan = context["plan"]
@@ -314,7 +315,37 @@ def _record_page(request, session, *, forms=None, status=200):
         row.reading_override_form = forms.get(("reading_override", key)) or ReasonForm(
             prefix=f"reading-override-{row.partner.label}"
         )
+    # A refused entry whose form is not on the page in this state (a crafted POST, a session that moved on
+    # meanwhile) says why at the top: the reason reaches the person who sent it, and is said once.
+    shown = _forms_shown(context, may_override=bool(override))
+    context["refused"] = [
+        str(message)
+        for key, form in forms.items()
+        if form.is_bound and form.errors and not shown.get(key, False)
+        for errors in form.errors.values()
+        for message in errors
+    ]
     return render(request, "dosing/medicine_record.html", context, status=status)
+
+
+def _forms_shown(context, *, may_override: bool) -> dict:
+    """Which bedside forms the record page shows, per (form, partner); the template asks the same flags."""
+    can, stopped = context["can"], bool(context["dosing_stopped"])
+    shown = {"plan": can["plan"]}
+    for row in context["records"]:
+        key, approved = str(row.partner.uuid), row.approved is not None
+        hold = row.check is not None and row.check.level == "hold" and not row.check.override_by_id
+        row.show = {
+            "predose": approved and not row.doses and can["predose"],
+            "override": approved and hold and may_override,
+            "dose": approved and can["dose"] and not row.discharge and not stopped,
+            "vitals": can["vitals"] and not row.discharge,
+            "effect": can["side_effect"],
+            "discharge": approved and bool(row.doses) and can["discharge"] and not row.discharge,
+            "reading_override": row.hold_reading is not None and can["override"] and may_override,
+        }
+        shown.update({(name, key): visible for name, visible in row.show.items()})
+    return shown
 
 
 def _check_initial(check: PreDoseCheck | None) -> dict:
