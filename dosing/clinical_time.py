@@ -34,9 +34,10 @@ def _moment(value: datetime.datetime) -> str:
 
 
 def approval_began(approval: Approval) -> datetime.datetime:
-    """The moment an approval came into force: its signature, or the start of its first day if later."""
-    first_day = timezone.make_aware(datetime.datetime.combine(approval.valid_from, datetime.time.min))
-    return max(approval.signed_at, first_day)
+    """The moment an approval came into force: the start of its first day. (Its signature always precedes the
+    session's start - the gate is checked at the start - and a later approval supersedes the session's, which
+    dosing.gate.dose_gate refuses; so the first day is the bound a record can still cross.)"""
+    return timezone.make_aware(datetime.datetime.combine(approval.valid_from, datetime.time.min))
 
 
 def clinical_time_check(

@@ -7,6 +7,7 @@ explicitly, and refuses with the reasons it returns."""
 import datetime
 from typing import NamedTuple
 
+from django.db.models import Max
 from django.utils import timezone
 
 from cases.choices import ScreeningOutcome
@@ -14,6 +15,8 @@ from cases.models import Couple, Partner
 from dosing.integrity import approval_integrity_reasons
 from dosing.models import Approval
 from dosing.wording import day_label, partner_name
+from sessions.choices import SessionEventKind
+from sessions.models import SessionEvent
 
 
 class Gate(NamedTuple):
@@ -130,9 +133,13 @@ def dose_gate(*, session, at: datetime.datetime) -> Gate:
             f"signed on {day_label(timezone.localtime(approval.signed_at).date())}: no further dose in this session."
         )
     elif approval is not None and session.started_at is not None:
+        # When the start was entered (its event), not only the start time it names: a start recorded for a
+        # session held earlier does not make the clearances decided before the entry "new".
+        entered = SessionEvent.objects.filter(session=session, kind=SessionEventKind.STAGE).aggregate(m=Max("at"))["m"]
+        since = max(session.started_at, entered or session.started_at)
         for dose in approval.doses.select_related("partner__screening"):
             decided_at = dose.partner.screening.outcome_at
-            if decided_at is not None and decided_at > session.started_at:
+            if decided_at is not None and decided_at > since:
                 reasons.append(
                     f"{partner_name(dose.partner)}'s clearance was decided again after the session started: no "
                     "further dose in this session."

@@ -155,11 +155,11 @@ def test_a_clinical_time_in_the_future_or_before_the_start_is_refused(therapist,
 
 def test_a_clinical_time_before_the_approval_in_force_began_is_refused(therapist, under_way):
     session = under_way["session"]
-    later = Approval(valid_from=timezone.localdate(), signed_at=session.started_at + 2 * MIN)
+    # An approval in force from the next day: a dose today lies before it, though inside the session.
+    tomorrow = timezone.localtime(session.started_at).date() + datetime.timedelta(days=1)
+    later = Approval(valid_from=tomorrow, signed_at=session.started_at - 60 * MIN)
     with pytest.raises(ValidationError) as exc:
-        clinical_time_check(
-            session=session, at=session.started_at + MIN, what="dose", approval=later, now=later.signed_at
-        )
+        clinical_time_check(session=session, at=session.started_at + MIN, what="dose", approval=later)
     assert code_of(exc.value, "at") == {"time_before_approval"}
     assert "before it began" in exc.value.message_dict["at"][0]
 
