@@ -537,3 +537,18 @@ def test_the_admin_cannot_add_or_change_bedside_records(client_for, clinic_admin
         client.post(change, {"severity": "severe"})
         assert SideEffect.objects.get(pk=effect.pk).severity == "mild"
     assert not Administration.objects.exists()
+
+
+def test_a_dose_given_before_the_revocation_and_entered_late_is_kept(therapist, prescriber, under_way):
+    """The revocation stops further doses; a dose already given (entered afterwards) is what happened, and the
+    record and the controlled-substance log keep it."""
+    session, stock, a, clock = (under_way[k] for k in ("session", "lot", "a", "clock"))
+    checks(session, therapist, a)
+    given_at = timezone.now() + MIN
+    clock.shift(10 * MIN)
+    approval_revoke(by=prescriber, approval=under_way["approval"], reason="Lab result")
+    late = dose(session, therapist, a, stock, at=given_at)
+    assert late.at == given_at and late.recorded_at - late.at == 9 * MIN
+    with pytest.raises(ValidationError) as exc:
+        dose(session, therapist, under_way["b"], stock)
+    assert code_of(exc.value) == {"dose_gate"}
