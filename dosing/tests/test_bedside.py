@@ -277,6 +277,11 @@ def test_a_superseding_approval_or_a_clearance_decided_again_stops_further_doses
         dose(session, therapist, a, stock)
     assert code_of(exc.value) == {"dose_gate"}
     assert "was superseded" in " ".join(exc.value.messages)
+    # The session's therapist and the prescriber are told, through the outbox.
+    message = OutboxMessage.objects.get(kind=OutboxKind.DOSING_STOPPED, object_id=session.pk)
+    assert outbox_deliver(message_id=message.pk)
+    told = Notice.objects.filter(text__contains="approval was superseded by a new approval")
+    assert {n.recipient for n in told} == {therapist, prescriber}
 
 
 def test_withdrawn_consent_stops_further_doses(therapist, under_way):
