@@ -42,6 +42,7 @@ BEDSIDE = {
     "plan": (S.BOOKED, S.IN_PROGRESS),
     "predose": (S.IN_PROGRESS,),
     "dose": (S.IN_PROGRESS,),
+    "override": (S.IN_PROGRESS,),
     "vitals": (S.IN_PROGRESS, S.OBSERVATION),
     "side_effect": (S.IN_PROGRESS, S.OBSERVATION),
     "discharge": (S.IN_PROGRESS, S.OBSERVATION),
@@ -50,6 +51,7 @@ BEDSIDE_WORDS = {
     "plan": "The session plan is",
     "predose": "Pre-dose checks are",
     "dose": "A dose is",
+    "override": "A hold override is",
     "vitals": "Vital signs are",
     "side_effect": "A side effect is",
     "discharge": "A discharge is",
@@ -137,7 +139,8 @@ def require_bedside(session: TherapySession, what: str) -> None:
             extra = f". {session.blocked_reason}"
         raise ValidationError(
             f"{BEDSIDE_WORDS[what]} recorded only while the session is "
-            f"{' or '.join(_label(s) for s in allowed)}; this session is {_label(state)}{extra}."
+            f"{' or '.join(_label(s) for s in allowed)}; this session is {_label(state)}{extra}.",
+            code="bedside_state",
         )
 
 

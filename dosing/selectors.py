@@ -10,7 +10,9 @@ from accounts.models import User
 from cases.models import Couple, Partner, QuestionnaireResponse
 from cases.policy import visible_couples
 from clinic.services import clinic_settings_get
-from dosing.gate import medicine_gate
+from dosing.clinical_time import entered_late
+from dosing.gate import dose_gate, medicine_gate
+from dosing.holds import hold_blockers, partner_readings
 from dosing.lifecycle import BEDSIDE, available_actions
 from dosing.models import (
     Administration,
@@ -18,6 +20,7 @@ from dosing.models import (
     ApprovalDose,
     Discharge,
     DosingRequest,
+    HoldOverride,
     MedicineSessionPlan,
     Notice,
     PreDoseCheck,
@@ -25,9 +28,10 @@ from dosing.models import (
     StockLot,
     VitalReading,
 )
-from dosing.record import discharge_blockers
+from dosing.record import MONITORING_GOES_ON, discharge_blockers
 from dosing.stock import balance_sum
-from dosing.vitals import bp_level
+from dosing.vitals import bp_level, bp_thresholds
+from sessions.choices import MedicineState
 
 
 def couple_dosing(*, couple: Couple) -> dict:
@@ -66,22 +70,35 @@ class PartnerRecord:
     discharge: Discharge | None = None
     total_mg: object = 0
     discharge_blockers: list = field(default_factory=list)
+    hold_reasons: list = field(default_factory=list)  # why blood pressure stops the next dose now
+    hold_reading: VitalReading | None = None  # the reading a prescriber may override to lift the hold
 
 
 def medicine_record(*, session, user: User | None = None) -> dict:
     """Everything on the medicine session record page, per partner, in a fixed number of queries: its state, what
     the state allows at the bedside, and (for a user) the moves available to them with the reasons."""
-    approval, gate_reasons = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
+    now = timezone.now()
+    state = session.medicine_state
+    dosing_stopped: list[str] = []
+    if state in (MedicineState.IN_PROGRESS, MedicineState.OBSERVATION):
+        # Under way: the record stands on the approval it started under, whatever the gate says now; a gate shut
+        # since then stops further doses only (monitoring and discharge go on), and the page says so.
+        gate_reasons = []
+        approval = Approval.objects.filter(pk=session.approval_id).select_related("signed_by").first()
+        if state == MedicineState.IN_PROGRESS:
+            dosing_stopped = dose_gate(session=session, at=now).reasons
+    else:
+        approval, gate_reasons = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
     plan = MedicineSessionPlan.objects.filter(session=session).first()
     partners = list(session.couple.partners.select_related("screening").order_by("label"))
     approved = {d.partner_id: d for d in approval.doses.all()} if approval else {}
     checks = {c.partner_id: c for c in PreDoseCheck.objects.filter(session=session).select_related("override_by")}
     doses = list(Administration.objects.filter(session=session).select_related("lot", "administered_by"))
     vitals = list(VitalReading.objects.filter(session=session).order_by("at", "id"))
+    overrides = {o.reading_id: o for o in HoldOverride.objects.filter(reading__session=session).select_related("by")}
     effects = list(SideEffect.objects.filter(session=session))
     discharges = {d.partner_id: d for d in Discharge.objects.filter(session=session)}
     records = []
-    now = timezone.now()
     for partner in partners:
         record = PartnerRecord(
             partner=partner,
@@ -95,16 +112,39 @@ def medicine_record(*, session, user: User | None = None) -> dict:
         record.total_mg = sum((d.mg for d in record.doses), 0)
         for reading in record.vitals:
             reading.level = bp_level(reading.systolic, reading.diastolic)
+            reading.hold_override = overrides.get(reading.pk)
+            reading.entered_late = entered_late(reading.at, reading.recorded_at)
+        for item in (*record.doses, *record.side_effects):
+            item.entered_late = entered_late(item.at, item.recorded_at)
         if record.check:
             record.check.level = bp_level(record.check.systolic, record.check.diastolic)
+            record.check.entered_late = entered_late(record.check.at, record.check.recorded_at)
+        if record.approved is not None and state == MedicineState.IN_PROGRESS:
+            readings = partner_readings(
+                session=session, partner=partner, check=record.check, vitals=record.vitals, overridden_ids=overrides
+            )
+            record.hold_reasons = hold_blockers(
+                session=session,
+                partner=partner,
+                at=now,
+                previous_dose_at=record.doses[-1].at if record.doses else None,
+                readings=readings,
+            )
+            latest = readings[-1] if readings else None
+            if latest is not None and latest.holds and not latest.baseline:
+                record.hold_reading = next(v for v in record.vitals if v.pk == latest.pk)
         if record.doses and not record.discharge:
             record.discharge_blockers = discharge_blockers(session=session, partner=partner, at=now)
         record.chart = vitals_chart(record.vitals)
         records.append(record)
-    state = session.medicine_state
+    (flag_s, flag_d), (hold_s, hold_d) = bp_thresholds()
     return {
         "approval": approval,
         "gate_reasons": gate_reasons,
+        "dosing_stopped": dosing_stopped,
+        "monitoring_goes_on": MONITORING_GOES_ON,
+        "flag_at": f"{flag_s}/{flag_d}",
+        "hold_at": f"{hold_s}/{hold_d}",
         "plan": plan,
         "records": records,
         "state": state,

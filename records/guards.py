@@ -40,6 +40,7 @@ GUARDS: tuple[Guard, ...] = (
     Guard("dosing_approvalrevocation", "a revocation", "a revoked approval stays revoked; sign a new approval"),
     Guard("dosing_administration", "a dose given", "add a note amendment to correct the record"),
     Guard("dosing_vitalreading", "a vitals reading", "record a new reading"),
+    Guard("dosing_holdoverride", "a hold override", "a later reading that holds needs its own override"),
     Guard("dosing_sideeffect", "a side effect record", "add a note amendment to correct the record"),
     Guard("dosing_discharge", "a discharge", "add a note amendment to correct the record"),
     Guard("dosing_stockentry", "a controlled-substance log entry", "record an adjustment with a note"),
