@@ -2,6 +2,8 @@
 checks and the hold override, doses, vitals, side effects, discharge, and what completion still needs."""
 
 import datetime
+import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -302,13 +304,85 @@ def side_effect_record(
     return effect
 
 
+# A bedside clock and the server's may differ a little; beyond that a time is in the future.
+CLOCK_SKEW = datetime.timedelta(minutes=2)
+# Titles a person may put before a name; they say nothing about who the person is.
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam"})
+# Words a clinician writes for the couple's own partner in "relationship to the patient".
+_PARTNER_WORDS = frozenset(
+    {"partner", "spouse", "husband", "wife", "boyfriend", "girlfriend", "fiance", "fiancee", "other partner"}
+)
+
+
+def name_tokens(text: str) -> list[str]:
+    """A person's name reduced to what identifies it: case, accents, apostrophes, punctuation, titles and spacing
+    dropped ("O'Connor-Smith" -> ["oconnor", "smith"])."""
+    folded = unicodedata.normalize("NFKD", (text or "").casefold())
+    folded = "".join(c for c in folded if not unicodedata.combining(c) and c not in "'\u2019`")
+    return [t for t in re.findall(r"[^\W_]+", folded) if t not in _TITLES]
+
+
+def _run_of(tokens: list[str], target: str) -> tuple[int, int] | None:
+    """Where consecutive tokens spell `target` ("o connor smith" spells "oconnorsmith")."""
+    for i in range(len(tokens)):
+        spelled = ""
+        for j in range(i, len(tokens)):
+            spelled += tokens[j]
+            if spelled == target:
+                return i, j + 1
+            if len(spelled) >= len(target):
+                break
+    return None
+
+
+def names_partner(text: str, partner: Partner) -> bool:
+    """Whether a written name designates this partner: their first and last name in any order and spacing (a
+    middle name may be added), their first name alone, or their initial and last name ("D. Reyes")."""
+    named = name_tokens(text)
+    first, last = name_tokens(partner.first_name), "".join(name_tokens(partner.last_name))
+    if not named or not first:
+        return False
+    if "".join(named) == "".join(first):
+        return True
+    run = _run_of(named, last) if last else None
+    if run is None:
+        return False
+    rest = named[: run[0]] + named[run[1] :]
+    if not rest:
+        return False  # a family name alone may be a relative's
+    if set(first) <= set(rest) or _run_of(rest, "".join(first)):
+        return True
+    return all(t == first[0][: len(t)] for t in rest)
+
+
+def _dosing_partners(session) -> dict:
+    """The partners dosed in this session, or to be dosed under its approval: none of them can take another home."""
+    partners = {a.partner_id: a.partner for a in session.administrations.select_related("partner")}
+    if session.approval_id:
+        for dose in ApprovalDose.objects.filter(approval_id=session.approval_id).select_related("partner"):
+            partners.setdefault(dose.partner_id, dose.partner)
+    return partners
+
+
 def discharge_blockers(*, session, partner: Partner, at: datetime.datetime) -> list[str]:
-    """What stops this dosed partner's discharge at this time."""
-    last = session.administrations.filter(partner=partner).order_by("-at").first()
+    """What stops this dosed partner's discharge at this time: the observation time after their last dose, a
+    time in the future or before the session started, and vitals taken since the last dose not back within the
+    thresholds."""
+    last = session.administrations.filter(partner=partner).order_by("-at", "-id").first()
     name = partner_name(partner)
     if last is None:
         return [f"{name} was not dosed in this session; only dosed partners are discharged."]
     reasons = []
+    if at > timezone.now() + CLOCK_SKEW:
+        reasons.append(
+            f"A discharge cannot be recorded in the future ({formats.time_format(timezone.localtime(at), 'H:i')} "
+            "has not come yet)."
+        )
+    if session.started_at is not None and at < session.started_at:
+        reasons.append(
+            "A discharge lies within the session: it started at "
+            f"{formats.time_format(timezone.localtime(session.started_at), 'H:i')}."
+        )
     minimum = clinic_settings_get().discharge_observation_minutes
     ready_at = last.at + datetime.timedelta(minutes=minimum)
     if at < ready_at:
@@ -317,15 +391,42 @@ def discharge_blockers(*, session, partner: Partner, at: datetime.datetime) -> l
             f"(at {formats.time_format(timezone.localtime(last.at), 'H:i')}); discharge from "
             f"{formats.time_format(timezone.localtime(ready_at), 'H:i')}."
         )
-    reading = VitalReading.objects.filter(session=session, partner=partner, at__gte=last.at).order_by("-at").first()
+    reading = (
+        VitalReading.objects.filter(session=session, partner=partner, at__gte=last.at, at__lte=max(at, last.at))
+        .order_by("-at", "-id")
+        .first()
+    )
     if reading is None:
-        reasons.append(f"{name}: record vitals taken after the last dose.")
+        reasons.append(f"{name}: record vitals taken after the last dose, before the discharge.")
     elif bp_level(reading.systolic, reading.diastolic) != "ok":
         reasons.append(
             f"{name}: the latest blood pressure, {reading.systolic}/{reading.diastolic} mmHg, is not back "
             "within the thresholds."
         )
     return reasons
+
+
+def responsible_adult_problems(*, session, partner: Partner, name: str, relationship: str) -> dict[str, str]:
+    """Why the named person cannot take this partner home: nobody named, the partner themself, or a partner
+    dosed (or to be dosed) in this session - decided from the couple's records, never from a declaration."""
+    if not name_tokens(name):
+        return {"released_to_name": "Name the responsible adult."}
+    if names_partner(name, partner):
+        return {"released_to_name": f"{partner_name(partner)} cannot be released to themself; name another adult."}
+    dosing = _dosing_partners(session)
+    for other in session.couple.partners.exclude(pk=partner.pk):
+        if other.pk in dosing and names_partner(name, other):
+            return {
+                "released_to_name": f"{other.full_name} is a partner dosed in this session and cannot be the "
+                "responsible adult; release to an adult who took no ketamine today."
+            }
+        words = " ".join(name_tokens(relationship))
+        if other.pk in dosing and words in _PARTNER_WORDS:
+            return {
+                "released_to_relationship": f"The other partner, {other.full_name}, is dosed in this session and "
+                f'cannot be the responsible adult; a "{relationship.strip()}" here would be them. Name another adult.'
+            }
+    return {}
 
 
 def discharge_record(
@@ -337,32 +438,34 @@ def discharge_record(
     alert_and_oriented: bool,
     released_to_name: str,
     released_to_relationship: str,
-    released_to_other_partner: bool,
     no_driving_acknowledged: bool,
 ) -> Discharge:
-    """Discharge a dosed partner to a responsible adult - not the other partner if both dosed."""
+    """Discharge a dosed partner after the observation time, alert and oriented, with vitals back within the
+    thresholds, to a named responsible adult who is not a partner dosed in this session (checked by identity
+    against the couple's partners at every discharge)."""
     require_bedside(session, "discharge")
     policy.require_may_document(by, session)
-    errors: dict[str, str] = {}
+    session.refresh_from_db(fields=["approval"])
+    errors: dict = {}
     reasons = discharge_blockers(session=session, partner=partner, at=at)
     if not alert_and_oriented:
         errors["alert_and_oriented"] = "Discharge only a partner who is alert and oriented."
     if not no_driving_acknowledged:
         errors["no_driving_acknowledged"] = "Tell the partner not to drive until the next day after sleep."
-    if not released_to_name.strip():
-        errors["released_to_name"] = "Name the responsible adult."
-    if released_to_other_partner:
-        dosed = set(session.administrations.values_list("partner_id", flat=True))
-        if len(dosed) == 2:
-            errors["released_to_other_partner"] = (
-                "Both partners were dosed: release to a responsible adult other than the other partner."
-            )
+    if not (released_to_relationship or "").strip():
+        errors["released_to_relationship"] = "Say how the responsible adult is related to the partner."
+    errors.update(
+        responsible_adult_problems(
+            session=session, partner=partner, name=released_to_name or "", relationship=released_to_relationship or ""
+        )
+    )
     if Discharge.objects.filter(session=session, partner=partner).exists():
         reasons.append(f"{partner_name(partner)} is already discharged.")
     if reasons:
         errors["__all__"] = reasons
     if errors:
         raise ValidationError(errors)
+    other = session.couple.partners.exclude(pk=partner.pk).first()
     return Discharge.objects.create(
         session=session,
         partner=partner,
@@ -370,7 +473,8 @@ def discharge_record(
         alert_and_oriented=True,
         released_to_name=released_to_name.strip(),
         released_to_relationship=released_to_relationship.strip(),
-        released_to_other_partner=released_to_other_partner,
+        # Decided from the records: the sober partner of a solo session may take the dosed one home.
+        released_to_other_partner=other is not None and names_partner(released_to_name, other),
         no_driving_acknowledged=True,
         discharged_by=by,
     )

@@ -79,7 +79,7 @@ def medicine_record(*, session, user: User | None = None) -> dict:
     doses = list(Administration.objects.filter(session=session).select_related("lot", "administered_by"))
     vitals = list(VitalReading.objects.filter(session=session).order_by("at", "id"))
     effects = list(SideEffect.objects.filter(session=session))
-    discharges = {d.partner_id: d for d in Discharge.objects.filter(session=session)}
+    discharges = {d.partner_id: d for d in Discharge.objects.filter(session=session).select_related("discharged_by")}
     records = []
     now = timezone.now()
     for partner in partners:
