@@ -19,6 +19,8 @@ from clinic.services import clinic_settings_get
 from dosing.gate import medicine_gate, medicine_sessions_blocked
 from dosing.models import Administration, Discharge, Notice
 from dosing.wording import partner_name
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 from sessions.choices import MedicineState, Phase, SessionEventKind
 from sessions.models import SessionEvent, TherapySession
 
@@ -234,6 +236,8 @@ def medicine_session_block(*, by: User | None, session: TherapySession, reasons:
         _move(by=by, session=session, to=S.BLOCKED, note=text)
         session.blocked_reason = text
         session.save(update_fields=["blocked_reason"])
+        # The partners' reminders are withdrawn once this commits (jobs/reminders.py); rebooking plans them again.
+        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
     return True
 
 
