@@ -18,6 +18,7 @@ from cases.policy import may_manage_sessions
 from clinic.services import clinic_settings_get
 from dosing.gate import medicine_gate, medicine_sessions_blocked
 from dosing.models import Administration, Discharge, Notice
+from dosing.protocol import medicine_step_reasons
 from dosing.wording import partner_name
 from outbox.models import OutboxKind
 from outbox.services import outbox_add
@@ -158,8 +159,9 @@ def start_blockers(session: TherapySession, *, user: User, now: datetime.datetim
         reasons.append(
             f"It is booked for {_moment(session.start)}; it can be started from {_moment(session.start - early)}."
         )
-    reasons += medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk).reasons
-    return reasons
+    gate = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
+    # The protocol again, on what was held by now: a preparation cancelled since booking stops the start too.
+    return list(dict.fromkeys(reasons + gate.reasons + medicine_step_reasons(session, approval=gate.approval)))
 
 
 def observation_blockers(session: TherapySession) -> list[str]:

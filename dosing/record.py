@@ -30,6 +30,7 @@ from dosing.models import (
     StockLot,
     VitalReading,
 )
+from dosing.protocol import medicine_step_reasons
 from dosing.stock import lot_balance
 from dosing.vitals import bp_level, bp_thresholds
 from dosing.wording import day_label, fmt_mg, partner_name
@@ -38,8 +39,9 @@ from dosing.wording import day_label, fmt_mg, partner_name
 def _documenting_gate(session) -> Approval:
     """Documenting a medicine session needs its gate open for the session's time."""
     gate = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
-    if not gate.is_open:
-        raise ValidationError(["This medicine session cannot be documented:", *gate.reasons])
+    reasons = gate.reasons + medicine_step_reasons(session, approval=gate.approval)  # the course, every step
+    if not gate.is_open or reasons:
+        raise ValidationError(["This medicine session cannot be documented:", *dict.fromkeys(reasons)])
     return gate.approval
 
 

@@ -13,7 +13,8 @@ from cases.choices import EventKind
 from cases.models import CaseEvent, Couple
 from clinic.services import clinic_settings_get
 from dosing.gate import Gate, medicine_gate
-from dosing.lifecycle import end_blockers, medicine_completion_blockers, medicine_session_unblock
+from dosing.lifecycle import end_blockers, is_dosed, medicine_completion_blockers, medicine_session_unblock
+from dosing.protocol import sober_partner_blockers
 from kapcouples.clock import moment_label
 from outbox.models import OutboxKind
 from outbox.services import outbox_add
@@ -149,7 +150,9 @@ def _gate(*, couple: Couple, phase: str, start: datetime.datetime, session_pk=No
     None, every reason it is shut). Other phases pass it with no approval."""
     if phase != Phase.MEDICINE:
         return Gate(None, [])
-    return medicine_gate(couple=couple, start=start, session_pk=session_pk)
+    gate = medicine_gate(couple=couple, start=start, session_pk=session_pk)
+    sober = sober_partner_blockers(couple=couple, approval=gate.approval)
+    return Gate(None, gate.reasons + sober) if sober else gate
 
 
 def _course(couple: Couple) -> CourseState:
@@ -397,10 +400,14 @@ def session_mark_no_show(*, by: User, session: TherapySession, note: str = "") -
 
 def _held_decision(session: TherapySession, state: CourseState) -> tuple[Decision, object]:
     """The protocol on what was held before this session, plus the gate for a medicine session, with the
-    approval in force (None unless a medicine session's gate is open)."""
+    approval in force (None unless a medicine session's gate is open). A medicine session in which a dose was
+    given ends completed whatever happened to the gate since (each dose met it at its time; CLINICAL.md): its
+    approval stays the one it was held under."""
     approval, gate_reasons = _gate(
         couple=session.couple, phase=session.phase, start=session.start, session_pk=session.pk
     )
+    if gate_reasons and session.phase == Phase.MEDICINE and is_dosed(session):
+        approval, gate_reasons = session.approval, []
     step = state.step_of(session) or Step(
         pk=session.pk, phase=session.phase, start=session.start, status=session.status
     )
