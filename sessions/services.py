@@ -175,6 +175,30 @@ def _out_of_order(couple: Couple, state: CourseState) -> dict[object, list[str]]
     return found
 
 
+def _approval_taken(couple: Couple, before: dict, state: CourseState, *, session: TherapySession) -> list[str]:
+    """Medicine sessions still ahead whose gate this change shuts: it takes a session their approval covers (or
+    moves ahead of them in its count). Refused, not warned (CLINICAL.md: the approval covers a number of
+    sessions)."""
+    if session.phase != Phase.MEDICINE:
+        return []
+    taken = []
+    for step in state.steps:
+        if (
+            step.phase != Phase.MEDICINE
+            or step.pk in before
+            or step.pk == session.pk
+            or not course.is_ahead(step.status)
+        ):
+            continue
+        reasons = _gate(couple=couple, phase=step.phase, start=step.start, session_pk=step.pk).reasons
+        if reasons:
+            taken.append(
+                f"{_describe(step.ref)} is already booked under the approval and would lose its place: "
+                + " ".join(reasons)
+            )
+    return taken
+
+
 def _newly_out_of_order(couple: Couple, before: dict, state: CourseState) -> list[str]:
     after = _out_of_order(couple, state)
     by_pk = {s.pk: s.ref for s in state.steps}
@@ -246,6 +270,9 @@ def session_schedule(
             actor=by,
             summary=f"Booked with {therapist}, {session.place_label}",
         )
+        taken = _approval_taken(couple, before, state, session=session)
+        if taken:
+            raise ValidationError({"phase": taken})
         _case_event(session=session, by=by, summary=f"Booked: {_describe(session)} with {therapist}")
         # Plan its reminders once the booking is committed
         outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
@@ -314,6 +341,9 @@ def session_reschedule(
         session.therapist, session.approval, session.video_url = therapist, approval, video_url
         session.full_clean()
         session.save()
+        taken = _approval_taken(couple, before, state, session=session)
+        if taken:
+            raise ValidationError({"start": taken})
         medicine_session_unblock(by=by, session=session)  # moved to a time the gate allows
         SessionEvent.objects.create(
             session=session,

@@ -184,3 +184,23 @@ def test_a_dosed_session_ends_completed_even_if_the_gate_shut_after_its_doses(th
     session.refresh_from_db()
     assert session.status == SessionStatus.COMPLETED
     assert session.approval_id == approval.pk
+
+
+def test_a_booking_cannot_take_the_session_a_later_medicine_session_holds_under_the_approval(
+    therapist, prescriber, couple
+):
+    """The approval covers one medicine session, booked for day 12: an earlier one on day 2 would come first in
+    the count and shut the gate of the one already booked - refused, not warned."""
+    ready_couple(couple, prescriber)
+    sign(couple, prescriber, Approach.DUAL_PSYCHOLYTIC, sessions_covered=1)
+    prepared(couple, therapist)
+    booked = book_medicine(couple, therapist, days=12)
+    with pytest.raises(ValidationError) as exc:
+        book_medicine(couple, therapist, days=2)
+    reasons = exc.value.message_dict["phase"]
+    assert any(
+        "is already booked under the approval and would lose its place: The approval covers 1 medicine session, "
+        "and 1 already use it." in r
+        for r in reasons
+    ), reasons
+    assert list(TherapySession.objects.filter(phase=M).values_list("pk", flat=True)) == [booked.pk]
