@@ -194,3 +194,24 @@ def test_a_crafted_post_cannot_declare_the_dosed_partner_someone_else(client_for
     assert response.status_code == 400
     assert "is a partner dosed in this session and cannot be the responsible adult" in response.content.decode()
     assert not Discharge.objects.exists()
+
+
+def test_the_admin_site_records_no_discharge(client_for, clinic_admin, therapist, scheduled):
+    session = scheduled["session"]
+    a, b = _name(scheduled["couple"])
+    response = client_for(clinic_admin).post(
+        reverse("admin:dosing_discharge_add"),
+        {
+            "session": session.pk,
+            "partner": a.pk,
+            "at_0": "2030-01-01",
+            "at_1": "12:00",
+            "alert_and_oriented": "on",
+            "released_to_name": b.full_name,
+            "released_to_relationship": "partner",
+            "no_driving_acknowledged": "on",
+            "discharged_by": therapist.pk,
+        },
+    )
+    assert response.status_code == 403
+    assert not Discharge.objects.exists()
