@@ -366,14 +366,16 @@ def _dosing_partners(session) -> dict:
     return partners
 
 
-def discharge_blockers(*, session, partner: Partner, at: datetime.datetime) -> list[str]:
-    """What stops this dosed partner's discharge at this time: the observation time after their last dose, a
-    time in the future or before the session started, and vitals taken since the last dose not back within the
-    thresholds."""
-    last = session.administrations.filter(partner=partner).order_by("-at", "-id").first()
-    name = partner_name(partner)
+def _last_dose(session, partner: Partner):
+    return session.administrations.filter(partner=partner).order_by("-at", "-id").first()
+
+
+def discharge_time_problems(*, session, partner: Partner, at: datetime.datetime, last=None) -> list[str]:
+    """Why this dosed partner cannot be discharged at this time: in the future, before the session started, or
+    before the observation time since their last dose (`last`, if the caller has it)."""
+    last = last or _last_dose(session, partner)
     if last is None:
-        return [f"{name} was not dosed in this session; only dosed partners are discharged."]
+        return []
     reasons = []
     if at > timezone.now() + CLOCK_SKEW:
         reasons.append(
@@ -389,23 +391,40 @@ def discharge_blockers(*, session, partner: Partner, at: datetime.datetime) -> l
     ready_at = last.at + datetime.timedelta(minutes=minimum)
     if at < ready_at:
         reasons.append(
-            f"{name} needs {minimum} minutes of observation after the last dose "
+            f"{partner_name(partner)} needs {minimum} minutes of observation after the last dose "
             f"(at {formats.time_format(timezone.localtime(last.at), 'H:i')}); discharge from "
             f"{formats.time_format(timezone.localtime(ready_at), 'H:i')}."
         )
+    return reasons
+
+
+def discharge_vitals_problems(*, session, partner: Partner, at: datetime.datetime, last=None) -> list[str]:
+    """Why the vitals do not allow this discharge: none taken since the last dose (and by the discharge time), or
+    the latest not back within the thresholds."""
+    last = last or _last_dose(session, partner)
+    if last is None:
+        return [f"{partner_name(partner)} was not dosed in this session; only dosed partners are discharged."]
     reading = (
         VitalReading.objects.filter(session=session, partner=partner, at__gte=last.at, at__lte=max(at, last.at))
         .order_by("-at", "-id")
         .first()
     )
     if reading is None:
-        reasons.append(f"{name}: record vitals taken after the last dose, before the discharge.")
-    elif bp_level(reading.systolic, reading.diastolic) != "ok":
-        reasons.append(
-            f"{name}: the latest blood pressure, {reading.systolic}/{reading.diastolic} mmHg, is not back "
-            "within the thresholds."
-        )
-    return reasons
+        return [f"{partner_name(partner)}: record vitals taken after the last dose, before the discharge."]
+    if bp_level(reading.systolic, reading.diastolic) != "ok":
+        return [
+            f"{partner_name(partner)}: the latest blood pressure, {reading.systolic}/{reading.diastolic} mmHg, is "
+            "not back within the thresholds."
+        ]
+    return []
+
+
+def discharge_blockers(*, session, partner: Partner, at: datetime.datetime) -> list[str]:
+    """Everything that stops this dosed partner's discharge at this time (the page lists them)."""
+    last = _last_dose(session, partner)
+    return discharge_time_problems(session=session, partner=partner, at=at, last=last) + discharge_vitals_problems(
+        session=session, partner=partner, at=at, last=last
+    )
 
 
 def responsible_adult_problems(*, session, partner: Partner, name: str, relationship: str) -> dict[str, str]:
@@ -449,7 +468,11 @@ def discharge_record(
     policy.require_may_document(by, session)
     session.refresh_from_db(fields=["approval"])
     errors: dict = {}
-    reasons = discharge_blockers(session=session, partner=partner, at=at)
+    last = _last_dose(session, partner)
+    timing = discharge_time_problems(session=session, partner=partner, at=at, last=last)
+    if timing:
+        errors["at"] = timing  # next to the discharge time the user can change
+    reasons = discharge_vitals_problems(session=session, partner=partner, at=at, last=last)
     if not alert_and_oriented:
         errors["alert_and_oriented"] = "Discharge only a partner who is alert and oriented."
     if not no_driving_acknowledged:

@@ -148,12 +148,12 @@ def test_discharge_is_never_in_the_future_nor_before_the_observation_time(therap
         # Dated after the observation time, but that time has not come: the future is refused.
         later = session.start + datetime.timedelta(minutes=140)
         errors = _refusal(session, therapist, a, at=later)
-        assert errors["__all__"] == [
+        assert errors["at"] == [
             f"A discharge cannot be recorded in the future ({formats.time_format(timezone.localtime(later), 'H:i')} "
             "has not come yet)."
         ]
         errors = _refusal(session, therapist, a)
-        assert "needs 120 minutes of observation after the last dose" in errors["__all__"][0]
+        assert "needs 120 minutes of observation after the last dose" in errors["at"][0]
 
         # A reading taken after the discharge time says nothing about the partner at discharge.
         clock.move_to(session.start + datetime.timedelta(minutes=150))

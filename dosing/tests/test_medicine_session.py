@@ -343,8 +343,8 @@ def test_discharge_waits_for_the_observation_time_and_vitals_in_range(therapist,
                 no_driving_acknowledged=True,
             )
         errors = exc.value.message_dict
-        assert "needs 120 minutes of observation after the last dose" in errors["__all__"][0]
-        assert "is not back within the thresholds" in errors["__all__"][1]
+        assert "needs 120 minutes of observation after the last dose" in errors["at"][0]
+        assert "is not back within the thresholds" in errors["__all__"][0]
         assert errors["released_to_name"] == [
             f"{b.full_name} is a partner dosed in this session and cannot be the responsible adult; release to "
             "an adult who took no ketamine today."
