@@ -78,3 +78,20 @@ def test_the_next_medicine_session_counts_the_interval_from_the_dosed_one(therap
             place=Place.TELEHEALTH,
         )
     assert any("must be at least 7 days after" in r for r in exc.value.message_dict["phase"])
+
+
+def test_the_hourly_sweep_task_leaves_a_dosed_session_to_end_completed(dosed, prescriber):
+    """The gate shuts mid-session (revocation): the beat's sweep blocks booked sessions only; the dosed one stays
+    in progress, to be completed once everyone is discharged."""
+    from dosing import tasks
+    from dosing.approvals import approval_revoke
+
+    approval_revoke(by=prescriber, approval=dosed.approval, reason="Abnormal ECG reported")
+    with time_machine.travel(dosed.start + datetime.timedelta(minutes=20), tick=False):
+        tasks.medicine_gate_sweep.apply()
+    session = TherapySession.objects.get(pk=dosed.pk)
+    assert (session.status, session.medicine_state, session.blocked_reason) == (
+        SessionStatus.SCHEDULED,
+        "in_progress",
+        "",
+    )
