@@ -96,7 +96,7 @@ def predose_record(*, by: User, session, partner: Partner, values: dict) -> PreD
             setattr(check, field, values[field])
     check.recorded_by, check.recorded_at = by, timezone.now()
     if check.override_by_id and bp_level(check.systolic, check.diastolic) != "hold":
-        check.override_by, check.override_reason = None, ""
+        check.override_by, check.override_reason, check.override_at = None, "", None
     check.full_clean()
     if check.diastolic >= check.systolic:
         raise ValidationError({"diastolic": "Diastolic pressure must be lower than systolic."})
@@ -113,8 +113,8 @@ def predose_override(*, by: User, check: PreDoseCheck, reason: str) -> PreDoseCh
     if not (reason or "").strip():
         raise ValidationError({"reason": "State the reason for the override."})
     with transaction.atomic():
-        check.override_by, check.override_reason = by, reason.strip()
-        check.save(update_fields=["override_by", "override_reason"])
+        check.override_by, check.override_reason, check.override_at = by, reason.strip(), timezone.now()
+        check.save(update_fields=["override_by", "override_reason", "override_at"])
         policy.audit_if_flagged(
             verdict,
             actor=by,

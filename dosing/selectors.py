@@ -78,7 +78,7 @@ def _holds(check, vitals) -> list[Hold]:
                 check.systolic,
                 check.diastolic,
                 check.override_by,
-                None,
+                check.override_at,
                 check.override_reason,
             )
         )

@@ -179,7 +179,7 @@ def test_a_full_medicine_session_with_holds_an_override_a_booster_and_discharge_
     assert TherapySession.objects.get(pk=session.pk).status == SessionStatus.COMPLETED
     assert "Baseline 165/102 mmHg (HOLD)" in text  # the hold at the pre-dose checks
     assert "Baseline at 09:05: 165/102 mmHg, at or above the hold threshold 160/100: dosing held" in text
-    assert f"overridden by {prescriber}: White-coat pattern; home readings in the 130s." in text  # the override
+    assert f"overridden by {prescriber} at 09:05: White-coat pattern; home readings in the 130s." in text
     assert "Reading at 09:50: 171/104 mmHg, at or above the hold threshold 160/100: dosing held" in text  # again
     assert any(all(c in line for c in ("09:10", "50.00", "K-2030-07", "first")) for line in layout.splitlines())
     assert any(all(c in line for c in ("10:06", "20.00", "K-2030-07", "booster")) for line in layout.splitlines())

@@ -150,7 +150,7 @@ def test_the_medicine_session_pdf_shows_the_whole_record(therapist, prescriber, 
     # Holds and overrides: who, when and why
     assert (
         f"Baseline at {_hm(session, 5)}: 165/102 mmHg, at or above the hold threshold 160/100: dosing held; "
-        f"overridden by {prescriber}: White-coat pattern, home readings 130s." in text
+        f"overridden by {prescriber} at {_hm(session, 5)}: White-coat pattern, home readings 130s." in text
     )
     assert (
         f"Reading at {_hm(session, 50)}: 171/104 mmHg, at or above the hold threshold 160/100: dosing held; "
@@ -173,7 +173,11 @@ def test_the_medicine_record_page_shows_the_same_record(therapist, prescriber, c
     session = held_medicine_session(therapist, prescriber, couple, run)
     html = client_for(therapist).get(reverse("dosing:medicine_record", args=[session.uuid])).content.decode()
     assert "K-7731" in html
-    assert "White-coat pattern, home readings 130s" in html
+    assert (
+        f"Baseline at {_hm(session, 5)}: 165/102 mmHg held dosing (hold at 160/100); overridden by {prescriber} at "
+        f"{_hm(session, 5)}: White-coat pattern, home readings 130s." in html
+    )
+    assert f"Reading at {_hm(session, 50)}: 171/104 mmHg held dosing (hold at 160/100); not overridden." in html
     assert "171/104" in html and "142/88" in html
     assert "Ondansetron 4 mg, ginger tea" in html
     assert f"Discharged {_hm(session, 190)} by {therapist}: alert and oriented, released to Sam Rivera" in html
