@@ -18,7 +18,7 @@ from cases.policy import may_manage_sessions
 from clinic.services import clinic_settings_get
 from dosing.gate import medicine_gate, medicine_sessions_blocked
 from dosing.models import Administration, Discharge, Notice
-from dosing.protocol import medicine_step_reasons
+from dosing.protocol import medicine_step_reasons, sober_consent_blocked
 from dosing.wording import partner_name
 from outbox.models import OutboxKind
 from outbox.services import outbox_add
@@ -288,6 +288,12 @@ def medicine_sessions_block(*, by: User | None, couple=None) -> list[TherapySess
     """Block every booked medicine session from now on whose gate is shut, and tell its therapists once; returns
     the sessions whose gate is shut (blocked now or before). Safe to run twice."""
     blocked = medicine_sessions_blocked(couple=couple)
+    by_pk = {s.pk: s for s in blocked}
+    for session in sober_consent_blocked(couple=couple):  # the gate's reasons and the protocol's, once each
+        if session.pk in by_pk:
+            by_pk[session.pk].gate_reasons = list(dict.fromkeys(by_pk[session.pk].gate_reasons + session.gate_reasons))
+        else:
+            blocked.append(session)
     for session in blocked:
         medicine_session_block(by=by, session=session, reasons=session.gate_reasons)
         for therapist in session.couple.therapists.all():

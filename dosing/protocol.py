@@ -3,12 +3,14 @@ medicine session, moment by moment"): booking and moving ask the course's plan, 
 completing ask what was held (sessions/course.py decides both). The prescriber's gate is dosing/gate.py; this
 module adds what neither decides alone: the sober partner's consent under solo administration."""
 
+from django.utils import timezone
+
 from cases.models import Couple
 from clinic.services import clinic_settings_get
 from dosing.models import Approval
 from dosing.wording import partner_name
 from sessions import course
-from sessions.choices import Phase
+from sessions.choices import Phase, SessionStatus
 from sessions.models import TherapySession
 
 
@@ -41,3 +43,20 @@ def medicine_step_reasons(session: TherapySession, *, approval: Approval | None 
     """The protocol's reasons at a step of a held medicine session (start, pre-dose checks, a dose): the course
     on what was held, and the sober partner's consent."""
     return medicine_course_reasons(session) + sober_partner_blockers(couple=session.couple, approval=approval)
+
+
+def sober_consent_blocked(*, couple: Couple | None = None) -> list[TherapySession]:
+    """Booked medicine sessions from now on whose solo approval's sober partner has no signed consent, each with
+    the reasons in `gate_reasons` (as dosing.gate.medicine_sessions_blocked gives them), for the sweep to block."""
+    sessions = TherapySession.objects.filter(
+        phase=Phase.MEDICINE, status=SessionStatus.SCHEDULED, started_at__isnull=True, start__gte=timezone.now()
+    ).select_related("couple", "therapist")
+    if couple is not None:
+        sessions = sessions.filter(couple=couple)
+    found = []
+    for session in sessions.order_by("start"):
+        reasons = sober_partner_blockers(couple=session.couple)
+        if reasons:
+            session.gate_reasons = reasons
+            found.append(session)
+    return found

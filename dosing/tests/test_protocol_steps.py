@@ -204,3 +204,18 @@ def test_a_booking_cannot_take_the_session_a_later_medicine_session_holds_under_
         for r in reasons
     ), reasons
     assert list(TherapySession.objects.filter(phase=M).values_list("pk", flat=True)) == [booked.pk]
+
+
+def test_the_sweep_blocks_a_solo_session_whose_sober_partner_withdrew_consent(therapist, solo):
+    from dosing.lifecycle import medicine_gate_sweep
+    from sessions.choices import MedicineState
+
+    couple = solo["couple"]
+    session = book_medicine(couple, therapist)
+    assert medicine_gate_sweep() == 0
+    _withdraw_sober_consent(couple)
+    assert medicine_gate_sweep() == 1
+    assert medicine_gate_sweep() == 0  # once
+    session.refresh_from_db()
+    assert session.medicine_state == MedicineState.BLOCKED
+    assert "the sober partner, Partner B" in session.blocked_reason
