@@ -191,7 +191,6 @@ class DischargeForm(forms.Form):
     alert_and_oriented = forms.BooleanField(required=False, label="Alert and oriented")
     released_to_name = forms.CharField(label="Released to (responsible adult)", max_length=120)
     released_to_relationship = forms.CharField(label="Relationship", max_length=60)
-    released_to_other_partner = forms.BooleanField(required=False, label="The responsible adult is the other partner")
     no_driving_acknowledged = forms.BooleanField(
         required=False, label="Told not to drive until the next day after sleep"
     )

@@ -19,7 +19,10 @@ from cases.policy import may_manage_sessions, may_start_medicine_session, requir
 from clinic.services import clinic_settings_get
 from dosing.gate import medicine_gate, medicine_sessions_blocked
 from dosing.models import Administration, Discharge, Notice
+from dosing.protocol import medicine_step_reasons, sober_consent_blocked
 from dosing.wording import partner_name
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 from sessions.choices import MedicineState, Phase, SessionEventKind
 from sessions.models import SessionEvent, TherapySession
 
@@ -193,8 +196,9 @@ def start_blockers(session: TherapySession, *, user: User, now: datetime.datetim
         reasons.append(
             f"It is booked for {_moment(session.start)}; it can be started from {_moment(session.start - early)}."
         )
-    reasons += medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk).reasons
-    return reasons
+    gate = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
+    # The protocol again, on what was held by now: a preparation cancelled since booking stops the start too.
+    return list(dict.fromkeys(reasons + gate.reasons + medicine_step_reasons(session, approval=gate.approval)))
 
 
 def observation_blockers(session: TherapySession, *, dosed: bool | None = None) -> list[str]:
@@ -272,6 +276,8 @@ def medicine_session_block(*, by: User | None, session: TherapySession, reasons:
         _move(by=by, session=session, to=S.BLOCKED, note=text)
         session.blocked_reason = text
         session.save(update_fields=["blocked_reason"])
+        # The partners' reminders are withdrawn once this commits (jobs/reminders.py); rebooking plans them again.
+        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
     return True
 
 
@@ -330,6 +336,12 @@ def medicine_sessions_block(*, by: User | None, couple=None) -> list[TherapySess
     """Block every booked medicine session from now on whose gate is shut, and tell its therapists once; returns
     the sessions whose gate is shut (blocked now or before). Safe to run twice."""
     blocked = medicine_sessions_blocked(couple=couple)
+    by_pk = {s.pk: s for s in blocked}
+    for session in sober_consent_blocked(couple=couple):  # the gate's reasons and the protocol's, once each
+        if session.pk in by_pk:
+            by_pk[session.pk].gate_reasons = list(dict.fromkeys(by_pk[session.pk].gate_reasons + session.gate_reasons))
+        else:
+            blocked.append(session)
     for session in blocked:
         medicine_session_block(by=by, session=session, reasons=session.gate_reasons)
         for therapist in session.couple.therapists.all():

@@ -407,6 +407,7 @@ class PreDoseCheck(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     override_reason = models.TextField(blank=True)
+    override_at = models.DateTimeField("overridden at", null=True, blank=True)  # when the prescriber decided
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 

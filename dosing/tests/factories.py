@@ -167,11 +167,10 @@ def document_medicine(session, *, by, prescriber, lot_number: str | None = None)
             by=by,
             session=session,
             partner=partner,
-            at=session.start + datetime.timedelta(minutes=135),
+            at=session.start + datetime.timedelta(minutes=145),
             alert_and_oriented=True,
             released_to_name="A. Friend",
             released_to_relationship="friend",
-            released_to_other_partner=False,
             no_driving_acknowledged=True,
         )
     medicine_session_observe(by=by, session=session)

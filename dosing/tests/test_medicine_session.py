@@ -172,7 +172,6 @@ def test_each_approach_from_request_to_discharge(therapist, prescriber, couple, 
                 alert_and_oriented=True,
                 released_to_name="Sam Rivera",
                 released_to_relationship="friend",
-                released_to_other_partner=False,
                 no_driving_acknowledged=True,
             )
         clock.move_to(session.end)
@@ -345,14 +344,14 @@ def test_discharge_waits_for_the_observation_time_and_vitals_in_range(therapist,
                 alert_and_oriented=True,
                 released_to_name=b.full_name,
                 released_to_relationship="partner",
-                released_to_other_partner=True,
                 no_driving_acknowledged=True,
             )
         errors = exc.value.message_dict
-        assert "needs 120 minutes of observation after the last dose" in errors["__all__"][0]
-        assert "is not back within the thresholds" in errors["__all__"][1]
-        assert errors["released_to_other_partner"] == [
-            "Both partners were dosed: release to a responsible adult other than the other partner."
+        assert "needs 120 minutes of observation after the last dose" in errors["at"][0]
+        assert "is not back within the thresholds" in errors["__all__"][0]
+        assert errors["released_to_name"] == [
+            f"{b.full_name} is a partner dosed in this session and cannot be the responsible adult; release to "
+            "an adult who took no ketamine today."
         ]
     assert not Discharge.objects.exists()
 
@@ -693,7 +692,6 @@ def test_after_a_revocation_mid_session_no_more_doses_but_monitoring_goes_on(the
             alert_and_oriented=True,
             released_to_name="Jo Park",
             released_to_relationship="friend",
-            released_to_other_partner=False,
             no_driving_acknowledged=True,
         )
     assert Administration.objects.filter(session=session).count() == 1
