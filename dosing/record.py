@@ -204,11 +204,12 @@ def dose_record(
             raise ValidationError("This medicine session has no approval: no dose can be recorded.", code="dose_gate")
         at = clinical_time_check(session=session, at=at, what="dose", approval=approval)
         gate = dose_gate(session=session, at=at)
-        if not gate.is_open:
+        stopped = gate.reasons + medicine_step_reasons(session, approval=approval)  # and the course, every step
+        if not gate.is_open or stopped:
             raise ValidationError(
                 [
                     ValidationError(r, code="dose_gate")
-                    for r in ["No further dose may be given:", *gate.reasons, MONITORING_GOES_ON]
+                    for r in ["No further dose may be given:", *dict.fromkeys(stopped), MONITORING_GOES_ON]
                 ]
             )
         approved = ApprovalDose.objects.select_for_update().get(pk=_approved_dose(approval, partner).pk)

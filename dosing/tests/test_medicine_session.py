@@ -623,7 +623,7 @@ def test_the_gate_holds_in_a_celery_task_and_the_sweep_lists_blocked_sessions_on
 # The gate (approval, doses, screenings; for a session under way the dose gate at this moment: the approval it
 # started under, its revocation and successor by now), the record per partner with the readings' overrides,
 # session, audit, and the available actions (the care team, the gate at the start, whether a dose was given).
-RECORD_PAGE_QUERIES = 33  # MERGE-CHECK
+RECORD_PAGE_QUERIES = 30  # 26 with the page data, then the dose gate at this moment and the overrides
 
 
 def test_the_medicine_record_page_costs_the_same_with_more_readings(
