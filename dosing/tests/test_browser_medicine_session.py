@@ -111,7 +111,7 @@ def test_a_full_medicine_session_with_holds_an_override_a_booster_and_discharge_
         # The couple's prescriber overrides the hold, with a reason.
         page = login(prescriber)
         page.goto(record_url)
-        section().get_by_label("Reason").fill("White-coat pattern; home readings in the 130s")
+        section().locator(f"#id_override-{a.label}-reason").fill("White-coat pattern; home readings in the 130s")
         section().get_by_role("button", name="Record prescriber override").click()
         assert page.get_by_text("Override recorded.").is_visible()
         sign_out(page)
