@@ -230,8 +230,9 @@ def reminders_release_stale() -> None:
 
 
 # A batch is claimed in one statement and its outcomes are written in bulk, at the latest every FLUSH_EVERY
-# messages or every third of the lease (when the leases are renewed too), so that a worker killed mid-batch leaves at most that many sent rows still marked 'sending' (and so
-# shown as 'unknown' for a person to confirm; never resent).
+# messages or every third of the lease (when the leases are renewed too), so that a worker killed mid-batch
+# leaves at most that many sent rows still marked 'sending' (and so shown as 'unknown' for a person to
+# confirm; never resent).
 BATCH_SIZE = 100
 FLUSH_EVERY = 20
 TEMPLATES = {

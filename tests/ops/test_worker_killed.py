@@ -2,12 +2,12 @@
 and a mail server in this process that holds each reply a little, as a slow provider does.
 
 Thirty reminders are due at once. A worker (a subprocess running the reminders dispatch, tests/ops/
-dispatch_loop.py) claims them all in one batch and starts sending; after eight have reached the mail server it
-is killed with -9. A second worker, already running its dispatch every half second as beat would, must leave
-the dead worker's claims alone until their lease ends (a worker that only looks dead must not lose its batch),
-then take them at once - not after the old stale timeout, which is set to ten minutes here. In the end every
-reminder is sent exactly once, or "unknown" for a person to check (sent at most once); none is lost, none is
-sent twice, none is left claimed. Skipped without PostgreSQL on a newcomer's machine, required in CI."""
+dispatch_loop.py) claims them all in one batch and starts sending, slower than its lease (6 s here); a second
+worker dispatches every half second meanwhile, as beat would make it, and takes nothing from the live one, which
+renews its lease. After 26 messages the first worker is killed with -9. The second must leave the dead worker's
+claims alone until their lease ends (a worker that only looks dead must not lose its batch), then take them at
+once - not after the old stale timeout, set to ten minutes here. In the end every reminder is sent exactly
+once, or "unknown" for a person to check (sent at most once); none is lost, none is sent twice, none is left claimed. Skipped without PostgreSQL on a newcomer's machine, required in CI."""
 
 import collections
 import os
@@ -35,6 +35,7 @@ LEASE = 6  # seconds (JOBS_REMINDER_LEASE_SECONDS; 60 in production)
 SWEEP = 0.5  # seconds between the second worker's dispatches (JOBS_SWEEP_SECONDS; 60 in production)
 STALE = 600  # the documents' stale timeout, which reminders used to wait for
 COUPLES = 10  # three reminders each: both partners and the therapist
+KILL_AFTER = 26  # messages at the mail server when the first worker is killed (0.25 s each: past its lease)
 
 
 def _database_url() -> str:
@@ -131,18 +132,24 @@ def test_a_worker_killed_mid_batch_loses_no_reminder_and_doubles_none_and_its_ba
         dispatchers = Dispatchers(tmp_path, smtp.port, settings.TIME_ZONE)
         try:
             first = dispatchers.start("first", interval=3600)  # one dispatch: the whole batch is its claim
-            wait_for(lambda: len(smtp.messages) >= 8, timeout=60, what="eight reminders sent", dispatchers=dispatchers)
+            began = wait_for(lambda: smtp.messages, timeout=60, what="the first reminder", dispatchers=dispatchers)
+            # A second worker dispatches every half second from now on, as beat would make it.
+            dispatchers.start("second", interval=SWEEP)
+            wait_for(
+                lambda: len(smtp.messages) >= KILL_AFTER, timeout=60, what="more reminders", dispatchers=dispatchers
+            )
             dispatchers.kill(first)
             killed = time.monotonic()
+            # The first worker's batch outlasted its lease, and it kept it all by renewing it: the second took none.
+            assert killed - began > LEASE
+            assert not Reminder.objects.exclude(claimed_by="first").exists(), dispatchers.logs()
             held = _held_by("first")
-            assert held >= 3 * COUPLES - 10, "the dead worker should still hold most of its batch"
-            dispatchers.start("second", interval=SWEEP)
+            assert held >= 2, "the dead worker should still hold the rest of its batch"
 
             # A worker that only looks dead keeps its batch while its lease runs: nothing is taken from it in the
             # third of the lease after it stopped (it renews every third, so its claims were at most a third old).
             time.sleep(LEASE / 3)
             assert _held_by("first") == held, dispatchers.logs()
-            assert len(smtp.messages) <= 10
 
             # Then the next dispatch after the lease ran out takes them (within the lease and one sweep).
             recovered = wait_for(
