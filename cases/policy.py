@@ -447,17 +447,6 @@ def may_act_as_prescriber(
     return ALLOWED
 
 
-def require_couple_prescriber(
-    user,
-    couple: Couple | CareTeam,
-    *,
-    on: datetime.date | None = None,
-    what: str = "decide this",
-    field: str | None = None,
-) -> Verdict:
-    return require(may_act_as_prescriber(user, couple, on=on, what=what), field=field)
-
-
 def may_decide_dosing(user, couple: Couple | CareTeam, *, on: datetime.date | None = None) -> Verdict:
     """Deciding on a couple's dosing (decline a request, revoke an approval)."""
     return may_act_as_prescriber(user, couple, on=on, what="approve, decline or revoke this couple's dosing")
@@ -524,17 +513,6 @@ def may_clear_partner(
     )
 
 
-def require_may_clear_partner(
-    user,
-    couple: Couple | CareTeam,
-    *,
-    on: datetime.date | None = None,
-    allow_dual_role: bool | None = None,
-    field: str | None = None,
-) -> Verdict:
-    return require(may_clear_partner(user, couple, on=on, allow_dual_role=allow_dual_role), field=field)
-
-
 # -- the medicine session ----------------------------------------------------------------------------------
 
 
@@ -549,10 +527,6 @@ def may_run_session(user, session, *, team: CareTeam | None = None) -> Verdict:
     if verdict and not is_care_team_therapist(user, _session_team(session, team)):
         return _no(CARE_TEAM_THERAPIST, "Only a therapist on this couple's care team runs its sessions.")
     return verdict
-
-
-def require_may_run_session(user, session, *, team: CareTeam | None = None, field: str | None = None) -> Verdict:
-    return require(may_run_session(user, session, team=team), field=field)
 
 
 def may_document(user, session, *, team: CareTeam | None = None, on: datetime.date | None = None) -> Verdict:

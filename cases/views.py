@@ -110,7 +110,12 @@ def couple_create(request):
 def couple_detail(request, couple_uuid):
     couple = couple_for_user(request.user, couple_uuid)
     page = pages.couple_page(user=request.user, couple=couple)
-    return render(request, "cases/couple_detail.html", {"page": page, "couple": couple})
+    settings = clinic_settings_get()  # the baseline vitals at screening are shown against the flag threshold
+    return render(
+        request,
+        "cases/couple_detail.html",
+        {"page": page, "couple": couple, "bp_flag_at": f"{settings.bp_flag_systolic}/{settings.bp_flag_diastolic}"},
+    )
 
 
 @login_required

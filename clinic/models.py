@@ -140,6 +140,14 @@ class ClinicSettings(models.Model):
         "a medicine session may start this early (minutes)",
         "Its therapist may start a medicine session this many minutes before its booked start, not earlier.",
     )
+    late_entry_minutes = _bounded(
+        10,
+        1,
+        240,
+        "entered late after (minutes)",
+        "A bedside entry made this long after its clinical time is shown as entered late, with both times. "
+        "CLINICAL.md gives no number; set what your clinic considers late.",
+    )
     dose_fraction_tolerance_percent = _bounded(
         25,
         5,

@@ -184,6 +184,7 @@ def _document(session: TherapySession, therapist: User, lot: StockLot) -> None:
             heart_rate=72,
             spo2=98,
             recorded_by=therapist,
+            at=session.start - datetime.timedelta(minutes=10),
             recorded_at=session.start - datetime.timedelta(minutes=10),
         )
         given = session.start + datetime.timedelta(minutes=5)

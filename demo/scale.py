@@ -556,6 +556,7 @@ def _document(rows: Rows, staff: Staff, session: TherapySession, doses: list, th
                 heart_rate=72,
                 spo2=98,
                 recorded_by=therapist,
+                at=session.start - datetime.timedelta(minutes=10),
                 recorded_at=session.start - datetime.timedelta(minutes=10),
             )
         )

@@ -18,6 +18,10 @@ from dosing.lifecycle import medicine_sessions_block
 from dosing.models import MAX_SESSIONS_PAST_MAXIMUM, Approval, ApprovalDose, ApprovalRevocation, DosingRequest
 from dosing.notices import notice_send
 from dosing.wording import day_label, fmt_mg, partner_name
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
+from sessions.choices import Phase, SessionStatus
+from sessions.models import TherapySession
 
 
 def approval_current(*, couple: Couple) -> Approval | None:
@@ -212,6 +216,10 @@ def approval_sign(
         if request is not None:
             request.status, request.decided_by, request.decided_at = RequestStatus.APPROVED, by, approval.signed_at
             request.save()
+        if current is not None:
+            _tell_sessions_under_way(
+                current, f"the {current.info.name.lower()} approval was superseded by a new approval signed by {by}."
+            )
         notice_send(
             recipients=list(couple.therapists.all()),
             couple=couple,
@@ -228,6 +236,15 @@ def approval_sign(
             ),
         )
     return approval
+
+
+def _tell_sessions_under_way(approval: Approval, reason: str) -> None:
+    """Medicine sessions under way on this approval stop dosing at once (dosing.gate.dose_gate); their therapist and
+    the couple's prescriber are told after the commit, through the outbox (inside the caller's transaction)."""
+    for session in TherapySession.objects.filter(
+        approval=approval, phase=Phase.MEDICINE, status=SessionStatus.SCHEDULED, started_at__isnull=False
+    ):
+        outbox_add(kind=OutboxKind.DOSING_STOPPED, object_id=session.pk, payload={"reason": reason})
 
 
 def approval_verify(approval: Approval) -> bool:
@@ -249,6 +266,7 @@ def approval_revoke(*, by: User, approval: Approval, reason: str) -> list:
             raise ValidationError("This approval was replaced by a newer one; revoke that one instead.")
         ApprovalRevocation.objects.create(approval=approval, revoked_by=by, reason=reason.strip())
         blocked = medicine_sessions_block(by=by, couple=approval.couple)
+        _tell_sessions_under_way(approval, f"the {approval.info.name.lower()} approval was revoked ({reason.strip()}).")
         listing = "; ".join(str(s) for s in blocked) or "none on the calendar"
         notice_send(
             recipients=list(approval.couple.therapists.all()),

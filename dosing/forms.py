@@ -6,6 +6,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases.forms import DateInput
 from dosing.choices import APPROACHES, Approach, Route, Setting, Severity, SideEffectKind
+from dosing.doses import dose_amount_clean
 from dosing.models import MAX_SESSIONS_PAST_MAXIMUM, StockLot
 
 MG_FIELD = {"max_digits": 7, "decimal_places": 2, "min_value": 0}
@@ -132,6 +133,9 @@ class PlanForm(forms.Form):
 
 
 class PreDoseForm(forms.Form):
+    at = forms.DateTimeField(
+        label="Checked at", widget=DateTimeLocalInput(), initial=now_local, required=False, help_text="Now if blank."
+    )
     fasting_confirmed = forms.BooleanField(required=False)
     ride_home_arranged = forms.BooleanField(required=False)
     no_new_contraindication = forms.BooleanField(required=False, label="No new contraindication")
@@ -144,13 +148,26 @@ class PreDoseForm(forms.Form):
 
 class AdministrationForm(forms.Form):
     at = forms.DateTimeField(label="Time given", widget=DateTimeLocalInput(), initial=now_local)
-    mg = forms.DecimalField(label="Dose (mg)", **MG_FIELD)
+    # Parsed by the dose rules themselves (dosing.doses), so the page and a service call give the same message.
+    mg = forms.CharField(
+        label="Dose (mg)",
+        required=False,  # an empty amount gets the dose rule's own message
+        widget=forms.NumberInput(attrs={"step": "0.1", "min": "0.1", "inputmode": "decimal"}),
+    )
     lot = forms.ModelChoiceField(queryset=StockLot.objects.none(), required=False, empty_label="Choose the lot...")
     is_booster = forms.BooleanField(label="Booster", required=False)
+    fraction_reason = forms.CharField(
+        label="Reason, if this dose is far from the approach's fraction",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["lot"].queryset = StockLot.objects.filter(expires_on__gte=timezone.localdate())
+
+    def clean_mg(self):
+        return dose_amount_clean(self.cleaned_data.get("mg"), field=None)
 
 
 class VitalsForm(forms.Form):
@@ -174,7 +191,6 @@ class DischargeForm(forms.Form):
     alert_and_oriented = forms.BooleanField(required=False, label="Alert and oriented")
     released_to_name = forms.CharField(label="Released to (responsible adult)", max_length=120)
     released_to_relationship = forms.CharField(label="Relationship", max_length=60)
-    released_to_other_partner = forms.BooleanField(required=False, label="The responsible adult is the other partner")
     no_driving_acknowledged = forms.BooleanField(
         required=False, label="Told not to drive until the next day after sleep"
     )

@@ -7,13 +7,16 @@ explicitly, and refuses with the reasons it returns."""
 import datetime
 from typing import NamedTuple
 
+from django.db.models import Max
 from django.utils import timezone
 
 from cases.choices import ScreeningOutcome
 from cases.models import Couple, Partner
 from dosing.integrity import approval_integrity_reasons
-from dosing.models import Approval
+from dosing.models import Approval, ApprovalRevocation
 from dosing.wording import day_label, partner_name
+from sessions.choices import SessionEventKind
+from sessions.models import SessionEvent
 
 
 class Gate(NamedTuple):
@@ -120,3 +123,40 @@ def medicine_sessions_blocked(*, couple: Couple | None = None) -> list:
             session.gate_reasons = gate.reasons
             blocked.append(session)
     return blocked
+
+
+def dose_gate(*, session, at: datetime.datetime) -> Gate:
+    """The gate for one more dose in a started medicine session, at the dose's own clinical time, on the approval
+    the session started under: revoked or superseded by then, outside its days or count at that time, a dosing
+    partner not cleared and consented, or a clearance decided again after the session started. Shut means no
+    further dose; monitoring and discharge go on. A dose given before the gate shut (entered late) still passes:
+    the record and the controlled-substance log say what happened."""
+    approval = Approval.objects.filter(pk=session.approval_id).first()
+    if approval is None:
+        return Gate(None, ["This medicine session stands on no prescriber approval."])
+    approval.couple = session.couple
+    doses = list(approval.doses.select_related("partner__screening"))
+    reasons = approval_integrity_reasons(approval=approval, doses=doses)
+    revocation = ApprovalRevocation.objects.filter(approval=approval, revoked_at__lte=at).first()
+    if revocation is not None:
+        reasons.append(
+            f"The {approval.info.name.lower()} approval was revoked on "
+            f"{day_label(timezone.localtime(revocation.revoked_at).date())}: {revocation.reason}."
+        )
+    successor = Approval.objects.filter(supersedes=approval, signed_at__lte=at).first()
+    if successor is not None:
+        reasons.append(
+            f"The approval this session started under was superseded by the {successor.info.name.lower()} approval "
+            f"signed on {day_label(timezone.localtime(successor.signed_at).date())}."
+        )
+    reasons += _approval_reasons(approval, start=at, session_pk=session.pk)
+    # Since the start was entered (its event), not only the start time it names: a start recorded for a session
+    # held earlier does not make the clearances decided before the entry "new".
+    entered = SessionEvent.objects.filter(session=session, kind=SessionEventKind.STAGE).aggregate(m=Max("at"))["m"]
+    since = max(session.started_at, entered or session.started_at) if session.started_at else at
+    for dose in doses:
+        reasons.extend(partner_dosing_blockers(dose.partner))
+        decided_at = dose.partner.screening.outcome_at
+        if decided_at is not None and since < decided_at <= at:
+            reasons.append(f"{partner_name(dose.partner)}'s clearance was decided again after the session started.")
+    return Gate(None, reasons) if reasons else Gate(approval, [])

@@ -19,7 +19,10 @@ from cases.policy import may_manage_sessions, may_start_medicine_session, requir
 from clinic.services import clinic_settings_get
 from dosing.gate import medicine_gate, medicine_sessions_blocked
 from dosing.models import Administration, Discharge, Notice
+from dosing.protocol import medicine_step_reasons, sober_consent_blocked
 from dosing.wording import partner_name
+from outbox.models import OutboxKind
+from outbox.services import outbox_add
 from sessions.choices import MedicineState, Phase, SessionEventKind
 from sessions.models import SessionEvent, TherapySession
 
@@ -42,6 +45,7 @@ BEDSIDE = {
     "plan": (S.BOOKED, S.IN_PROGRESS),
     "predose": (S.IN_PROGRESS,),
     "dose": (S.IN_PROGRESS,),
+    "override": (S.IN_PROGRESS,),
     "vitals": (S.IN_PROGRESS, S.OBSERVATION),
     "side_effect": (S.IN_PROGRESS, S.OBSERVATION),
     "discharge": (S.IN_PROGRESS, S.OBSERVATION),
@@ -50,6 +54,7 @@ BEDSIDE_WORDS = {
     "plan": "The session plan is",
     "predose": "Pre-dose checks are",
     "dose": "A dose is",
+    "override": "A hold override is",
     "vitals": "Vital signs are",
     "side_effect": "A side effect is",
     "discharge": "A discharge is",
@@ -137,7 +142,8 @@ def require_bedside(session: TherapySession, what: str) -> None:
             extra = f". {session.blocked_reason}"
         raise ValidationError(
             f"{BEDSIDE_WORDS[what]} recorded only while the session is "
-            f"{' or '.join(_label(s) for s in allowed)}; this session is {_label(state)}{extra}."
+            f"{' or '.join(_label(s) for s in allowed)}; this session is {_label(state)}{extra}.",
+            code="bedside_state",
         )
 
 
@@ -190,8 +196,9 @@ def start_blockers(session: TherapySession, *, user: User, now: datetime.datetim
         reasons.append(
             f"It is booked for {_moment(session.start)}; it can be started from {_moment(session.start - early)}."
         )
-    reasons += medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk).reasons
-    return reasons
+    gate = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
+    # The protocol again, on what was held by now: a preparation cancelled since booking stops the start too.
+    return list(dict.fromkeys(reasons + gate.reasons + medicine_step_reasons(session, approval=gate.approval)))
 
 
 def observation_blockers(session: TherapySession, *, dosed: bool | None = None) -> list[str]:
@@ -269,6 +276,8 @@ def medicine_session_block(*, by: User | None, session: TherapySession, reasons:
         _move(by=by, session=session, to=S.BLOCKED, note=text)
         session.blocked_reason = text
         session.save(update_fields=["blocked_reason"])
+        # The partners' reminders are withdrawn once this commits (jobs/reminders.py); rebooking plans them again.
+        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
     return True
 
 
@@ -327,6 +336,12 @@ def medicine_sessions_block(*, by: User | None, couple=None) -> list[TherapySess
     """Block every booked medicine session from now on whose gate is shut, and tell its therapists once; returns
     the sessions whose gate is shut (blocked now or before). Safe to run twice."""
     blocked = medicine_sessions_blocked(couple=couple)
+    by_pk = {s.pk: s for s in blocked}
+    for session in sober_consent_blocked(couple=couple):  # the gate's reasons and the protocol's, once each
+        if session.pk in by_pk:
+            by_pk[session.pk].gate_reasons = list(dict.fromkeys(by_pk[session.pk].gate_reasons + session.gate_reasons))
+        else:
+            blocked.append(session)
     for session in blocked:
         medicine_session_block(by=by, session=session, reasons=session.gate_reasons)
         for therapist in session.couple.therapists.all():

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import ExpressionWrapper, F, Q
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from audit.querysets import InsertOnlyQuerySet
@@ -396,6 +397,8 @@ class PreDoseCheck(models.Model):
     ride_home_arranged = models.BooleanField()
     no_new_contraindication = models.BooleanField("no new contraindication")
     sober_partner_present = models.BooleanField(null=True, blank=True)
+    # Clinical time of the checks and the baseline reading (recorded_at is when they were entered).
+    at = models.DateTimeField("checked at", default=timezone.now)
     systolic = _vital("systolic", "systolic (mmHg)")
     diastolic = _vital("diastolic", "diastolic (mmHg)")
     heart_rate = _vital("heart_rate", "heart rate (bpm)")
@@ -404,6 +407,7 @@ class PreDoseCheck(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     override_reason = models.TextField(blank=True)
+    override_at = models.DateTimeField("overridden at", null=True, blank=True)  # when the prescriber decided
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 
@@ -434,6 +438,9 @@ class Administration(InsertOnly):
     weight_kg = models.DecimalField("weight used (kg)", **KG)
     lot = models.ForeignKey("dosing.StockLot", on_delete=models.PROTECT, related_name="administrations")
     is_booster = models.BooleanField(default=False)
+    fraction_reason = models.TextField(
+        blank=True, help_text="Why this dose is far from the approach's fraction of the partner's full dose."
+    )
     administered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 
@@ -441,6 +448,8 @@ class Administration(InsertOnly):
         ordering = ["at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(mg__gt=0, weight_kg__gt=0), name="administration_positive"),
+            # The clinic records doses to 0.1 mg (dosing.doses): a finer amount is a typing slip, not a dose.
+            models.CheckConstraint(condition=Q(mg=Round(F("mg"), 1)), name="administration_mg_tenths"),
             models.CheckConstraint(condition=Q(route__in=Route.values), name="administration_route_known"),
         ]
 
@@ -465,6 +474,7 @@ class VitalReading(InsertOnly):
     heart_rate = _vital("heart_rate", "heart rate (bpm)")
     spo2 = _vital("spo2", "SpO2 (%)", null=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now, help_text="When it was entered; `at` is when taken.")
 
     class Meta:
         ordering = ["at", "id"]
@@ -473,6 +483,25 @@ class VitalReading(InsertOnly):
             *_vital_constraints("vital"),
             models.CheckConstraint(condition=Q(diastolic__lt=F("systolic")), name="vital_diastolic_below_systolic"),
         ]
+
+
+class HoldOverride(InsertOnly):
+    """The couple's prescriber allows dosing despite one hold-level reading, with a reason. It covers that reading
+    only: any later reading at or above the hold threshold holds dosing again (dosing.holds)."""
+
+    reading = models.OneToOneField(VitalReading, on_delete=models.PROTECT, related_name="override")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField()
+
+    class Meta:
+        constraints = [
+            # An override is a prescriber's stated decision.
+            models.CheckConstraint(condition=~Q(reason=""), name="hold_override_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Override of reading {self.reading_id} by {self.by}"
 
 
 class SideEffect(InsertOnly):
@@ -488,6 +517,7 @@ class SideEffect(InsertOnly):
     description = models.CharField(max_length=300, blank=True)
     intervention = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now, help_text="When it was entered; `at` is when seen.")
 
     class Meta:
         ordering = ["at", "id"]

@@ -8,6 +8,7 @@ from cases.models import Couple, QuestionnaireResponse
 from cases.policy import care_team
 from dosing.models import Notice
 from dosing.wording import day_label, partner_name
+from sessions.models import TherapySession
 
 
 def notice_send(*, recipients, couple: Couple, text: str) -> None:
@@ -63,3 +64,27 @@ def notice_dismiss_for(*, by: User, notice: Notice) -> Notice:
             notice.dismissed_at = timezone.now()
             notice.save(update_fields=["dismissed_at"])
     return notice
+
+
+def dosing_stopped_text(session, reason: str) -> str:
+    """What the therapist and prescriber read when the gate shuts during a medicine session under way."""
+    return (
+        f"Dosing stopped in {session}, which is under way: {reason} No further dose may be given; vital signs, "
+        "side effects and discharge can still be recorded."
+    )
+
+
+def dosing_stopped_notify(*, session_id: int, reason: str) -> int:
+    """Tell the session's therapist and the couple's prescriber that no further dose may be given (the outbox's
+    handler; safe to run twice: a recipient already told is not told again). Returns how many were told."""
+    session = TherapySession.objects.select_related("couple__prescriber", "therapist").filter(pk=session_id).first()
+    if session is None:
+        return 0
+    text = dosing_stopped_text(session, reason)
+    told = 0
+    with transaction.atomic():
+        for recipient in {session.therapist, session.couple.prescriber} - {None}:
+            if not Notice.objects.filter(recipient=recipient, couple=session.couple, text=text).exists():
+                notice_send(recipients=[recipient], couple=session.couple, text=text)
+                told += 1
+    return told

@@ -2,11 +2,12 @@
 checks and the hold override, doses, vitals, side effects, discharge, and what completion still needs."""
 
 import datetime
-from decimal import Decimal, InvalidOperation
+import re
+import unicodedata
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import formats, timezone
 
 from accounts.models import User
@@ -14,7 +15,10 @@ from cases import policy
 from cases.models import Partner
 from clinic.services import clinic_settings_get
 from dosing.choices import Setting, StockEntryKind
-from dosing.gate import medicine_gate
+from dosing.clinical_time import clinical_time_check
+from dosing.doses import dose_amount_clean, dose_fraction_far, dose_step_check
+from dosing.gate import dose_gate, medicine_gate
+from dosing.holds import hold_blockers
 from dosing.lifecycle import require_bedside
 from dosing.models import (
     Administration,
@@ -28,16 +32,31 @@ from dosing.models import (
     StockLot,
     VitalReading,
 )
+from dosing.protocol import medicine_step_reasons
 from dosing.stock import lot_balance
-from dosing.vitals import bp_level, bp_thresholds
+from dosing.vitals import bp_level
 from dosing.wording import day_label, fmt_mg, partner_name
+from sessions.models import TherapySession
+
+# What the page and the refusal say once the gate has shut during a session.
+MONITORING_GOES_ON = "Vital signs, side effects and discharge can still be recorded."
+
+
+def _hm(value: datetime.datetime) -> str:
+    return formats.time_format(timezone.localtime(value), "H:i")
 
 
 def _documenting_gate(session) -> Approval:
     """Documenting a medicine session needs its gate open for the session's time."""
     gate = medicine_gate(couple=session.couple, start=session.start, session_pk=session.pk)
-    if not gate.is_open:
-        raise ValidationError(["This medicine session cannot be documented:", *gate.reasons])
+    reasons = gate.reasons + medicine_step_reasons(session, approval=gate.approval)  # the course, every step
+    if not gate.is_open or reasons:
+        raise ValidationError(
+            [
+                ValidationError(r, code="documenting_gate")
+                for r in ["This medicine session cannot be documented:", *dict.fromkeys(reasons)]
+            ]
+        )
     return gate.approval
 
 
@@ -46,8 +65,10 @@ def _approved_dose(approval: Approval, partner: Partner) -> ApprovalDose:
     if dose is None:
         raise ValidationError(
             {
-                "partner": f"{partner_name(partner)} is not a dosing partner under the "
-                f"{approval.info.name.lower()} approval."
+                "partner": ValidationError(
+                    f"{partner_name(partner)} is not a dosing partner under the {approval.info.name.lower()} approval.",
+                    code="not_a_dosing_partner",
+                )
             }
         )
     return dose
@@ -69,14 +90,20 @@ def medicine_plan_save(
 
 
 def predose_record(*, by: User, session, partner: Partner, values: dict) -> PreDoseCheck:
-    """Record one dosing partner's checks before dosing."""
+    """Record one dosing partner's checks before dosing, at their clinical time (values["at"], now by default):
+    inside the session and the approval in force, never in the future."""
     require_bedside(session, "predose")
     policy.require_may_document(by, session)
     approval = _documenting_gate(session)
     _approved_dose(approval, partner)
+    # A form gives minutes; "now" by default is taken to the minute too, so a dose entered the same minute follows it.
+    at = values.get("at") or timezone.now().replace(second=0, microsecond=0)
+    at = clinical_time_check(session=session, at=at, what="predose", approval=approval)
     check = PreDoseCheck.objects.filter(session=session, partner=partner).first()
     if check is not None and session.administrations.filter(partner=partner).exists():
-        raise ValidationError("Dosing has started: the pre-dose checks are kept as they were.")
+        raise ValidationError(
+            "Dosing has started: the pre-dose checks are kept as they were.", code="predose_after_dosing"
+        )
     check = check or PreDoseCheck(session=session, partner=partner)
     for field in (
         "fasting_confirmed",
@@ -90,9 +117,10 @@ def predose_record(*, by: User, session, partner: Partner, values: dict) -> PreD
     ):
         if field in values:
             setattr(check, field, values[field])
+    check.at = at
     check.recorded_by, check.recorded_at = by, timezone.now()
     if check.override_by_id and bp_level(check.systolic, check.diastolic) != "hold":
-        check.override_by, check.override_reason = None, ""
+        check.override_by, check.override_reason, check.override_at = None, "", None
     check.full_clean()
     if check.diastolic >= check.systolic:
         raise ValidationError({"diastolic": "Diastolic pressure must be lower than systolic."})
@@ -107,10 +135,12 @@ def predose_override(*, by: User, check: PreDoseCheck, reason: str) -> PreDoseCh
     require_bedside(session, "predose")
     verdict = policy.require_may_override_hold(by, session)
     if not (reason or "").strip():
-        raise ValidationError({"reason": "State the reason for the override."})
+        raise ValidationError(
+            {"reason": ValidationError("State the reason for the override.", code="override_needs_reason")}
+        )
     with transaction.atomic():
-        check.override_by, check.override_reason = by, reason.strip()
-        check.save(update_fields=["override_by", "override_reason"])
+        check.override_by, check.override_reason, check.override_at = by, reason.strip(), timezone.now()
+        check.save(update_fields=["override_by", "override_reason", "override_at"])
         policy.audit_if_flagged(
             verdict,
             actor=by,
@@ -143,74 +173,103 @@ def predose_blockers(*, session, partner: Partner, approval: Approval) -> list[s
     return reasons
 
 
-def _latest_bp(session, partner: Partner, check: PreDoseCheck | None):
-    reading = VitalReading.objects.filter(session=session, partner=partner).order_by("-at", "-id").first()
-    if reading is not None and (check is None or reading.at >= check.recorded_at):
-        return reading.systolic, reading.diastolic, None
-    if check is not None:
-        return check.systolic, check.diastolic, check
-    return None, None, None
-
-
 def dose_record(
     *,
     by: User,
     session,
     partner: Partner,
     at: datetime.datetime,
-    mg: Decimal,
+    mg,
     lot: StockLot | None,
     is_booster: bool = False,
+    fraction_reason: str = "",
 ) -> Administration:
-    """Record a dose given (or a booster). Refused past the approved maximum, without a lot, before the pre-dose
-    checks, or while blood pressure is at the hold level without a prescriber override."""
-    require_bedside(session, "dose")
+    """Record a dose given (or a booster) at its clinical time. The gate is checked again at that time; the dose is
+    at most its approved step and the total at most the approved maximum; a booster needs a reading after the
+    previous dose; a hold-level reading without its override stops it; a first dose far from the approach's
+    fraction needs a reason. Under row locks (session, approval, approved dose, lot, in that order), so two entries
+    at once are decided one after the other."""
     policy.require_may_document(by, session)
+    amount = dose_amount_clean(mg)
     if lot is None:
-        raise ValidationError({"lot": "Give the lot the dose was drawn from."})
-    try:
-        amount = Decimal(mg)
-    except (InvalidOperation, TypeError):
-        raise ValidationError({"mg": "Enter the dose in mg."}) from None
-    if amount <= 0:
-        raise ValidationError({"mg": "A dose is more than 0 mg."})
-    if at > timezone.now() + datetime.timedelta(minutes=5):
-        raise ValidationError({"at": "A dose cannot be recorded in the future."})
+        raise ValidationError(
+            {"lot": ValidationError("Give the lot the dose was drawn from.", code="dose_lot_missing")}
+        )
+    name = partner_name(partner)
     with transaction.atomic():
-        approval = _documenting_gate(session)
-        # Lock the approved dose: two quick entries cannot both pass the maximum check.
+        TherapySession.objects.select_for_update().filter(pk=session.pk).first()
+        require_bedside(session, "dose")
+        approval = Approval.objects.select_for_update().filter(pk=session.approval_id).first()
+        if approval is None:
+            raise ValidationError("This medicine session has no approval: no dose can be recorded.", code="dose_gate")
+        at = clinical_time_check(session=session, at=at, what="dose", approval=approval)
+        gate = dose_gate(session=session, at=at)
+        stopped = gate.reasons + medicine_step_reasons(session, approval=approval)  # and the course, every step
+        if not gate.is_open or stopped:
+            raise ValidationError(
+                [
+                    ValidationError(r, code="dose_gate")
+                    for r in ["No further dose may be given:", *dict.fromkeys(stopped), MONITORING_GOES_ON]
+                ]
+            )
         approved = ApprovalDose.objects.select_for_update().get(pk=_approved_dose(approval, partner).pk)
+        amount = dose_amount_clean(amount, route=approved.route)
         reasons = predose_blockers(session=session, partner=partner, approval=approval)
         if reasons:
-            raise ValidationError(reasons)
+            raise ValidationError([ValidationError(r, code="dose_predose") for r in reasons])
         check = PreDoseCheck.objects.get(session=session, partner=partner)
-        systolic, diastolic, source = _latest_bp(session, partner, check)
-        if bp_level(systolic, diastolic) == "hold" and not (source is check and check.override_by_id):
-            (_, _), (hold_s, hold_d) = bp_thresholds()
-            raise ValidationError(
-                f"Dosing is held: blood pressure {systolic}/{diastolic} mmHg is at or above "
-                f"{hold_s}/{hold_d}. A prescriber must record an override first."
-            )
-        if Discharge.objects.filter(session=session, partner=partner).exists():
-            raise ValidationError(f"{partner_name(partner)} has been discharged; no more doses in this session.")
-        given = session.administrations.filter(partner=partner).aggregate(total=Sum("mg"))["total"] or Decimal(0)
-        if is_booster and given == 0:
-            raise ValidationError({"is_booster": "The first dose is not a booster."})
-        if given + amount > approved.max_total_mg:
+        if at < check.at:
             raise ValidationError(
                 {
-                    "mg": f"{fmt_mg(amount)} would bring {partner.first_name}'s total to "
-                    f"{fmt_mg(given + amount)}, over the approved maximum of "
-                    f"{fmt_mg(approved.max_total_mg)} ({fmt_mg(given)} given so far)."
+                    "at": ValidationError(
+                        f"{name}'s pre-dose checks were taken at {_hm(check.at)}; a dose comes after them.",
+                        code="dose_before_predose",
+                    )
                 }
             )
+        if Discharge.objects.filter(session=session, partner=partner).exists():
+            raise ValidationError(
+                f"{name} has been discharged; no more doses in this session.", code="dose_after_discharge"
+            )
+        earlier = list(session.administrations.filter(partner=partner).order_by("at", "id"))
+        given = sum((a.mg for a in earlier), Decimal(0))
+        if earlier and at < earlier[-1].at:
+            raise ValidationError(
+                {
+                    "at": ValidationError(
+                        f"{name}'s previous dose was at {_hm(earlier[-1].at)}; a booster comes after it.",
+                        code="dose_before_previous",
+                    )
+                }
+            )
+        dose_step_check(approved=approved, given=given, amount=amount, is_booster=is_booster, name=partner.first_name)
+        holds = hold_blockers(
+            session=session, partner=partner, at=at, previous_dose_at=earlier[-1].at if earlier else None
+        )
+        if holds:
+            raise ValidationError([ValidationError(r, code="dose_hold") for r in holds])
+        fraction_reason = (fraction_reason or "").strip()
+        far = "" if earlier else dose_fraction_far(approval=approval, approved=approved, amount=amount)
+        if far and not fraction_reason:
+            raise ValidationError({"fraction_reason": ValidationError(far, code="dose_fraction_reason")})
         lot = StockLot.objects.select_for_update().get(pk=lot.pk)
         if lot.expires_on < timezone.localtime(at).date():
-            raise ValidationError({"lot": f"Lot {lot.lot_number} expired on {day_label(lot.expires_on)}."})
+            raise ValidationError(
+                {
+                    "lot": ValidationError(
+                        f"Lot {lot.lot_number} expired on {day_label(lot.expires_on)}.", code="dose_lot_expired"
+                    )
+                }
+            )
         balance = lot_balance(lot)
         if amount > balance:
             raise ValidationError(
-                {"lot": f"Lot {lot.lot_number} holds {fmt_mg(balance)} in the log, less than {fmt_mg(amount)}."}
+                {
+                    "lot": ValidationError(
+                        f"Lot {lot.lot_number} holds {fmt_mg(balance)} in the log, less than {fmt_mg(amount)}.",
+                        code="dose_lot_balance",
+                    )
+                }
             )
         administration = Administration.objects.create(
             session=session,
@@ -221,7 +280,8 @@ def dose_record(
             mg=amount,
             weight_kg=approved.weight_kg,
             lot=lot,
-            is_booster=is_booster,
+            is_booster=bool(earlier),
+            fraction_reason=fraction_reason if far else "",
             administered_by=by,
         )
         StockEntry.objects.create(
@@ -247,13 +307,13 @@ def vitals_record(
     heart_rate: int,
     spo2: int | None = None,
 ) -> VitalReading:
-    """Record one set of vital signs for a partner during the medicine session."""
+    """Record one set of vital signs for a partner, at the clinical time they were taken (inside the session, not
+    in the future); monitoring goes on whatever the gate says."""
     require_bedside(session, "vitals")
     policy.require_may_document(by, session)
     if partner.couple_id != session.couple_id:
         raise ValidationError({"partner": "That partner is not in this couple."})
-    if at > timezone.now() + datetime.timedelta(minutes=5):
-        raise ValidationError({"at": "Vitals cannot be recorded in the future."})
+    at = clinical_time_check(session=session, at=at, what="vitals")
     reading = VitalReading(
         session=session,
         partner=partner,
@@ -263,6 +323,7 @@ def vitals_record(
         heart_rate=heart_rate,
         spo2=spo2,
         recorded_by=by,
+        recorded_at=timezone.now(),
     )
     reading.full_clean()
     if diastolic >= systolic:
@@ -282,11 +343,12 @@ def side_effect_record(
     description: str = "",
     intervention: str = "",
 ) -> SideEffect:
-    """Record a side effect and the intervention."""
+    """Record a side effect and the intervention, at the clinical time it was seen (inside the session)."""
     require_bedside(session, "side_effect")
     policy.require_may_document(by, session)
     if partner.couple_id != session.couple_id:
         raise ValidationError({"partner": "That partner is not in this couple."})
+    at = clinical_time_check(session=session, at=at, what="side_effect")
     effect = SideEffect(
         session=session,
         partner=partner,
@@ -296,36 +358,155 @@ def side_effect_record(
         description=description.strip(),
         intervention=intervention.strip(),
         recorded_by=by,
+        recorded_at=timezone.now(),
     )
     effect.full_clean()
     effect.save()
     return effect
 
 
-def discharge_blockers(*, session, partner: Partner, at: datetime.datetime) -> list[str]:
-    """What stops this dosed partner's discharge at this time."""
-    last = session.administrations.filter(partner=partner).order_by("-at").first()
-    name = partner_name(partner)
+# A bedside clock and the server's may differ a little; beyond that a time is in the future.
+CLOCK_SKEW = datetime.timedelta(minutes=2)
+# Titles a person may put before a name; they say nothing about who the person is.
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam"})
+# Words a clinician writes for the couple's own partner in "relationship to the patient".
+_PARTNER_WORDS = frozenset(
+    {"partner", "spouse", "husband", "wife", "boyfriend", "girlfriend", "fiance", "fiancee", "other partner"}
+)
+
+
+def name_tokens(text: str) -> list[str]:
+    """A person's name reduced to what identifies it: case, accents, apostrophes, punctuation, titles and spacing
+    dropped ("O'Connor-Smith" -> ["oconnor", "smith"])."""
+    folded = unicodedata.normalize("NFKD", (text or "").casefold())
+    folded = "".join(c for c in folded if not unicodedata.combining(c) and c not in "'\u2019`")
+    return [t for t in re.findall(r"[^\W_]+", folded) if t not in _TITLES]
+
+
+def _run_of(tokens: list[str], target: str) -> tuple[int, int] | None:
+    """Where consecutive tokens spell `target` ("o connor smith" spells "oconnorsmith")."""
+    for i in range(len(tokens)):
+        spelled = ""
+        for j in range(i, len(tokens)):
+            spelled += tokens[j]
+            if spelled == target:
+                return i, j + 1
+            if len(spelled) >= len(target):
+                break
+    return None
+
+
+def names_partner(text: str, partner: Partner) -> bool:
+    """Whether a written name designates this partner: their first and last name in any order and spacing (a
+    middle name may be added), their first name alone, or their initial and last name ("D. Reyes")."""
+    named = name_tokens(text)
+    first, last = name_tokens(partner.first_name), "".join(name_tokens(partner.last_name))
+    if not named or not first:
+        return False
+    if "".join(named) == "".join(first):
+        return True
+    run = _run_of(named, last) if last else None
+    if run is None:
+        return False
+    rest = named[: run[0]] + named[run[1] :]
+    if not rest:
+        return False  # a family name alone may be a relative's
+    if set(first) <= set(rest) or _run_of(rest, "".join(first)):
+        return True
+    return all(t == first[0][: len(t)] for t in rest)
+
+
+def _dosing_partners(session) -> dict:
+    """The partners dosed in this session, or to be dosed under its approval: none of them can take another home."""
+    partners = {a.partner_id: a.partner for a in session.administrations.select_related("partner")}
+    if session.approval_id:
+        for dose in ApprovalDose.objects.filter(approval_id=session.approval_id).select_related("partner"):
+            partners.setdefault(dose.partner_id, dose.partner)
+    return partners
+
+
+def _last_dose(session, partner: Partner):
+    return session.administrations.filter(partner=partner).order_by("-at", "-id").first()
+
+
+def discharge_time_problems(*, session, partner: Partner, at: datetime.datetime, last=None) -> list[str]:
+    """Why this dosed partner cannot be discharged at this time: in the future, before the session started, or
+    before the observation time since their last dose (`last`, if the caller has it)."""
+    last = last or _last_dose(session, partner)
     if last is None:
-        return [f"{name} was not dosed in this session; only dosed partners are discharged."]
+        return []
     reasons = []
+    if at > timezone.now() + CLOCK_SKEW:
+        reasons.append(
+            f"A discharge cannot be recorded in the future ({formats.time_format(timezone.localtime(at), 'H:i')} "
+            "has not come yet)."
+        )
+    if session.started_at is not None and at < session.started_at:
+        reasons.append(
+            "A discharge lies within the session: it started at "
+            f"{formats.time_format(timezone.localtime(session.started_at), 'H:i')}."
+        )
     minimum = clinic_settings_get().discharge_observation_minutes
     ready_at = last.at + datetime.timedelta(minutes=minimum)
     if at < ready_at:
         reasons.append(
-            f"{name} needs {minimum} minutes of observation after the last dose "
+            f"{partner_name(partner)} needs {minimum} minutes of observation after the last dose "
             f"(at {formats.time_format(timezone.localtime(last.at), 'H:i')}); discharge from "
             f"{formats.time_format(timezone.localtime(ready_at), 'H:i')}."
         )
-    reading = VitalReading.objects.filter(session=session, partner=partner, at__gte=last.at).order_by("-at").first()
-    if reading is None:
-        reasons.append(f"{name}: record vitals taken after the last dose.")
-    elif bp_level(reading.systolic, reading.diastolic) != "ok":
-        reasons.append(
-            f"{name}: the latest blood pressure, {reading.systolic}/{reading.diastolic} mmHg, is not back "
-            "within the thresholds."
-        )
     return reasons
+
+
+def discharge_vitals_problems(*, session, partner: Partner, at: datetime.datetime, last=None) -> list[str]:
+    """Why the vitals do not allow this discharge: none taken since the last dose (and by the discharge time), or
+    the latest not back within the thresholds."""
+    last = last or _last_dose(session, partner)
+    if last is None:
+        return [f"{partner_name(partner)} was not dosed in this session; only dosed partners are discharged."]
+    reading = (
+        VitalReading.objects.filter(session=session, partner=partner, at__gte=last.at, at__lte=max(at, last.at))
+        .order_by("-at", "-id")
+        .first()
+    )
+    if reading is None:
+        return [f"{partner_name(partner)}: record vitals taken after the last dose, before the discharge."]
+    if bp_level(reading.systolic, reading.diastolic) != "ok":
+        return [
+            f"{partner_name(partner)}: the latest blood pressure, {reading.systolic}/{reading.diastolic} mmHg, is "
+            "not back within the thresholds."
+        ]
+    return []
+
+
+def discharge_blockers(*, session, partner: Partner, at: datetime.datetime) -> list[str]:
+    """Everything that stops this dosed partner's discharge at this time (the page lists them)."""
+    last = _last_dose(session, partner)
+    return discharge_time_problems(session=session, partner=partner, at=at, last=last) + discharge_vitals_problems(
+        session=session, partner=partner, at=at, last=last
+    )
+
+
+def responsible_adult_problems(*, session, partner: Partner, name: str, relationship: str) -> dict[str, str]:
+    """Why the named person cannot take this partner home: nobody named, the partner themself, or a partner
+    dosed (or to be dosed) in this session - decided from the couple's records, never from a declaration."""
+    if not name_tokens(name):
+        return {"released_to_name": "Name the responsible adult."}
+    if names_partner(name, partner):
+        return {"released_to_name": f"{partner_name(partner)} cannot be released to themself; name another adult."}
+    dosing = _dosing_partners(session)
+    for other in session.couple.partners.exclude(pk=partner.pk):
+        if other.pk in dosing and names_partner(name, other):
+            return {
+                "released_to_name": f"{other.full_name} is a partner dosed in this session and cannot be the "
+                "responsible adult; release to an adult who took no ketamine today."
+            }
+        words = " ".join(name_tokens(relationship))
+        if other.pk in dosing and words in _PARTNER_WORDS:
+            return {
+                "released_to_relationship": f"The other partner, {other.full_name}, is dosed in this session and "
+                f'cannot be the responsible adult; a "{relationship.strip()}" here would be them. Name another adult.'
+            }
+    return {}
 
 
 def discharge_record(
@@ -337,32 +518,38 @@ def discharge_record(
     alert_and_oriented: bool,
     released_to_name: str,
     released_to_relationship: str,
-    released_to_other_partner: bool,
     no_driving_acknowledged: bool,
 ) -> Discharge:
-    """Discharge a dosed partner to a responsible adult - not the other partner if both dosed."""
+    """Discharge a dosed partner after the observation time, alert and oriented, with vitals back within the
+    thresholds, to a named responsible adult who is not a partner dosed in this session (checked by identity
+    against the couple's partners at every discharge)."""
     require_bedside(session, "discharge")
     policy.require_may_document(by, session)
-    errors: dict[str, str] = {}
-    reasons = discharge_blockers(session=session, partner=partner, at=at)
+    session.refresh_from_db(fields=["approval"])
+    errors: dict = {}
+    last = _last_dose(session, partner)
+    timing = discharge_time_problems(session=session, partner=partner, at=at, last=last)
+    if timing:
+        errors["at"] = timing  # next to the discharge time the user can change
+    reasons = discharge_vitals_problems(session=session, partner=partner, at=at, last=last)
     if not alert_and_oriented:
         errors["alert_and_oriented"] = "Discharge only a partner who is alert and oriented."
     if not no_driving_acknowledged:
         errors["no_driving_acknowledged"] = "Tell the partner not to drive until the next day after sleep."
-    if not released_to_name.strip():
-        errors["released_to_name"] = "Name the responsible adult."
-    if released_to_other_partner:
-        dosed = set(session.administrations.values_list("partner_id", flat=True))
-        if len(dosed) == 2:
-            errors["released_to_other_partner"] = (
-                "Both partners were dosed: release to a responsible adult other than the other partner."
-            )
+    if not (released_to_relationship or "").strip():
+        errors["released_to_relationship"] = "Say how the responsible adult is related to the partner."
+    errors.update(
+        responsible_adult_problems(
+            session=session, partner=partner, name=released_to_name or "", relationship=released_to_relationship or ""
+        )
+    )
     if Discharge.objects.filter(session=session, partner=partner).exists():
         reasons.append(f"{partner_name(partner)} is already discharged.")
     if reasons:
         errors["__all__"] = reasons
     if errors:
         raise ValidationError(errors)
+    other = session.couple.partners.exclude(pk=partner.pk).first()
     return Discharge.objects.create(
         session=session,
         partner=partner,
@@ -370,7 +557,8 @@ def discharge_record(
         alert_and_oriented=True,
         released_to_name=released_to_name.strip(),
         released_to_relationship=released_to_relationship.strip(),
-        released_to_other_partner=released_to_other_partner,
+        # Decided from the records: the sober partner of a solo session may take the dosed one home.
+        released_to_other_partner=other is not None and names_partner(released_to_name, other),
         no_driving_acknowledged=True,
         discharged_by=by,
     )

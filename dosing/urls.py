@@ -38,6 +38,11 @@ urlpatterns = [
         views.predose_override,
         name="predose_override",
     ),
+    path(
+        "sessions/<uuid:session_uuid>/medicine/<uuid:partner_uuid>/readings/<int:reading_id>/override/",
+        views.reading_override,
+        name="reading_override",
+    ),
     path("sessions/<uuid:session_uuid>/medicine/<uuid:partner_uuid>/doses/", views.dose, name="dose"),
     path("sessions/<uuid:session_uuid>/medicine/<uuid:partner_uuid>/vitals/", views.vitals, name="vitals"),
     path(

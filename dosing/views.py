@@ -19,7 +19,7 @@ from audit.services import audit_record
 from cases import policy
 from cases.forms import add_service_errors, split_partner_errors
 from cases.policy import couple_for_user, forbid_refused
-from dosing import approvals, gate, lifecycle, record, requests, selectors
+from dosing import approvals, gate, holds, lifecycle, record, requests, selectors
 from dosing.choices import APPROACHES, ROUTE_GUIDANCE, Route
 from dosing.forms import (
     AdministrationForm,
@@ -36,7 +36,7 @@ from dosing.forms import (
     VitalsForm,
     WasteForm,
 )
-from dosing.models import Approval, DosingRequest, Notice, PreDoseCheck, StockEntry
+from dosing.models import Approval, DosingRequest, Notice, PreDoseCheck, StockEntry, VitalReading
 from dosing.notices import notice_dismiss_for
 from dosing.stock import inventory_count, stock_receive, stock_waste
 from kapcouples.spreadsheet import csv_row
@@ -291,6 +291,7 @@ def _partner(session, partner_uuid):
 
 def _record_page(request, session, *, forms=None, status=200):
     context = selectors.medicine_record(session=session, user=request.user)
+
     override = policy.may_override_hold(request.user, session)
     forms = forms or {}
     plan = context["plan"]
@@ -320,7 +321,40 @@ def _record_page(request, session, *, forms=None, status=200):
         row.effect_form = forms.get(("effect", key)) or SideEffectForm(prefix=f"effect-{row.partner.label}")
         row.discharge_form = forms.get(("discharge", key)) or DischargeForm(prefix=f"discharge-{row.partner.label}")
         row.override_form = forms.get(("override", key)) or ReasonForm(prefix=f"override-{row.partner.label}")
+        row.reading_override_form = forms.get(("reading_override", key)) or ReasonForm(
+            prefix=f"reading-override-{row.partner.label}"
+        )
+    # A refused entry whose form is not on the page in this state (a crafted POST, a session that moved on
+    # meanwhile) says why at the top: the reason reaches the person who sent it, and is said once.
+    shown = _forms_shown(context, may_override=bool(override))
+    context["refused"] = [
+        str(message)
+        for key, form in forms.items()
+        if form.is_bound and form.errors and not shown.get(key, False)
+        for errors in form.errors.values()
+        for message in errors
+    ]
     return render(request, "dosing/medicine_record.html", context, status=status)
+
+
+def _forms_shown(context, *, may_override: bool) -> dict:
+    """Which bedside forms the record page shows, per (form, partner); the template asks the same flags."""
+    can, stopped = context["can"], bool(context["dosing_stopped"])
+    shown = {"plan": can["plan"]}
+    for row in context["records"]:
+        key, approved = str(row.partner.uuid), row.approved is not None
+        hold = row.check is not None and row.check.level == "hold" and not row.check.override_by_id
+        row.show = {
+            "predose": approved and not row.doses and can["predose"],
+            "override": approved and hold and may_override,
+            "dose": approved and can["dose"] and not row.discharge and not stopped,
+            "vitals": can["vitals"] and not row.discharge,
+            "effect": can["side_effect"],
+            "discharge": approved and bool(row.doses) and can["discharge"] and not row.discharge,
+            "reading_override": row.hold_reading is not None and can["override"] and may_override,
+        }
+        shown.update({(name, key): visible for name, visible in row.show.items()})
+    return shown
 
 
 def _check_initial(check: PreDoseCheck | None) -> dict:
@@ -455,6 +489,24 @@ def predose(request, session, partner):
 def predose_override(request, session, partner):
     check = get_object_or_404(PreDoseCheck, session=session, partner=partner)
     return (lambda d: record.predose_override(by=request.user, check=check, reason=d["reason"]), "Override recorded.")
+
+
+@login_required
+@require_POST
+def reading_override(request, session_uuid, partner_uuid, reading_id):
+    """The couple's prescriber overrides one hold-level reading of this partner, with a reason."""
+    session = _medicine_session(request, session_uuid)
+    partner = _partner(session, partner_uuid)
+    reading = get_object_or_404(VitalReading, session=session, partner=partner, pk=reading_id)
+    form = ReasonForm(request.POST, prefix=f"reading-override-{partner.label}")
+    return _handle(
+        request,
+        session,
+        ("reading_override", str(partner.uuid)),
+        form,
+        lambda d: holds.hold_override(by=request.user, reading=reading, reason=d["reason"]),
+        f"Override of {partner.first_name}'s reading at {timezone.localtime(reading.at):%H:%M} recorded.",
+    )
 
 
 @_partner_post("dose", AdministrationForm)

@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.services import password_reset_email
-from dosing.notices import item9_notices_send
+from dosing.notices import dosing_stopped_notify, item9_notices_send
 from integration.services import integration_links_sync, questionnaire_link_email
 from jobs import notices, reminders, summaries
 from outbox.models import MAX_ATTEMPTS, SECRET_KINDS, OutboxKind, OutboxMessage
@@ -62,6 +62,10 @@ def _item9_positive(message: OutboxMessage) -> None:
     item9_notices_send(response_id=message.object_id, sent_back=bool(message.payload.get("sent_back")))
 
 
+def _dosing_stopped(message: OutboxMessage) -> None:
+    dosing_stopped_notify(session_id=message.object_id, reason=message.payload.get("reason", ""))
+
+
 HANDLERS = {
     OutboxKind.SESSION_CHANGED: _session_changed,
     OutboxKind.SUMMARY_NEEDED: _summary_needed,
@@ -69,6 +73,7 @@ HANDLERS = {
     OutboxKind.QUESTIONNAIRE_LINK: _questionnaire_link,
     OutboxKind.PASSWORD_RESET: _password_reset,
     OutboxKind.ITEM9_POSITIVE: _item9_positive,
+    OutboxKind.DOSING_STOPPED: _dosing_stopped,
 }
 
 

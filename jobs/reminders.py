@@ -43,7 +43,7 @@ from jobs.delivery import delivery_fields, status_callback_url
 from jobs.models import Reminder, ReminderLead
 from jobs.replies import reply_url
 from jobs.sms import SMSError, SMSReceipt, SMSTransientError, sms_backend, sms_refusal
-from sessions.choices import Phase, SessionStatus
+from sessions.choices import MedicineState, Phase, SessionStatus
 from sessions.models import TherapySession
 
 logger = logging.getLogger("jobs.reminders")
@@ -86,6 +86,10 @@ def _move(reminder_id: int, *, to: str, only_from: tuple[str, ...], extra: Q | N
 # -- planning -----------------------------------------------------------------------------------------
 
 
+def _blocked_error(session: TherapySession) -> str:
+    return f"Withdrawn: the medicine session is blocked ({session.blocked_reason.removeprefix('Blocked: ')})"[:300]
+
+
 def reminders_plan_for_session(session_id: int) -> None:
     """Make the session's reminder rows match it: rows for its current time and people, none for an old time,
     none at all once it is cancelled or over. Safe to run any number of times, concurrently."""
@@ -102,6 +106,13 @@ def reminders_plan_for_session(session_id: int) -> None:
                 else "The session is no longer ahead."
             )
             open_rows.update(status=ReminderStatus.CANCELLED, error=reason, updated_at=now)
+            return
+        if session.medicine_state == MedicineState.BLOCKED:
+            # The gate shut after booking: the partners are not asked to come (their therapists are told by a
+            # notice); the rows come back when the session is moved to a time the gate allows.
+            open_rows.filter(recipient_kind=RecipientKind.PARTNER).update(
+                status=ReminderStatus.CANCELLED, error=_blocked_error(session), updated_at=now
+            )
             return
         open_rows.exclude(session_start=session.start).update(
             status=ReminderStatus.CANCELLED,
@@ -195,7 +206,14 @@ def reminders_plan_missing() -> int:
     )
     stale = (
         Reminder.objects.filter(status__in=OPEN_REMINDER_STATUSES)
-        .filter(~Q(session__status=SessionStatus.SCHEDULED) | ~Q(session__start=F("session_start")))
+        .filter(
+            ~Q(session__status=SessionStatus.SCHEDULED)
+            | ~Q(session__start=F("session_start"))
+            | (
+                Q(recipient_kind=RecipientKind.PARTNER, session__started_at__isnull=True)
+                & ~Q(session__blocked_reason="")
+            )
+        )
         .values_list("session_id", flat=True)
         .distinct()
     )
@@ -495,6 +513,9 @@ def _send_one(reminder: Reminder, *, batch: _Batch, outcomes: _Outcomes, worker:
             reminder.pk, to=ReminderStatus.SKIPPED, only_from=claimed, error="The session had already started."
         )
         return ReminderStatus.SKIPPED
+    if reminder.recipient_kind == RecipientKind.PARTNER and session.medicine_state == MedicineState.BLOCKED:
+        outcomes.add(reminder.pk, to=ReminderStatus.CANCELLED, only_from=claimed, error=_blocked_error(session))
+        return ReminderStatus.CANCELLED
     if reminder.recipient_kind == RecipientKind.PARTNER:
         # The partner's choice at sending time wins over the one at planning time.
         reminder.channel = reminder.partner.reminder_channel

@@ -15,6 +15,7 @@ class OutboxKind(models.TextChoices):
     QUESTIONNAIRE_LINK = "questionnaire_link", "A questionnaire link to e-mail to a partner"
     PASSWORD_RESET = "password_reset", "A password reset link to e-mail"
     ITEM9_POSITIVE = "item9_positive", "A positive PHQ-9 item 9: the therapists and the prescriber are told"
+    DOSING_STOPPED = "dosing_stopped", "The gate shut during a medicine session: its therapist and prescriber are told"
 
 
 # Kinds whose payload carries a secret (a link's token): it is erased once the e-mail is sent.

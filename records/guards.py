@@ -40,6 +40,7 @@ GUARDS: tuple[Guard, ...] = (
     Guard("dosing_approvalrevocation", "a revocation", "a revoked approval stays revoked; sign a new approval"),
     Guard("dosing_administration", "a dose given", "add a note amendment to correct the record"),
     Guard("dosing_vitalreading", "a vitals reading", "record a new reading"),
+    Guard("dosing_holdoverride", "a hold override", "a later reading that holds needs its own override"),
     Guard("dosing_sideeffect", "a side effect record", "add a note amendment to correct the record"),
     Guard("dosing_discharge", "a discharge", "add a note amendment to correct the record"),
     Guard("dosing_stockentry", "a controlled-substance log entry", "record an adjustment with a note"),
@@ -261,6 +262,40 @@ def _insert_check_postgresql(name: str, table: str, ok: str, message: str, *, lo
 # Two doses drawn at once from the last milligrams of a lot must not both pass: the lot row is locked first.
 _LOCK_LOT = "PERFORM 1 FROM dosing_stocklot WHERE id = NEW.lot_id FOR UPDATE;"
 
+_DOSED_ENDS_COMPLETED_MESSAGE = (
+    "clinical_sessions_therapysession: once a dose is given the medicine session can only end completed, "
+    "never cancelled or a no-show"
+)
+_DOSED_ENDING_BAD = """NEW.status IN ('cancelled', 'no_show') AND NEW.status <> OLD.status
+    AND EXISTS (SELECT 1 FROM dosing_administration a WHERE a.session_id = NEW.id)"""
+
+
+def _dosed_ends_completed_sqlite(zone: str) -> list[str]:
+    name = f"session_dosed_ends_completed{SUFFIX}"
+    return [
+        f"DROP TRIGGER IF EXISTS {name}",
+        f"CREATE TRIGGER {name} BEFORE UPDATE OF status ON clinical_sessions_therapysession "
+        f"WHEN {_DOSED_ENDING_BAD} BEGIN SELECT RAISE(ABORT, '{_quote(_DOSED_ENDS_COMPLETED_MESSAGE)}'); END",
+    ]
+
+
+def _dosed_ends_completed_postgresql(zone: str) -> list[str]:
+    name = f"session_dosed_ends_completed{SUFFIX}"
+    return [
+        f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF {_DOSED_ENDING_BAD} THEN
+                RAISE EXCEPTION '{_quote(_DOSED_ENDS_COMPLETED_MESSAGE)}' USING ERRCODE = 'restrict_violation';
+            END IF;
+            RETURN NEW;
+        END;
+        $$""",
+        f"DROP TRIGGER IF EXISTS {name} ON clinical_sessions_therapysession",
+        f"CREATE TRIGGER {name} BEFORE UPDATE ON clinical_sessions_therapysession "
+        f"FOR EACH ROW EXECUTE FUNCTION {name}()",
+    ]
+
+
 CHECKS: tuple[Check, ...] = (
     Check(
         "session_approval", "clinical_sessions_therapysession", _session_approval_sqlite, _session_approval_postgresql
@@ -286,6 +321,13 @@ CHECKS: tuple[Check, ...] = (
         lambda zone: _insert_check_postgresql(
             "stock_balance", "dosing_stockentry", _STOCK_OK, _STOCK_MESSAGE, lock=_LOCK_LOT
         ),
+    ),
+    # CLINICAL.md: once any dose is given the session can only end completed, whatever writes the row.
+    Check(
+        "session_dosed_ends_completed",
+        "clinical_sessions_therapysession",
+        _dosed_ends_completed_sqlite,
+        _dosed_ends_completed_postgresql,
     ),
 )
 
@@ -403,6 +445,7 @@ def expected_triggers(vendor: str) -> set[str]:
             f"session_approval_update{SUFFIX}",
             f"administration_partner_lot{SUFFIX}",
             f"stock_balance{SUFFIX}",
+            f"session_dosed_ends_completed{SUFFIX}",
         }
     else:
         names |= {f"{check.name}{SUFFIX}" for check in CHECKS}

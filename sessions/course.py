@@ -326,6 +326,28 @@ def decide(state: CourseState, *, phase: str, start: datetime.datetime, mode: Mo
         if assessments == 0:
             reasons.append(f"Medicine session {k} needs a {word}assessment session first; none {so_far}.")
         preparations = count(since_previous, Phase.PREPARATION)
+        # A medicine session in which a dose was given closed its cycle whatever its status.
+        boundary = max(
+            [s.start for s in medicines_before]
+            + [s.start for s in state.steps if s.phase == Phase.MEDICINE and s.dosed and s.start < start],
+            default=None,
+        )
+        in_cycle = sum(1 for s in before if s.phase == Phase.PREPARATION and (boundary is None or s.start > boundary))
+        if in_cycle > limits.preparation_max:
+            reasons.append(
+                f"Cycle {k} would have {_plural(in_cycle, word + 'preparation session')} before medicine "
+                f"session {k}; the maximum is {limits.preparation_max}."
+            )
+        following = next((s for s in medicines if s.start >= start), None)
+        if following is not None:
+            # The sessions between this one and the next medicine session become the next cycle's preparations.
+            between = sum(1 for s in basis if s.phase == Phase.PREPARATION and start < s.start < following.start)
+            if between > limits.preparation_max:
+                reasons.append(
+                    f"Medicine session {k + 1} ({state.day_label(following.start)}) would then have "
+                    f"{_plural(between, word + 'preparation session')} in its cycle; the maximum is "
+                    f"{limits.preparation_max}."
+                )
         if preparations < limits.preparation_min:
             since = f"since medicine session {k - 1}" if previous is not None else "before it"
             reasons.append(

@@ -14,7 +14,8 @@ from cases.models import CaseEvent, Couple
 from clinic.services import clinic_settings_get
 from dosing.approvals import course_medicine_maximum
 from dosing.gate import Gate, medicine_gate
-from dosing.lifecycle import end_blockers, medicine_completion_blockers, medicine_session_unblock
+from dosing.lifecycle import end_blockers, is_dosed, medicine_completion_blockers, medicine_session_unblock
+from dosing.protocol import sober_partner_blockers
 from kapcouples.clock import moment_label
 from outbox.models import OutboxKind
 from outbox.services import outbox_add
@@ -150,7 +151,9 @@ def _gate(*, couple: Couple, phase: str, start: datetime.datetime, session_pk=No
     None, every reason it is shut). Other phases pass it with no approval."""
     if phase != Phase.MEDICINE:
         return Gate(None, [])
-    return medicine_gate(couple=couple, start=start, session_pk=session_pk)
+    gate = medicine_gate(couple=couple, start=start, session_pk=session_pk)
+    sober = sober_partner_blockers(couple=couple, approval=gate.approval)
+    return Gate(None, gate.reasons + sober) if sober else gate
 
 
 def _course(couple: Couple) -> CourseState:
@@ -176,6 +179,30 @@ def _out_of_order(couple: Couple, state: CourseState) -> dict[object, list[str]]
         if reasons:
             found[step.pk] = reasons
     return found
+
+
+def _approval_taken(couple: Couple, before: dict, state: CourseState, *, session: TherapySession) -> list[str]:
+    """Medicine sessions still ahead whose gate this change shuts: it takes a session their approval covers (or
+    moves ahead of them in its count). Refused, not warned (CLINICAL.md: the approval covers a number of
+    sessions)."""
+    if session.phase != Phase.MEDICINE:
+        return []
+    taken = []
+    for step in state.steps:
+        if (
+            step.phase != Phase.MEDICINE
+            or step.pk in before
+            or step.pk == session.pk
+            or not course.is_ahead(step.status)
+        ):
+            continue
+        reasons = _gate(couple=couple, phase=step.phase, start=step.start, session_pk=step.pk).reasons
+        if reasons:
+            taken.append(
+                f"{_describe(step.ref)} is already booked under the approval and would lose its place: "
+                + " ".join(reasons)
+            )
+    return taken
 
 
 def _newly_out_of_order(couple: Couple, before: dict, state: CourseState) -> list[str]:
@@ -249,6 +276,9 @@ def session_schedule(
             actor=by,
             summary=f"Booked with {therapist}, {session.place_label}",
         )
+        taken = _approval_taken(couple, before, state, session=session)
+        if taken:
+            raise ValidationError({"phase": taken})
         _case_event(session=session, by=by, summary=f"Booked: {_describe(session)} with {therapist}")
         # Plan its reminders once the booking is committed
         outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
@@ -317,6 +347,9 @@ def session_reschedule(
         session.therapist, session.approval, session.video_url = therapist, approval, video_url
         session.full_clean()
         session.save()
+        taken = _approval_taken(couple, before, state, session=session)
+        if taken:
+            raise ValidationError({"start": taken})
         medicine_session_unblock(by=by, session=session)  # moved to a time the gate allows
         SessionEvent.objects.create(
             session=session,
@@ -403,10 +436,14 @@ def session_mark_no_show(*, by: User, session: TherapySession, note: str = "") -
 
 def _held_decision(session: TherapySession, state: CourseState) -> tuple[Decision, object]:
     """The protocol on what was held before this session, plus the gate for a medicine session, with the
-    approval in force (None unless a medicine session's gate is open)."""
+    approval in force (None unless a medicine session's gate is open). A medicine session in which a dose was
+    given ends completed whatever happened to the gate since (each dose met it at its time; CLINICAL.md): its
+    approval stays the one it was held under."""
     approval, gate_reasons = _gate(
         couple=session.couple, phase=session.phase, start=session.start, session_pk=session.pk
     )
+    if gate_reasons and session.phase == Phase.MEDICINE and is_dosed(session):
+        approval, gate_reasons = session.approval, []
     step = state.step_of(session) or Step(
         pk=session.pk, phase=session.phase, start=session.start, status=session.status
     )

@@ -107,6 +107,8 @@ def approval_on_file(
         valid_until=valid_until,
         sessions_covered=sessions_covered,
         signed_by=prescriber,
+        # Signed on its first day, like history: records of sessions it covers never precede the signature.
+        signed_at=timezone.make_aware(datetime.datetime.combine(valid_from, datetime.time.min)),
     )
     doses = [ApprovalDose(approval=approval, **row) for row in dose_rows(couple, approach)]
     approval.content_hash = approval.compute_hash(doses)
@@ -132,6 +134,7 @@ def document_medicine(session, *, by, prescriber, lot_number: str | None = None)
             session=session,
             partner=partner,
             values={
+                "at": session.start + datetime.timedelta(minutes=5),
                 "fasting_confirmed": True,
                 "ride_home_arranged": True,
                 "no_new_contraindication": True,
@@ -164,11 +167,10 @@ def document_medicine(session, *, by, prescriber, lot_number: str | None = None)
             by=by,
             session=session,
             partner=partner,
-            at=session.start + datetime.timedelta(minutes=135),
+            at=session.start + datetime.timedelta(minutes=145),
             alert_and_oriented=True,
             released_to_name="A. Friend",
             released_to_relationship="friend",
-            released_to_other_partner=False,
             no_driving_acknowledged=True,
         )
     medicine_session_observe(by=by, session=session)

@@ -172,7 +172,6 @@ def test_each_approach_from_request_to_discharge(therapist, prescriber, couple, 
                 alert_and_oriented=True,
                 released_to_name="Sam Rivera",
                 released_to_relationship="friend",
-                released_to_other_partner=False,
                 no_driving_acknowledged=True,
             )
         clock.move_to(session.end)
@@ -228,10 +227,14 @@ def start_dosing(session, therapist, partner, *, systolic=124, diastolic=80):
 def test_doses_never_exceed_the_approved_maximum(therapist, scheduled):
     session, stock = scheduled["session"], scheduled["lot"]
     partner = scheduled["couple"].partners.get(label="A")  # approved 50 mg, maximum 70 mg
-    with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
+    with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False) as clock:
         begin(session)
         start_dosing(session, therapist, partner)
         dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"), lot=stock)
+        clock.shift(datetime.timedelta(minutes=15))
+        vitals_record(
+            by=therapist, session=session, partner=partner, at=timezone.now(), systolic=124, diastolic=80, heart_rate=70
+        )
         with pytest.raises(ValidationError) as exc:
             dose_record(
                 by=therapist,
@@ -341,14 +344,14 @@ def test_discharge_waits_for_the_observation_time_and_vitals_in_range(therapist,
                 alert_and_oriented=True,
                 released_to_name=b.full_name,
                 released_to_relationship="partner",
-                released_to_other_partner=True,
                 no_driving_acknowledged=True,
             )
         errors = exc.value.message_dict
-        assert "needs 120 minutes of observation after the last dose" in errors["__all__"][0]
-        assert "is not back within the thresholds" in errors["__all__"][1]
-        assert errors["released_to_other_partner"] == [
-            "Both partners were dosed: release to a responsible adult other than the other partner."
+        assert "needs 120 minutes of observation after the last dose" in errors["at"][0]
+        assert "is not back within the thresholds" in errors["__all__"][0]
+        assert errors["released_to_name"] == [
+            f"{b.full_name} is a partner dosed in this session and cannot be the responsible adult; release to "
+            "an adult who took no ketamine today."
         ]
     assert not Discharge.objects.exists()
 
@@ -617,9 +620,10 @@ def test_the_gate_holds_in_a_celery_task_and_the_sweep_lists_blocked_sessions_on
             )
 
 
-# The gate (approval, doses, screenings), the record per partner, session, audit, and the available actions (the
-# care team; whether a dose was given is known from the doses loaded: was 29, asked three times).
-RECORD_PAGE_QUERIES = 26
+# The gate (approval, doses, screenings; for a session under way the dose gate at this moment: the approval it
+# started under, its revocation and successor by now), the record per partner with the readings' overrides,
+# session, audit, and the available actions (the care team, the gate at the start, whether a dose was given).
+RECORD_PAGE_QUERIES = 30  # 26 with the page data, then the dose gate at this moment and the overrides
 
 
 def test_the_medicine_record_page_costs_the_same_with_more_readings(
@@ -688,7 +692,6 @@ def test_after_a_revocation_mid_session_no_more_doses_but_monitoring_goes_on(the
             alert_and_oriented=True,
             released_to_name="Jo Park",
             released_to_relationship="friend",
-            released_to_other_partner=False,
             no_driving_acknowledged=True,
         )
     assert Administration.objects.filter(session=session).count() == 1

@@ -167,6 +167,8 @@ def test_the_csv_rows_say_what_the_records_say(couple, therapist, prescriber, cl
     day = timezone.now() - datetime.timedelta(days=10)
     room = Room.objects.create(name="Garden room")
     first = held(couple, therapist, Phase.ASSESSMENT, day, place="office", room=room)
+    # The protocol is asked again when the medicine session starts: its preparations were held.
+    preparations = [held(couple, therapist, Phase.PREPARATION, day + datetime.timedelta(days=n)) for n in (1, 2)]
     medicine = held(couple, therapist, Phase.MEDICINE, day + datetime.timedelta(days=3), status="scheduled")
     document_medicine(medicine, by=therapist, prescriber=prescriber)
     type(medicine).objects.filter(pk=medicine.pk).update(status="completed")
@@ -175,7 +177,7 @@ def test_the_csv_rows_say_what_the_records_say(couple, therapist, prescriber, cl
     exports.export_csv_write(filters={}, sessions_file=sessions_file, couples_file=couples_file)
 
     sessions = list(csv.DictReader(io.StringIO(sessions_file.getvalue())))
-    assert [r["session_uuid"] for r in sessions] == [str(first.uuid), str(medicine.uuid)]
+    assert [r["session_uuid"] for r in sessions] == [str(s.uuid) for s in (first, *preparations, medicine)]
     assert sessions[0]["place"] == "Garden room" and sessions[0]["phase"] == "Assessment"
     assert sessions[0]["start_local"] == timezone.localtime(first.start).strftime("%Y-%m-%d %H:%M")
     assert sessions[0]["therapist"] == str(therapist) and sessions[0]["doses_mg"] == ""
@@ -184,15 +186,15 @@ def test_the_csv_rows_say_what_the_records_say(couple, therapist, prescriber, cl
         for p in couple.partners.order_by("label")
         for d in p.administrations.order_by("at")
     ]
-    assert sessions[1]["doses_mg"] == "; ".join(doses) and len(doses) == 2  # each dose names its partner
-    assert sessions[1]["approach"] == approval.get_approach_display()
-    assert sessions[1]["status"] == "Completed"
+    assert sessions[3]["doses_mg"] == "; ".join(doses) and len(doses) == 2  # each dose names its partner
+    assert sessions[3]["approach"] == approval.get_approach_display()
+    assert sessions[3]["status"] == "Completed"
 
     (row,) = csv.DictReader(io.StringIO(couples_file.getvalue()))
     assert row["case_number"] == couple.case_number and row["prescriber"] == str(prescriber)
     assert row["therapists"] == str(therapist)
     assert row["partner_a"] == couple.partners.get(label="A").full_name
-    assert (row["sessions_total"], row["sessions_completed"], row["medicine_sessions_completed"]) == ("2", "2", "1")
+    assert (row["sessions_total"], row["sessions_completed"], row["medicine_sessions_completed"]) == ("4", "4", "1")
     assert row["first_session"] == timezone.localtime(first.start).strftime("%Y-%m-%d")
     # A revoked approval is not current (the old export still named its approach).
     assert row["approach_current"] == ""

@@ -16,6 +16,7 @@ from dosing.models import (
     Administration,
     ApprovalRevocation,
     Discharge,
+    HoldOverride,
     InventoryCount,
     PreDoseCheck,
     SideEffect,
@@ -105,6 +106,16 @@ def record(therapist, prescriber, clinic_admin, couple):
         spo2=98,
         recorded_by=therapist,
     )
+    hold = VitalReading.objects.create(
+        session=session,
+        partner=partner,
+        at=now - datetime.timedelta(minutes=20),
+        systolic=166,
+        diastolic=102,
+        heart_rate=80,
+        recorded_by=therapist,
+    )
+    override = HoldOverride.objects.create(reading=hold, by=prescriber, reason="Anxious; repeat in 5 minutes")
     side = SideEffect.objects.create(
         session=session,
         partner=partner,
@@ -155,6 +166,7 @@ def record(therapist, prescriber, clinic_admin, couple):
         "entry": entry,
         "count": count,
         "vitals": vitals,
+        "override": override,
         "side": side,
         "discharge": discharge,
         "note": note,

@@ -19,6 +19,7 @@ KEPT = [
     ("revocation", "dosing_approvalrevocation", "reason", "'never mind'"),
     ("given", "dosing_administration", "mg", "1"),
     ("vitals", "dosing_vitalreading", "systolic", "120"),
+    ("override", "dosing_holdoverride", "reason", "'no reason'"),
     ("side", "dosing_sideeffect", "severity", "'mild'"),
     ("discharge", "dosing_discharge", "released_to_name", "'Someone else'"),
     ("entry", "dosing_stockentry", "amount_mg", "1"),

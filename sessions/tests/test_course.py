@@ -188,7 +188,10 @@ def test_a_medicine_session_with_a_dose_given_counts_for_the_interval_whatever_i
         "(10 Feb 2030); this is 4 days after."
     ]
     undosed = [s if s.phase != M else step(M, s.start, "cancelled") for s in steps]
-    assert decide(state(*undosed), M, at(14, month=2)).allowed
+    # Without a dose the cancelled session leaves no interval (its four preparations now make one cycle).
+    assert decide(state(*undosed), M, at(14, month=2)).reasons == [
+        "Cycle 1 would have 4 preparation sessions before medicine session 1; the maximum is 3."
+    ]
 
 
 # -- 6. the course minimum and maximum of medicine sessions -----------------------------------------------------

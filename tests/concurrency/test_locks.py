@@ -129,11 +129,58 @@ def given(session, partner) -> Decimal:
     return Administration.objects.filter(session=session, partner=partner).aggregate(t=Sum("mg"))["t"] or Decimal(0)
 
 
-def test_two_quick_doses_cannot_together_pass_the_approved_maximum(therapist, prescriber, medicine_session):
+def test_two_quick_boosters_cannot_together_pass_the_approved_maximum(therapist, prescriber, medicine_session):
     session = medicine_session
     approved = session.approval.doses.select_related("partner").get(partner__label="A")
     partner, maximum = approved.partner, approved.max_total_mg
-    each = (maximum * Decimal("0.6")).quantize(Decimal("0.01"))  # either alone fits, both do not
+    stock = lot(prescriber, amount="5000")
+    dose_service.dose_record(
+        by=therapist,
+        session=session,
+        partner=partner,
+        at=session.start + datetime.timedelta(minutes=5),
+        mg=approved.dose_mg,
+        lot=stock,
+    )
+    with time_machine.travel(session.start + datetime.timedelta(minutes=20), tick=False):
+        dose_service.vitals_record(
+            by=therapist,
+            session=session,
+            partner=partner,
+            at=session.start + datetime.timedelta(minutes=20),
+            systolic=124,
+            diastolic=80,
+            heart_rate=72,
+        )
+    step = maximum - approved.dose_mg
+    each = (step * Decimal("0.6")).quantize(Decimal("0.1"))  # either booster alone fits, both do not
+
+    def booster():
+        with time_machine.travel(session.start + datetime.timedelta(minutes=25), tick=False):
+            return dose_service.dose_record(
+                by=therapist,
+                session=session,
+                partner=partner,
+                at=session.start + datetime.timedelta(minutes=25),
+                mg=each,
+                lot=stock,
+                is_booster=True,
+            )
+
+    first, second, waited = race(booster, booster)
+    assert first.error is None
+    assert isinstance(second.error, ValidationError), "the second booster was recorded"
+    assert "over the approved maximum" in str(second.error)
+    assert waited, "the second booster did not wait for the first one's lock"
+    assert given(session, partner) == approved.dose_mg + each <= maximum
+
+
+def test_two_first_doses_at_once_cannot_pass_the_approved_step(therapist, prescriber, medicine_session):
+    """Both entered as the first dose: the second, decided after the first, is no longer a first dose."""
+    session = medicine_session
+    approved = session.approval.doses.select_related("partner").get(partner__label="A")
+    partner = approved.partner
+    each = (approved.dose_mg * Decimal("0.8")).quantize(Decimal("0.1"))  # either alone fits the step, both do not
     stock = lot(prescriber, amount="5000")
 
     def dose():
@@ -141,23 +188,24 @@ def test_two_quick_doses_cannot_together_pass_the_approved_maximum(therapist, pr
             by=therapist,
             session=session,
             partner=partner,
-            at=session.start + datetime.timedelta(minutes=4),
+            at=session.start + datetime.timedelta(minutes=5),
             mg=each,
             lot=stock,
+            fraction_reason="Cautious first dose",
         )
 
     first, second, waited = race(dose, dose)
     assert first.error is None
-    assert isinstance(second.error, ValidationError), "the second dose was recorded"
-    assert "over the approved maximum" in str(second.error)
+    assert isinstance(second.error, ValidationError), "two first doses were recorded"
+    assert "a further dose is a booster" in str(second.error)
     assert waited, "the second dose did not wait for the first one's lock"
-    assert given(session, partner) == each <= maximum
+    assert given(session, partner) == each <= approved.dose_mg
 
 
 def test_two_partners_cannot_both_draw_the_last_of_a_lot(therapist, prescriber, medicine_session):
     session = medicine_session
     doses = list(session.approval.doses.select_related("partner").order_by("partner__label"))
-    each = min(d.max_total_mg for d in doses)
+    each = min(d.dose_mg for d in doses)
     stock = lot(prescriber, amount=str(each * Decimal("1.5")))  # enough for one of them, not for both
 
     def dose_for(approved):
@@ -165,7 +213,7 @@ def test_two_partners_cannot_both_draw_the_last_of_a_lot(therapist, prescriber, 
             by=therapist,
             session=session,
             partner=approved.partner,
-            at=session.start + datetime.timedelta(minutes=4),
+            at=session.start + datetime.timedelta(minutes=5),
             mg=each,
             lot=stock,
         )

@@ -90,6 +90,7 @@ def url_for(name, world):
         request_uuid=world["request"].uuid,
         instrument="GAD7",
         reminder_id=world["reminder"].pk,
+        reading_id=0,  # POST-only: a GET is 405 and an outsider's POST 404 before the reading is looked up
     )
 
 
@@ -110,6 +111,7 @@ POST_ONLY = {
     "dosing:medicine_start",
     "dosing:predose",
     "dosing:predose_override",
+    "dosing:reading_override",
     "dosing:request_create",
     "dosing:request_withdraw",
     "dosing:side_effect",
@@ -312,5 +314,6 @@ def test_random_ids_are_404_not_500(client_for, clinic_admin, world):
             request_uuid=uuid.uuid4(),
             instrument="PHQ9",
             reminder_id=1,
+            reading_id=1,
         )
         assert client.get(url).status_code in (404, 405), name

@@ -68,6 +68,7 @@ VALUES = {
     "app_label": "cases",
     "content_type_id": 1,
     "reminder_id": 1,
+    "reading_id": 1,
 }
 
 
