@@ -3,11 +3,15 @@
 Exactly once, and what it costs. A dispatcher claims a due row with a conditional UPDATE (pending ->
 claimed); only the worker whose UPDATE matched goes on. Right before it calls the mail server or the SMS
 gateway it writes 'sending' (again conditional, and only while the session still stands at the planned
-time). So:
-- a worker that dies after claiming and before 'sending' sent nothing: after JOBS_STALE_SECONDS the row
-  goes back to 'pending' and another worker sends it;
-- a worker that dies after 'sending' may or may not have handed the message over: the row becomes
-  'unknown' and is shown on the session page for a person to check; it is never resent blindly.
+time). A claim is a lease of JOBS_REMINDER_LEASE_SECONDS (claimed_at is when it was last renewed): the
+sending worker renews the leases of the rows it still holds every third of it while it works through its
+batch, so a live worker never loses them and a dead one's are free again within the lease. So:
+- a worker that dies after claiming and before 'sending' sent nothing: once its lease has run out the row
+  goes back to 'pending' and the next dispatch sends it;
+- a worker that dies after 'sending' may or may not have handed the message over: once its lease has run
+  out the row becomes 'unknown' and is shown on the session page, with "Send again", for a person to check;
+  it is never resent blindly. (Outcomes are written in bulk, so this can be up to FLUSH_EVERY rows of a
+  batch, or a lease's third of sending, whichever is fewer.)
 We prefer a rare reminder that a person must confirm to a patient receiving the same reminder twice.
 Errors that prove nothing left (connection refused, a 4xx before the message was accepted) go back to
 'pending' with backoff; errors that prove it never will (no address, a 5xx refusal) are 'failed'.
@@ -230,12 +234,13 @@ class DispatchResult:
 
 
 def reminders_release_stale() -> None:
-    """Claims of workers that died: unsent claims go back to the queue, interrupted sends go to a person."""
-    cutoff = timezone.now() - datetime.timedelta(seconds=settings.JOBS_STALE_SECONDS)
+    """Claims whose lease ran out (their worker died): unsent claims go back to the queue, interrupted sends go
+    to a person."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=settings.JOBS_REMINDER_LEASE_SECONDS)
     Reminder.objects.filter(status=ReminderStatus.CLAIMED, claimed_at__lt=cutoff).update(
         status=ReminderStatus.PENDING, claimed_by="", updated_at=timezone.now()
     )
-    Reminder.objects.filter(status=ReminderStatus.SENDING, sending_at__lt=cutoff).update(
+    Reminder.objects.filter(status=ReminderStatus.SENDING, claimed_at__lt=cutoff).update(
         status=ReminderStatus.UNKNOWN,
         updated_at=timezone.now(),
         error="The worker stopped while sending; it may or may not have arrived. Check with the recipient.",
@@ -243,8 +248,9 @@ def reminders_release_stale() -> None:
 
 
 # A batch is claimed in one statement and its outcomes are written in bulk, at the latest every FLUSH_EVERY
-# messages, so that a worker killed mid-batch leaves at most that many sent rows still marked 'sending' (and so
-# shown as 'unknown' for a person to confirm; never resent).
+# messages or every third of the lease (when the leases are renewed too), so that a worker killed mid-batch
+# leaves at most that many sent rows still marked 'sending' (and so shown as 'unknown' for a person to
+# confirm; never resent).
 BATCH_SIZE = 100
 FLUSH_EVERY = 20
 TEMPLATES = {
@@ -456,8 +462,16 @@ def _clinic_name() -> str:
     return clinic_settings_get().clinic_name
 
 
+def _renew_leases(ids: list[int], *, worker: str) -> int:
+    """Renew the leases of the rows of `ids` this worker still holds (claimed, or being sent); how many."""
+    return Reminder.objects.filter(
+        pk__in=ids, claimed_by=worker, status__in=(ReminderStatus.CLAIMED, ReminderStatus.SENDING)
+    ).update(claimed_at=timezone.now())
+
+
 def _send_claimed(ids: list[int], *, worker: str) -> dict[int, str | None]:
-    """Send reminders this worker has claimed; each one's final status (None where another process took it)."""
+    """Send reminders this worker has claimed; each one's final status (None where another process took it).
+    Every third of the lease the outcomes so far are written and the leases of the rest renewed."""
     rows = list(
         Reminder.objects.filter(pk__in=ids, status=ReminderStatus.CLAIMED, claimed_by=worker)
         .select_related("session__couple", "session__therapist", "partner", "user")
@@ -467,8 +481,15 @@ def _send_claimed(ids: list[int], *, worker: str) -> dict[int, str | None]:
     outcomes = _Outcomes(worker)
     with clinic_settings_read_once():
         batch = _Batch()
+        # The clock the leases are read by (their claimed_at against timezone.now()).
+        renew_every = datetime.timedelta(seconds=settings.JOBS_REMINDER_LEASE_SECONDS / 3)
+        renewed = timezone.now()
         try:
             for reminder in rows:
+                if timezone.now() - renewed >= renew_every:
+                    outcomes.flush()
+                    _renew_leases(ids, worker=worker)
+                    renewed = timezone.now()
                 result[reminder.pk] = _send_one(reminder, batch=batch, outcomes=outcomes, worker=worker)
                 if outcomes.count >= FLUSH_EVERY:
                     outcomes.flush()

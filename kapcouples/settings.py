@@ -359,6 +359,11 @@ CELERY_BEAT_SCHEDULE.update(
 # A claim (reminder, summary, export) not finished in this time belongs to a worker that died. A claimed
 # reminder is then sent by another worker; one that was already handed to the mail server is not (see jobs/).
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 10 * 60, minimum=5, maximum=24 * 60 * 60)
+# A reminder claim is a lease of this length, renewed by the sending worker every third of it while it works
+# through its batch: the reminders of a worker that died are taken again by the first dispatch after the lease
+# ends (JOBS_SWEEP_SECONDS later at most), not after JOBS_STALE_SECONDS. Keep it above EMAIL_TIMEOUT: a send
+# still in the mail server's hands when its lease runs out is marked "unknown" for a person (never resent).
+JOBS_REMINDER_LEASE_SECONDS = env_int("JOBS_REMINDER_LEASE_SECONDS", 60, minimum=3, maximum=60 * 60)
 # The address patients and the SMS provider reach the app at, for links in messages and the provider's
 # status callbacks (no request is at hand in a worker). In production it defaults to https:// the first host.
 SITE_URL = env_str("SITE_URL", f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")

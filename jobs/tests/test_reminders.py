@@ -89,8 +89,9 @@ def test_a_claimed_reminder_is_not_sent_by_another_worker(planned):
     assert mail.outbox == []
 
 
-def test_a_claim_whose_worker_died_is_sent_by_the_next_worker(planned, settings):
-    settings.JOBS_STALE_SECONDS = 60
+def test_a_claim_whose_worker_died_is_sent_by_the_next_worker_once_its_lease_ends(planned, settings):
+    settings.JOBS_STALE_SECONDS = 600  # the documents' timeout: reminders do not wait for it
+    settings.JOBS_REMINDER_LEASE_SECONDS = 60
     reminder = Reminder.objects.filter(session=planned, lead_minutes=48 * 60).first()
     with at_due(planned, 48) as clock:
         Reminder.objects.filter(pk=reminder.pk).update(
@@ -107,7 +108,8 @@ def test_a_claim_whose_worker_died_is_sent_by_the_next_worker(planned, settings)
 
 
 def test_a_send_interrupted_after_the_mark_is_flagged_for_a_person_and_never_resent(planned, settings):
-    settings.JOBS_STALE_SECONDS = 60
+    settings.JOBS_STALE_SECONDS = 600
+    settings.JOBS_REMINDER_LEASE_SECONDS = 60
     reminder = Reminder.objects.filter(session=planned, lead_minutes=48 * 60).first()
     with at_due(planned, 48) as clock:
         # A worker wrote 'sending' and died: the message may have left.
@@ -121,6 +123,66 @@ def test_a_send_interrupted_after_the_mark_is_flagged_for_a_person_and_never_res
     assert reminder.status == ReminderStatus.UNKNOWN
     assert "may or may not have arrived" in reminder.error
     assert len(mail.outbox) == 2  # the two other people's; never this one
+
+
+def test_a_live_worker_slower_than_its_lease_keeps_its_batch_by_renewing_it(
+    planned, settings, monkeypatch, client_for, therapist
+):
+    """Each message takes 25 s against a 60 s lease, and another dispatcher looks for dead claims during every
+    send: the worker renews its leases as it goes, so it sends all its batch and nothing is taken from it."""
+    settings.JOBS_REMINDER_LEASE_SECONDS = 60
+    for lead in (48 * 60, 47 * 60, 46 * 60):
+        ReminderLead.objects.get_or_create(phase=Phase.ASSESSMENT, minutes_before=lead)
+    reminders.reminders_plan_for_session(planned.pk)
+    deliver = reminders._Batch.deliver
+    with at_due(planned, 46) as clock:
+        due = Reminder.objects.filter(session=planned, lead_minutes__gte=46 * 60, status=ReminderStatus.PENDING)
+        assert due.count() == 9
+
+        def slow_deliver(batch, reminder, *args):
+            clock.shift(datetime.timedelta(seconds=25))
+            reminders.reminders_release_stale()  # another dispatcher, meanwhile
+            return deliver(batch, reminder, *args)
+
+        monkeypatch.setattr(reminders._Batch, "deliver", slow_deliver)
+        result = reminders.reminders_dispatch_due(worker=WORKER)
+    assert result.sent == 9
+    rows = Reminder.objects.filter(session=planned, lead_minutes__gte=46 * 60)
+    assert set(rows.values_list("status", flat=True)) == {ReminderStatus.SENT}
+    assert len(mail.outbox) == 9
+    # The session page lists them as sent, with no "unknown" row waiting for a person.
+    response = client_for(therapist).get(reverse("sessions:session_detail", args=[planned.uuid]))
+    assert "Unknown: check by hand" not in response.content.decode()
+
+
+def test_a_dead_workers_unsent_claims_go_back_after_the_lease_and_its_send_in_flight_is_unknown(
+    planned, settings, client_for, therapist
+):
+    """The lease is what a dead worker's claims wait for: not a moment before it ends, at once after. The one it
+    was sending is shown on the session page for a person, with a button to send it again."""
+    settings.JOBS_STALE_SECONDS = 600
+    settings.JOBS_REMINDER_LEASE_SECONDS = 60
+    rows = list(Reminder.objects.filter(session=planned, lead_minutes=48 * 60).order_by("pk"))
+    with at_due(planned, 48) as clock:
+        now = timezone.now()
+        Reminder.objects.filter(pk=rows[0].pk).update(
+            status=ReminderStatus.SENDING, claimed_by="dead", claimed_at=now, sending_at=now
+        )
+        Reminder.objects.filter(pk__in=[r.pk for r in rows[1:]]).update(
+            status=ReminderStatus.CLAIMED, claimed_by="dead", claimed_at=now
+        )
+        clock.shift(datetime.timedelta(seconds=59))
+        assert reminders.reminders_dispatch_due(worker=WORKER).sent == 0
+        clock.shift(datetime.timedelta(seconds=2))
+        assert reminders.reminders_dispatch_due(worker=WORKER).sent == 2
+    statuses = dict(Reminder.objects.filter(pk__in=[r.pk for r in rows]).values_list("pk", "status"))
+    assert statuses[rows[0].pk] == ReminderStatus.UNKNOWN
+    assert {statuses[r.pk] for r in rows[1:]} == {ReminderStatus.SENT}
+    assert len(mail.outbox) == 2
+    page = client_for(therapist).get(reverse("sessions:session_detail", args=[planned.uuid])).content.decode()
+    row = page[page.index(f'id="reminder-{rows[0].pk}"') :].split("</tr>")[0]
+    assert "Unknown: check by hand" in row and "may or may not have arrived" in row
+    assert reverse("jobs:reminder_resend", args=[planned.uuid, rows[0].pk]) in row
 
 
 @pytest.mark.parametrize("detail", ["full", "basic"])

@@ -63,6 +63,7 @@ class Workers:
             "KAPCOUPLES_VAR_DIR": str(tmp_path / "var"),
             "JOBS_SWEEP_SECONDS": "1",
             "JOBS_STALE_SECONDS": "5",
+            "JOBS_REMINDER_LEASE_SECONDS": "5",
             "CLINIC_TIME_ZONE": django_settings.TIME_ZONE,
         }
         self.processes: list[subprocess.Popen] = []
