@@ -210,6 +210,7 @@ class SessionPage:
     background: dict
     actions: list[lifecycle.Action]  # a medicine session's moves as its state machine offers them, with reasons
     medicine_note: MedicineNote | None  # blocked, or in progress with the gate shut
+    may_move: bool = False  # scheduled and not started (sessions.services.session_reschedule refuses the rest)
 
 
 def session_action(*, user: User, session: TherapySession, name: str) -> lifecycle.Action | None:
@@ -247,4 +248,5 @@ def session_page(*, user: User, session: TherapySession, note_phases) -> Session
         background=session_background(session=session),
         actions=lifecycle.available_actions(session, user, now, team=team) if session.phase == Phase.MEDICINE else [],
         medicine_note=medicine_note(session) if session.phase == Phase.MEDICINE else None,
+        may_move=can_manage and session.status == SessionStatus.SCHEDULED and session.started_at is None,
     )

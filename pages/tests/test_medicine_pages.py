@@ -63,6 +63,16 @@ def test_a_booked_medicine_session_page_offers_the_machines_moves_not_the_generi
     assert 'name="cancel-reason"' in html and "You confirm on the next page." in html
 
 
+def test_a_started_medicine_session_offers_no_move(client_for, therapist, scheduled):
+    session = scheduled["session"]
+    url = reverse("sessions:session_detail", args=[session.uuid])
+    move = reverse("sessions:session_reschedule", args=[session.uuid])
+    assert f'href="{move}"' in _html(client_for(therapist), url)
+    with time_machine.travel(session.start + datetime.timedelta(minutes=5), tick=False):
+        medicine_session_start(by=therapist, session=session)
+        assert f'href="{move}"' not in _html(client_for(therapist), url)
+
+
 def test_cancelling_a_medicine_session_asks_a_reason_then_a_confirmation(client_for, therapist, scheduled):
     session = scheduled["session"]
     client = client_for(therapist)
