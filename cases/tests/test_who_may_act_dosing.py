@@ -23,7 +23,7 @@ from dosing.models import Approval, DosingRequest, PreDoseCheck, VitalReading
 from dosing.record import predose_override, predose_record, vitals_record
 from dosing.requests import dosing_request_create, dosing_request_decline, dosing_request_withdraw
 from dosing.stock import stock_receive
-from dosing.tests.factories import ready_couple, sign
+from dosing.tests.factories import predose_values, ready_couple, sign
 from sessions import services as session_services
 from sessions.choices import Phase, Place
 from sessions.tests.helpers import history
@@ -73,15 +73,7 @@ def held_at_hold_level(session, by) -> PreDoseCheck:
         by=by,
         session=session,
         partner=partner,
-        values={
-            "fasting_confirmed": True,
-            "ride_home_arranged": True,
-            "no_new_contraindication": True,
-            "systolic": 166,
-            "diastolic": 98,
-            "heart_rate": 72,
-            "spo2": 98,
-        },
+        values=predose_values(sober_partner_present=None, systolic=166, diastolic=98, heart_rate=72),
     )
 
 

@@ -17,6 +17,22 @@ from dosing.stock import stock_receive
 from tests.factories import clear_partner
 
 
+def predose_values(**changes) -> dict:
+    """A partner's pre-dose checks all passed, with a baseline below the flag threshold; a keyword changes one value
+    (None leaves it out, as a form that does not ask it)."""
+    values = {
+        "fasting_confirmed": True,
+        "ride_home_arranged": True,
+        "no_new_contraindication": True,
+        "sober_partner_present": True,
+        "systolic": 122,
+        "diastolic": 78,
+        "heart_rate": 70,
+        "spo2": 98,
+    } | changes
+    return {key: value for key, value in values.items() if value is not None}
+
+
 def ready_couple(couple: Couple, prescriber, *, sober: str | None = None) -> Couple:
     """Both partners cleared and consented (or one as sober support), and the couple in active treatment."""
     for partner in couple.partners.all():
@@ -133,17 +149,9 @@ def document_medicine(session, *, by, prescriber, lot_number: str | None = None)
             by=by,
             session=session,
             partner=partner,
-            values={
-                "at": session.start + datetime.timedelta(minutes=5),
-                "fasting_confirmed": True,
-                "ride_home_arranged": True,
-                "no_new_contraindication": True,
-                "sober_partner_present": True,
-                "systolic": 124,
-                "diastolic": 80,
-                "heart_rate": 72,
-                "spo2": 98,
-            },
+            values=predose_values(
+                at=session.start + datetime.timedelta(minutes=5), systolic=124, diastolic=80, heart_rate=72
+            ),
         )
         dose_record(
             by=by,

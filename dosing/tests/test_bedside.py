@@ -22,7 +22,7 @@ from dosing.holds import hold_override
 from dosing.lifecycle import medicine_gate_sweep, medicine_session_observe
 from dosing.models import Administration, Approval, HoldOverride, Notice, PreDoseCheck, SideEffect, VitalReading
 from dosing.record import dose_record, predose_record, side_effect_record, vitals_record
-from dosing.tests.factories import dose_rows, lot, ready_couple, sign
+from dosing.tests.factories import dose_rows, lot, predose_values, ready_couple, sign
 from dosing.tests.test_medicine_session import begin, book_medicine, local, prepared, scheduled  # noqa: F401
 from jobs.outbox import outbox_deliver
 from outbox.models import OutboxKind, OutboxMessage
@@ -43,15 +43,7 @@ def code_of(exc: ValidationError, field: str | None = None) -> set[str]:
 
 
 def checks(session, by, partner, *, systolic=124, diastolic=80, at=None):
-    values = {
-        "fasting_confirmed": True,
-        "ride_home_arranged": True,
-        "no_new_contraindication": True,
-        "systolic": systolic,
-        "diastolic": diastolic,
-        "heart_rate": 70,
-        "spo2": 98,
-    }
+    values = predose_values(sober_partner_present=None, systolic=systolic, diastolic=diastolic)
     if at is not None:
         values["at"] = at
     return predose_record(by=by, session=session, partner=partner, values=values)

@@ -13,7 +13,7 @@ from dosing.choices import Approach
 from dosing.lifecycle import medicine_session_start
 from dosing.models import Administration, HoldOverride
 from dosing.record import dose_record, predose_record
-from dosing.tests.factories import lot, ready_couple, sign
+from dosing.tests.factories import lot, predose_values, ready_couple, sign
 from sessions import services as session_services
 from sessions.choices import Phase, Place
 from sessions.tests.helpers import history
@@ -53,15 +53,7 @@ def test_an_override_covers_one_reading_a_further_rise_holds_again_then_a_booste
             by=therapist,
             session=session,
             partner=a,
-            values={
-                "fasting_confirmed": True,
-                "ride_home_arranged": True,
-                "no_new_contraindication": True,
-                "systolic": 126,
-                "diastolic": 80,
-                "heart_rate": 70,
-                "spo2": 98,
-            },
+            values=predose_values(sober_partner_present=None, systolic=126, diastolic=80),
         )
         dose_record(
             by=therapist,

@@ -27,7 +27,7 @@ from dosing.record import (
 )
 from dosing.requests import dosing_request_create
 from dosing.stock import lot_balance
-from dosing.tests.factories import lot, ready_couple, sign
+from dosing.tests.factories import lot, predose_values, ready_couple, sign
 from sessions import services as session_services
 from sessions.choices import Phase, Place, SessionStatus
 from sessions.models import TherapySession
@@ -91,15 +91,7 @@ def test_each_approach_from_request_to_discharge(therapist, prescriber, couple, 
                 by=therapist,
                 session=session,
                 partner=partner_a,
-                values={
-                    "fasting_confirmed": True,
-                    "ride_home_arranged": True,
-                    "no_new_contraindication": True,
-                    "systolic": 120,
-                    "diastolic": 78,
-                    "heart_rate": 70,
-                    "spo2": 98,
-                },
+                values=predose_values(sober_partner_present=None, systolic=120),
             )
             with pytest.raises(ValidationError, match="write the agenda"):
                 dose_record(
@@ -116,16 +108,7 @@ def test_each_approach_from_request_to_discharge(therapist, prescriber, couple, 
                 by=therapist,
                 session=session,
                 partner=approved.partner,
-                values={
-                    "fasting_confirmed": True,
-                    "ride_home_arranged": True,
-                    "no_new_contraindication": True,
-                    "sober_partner_present": True,
-                    "systolic": 128,
-                    "diastolic": 82,
-                    "heart_rate": 74,
-                    "spo2": 98,
-                },
+                values=predose_values(systolic=128, diastolic=82, heart_rate=74),
             )
             dose_record(
                 by=therapist,
@@ -212,15 +195,7 @@ def start_dosing(session, therapist, partner, *, systolic=124, diastolic=80):
         by=therapist,
         session=session,
         partner=partner,
-        values={
-            "fasting_confirmed": True,
-            "ride_home_arranged": True,
-            "no_new_contraindication": True,
-            "systolic": systolic,
-            "diastolic": diastolic,
-            "heart_rate": 70,
-            "spo2": 98,
-        },
+        values=predose_values(sober_partner_present=None, systolic=systolic, diastolic=diastolic),
     )
 
 

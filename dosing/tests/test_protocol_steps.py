@@ -16,7 +16,7 @@ from dosing.approvals import approval_revoke
 from dosing.choices import Approach
 from dosing.lifecycle import available_actions, medicine_session_observe, medicine_session_start
 from dosing.record import discharge_record, dose_record, predose_record, vitals_record
-from dosing.tests.factories import lot, ready_couple, sign
+from dosing.tests.factories import lot, predose_values, ready_couple, sign
 from dosing.tests.test_medicine_session import (  # noqa: F401 (fixture)
     book_medicine,
     local,
@@ -132,16 +132,7 @@ def test_the_sober_partners_consent_is_asked_again_at_the_start_and_at_each_dose
             by=therapist,
             session=session,
             partner=a,
-            values={
-                "fasting_confirmed": True,
-                "ride_home_arranged": True,
-                "no_new_contraindication": True,
-                "sober_partner_present": True,
-                "systolic": 122,
-                "diastolic": 78,
-                "heart_rate": 70,
-                "spo2": 98,
-            },
+            values=predose_values(),
         )
         _withdraw_sober_consent(couple)
         with pytest.raises(ValidationError, match="the sober partner, Partner B .* has not signed consent"):

@@ -20,7 +20,7 @@ from dosing.record import (
     side_effect_record,
     vitals_record,
 )
-from dosing.tests.factories import lot, ready_couple, sign
+from dosing.tests.factories import lot, predose_values, ready_couple, sign
 from jobs.models import SessionSummary
 from sessions import services
 from sessions.choices import Phase, Place
@@ -58,15 +58,7 @@ def held_medicine_session(therapist, prescriber, couple, run):
             by=therapist,
             session=session,
             partner=a,
-            values={
-                "fasting_confirmed": True,
-                "ride_home_arranged": True,
-                "no_new_contraindication": True,
-                "systolic": 165,
-                "diastolic": 102,
-                "heart_rate": 84,
-                "spo2": 98,
-            },
+            values=predose_values(sober_partner_present=None, systolic=165, diastolic=102, heart_rate=84),
         )
         predose_override(by=prescriber, check=check, reason="White-coat pattern, home readings 130s")
         clock.move_to(at(10))

@@ -13,6 +13,7 @@ from django.utils import timezone
 from dosing.approvals import approval_revoke
 from dosing.lifecycle import medicine_session_start
 from dosing.record import dose_record, predose_record
+from dosing.tests.factories import predose_values
 from dosing.tests.test_medicine_session import book_medicine, prepared, scheduled  # noqa: F401 (fixture)
 from sessions.choices import SessionStatus
 from sessions.models import TherapySession
@@ -33,15 +34,7 @@ def _dose(session, therapist, partner, stock):
         by=therapist,
         session=session,
         partner=partner,
-        values={
-            "fasting_confirmed": True,
-            "ride_home_arranged": True,
-            "no_new_contraindication": True,
-            "systolic": 122,
-            "diastolic": 78,
-            "heart_rate": 70,
-            "spo2": 98,
-        },
+        values=predose_values(sober_partner_present=None),
     )
     dose_record(by=therapist, session=session, partner=partner, at=timezone.now(), mg=Decimal("50"), lot=stock)
 

@@ -18,7 +18,7 @@ from dosing.choices import Approach
 from dosing.lifecycle import medicine_session_start
 from dosing.models import Administration
 from dosing.record import dose_record, predose_record
-from dosing.tests.factories import lot, ready_couple, sign
+from dosing.tests.factories import lot, predose_values, ready_couple, sign
 from sessions import services as session_services
 from sessions.choices import Phase, Place
 from sessions.tests.helpers import A, P, history
@@ -113,15 +113,7 @@ def test_two_doses_entered_at_once_never_pass_the_maximum_together(therapist, pr
             by=therapist,
             session=session,
             partner=partner,
-            values={
-                "fasting_confirmed": True,
-                "ride_home_arranged": True,
-                "no_new_contraindication": True,
-                "systolic": 124,
-                "diastolic": 80,
-                "heart_rate": 70,
-                "spo2": 98,
-            },
+            values=predose_values(sober_partner_present=None, systolic=124, diastolic=80),
         )
         results = both_at_once(
             *[

@@ -22,7 +22,7 @@ from dosing import record as dose_service  # dose_record and predose_record: the
 from dosing.choices import Approach
 from dosing.lifecycle import medicine_session_start
 from dosing.models import Administration
-from dosing.tests.factories import lot, ready_couple, sign
+from dosing.tests.factories import lot, predose_values, ready_couple, sign
 from dosing.tests.test_medicine_session import book_medicine, prepared
 from tests.browser import require_or_skip
 
@@ -112,15 +112,7 @@ def medicine_session(therapist, prescriber, couple):
                 by=therapist,
                 session=session,
                 partner=partner,
-                values={
-                    "fasting_confirmed": True,
-                    "ride_home_arranged": True,
-                    "no_new_contraindication": True,
-                    "systolic": 122,
-                    "diastolic": 80,
-                    "heart_rate": 70,
-                    "spo2": 98,
-                },
+                values=predose_values(sober_partner_present=None, diastolic=80),
             )
         yield session
 
