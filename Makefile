@@ -48,7 +48,7 @@ run: demo
 # The clinical rules' own modules are held to a higher floor than the whole (CONTRIBUTING.md, "Adding a rule").
 DOMAIN_MODULES := cases/policy.py cases/scores.py cases/instruments.py cases/services.py sessions/course.py \
 	sessions/services.py dosing/approvals.py dosing/clinical_time.py dosing/doses.py dosing/gate.py dosing/holds.py \
-	dosing/integrity.py dosing/lifecycle.py dosing/notices.py dosing/protocol.py dosing/record.py dosing/requests.py \
+	dosing/integrity.py dosing/lifecycle.py dosing/notices.py dosing/protocol.py dosing/record.py dosing/discharge.py dosing/requests.py \
 	dosing/stock.py dosing/vitals.py dosing/wording.py integration/measures.py integration/services.py \
 	kapcouples/clock.py kapcouples/spreadsheet.py records/guards.py
 comma := ,

@@ -11,6 +11,7 @@ from cases.models import Couple, Partner, QuestionnaireResponse
 from cases.policy import visible_couples
 from clinic.services import clinic_settings_get
 from dosing.clinical_time import entered_late
+from dosing.discharge import discharge_blockers
 from dosing.gate import dose_gate, medicine_gate
 from dosing.holds import hold_blockers, partner_readings
 from dosing.lifecycle import BEDSIDE, available_actions
@@ -28,7 +29,7 @@ from dosing.models import (
     StockLot,
     VitalReading,
 )
-from dosing.record import MONITORING_GOES_ON, discharge_blockers
+from dosing.record import MONITORING_GOES_ON
 from dosing.stock import balance_sum
 from dosing.vitals import bp_level, bp_thresholds
 from sessions.choices import MedicineState

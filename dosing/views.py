@@ -21,6 +21,7 @@ from cases.forms import add_service_errors, split_partner_errors
 from cases.policy import couple_for_user, forbid_refused
 from dosing import approvals, gate, holds, lifecycle, record, requests, selectors
 from dosing.choices import APPROACHES, ROUTE_GUIDANCE, Route
+from dosing.discharge import discharge_record
 from dosing.forms import (
     AdministrationForm,
     ApprovalForm,
@@ -536,7 +537,7 @@ def side_effect(request, session, partner):
 @_partner_post("discharge", DischargeForm)
 def discharge(request, session, partner):
     return (
-        lambda d: record.discharge_record(by=request.user, session=session, partner=partner, **d),
+        lambda d: discharge_record(by=request.user, session=session, partner=partner, **d),
         f"{partner.first_name} discharged.",
     )
 

@@ -10,9 +10,10 @@ from cases.models import Couple
 from conftest import PASSWORD
 from dosing.approvals import approval_sign
 from dosing.choices import APPROACHES, Approach
+from dosing.discharge import discharge_record
 from dosing.lifecycle import medicine_session_observe, medicine_session_start
 from dosing.models import Approval, ApprovalDose, StockLot
-from dosing.record import discharge_record, dose_record, predose_record, vitals_record
+from dosing.record import dose_record, predose_record, vitals_record
 from dosing.stock import stock_receive
 from tests.factories import clear_partner
 

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from dosing.choices import Approach
+from dosing.discharge import discharge_record, names_partner
 from dosing.models import Discharge
-from dosing.record import discharge_record, dose_record, names_partner, predose_record, vitals_record
+from dosing.record import dose_record, predose_record, vitals_record
 from dosing.tests.factories import lot, ready_couple, sign
 from dosing.tests.test_medicine_session import book_medicine, prepared, scheduled, start_dosing  # noqa: F401
 

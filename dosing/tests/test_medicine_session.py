@@ -14,17 +14,11 @@ from django.utils import timezone
 from conftest import PASSWORD
 from dosing.approvals import approval_revoke
 from dosing.choices import Approach
+from dosing.discharge import discharge_record
 from dosing.gate import medicine_gate
 from dosing.lifecycle import medicine_session_observe, medicine_session_start
 from dosing.models import Administration, Discharge, Notice, VitalReading
-from dosing.record import (
-    discharge_record,
-    dose_record,
-    medicine_plan_save,
-    predose_override,
-    predose_record,
-    vitals_record,
-)
+from dosing.record import dose_record, medicine_plan_save, predose_override, predose_record, vitals_record
 from dosing.requests import dosing_request_create
 from dosing.stock import lot_balance
 from dosing.tests.factories import lot, predose_values, ready_couple, sign

@@ -14,8 +14,9 @@ from django.utils import timezone
 from cases.models import Screening
 from dosing.approvals import approval_revoke
 from dosing.choices import Approach
+from dosing.discharge import discharge_record
 from dosing.lifecycle import available_actions, medicine_session_observe, medicine_session_start
-from dosing.record import discharge_record, dose_record, predose_record, vitals_record
+from dosing.record import dose_record, predose_record, vitals_record
 from dosing.tests.factories import lot, predose_values, ready_couple, sign
 from dosing.tests.test_medicine_session import (  # noqa: F401 (fixture)
     book_medicine,

@@ -11,15 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dosing.choices import Approach
+from dosing.discharge import discharge_record
 from dosing.lifecycle import medicine_session_observe, medicine_session_start
-from dosing.record import (
-    discharge_record,
-    dose_record,
-    predose_override,
-    predose_record,
-    side_effect_record,
-    vitals_record,
-)
+from dosing.record import dose_record, predose_override, predose_record, side_effect_record, vitals_record
 from dosing.tests.factories import lot, predose_values, ready_couple, sign
 from jobs.models import SessionSummary
 from sessions import services
