@@ -7,6 +7,7 @@ from accounts.models import User
 from cases import policy
 from cases.policy import visible_couples
 from jobs.checks import sms_configuration_problems
+from jobs.choices import ReminderStatus
 from jobs.delivery import reminder_resend_refusal
 from jobs.models import ExportJob, Reminder, SessionNotice, SessionSummary
 from jobs.sms import sms_logs_only, sms_refusal
@@ -36,6 +37,19 @@ def session_background(*, session) -> dict:
         "notices": list(SessionNotice.objects.filter(session=session).select_related("partner")),
         "replies": replies,
     }
+
+
+UNKNOWN_SHOWN = 20
+
+
+def reminders_unknown(limit: int = UNKNOWN_SHOWN) -> list[Reminder]:
+    """Reminders whose sending was interrupted (a worker died mid-send): each may or may not have reached its
+    recipient, so a person checks and resends from the session page. The oldest first, at most `limit`, one query."""
+    return list(
+        Reminder.objects.filter(status=ReminderStatus.UNKNOWN)
+        .select_related("session__couple")
+        .order_by("due_at", "pk")[:limit]
+    )
 
 
 def reminder_for_user(user: User, session_uuid, reminder_id: int) -> Reminder:

@@ -18,7 +18,7 @@ from dosing import lifecycle
 from dosing import selectors as dosing_selectors
 from integration import selectors as integration_selectors
 from integration.forms import CommitmentForm
-from jobs.selectors import session_background
+from jobs.selectors import reminders_unknown, session_background
 from ops.selectors import task_failures_recent_count
 from outbox.selectors import Backlog, outbox_backlog
 from pages.medicine import MedicineNote, medicine_note, medicine_notes
@@ -114,6 +114,7 @@ class AdminHome:
     task_failure_days: int
     verification: VerificationRun | None
     outbox: Backlog
+    unknown_reminders: list  # sending interrupted: each checked and resent by a person from its session page
 
 
 def admin_home() -> AdminHome:
@@ -125,6 +126,7 @@ def admin_home() -> AdminHome:
         task_failure_days=TASK_FAILURE_DAYS,
         verification=verification_latest(),
         outbox=outbox_backlog(),
+        unknown_reminders=reminders_unknown(),
     )
 
 
