@@ -131,13 +131,20 @@ def summary_render(summary_id: int) -> str | None:
     return DocumentStatus.READY
 
 
+# Summaries one sweep builds: a backlog is worked through a batch a minute, newest first (the note just signed
+# is the one a clinician is waiting for), so a sweep never holds the documents worker for long.
+SWEEP_BATCH = 10
+
+
 def summaries_render_waiting() -> int:
-    """Build every summary left waiting (a nudge lost while Redis was down, a worker that died)."""
+    """Build the newest summaries left waiting (a nudge lost while Redis was down, a worker that died)."""
     stale = timezone.now() - datetime.timedelta(seconds=settings.JOBS_STALE_SECONDS)
     ids = list(
         SessionSummary.objects.filter(
             Q(status=DocumentStatus.PENDING) | Q(status=DocumentStatus.RENDERING, claimed_at__lt=stale)
-        ).values_list("pk", flat=True)[:50]
+        )
+        .order_by("-pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     for summary_id in ids:
         summary_render(summary_id)

@@ -324,8 +324,9 @@ CELERY_BEAT_SCHEDULE = {
     # Every signed record against its hash, the database guards and the audit seal (records/verify.py).
     "records-verify": {"task": "records.tasks.records_verify", "schedule": crontab(hour=3, minute=17)},
 }
-# Queues, so that a reminder never waits behind a large export: on several hosts, a worker takes only
-# `-Q reminders` and another `-Q documents,exports,celery` (README, "Growing from one server to several").
+# Queues, so that a reminder never waits behind a large export and a summary never behind an export: the
+# Procfile, the systemd units and compose run one worker pool per queue (`-Q reminders`, `-Q documents,celery`,
+# `-Q exports`; README, "Growing from one server to several").
 # A worker started without -Q (make run) takes them all. Tasks not named here go to the default queue, celery.
 CELERY_TASK_QUEUES = [
     Queue(name, Exchange(name), routing_key=name) for name in ("celery", "reminders", "documents", "exports")
