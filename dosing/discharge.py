@@ -8,6 +8,7 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import formats, timezone
 
 from accounts.models import User
@@ -162,6 +163,7 @@ def responsible_adult_problems(*, session, partner: Partner, name: str, relation
     return {}
 
 
+@transaction.atomic  # the record and its audit row (the audit receiver) stand or fall together
 def discharge_record(
     *,
     by: User,

@@ -71,6 +71,7 @@ def _approved_dose(approval: Approval, partner: Partner) -> ApprovalDose:
     return dose
 
 
+@transaction.atomic  # the record and its audit row (the audit receiver) stand or fall together
 def medicine_plan_save(
     *, by: User, session, setting: str, support_person: str = "", agenda: str = ""
 ) -> MedicineSessionPlan:
@@ -86,6 +87,7 @@ def medicine_plan_save(
     return plan
 
 
+@transaction.atomic  # the record and its audit row (the audit receiver) stand or fall together
 def predose_record(*, by: User, session, partner: Partner, values: dict) -> PreDoseCheck:
     """Record one dosing partner's checks before dosing, at their clinical time (values["at"], now by default):
     inside the session and the approval in force, never in the future."""
@@ -293,6 +295,7 @@ def dose_record(
     return administration
 
 
+@transaction.atomic  # the record and its audit row (the audit receiver) stand or fall together
 def vitals_record(
     *,
     by: User,
@@ -329,6 +332,7 @@ def vitals_record(
     return reading
 
 
+@transaction.atomic  # the record and its audit row (the audit receiver) stand or fall together
 def side_effect_record(
     *,
     by: User,
