@@ -45,12 +45,14 @@ run: demo
 
 # Lint, format check, migrations complete, the import contracts (.importlinter: one-way layers, no cycles, nothing
 # imports the demo), then the suite with coverage (the floor is in pyproject.toml, [tool.coverage.report]).
-# The clinical rules' own modules are held to a higher floor than the whole (CONTRIBUTING.md, "Adding a rule").
+# The clinical rules' own modules are held to a higher floor than the whole (CONTRIBUTING.md, "Adding a rule"):
+# 96% on 2026-12-06. records/guards.py is not among them: half of it is the SQLite triggers, which CI (PostgreSQL)
+# does not run; records/tests try every trigger on both databases.
 DOMAIN_MODULES := cases/policy.py cases/scores.py cases/instruments.py cases/services.py sessions/course.py \
 	sessions/services.py dosing/approvals.py dosing/clinical_time.py dosing/doses.py dosing/gate.py dosing/holds.py \
 	dosing/integrity.py dosing/lifecycle.py dosing/notices.py dosing/protocol.py dosing/record.py dosing/discharge.py dosing/requests.py \
 	dosing/stock.py dosing/vitals.py dosing/wording.py integration/measures.py integration/services.py \
-	kapcouples/clock.py kapcouples/spreadsheet.py records/guards.py
+	kapcouples/clock.py kapcouples/spreadsheet.py
 comma := ,
 space := $(subst ,, )
 DOMAIN_FLOOR := 95
