@@ -216,3 +216,67 @@ def test_two_partners_cannot_both_draw_the_last_of_a_lot(therapist, prescriber, 
     assert f"Lot {stock.lot_number} holds" in str(second.error)
     assert waited
     assert Administration.objects.filter(session=session).aggregate(t=Sum("mg"))["t"] == each
+
+
+def test_a_dose_entered_while_the_approval_is_being_revoked_waits_and_is_refused(
+    therapist, prescriber, medicine_session
+):
+    """The dose locks the approval it is given under, as the revocation does: it waits for the revocation to
+    commit and then finds the gate shut. Without that lock it reads the gate before the revocation commits, and
+    a dose lands under a revoked approval."""
+    from dosing.approvals import approval_revoke
+
+    session = medicine_session
+    approved = session.approval.doses.select_related("partner").get(partner__label="A")
+    stock = lot(prescriber, amount="5000")
+
+    def revoke():
+        return approval_revoke(by=prescriber, approval=session.approval, reason="New cardiac history")
+
+    def first_dose():
+        with time_machine.travel(session.start + datetime.timedelta(minutes=10), tick=False):
+            return dose_service.dose_record(
+                by=therapist,
+                session=session,
+                partner=approved.partner,
+                at=session.start + datetime.timedelta(minutes=10),
+                mg=approved.dose_mg,
+                lot=stock,
+            )
+
+    first, second, waited = race(revoke, first_dose)
+    assert first.error is None, first.error
+    assert isinstance(second.error, ValidationError), "a dose was recorded under a revoked approval"
+    assert "No further dose may be given" in str(second.error)
+    assert waited, "the dose did not wait for the revocation's lock on the approval"
+    assert not Administration.objects.filter(session=session).exists()
+
+
+def test_a_dose_entered_while_dosing_is_declared_done_waits_and_is_refused(therapist, prescriber, medicine_session):
+    """The dose locks its session, as every move of the state machine does: a dose entered while the session
+    moves to observation waits for that move and is then refused, never recorded in observation."""
+    from dosing.lifecycle import medicine_session_observe
+
+    session = medicine_session
+    a, b = (session.approval.doses.select_related("partner").get(partner__label=label) for label in "AB")
+    stock = lot(prescriber, amount="5000")
+    at = session.start + datetime.timedelta(minutes=10)
+    with time_machine.travel(at, tick=False):
+        dose_service.dose_record(by=therapist, session=session, partner=a.partner, at=at, mg=a.dose_mg, lot=stock)
+
+    def observe():
+        with time_machine.travel(at, tick=False):
+            return medicine_session_observe(by=therapist, session=session)
+
+    def dose_b():
+        with time_machine.travel(at, tick=False):
+            return dose_service.dose_record(
+                by=therapist, session=session, partner=b.partner, at=at, mg=b.dose_mg, lot=stock
+            )
+
+    first, second, waited = race(observe, dose_b)
+    assert first.error is None, first.error
+    assert isinstance(second.error, ValidationError), "a dose was recorded after dosing was declared done"
+    assert "this session is in observation" in str(second.error)
+    assert waited, "the dose did not wait for the session's lock"
+    assert not Administration.objects.filter(session=session, partner=b.partner).exists()
