@@ -103,7 +103,11 @@ class Partner(models.Model):
         "preferred reminder channel", max_length=8, choices=ReminderChannel.choices, default=ReminderChannel.EMAIL
     )
     emergency_contact_name = models.CharField(max_length=120, blank=True)
-    emergency_contact_phone = models.CharField(max_length=32, blank=True)
+    # Stored in E.164 like the partner's own phone; a number from before numbers were checked that could not be
+    # read stays as typed (shown as is) until the partner's details are next saved, which asks for a real number.
+    emergency_contact_phone = models.CharField(
+        max_length=32, blank=True, help_text="Typed the clinic's way or with +country; stored in E.164."
+    )
     emergency_contact_relationship = models.CharField(max_length=60, blank=True)
 
     class Meta:
@@ -187,6 +191,13 @@ class Partner(models.Model):
                 problem = phone_sms_problem(self.phone) if self.reminder_channel == ReminderChannel.SMS else ""
                 if problem:
                     errors["phone"] = problem
+        if self.emergency_contact_phone:
+            try:
+                self.emergency_contact_phone = phone_normalize(self.emergency_contact_phone)
+            except ValidationError as exc:
+                errors["emergency_contact_phone"] = [
+                    "The emergency contact's number is not a phone number. " + exc.messages[0]
+                ]
         if self.reminder_channel == ReminderChannel.SMS and not self.phone and "phone" not in errors:
             errors["phone"] = "Text-message reminders need a phone number (or choose another channel)."
         if errors:
