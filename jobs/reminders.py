@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from cases.choices import ReminderChannel
 from clinic.services import clinic_settings_get, clinic_settings_read_once
@@ -53,6 +54,20 @@ DEFAULT_LEADS_MINUTES = (48 * 60, 2 * 60)
 LATE_GRACE = datetime.timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 OPTED_OUT = "The partner has opted out of reminders."
+# Django's mail backends that keep a message on this machine (the terminal, a file, memory, nowhere) instead of
+# handing it to a mail service. A backend class may say so itself with logs_only (True or False).
+LOGGING_EMAIL_BACKENDS = frozenset(
+    {
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",
+        "django.core.mail.backends.dummy.EmailBackend",
+    }
+)
+LOGGED_NOT_SENT = {
+    ReminderChannel.EMAIL: "No mail service is configured (EMAIL_HOST): the e-mail was only logged on the server.",
+    ReminderChannel.SMS: "No SMS service is configured (SMS_BACKEND): the text was only logged on the server.",
+}
 MEDICINE_INSTRUCTIONS = (
     "Come fasting, as your care team has instructed.",
     "Arrange a ride home: you will not be able to drive yourself after the session.",
@@ -378,13 +393,24 @@ class _Mailer:
                 connection.close()
 
 
-def _deliver_email(address: str, subject: str, body: str) -> None:
-    """One e-mail on a connection of its own (session change notices), with the batch's reading of mail errors."""
+def email_logs_only() -> bool:
+    """True while e-mails are only logged (console, file, memory), never handed to a mail service."""
+    backend = import_string(settings.EMAIL_BACKEND)
+    declared = getattr(backend, "logs_only", None)
+    if declared is not None:
+        return bool(declared)
+    return f"{backend.__module__}.{backend.__qualname__}" in LOGGING_EMAIL_BACKENDS
+
+
+def _deliver_email(address: str, subject: str, body: str) -> SMSReceipt | None:
+    """One e-mail on a connection of its own (session change notices), with the batch's reading of mail errors;
+    a receipt marked logged_only when no mail service took it."""
     mailer = _Mailer()
     try:
         mailer.send(address, subject, body)
     finally:
         mailer.close()
+    return SMSReceipt(logged_only=True) if email_logs_only() else None
 
 
 class _Batch:
@@ -394,6 +420,7 @@ class _Batch:
         self.clinic = _clinic_name()
         self.templates = {key: get_template(name) for key, name in TEMPLATES.items()}
         self.mailer = _Mailer()
+        self.email_logged = SMSReceipt(logged_only=True) if email_logs_only() else None
         self._sms = None
         self.full = clinic_settings_get().reminder_detail == "full"
         self.no_sms = sms_refusal()
@@ -453,7 +480,7 @@ class _Batch:
             except SMSError as exc:
                 raise Refused(str(exc)[:200] or "The SMS gateway refused the message.") from exc
         self.mailer.send(address, subject, body)
-        return None
+        return self.email_logged
 
 
 def _clinic_name() -> str:
@@ -586,7 +613,7 @@ def _send_one(reminder: Reminder, *, batch: _Batch, outcomes: _Outcomes, worker:
             reminder.pk,
             to=ReminderStatus.LOGGED,
             only_from=sending,
-            error="The SMS backend only logs messages; nothing reached the phone.",
+            error=LOGGED_NOT_SENT[reminder.channel],
         )
         return ReminderStatus.LOGGED
     delivery = {}
