@@ -9,6 +9,7 @@ from cases.policy import visible_couples
 from jobs.checks import sms_configuration_problems
 from jobs.delivery import reminder_resend_refusal
 from jobs.models import ExportJob, Reminder, SessionNotice, SessionSummary
+from jobs.reminders import email_logs_only
 from jobs.sms import sms_logs_only, sms_refusal
 from sessions.selectors import session_for_user
 
@@ -78,5 +79,7 @@ def sms_setup() -> dict:
         "refusal": sms_refusal(),
         "logs_only": sms_logs_only(),
         "backend": settings.SMS_BACKEND,
+        "mail_logs_only": email_logs_only(),
+        "mail_backend": settings.EMAIL_BACKEND,
         "problems": [message for _, message in sms_configuration_problems()],
     }

@@ -104,3 +104,11 @@ def test_a_backend_may_declare_itself(settings):
     assert reminders.email_logs_only() is False
     settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
     assert reminders.email_logs_only() is True
+
+
+def test_the_settings_page_says_when_e_mails_are_only_logged(settings, client_for, clinic_admin):
+    url = reverse("clinic:settings")
+    assert 'id="mail-logs-only"' not in client_for(clinic_admin).get(url).content.decode()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    page = client_for(clinic_admin).get(url).content.decode()
+    assert 'id="mail-logs-only"' in page and "no mail service is configured" in page
