@@ -29,7 +29,6 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import get_template
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from cases.choices import ReminderChannel
 from clinic.services import clinic_settings_get, clinic_settings_read_once
@@ -44,6 +43,7 @@ from jobs.delivery import delivery_fields, status_callback_url
 from jobs.models import Reminder, ReminderLead
 from jobs.replies import reply_url
 from jobs.sms import SMSError, SMSReceipt, SMSTransientError, sms_backend, sms_refusal
+from kapcouples.mail import email_logs_only
 from sessions.choices import MedicineState, Phase, SessionStatus
 from sessions.models import TherapySession
 
@@ -54,16 +54,6 @@ DEFAULT_LEADS_MINUTES = (48 * 60, 2 * 60)
 LATE_GRACE = datetime.timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 OPTED_OUT = "The partner has opted out of reminders."
-# Django's mail backends that keep a message on this machine (the terminal, a file, memory, nowhere) instead of
-# handing it to a mail service. A backend class may say so itself with logs_only (True or False).
-LOGGING_EMAIL_BACKENDS = frozenset(
-    {
-        "django.core.mail.backends.console.EmailBackend",
-        "django.core.mail.backends.filebased.EmailBackend",
-        "django.core.mail.backends.locmem.EmailBackend",
-        "django.core.mail.backends.dummy.EmailBackend",
-    }
-)
 LOGGED_NOT_SENT = {
     ReminderChannel.EMAIL: "No mail service is configured (EMAIL_HOST): the e-mail was only logged on the server.",
     ReminderChannel.SMS: "No SMS service is configured (SMS_BACKEND): the text was only logged on the server.",
@@ -391,15 +381,6 @@ class _Mailer:
             # Closing a broken connection must not hide the outcome.
             with contextlib.suppress(Exception):
                 connection.close()
-
-
-def email_logs_only() -> bool:
-    """True while e-mails are only logged (console, file, memory), never handed to a mail service."""
-    backend = import_string(settings.EMAIL_BACKEND)
-    declared = getattr(backend, "logs_only", None)
-    if declared is not None:
-        return bool(declared)
-    return f"{backend.__module__}.{backend.__qualname__}" in LOGGING_EMAIL_BACKENDS
 
 
 def _deliver_email(address: str, subject: str, body: str) -> SMSReceipt | None:

@@ -9,8 +9,8 @@ from cases.policy import visible_couples
 from jobs.checks import sms_configuration_problems
 from jobs.delivery import reminder_resend_refusal
 from jobs.models import ExportJob, Reminder, SessionNotice, SessionSummary
-from jobs.reminders import email_logs_only
 from jobs.sms import sms_logs_only, sms_refusal
+from kapcouples.mail import email_logs_only
 from sessions.selectors import session_for_user
 
 

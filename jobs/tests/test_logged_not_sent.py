@@ -15,6 +15,7 @@ from jobs import reminders
 from jobs.choices import ReminderStatus
 from jobs.models import Reminder, SessionNotice
 from jobs.reminders import LOGGED_NOT_SENT
+from kapcouples.mail import email_logs_only
 from sessions import services
 from sessions.choices import Place
 
@@ -99,11 +100,11 @@ def test_change_notices_through_a_logging_backend_say_logged_not_sent(
 
 def test_a_backend_may_declare_itself(settings):
     settings.EMAIL_BACKEND = "tests.mail_backend.MailServiceStandIn"
-    assert reminders.email_logs_only() is False
+    assert email_logs_only() is False
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    assert reminders.email_logs_only() is False
+    assert email_logs_only() is False
     settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
-    assert reminders.email_logs_only() is True
+    assert email_logs_only() is True
 
 
 def test_the_settings_page_says_when_e_mails_are_only_logged(settings, client_for, clinic_admin):
