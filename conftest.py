@@ -38,7 +38,7 @@ pytest_plugins = ["tests.browser"]
 @pytest.fixture(autouse=True)
 def _media_and_mail(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.EMAIL_BACKEND = "tests.mail_backend.MailServiceStandIn"  # a mail service: messages are "sent"
     # Plain password hashing keeps the suite fast; production keeps Django's default.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

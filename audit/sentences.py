@@ -80,6 +80,7 @@ PAGES = {
     "sessions:calendar_week": "the calendar week",
     "sessions:calendar_day": "the calendar day",
     "sessions:calendar_clinic": "the clinic calendar",
+    "sessions:calendar_feed": "their calendar feed (read through its private address)",
     "dosing:couple_dosing": "the dosing page",
     "dosing:approval_new": "the prescriber's review",
     "dosing:medicine_record": "the medicine session record",

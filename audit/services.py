@@ -51,10 +51,12 @@ def audit_record(
     actor_username: str | None = None,
     object_type: str = "",
     object_id: str = "",
+    path: str | None = None,
 ) -> AuditEvent:
     """Append one event. The actor defaults to the request's signed-in user; the couple to obj's couple.
     couple_id may be a subquery expression, resolved by the INSERT itself.
-    Callers keep PHI out of summary: model names and ids, never names or clinical values."""
+    Callers keep PHI out of summary: model names and ids, never names or clinical values. path replaces the
+    request's path where that path holds a secret (a feed's token)."""
     if (
         actor is None
         and request is not None
@@ -71,6 +73,9 @@ def audit_record(
         couple_id = couple.pk
     elif couple_id is None and obj is not None:
         couple_id = couple_id_for(obj)
+    details = request_details(request)
+    if path is not None and details:
+        details["path"] = path[:500]
     return AuditEvent.objects.create(
         action=AuditAction(action),
         actor=actor,
@@ -79,5 +84,5 @@ def audit_record(
         object_id=str(object_id)[:64],
         couple_id=couple_id,
         summary=summary[:255],
-        **request_details(request),
+        **details,
     )

@@ -11,5 +11,6 @@ ROOT_URLCONF = "bench.urls"
 TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]  # testserver: Django's test client, in-process timings
 # Reminders are "sent" into memory: the benchmark times the worker's own work, not a mail server's.
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In memory, declared as a mail service (tests/mail_backend.py): Django's own locmem would be "logged, not sent".
+EMAIL_BACKEND = "tests.mail_backend.MailServiceStandIn"
 SMS_BACKEND = "jobs.sms.LocMemSMSBackend"

@@ -130,6 +130,8 @@ class PartnerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.phone:
             self.initial["phone"] = phone_display(self.instance.phone)
+        if self.instance.emergency_contact_phone:
+            self.initial["emergency_contact_phone"] = phone_display(self.instance.emergency_contact_phone)
         if self.instance.phone_to_correct:
             self.fields["phone"].help_text = (
                 f"On file from before numbers were checked, and not a valid number: "

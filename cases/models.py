@@ -1,6 +1,7 @@
 """The case: a couple of two partners, each partner's screening, and the case's history."""
 
 import datetime
+import unicodedata
 import uuid
 
 from django.conf import settings
@@ -82,6 +83,14 @@ class Couple(models.Model):
         return self.status in (CoupleStatus.REFERRED, CoupleStatus.SCREENING, CoupleStatus.ACTIVE)
 
 
+def search_text(value: str) -> str:
+    """Text as the couple search compares it: accents dropped, case folded, spaces collapsed ("Zoë  Núñez" ->
+    "zoe nunez"). Letters without a decomposition (ø, ł) stay as they are."""
+    decomposed = unicodedata.normalize("NFKD", value or "")
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(plain.casefold().split())
+
+
 class Partner(models.Model):
     """One of the couple's two partners, with contact details and how they want reminders."""
 
@@ -103,8 +112,15 @@ class Partner(models.Model):
         "preferred reminder channel", max_length=8, choices=ReminderChannel.choices, default=ReminderChannel.EMAIL
     )
     emergency_contact_name = models.CharField(max_length=120, blank=True)
-    emergency_contact_phone = models.CharField(max_length=32, blank=True)
+    # Stored in E.164 like the partner's own phone; a number from before numbers were checked that could not be
+    # read stays as typed (shown as is) until the partner's details are next saved, which asks for a real number.
+    emergency_contact_phone = models.CharField(
+        max_length=32, blank=True, help_text="Typed the clinic's way or with +country; stored in E.164."
+    )
     emergency_contact_relationship = models.CharField(max_length=60, blank=True)
+    # "first last" as search_text() reads it, kept by save() (bulk inserts set it themselves): the couple list
+    # finds a partner by any part of the name, without accents or case, on PostgreSQL and SQLite alike.
+    search_name = models.CharField(max_length=170, blank=True, editable=False)
 
     class Meta:
         ordering = ["couple", "label"]
@@ -144,6 +160,13 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.search_name = search_text(f"{self.first_name} {self.last_name}")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"first_name", "last_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:
@@ -187,6 +210,13 @@ class Partner(models.Model):
                 problem = phone_sms_problem(self.phone) if self.reminder_channel == ReminderChannel.SMS else ""
                 if problem:
                     errors["phone"] = problem
+        if self.emergency_contact_phone:
+            try:
+                self.emergency_contact_phone = phone_normalize(self.emergency_contact_phone)
+            except ValidationError as exc:
+                errors["emergency_contact_phone"] = [
+                    "The emergency contact's number is not a phone number. " + exc.messages[0]
+                ]
         if self.reminder_channel == ReminderChannel.SMS and not self.phone and "phone" not in errors:
             errors["phone"] = "Text-message reminders need a phone number (or choose another channel)."
         if errors:

@@ -5,6 +5,8 @@ text reminders; where it cannot (the US and Canada share one plan for both), the
 provider's refusal, if any, is shown on the reminder.
 """
 
+import re
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -65,6 +67,8 @@ def phone_display(e164: str) -> str:
     """A stored number as the clinic writes it: national format at home, international for other countries."""
     if not e164:
         return ""
+    if not re.match(E164_REGEX, e164):
+        return e164  # an old number that could not be read: shown as typed
     try:
         number = phonenumbers.parse(e164, settings.CLINIC_PHONE_REGION)
     except NumberParseException:

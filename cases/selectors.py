@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from accounts.models import User
 from cases.choices import Contraindication, CoupleStatus, ScreeningOutcome
 from cases.instruments import INSTRUMENTS
-from cases.models import CaseEvent, Couple, Partner, QuestionnaireResponse
+from cases.models import CaseEvent, Couple, Partner, QuestionnaireResponse, search_text
 from cases.policy import visible_couples
 from cases.scores import latest_responses
 from clinic.services import clinic_settings_get
@@ -16,16 +16,21 @@ TIMELINE_LENGTH = 50
 OPEN_STATUSES = (CoupleStatus.REFERRED, CoupleStatus.SCREENING, CoupleStatus.ACTIVE)
 
 
+def partners_named(search: str) -> QuerySet[Partner]:
+    """The partners of the outer couple whose name holds every word searched, in any order and partly, without
+    accents or case ("zoe nun" finds Zoë Núñez; so does "Núñez Zoë"). A subquery: no join, no DISTINCT."""
+    partners = Partner.objects.filter(couple=OuterRef("pk"))
+    for word in search_text(search).split():
+        partners = partners.filter(search_name__contains=word)
+    return partners
+
+
 def couple_list(*, user: User, search: str = "", status: str = "", therapist_id: int | None = None) -> QuerySet[Couple]:
     """The user's couples, filtered, with partners and care team loaded in a fixed number of queries."""
     couples = visible_couples(user)
     search = search.strip()
     if search:
-        couples = couples.filter(
-            Q(case_number__icontains=search)
-            | Q(partners__first_name__icontains=search)
-            | Q(partners__last_name__icontains=search)
-        ).distinct()
+        couples = couples.filter(Q(case_number__icontains=search) | Exists(partners_named(search)))
     if status:
         couples = couples.filter(status=status)
     if therapist_id:

@@ -176,7 +176,13 @@ def couple_update(*, by: User, couple: Couple, values: dict, therapists: Iterabl
 def partner_update(*, by: User, partner: Partner, values: dict) -> Partner:
     """Change a partner's personal and contact details."""
     policy.require_may_work_on_case(by, partner.couple)
-    allowed = {f.name for f in Partner._meta.get_fields() if f.concrete} - {"id", "uuid", "couple", "label"}
+    allowed = {f.name for f in Partner._meta.get_fields() if f.concrete} - {
+        "id",
+        "uuid",
+        "couple",
+        "label",
+        "search_name",
+    }
     changed, fields = [], []
     for field, value in values.items():
         if field not in allowed:

@@ -20,7 +20,15 @@ from django.utils import timezone
 from accounts.models import User
 from cases.choices import Contraindication, CoupleStatus, EventKind, QuestionnaireContext, ScreeningOutcome
 from cases.instruments import INSTRUMENTS
-from cases.models import CaseEvent, ContraindicationFinding, Couple, Partner, QuestionnaireResponse, Screening
+from cases.models import (
+    CaseEvent,
+    ContraindicationFinding,
+    Couple,
+    Partner,
+    QuestionnaireResponse,
+    Screening,
+    search_text,
+)
 from demo.clinic import CONCERNS, FIRST_NAMES, GOALS, LAST_NAMES
 from demo.course import NOTES
 from dosing.choices import APPROACHES, Approach, StockEntryKind
@@ -245,6 +253,7 @@ def _couple(index: int, rng: random.Random, staff: Staff, rows: Rows, today: dat
             email=f"{PREFIX.lower()}{index:06d}{label.lower()}@scale-mail.example",
             phone=f"+120255501{rng.randint(0, 99):02d}",
             reminder_channel="email" if rng.random() < 0.85 else "sms",
+            search_name=search_text(f"{first} {last}"),  # save() keeps it; bulk_create skips save()
         )
         partners.append(partner)
         rows.partners.append(partner)

@@ -182,6 +182,8 @@ class QuestionnaireLink(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField()
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Handed to a backend that only logs (kapcouples/mail.py): the partner got nothing, the page says so.
+    email_logged = models.BooleanField("e-mail only logged, not sent", default=False)
     used_at = models.DateTimeField(null=True, blank=True)
     response = models.OneToOneField(
         "cases.QuestionnaireResponse", on_delete=models.PROTECT, null=True, blank=True, related_name="link"

@@ -32,6 +32,7 @@ from integration.choices import (
     LinkState,
 )
 from integration.models import Commitment, CommitmentEvent, IntegrationRecord, QuestionnaireLink, token_hash
+from kapcouples.mail import email_logs_only
 from outbox.models import OutboxKind
 from outbox.services import outbox_add
 from sessions import course
@@ -341,7 +342,7 @@ def questionnaire_link_email(*, link_id: int, url: str) -> bool:
         recipient_list=[link.partner.email],
     )
     with transaction.atomic():  # the mark and its audit row stand or fall together
-        QuestionnaireLink.objects.filter(pk=link.pk).update(emailed_at=timezone.now())
+        QuestionnaireLink.objects.filter(pk=link.pk).update(emailed_at=timezone.now(), email_logged=email_logs_only())
         audit_record(
             action=AuditAction.CHANGE,
             couple_id=link.partner.couple_id,

@@ -19,7 +19,7 @@ class ReminderStatus(models.TextChoices):
     CLAIMED = "claimed", "Being prepared"
     SENDING = "sending", "Being sent"
     SENT = "sent", "Sent"
-    LOGGED = "logged", "Logged, not sent"
+    LOGGED = "logged", "Logged, not sent (no mail/SMS service configured)"
     FAILED = "failed", "Failed"
     UNKNOWN = "unknown", "Unknown: check by hand"
     SKIPPED = "skipped", "Not sent"

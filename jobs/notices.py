@@ -20,7 +20,7 @@ from clinic.services import clinic_settings_get
 from jobs.choices import Channel, NoticeKind, ReminderStatus
 from jobs.delivery import status_callback_url
 from jobs.models import SessionNotice
-from jobs.reminders import MAX_ATTEMPTS, OPTED_OUT, NotSent, Refused, _deliver_email
+from jobs.reminders import LOGGED_NOT_SENT, MAX_ATTEMPTS, OPTED_OUT, NotSent, Refused, _deliver_email
 from jobs.sms import SMSError, SMSTransientError, sms_backend, sms_refusal
 from sessions.choices import SessionStatus
 from sessions.models import TherapySession
@@ -137,7 +137,7 @@ def notice_send(notice_id: int) -> str | None:
             except SMSError as exc:
                 raise Refused(str(exc)[:200] or "The SMS gateway refused the message.") from exc
         else:
-            _deliver_email(address, subject, body)
+            receipt = _deliver_email(address, subject, body)
     except NotSent as exc:
         if notice.attempts >= MAX_ATTEMPTS:
             _end(notice_id, ReminderStatus.FAILED, error=f"Gave up after {notice.attempts} attempts: {exc}"[:300])
@@ -157,7 +157,7 @@ def notice_send(notice_id: int) -> str | None:
             notice_id,
             ReminderStatus.LOGGED,
             sent_at=timezone.now(),
-            error="The SMS backend only logs messages; nothing reached the phone.",
+            error=LOGGED_NOT_SENT[notice.channel],
         )
         return ReminderStatus.LOGGED
     _end(

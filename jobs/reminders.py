@@ -43,6 +43,7 @@ from jobs.delivery import delivery_fields, status_callback_url
 from jobs.models import Reminder, ReminderLead
 from jobs.replies import reply_url
 from jobs.sms import SMSError, SMSReceipt, SMSTransientError, sms_backend, sms_refusal
+from kapcouples.mail import email_logs_only
 from sessions.choices import MedicineState, Phase, SessionStatus
 from sessions.models import TherapySession
 
@@ -53,6 +54,10 @@ DEFAULT_LEADS_MINUTES = (48 * 60, 2 * 60)
 LATE_GRACE = datetime.timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 OPTED_OUT = "The partner has opted out of reminders."
+LOGGED_NOT_SENT = {
+    ReminderChannel.EMAIL: "No mail service is configured (EMAIL_HOST): the e-mail was only logged on the server.",
+    ReminderChannel.SMS: "No SMS service is configured (SMS_BACKEND): the text was only logged on the server.",
+}
 MEDICINE_INSTRUCTIONS = (
     "Come fasting, as your care team has instructed.",
     "Arrange a ride home: you will not be able to drive yourself after the session.",
@@ -378,13 +383,15 @@ class _Mailer:
                 connection.close()
 
 
-def _deliver_email(address: str, subject: str, body: str) -> None:
-    """One e-mail on a connection of its own (session change notices), with the batch's reading of mail errors."""
+def _deliver_email(address: str, subject: str, body: str) -> SMSReceipt | None:
+    """One e-mail on a connection of its own (session change notices), with the batch's reading of mail errors;
+    a receipt marked logged_only when no mail service took it."""
     mailer = _Mailer()
     try:
         mailer.send(address, subject, body)
     finally:
         mailer.close()
+    return SMSReceipt(logged_only=True) if email_logs_only() else None
 
 
 class _Batch:
@@ -394,6 +401,7 @@ class _Batch:
         self.clinic = _clinic_name()
         self.templates = {key: get_template(name) for key, name in TEMPLATES.items()}
         self.mailer = _Mailer()
+        self.email_logged = SMSReceipt(logged_only=True) if email_logs_only() else None
         self._sms = None
         self.full = clinic_settings_get().reminder_detail == "full"
         self.no_sms = sms_refusal()
@@ -453,7 +461,7 @@ class _Batch:
             except SMSError as exc:
                 raise Refused(str(exc)[:200] or "The SMS gateway refused the message.") from exc
         self.mailer.send(address, subject, body)
-        return None
+        return self.email_logged
 
 
 def _clinic_name() -> str:
@@ -586,7 +594,7 @@ def _send_one(reminder: Reminder, *, batch: _Batch, outcomes: _Outcomes, worker:
             reminder.pk,
             to=ReminderStatus.LOGGED,
             only_from=sending,
-            error="The SMS backend only logs messages; nothing reached the phone.",
+            error=LOGGED_NOT_SENT[reminder.channel],
         )
         return ReminderStatus.LOGGED
     delivery = {}

@@ -11,6 +11,7 @@ from jobs.choices import ReminderStatus
 from jobs.delivery import reminder_resend_refusal
 from jobs.models import ExportJob, Reminder, SessionNotice, SessionSummary
 from jobs.sms import sms_logs_only, sms_refusal
+from kapcouples.mail import email_logs_only
 from sessions.selectors import session_for_user
 
 
@@ -92,5 +93,7 @@ def sms_setup() -> dict:
         "refusal": sms_refusal(),
         "logs_only": sms_logs_only(),
         "backend": settings.SMS_BACKEND,
+        "mail_logs_only": email_logs_only(),
+        "mail_backend": settings.EMAIL_BACKEND,
         "problems": [message for _, message in sms_configuration_problems()],
     }

@@ -19,12 +19,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from audit.choices import AuditAction
+from audit.services import audit_record
 from cases.models import Partner
 from sessions.choices import Phase, SessionStatus
 from sessions.models import CalendarFeed, TherapySession
 
 PAST_DAYS = 60
 AHEAD_DAYS = 365
+FEED_VIEW = "sessions:calendar_feed"
 STATUS = {SessionStatus.CANCELLED: "CANCELLED", SessionStatus.SCHEDULED: "CONFIRMED"}
 
 
@@ -71,6 +74,20 @@ def feed_for_token(token: str) -> CalendarFeed | None:
     if feed is None or not feed_may_have(feed.user):
         return None
     return feed
+
+
+def feed_read_record(feed: CalendarFeed, *, request) -> None:
+    """Audit one read of the feed: whose feed, that it was read, from which address and app. One INSERT, no
+    other query (the feed and its owner are already loaded); calendar apps read without signing in, so the owner
+    is the actor the row names."""
+    audit_record(
+        action=AuditAction.READ,
+        actor=feed.user,
+        request=request,
+        obj=feed,
+        summary=f"{FEED_VIEW} viewed",
+        path=reverse(FEED_VIEW, kwargs={"token": "TOKEN"}),  # never the token itself: the trail is read by admins
+    )
 
 
 def feed_sessions(*, user: User) -> QuerySet[TherapySession]:

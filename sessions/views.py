@@ -420,6 +420,7 @@ def calendar_feed(request, token):
     if feed is None:
         raise Http404("No such calendar feed.")
     response = HttpResponse(feeds.feed_render(feed), content_type="text/calendar; charset=utf-8")
+    feeds.feed_read_record(feed, request=request)
     response["Content-Disposition"] = 'inline; filename="kap-sessions.ics"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -124,3 +124,51 @@ def test_an_unreadable_old_number_is_shown_for_correction(client_for, therapist,
     partner = couple.partners.get(label="A")
     form_page = client_for(therapist).get(reverse("cases:partner_edit", args=[couple.uuid, partner.uuid]))
     assert "not a valid number: \u201c555 12\u201d" in form_page.content.decode()
+
+
+def test_the_emergency_contacts_number_is_stored_in_e164_and_shown_nationally(client_for, therapist, couple):
+    partner = couple.partners.get(label="A")
+    url = reverse("cases:partner_edit", args=[couple.uuid, partner.uuid])
+    values = edit_values(partner, emergency_contact_name="Sam Okafor", emergency_contact_phone="202.555.0177")
+    assert client_for(therapist).post(url, values).status_code == 302
+    partner.refresh_from_db()
+    assert partner.emergency_contact_phone == "+12025550177"
+    page = client_for(therapist).get(reverse("cases:couple_detail", args=[couple.uuid])).content.decode()
+    assert "Sam Okafor, (202) 555-0177" in page
+    assert 'value="(202) 555-0177"' in client_for(therapist).get(url).content.decode()
+
+
+def test_the_form_refuses_an_emergency_number_that_is_not_a_number_next_to_its_field(client_for, therapist, couple):
+    partner = couple.partners.get(label="A")
+    url = reverse("cases:partner_edit", args=[couple.uuid, partner.uuid])
+    response = client_for(therapist).post(url, edit_values(partner, emergency_contact_phone="ask at reception"))
+    assert response.status_code == 400
+    error = response.context["form"].errors["emergency_contact_phone"][0]
+    assert error.startswith("The emergency contact's number is not a phone number. Enter a phone number")
+    assert (
+        "ask at reception"
+        not in Partner.objects.filter(pk=partner.pk).values_list("emergency_contact_phone", flat=True)[0]
+    )
+
+
+def test_the_service_normalizes_and_refuses_the_emergency_number_like_the_form(therapist, couple):
+    partner = couple.partners.get(label="B")
+    services.partner_update(by=therapist, partner=partner, values={"emergency_contact_phone": "+44 7400 123 456"})
+    assert Partner.objects.get(pk=partner.pk).emergency_contact_phone == "+447400123456"
+    with pytest.raises(ValidationError) as refused:
+        services.partner_update(by=therapist, partner=partner, values={"emergency_contact_phone": "12345"})
+    assert "emergency_contact_phone" in refused.value.message_dict
+
+
+def test_the_migration_converts_readable_emergency_numbers_and_leaves_the_rest_as_typed(client_for, therapist, couple):
+    migration = import_module("cases.migrations.0007_emergency_contact_phone_e164")
+    Partner.objects.filter(couple=couple, label="A").update(emergency_contact_phone="(202) 555-0143")
+    Partner.objects.filter(couple=couple, label="B").update(
+        emergency_contact_name="Jo", emergency_contact_phone="ext 12"
+    )
+    migration.emergency_numbers_to_e164(django_apps, None)
+    a, b = Partner.objects.filter(couple=couple).order_by("label")
+    assert a.emergency_contact_phone == "+12025550143"
+    assert b.emergency_contact_phone == "ext 12"
+    page = client_for(therapist).get(reverse("cases:couple_detail", args=[couple.uuid])).content.decode()
+    assert "Jo, ext 12" in page

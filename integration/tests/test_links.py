@@ -274,3 +274,18 @@ def test_the_emailed_mark_and_replacements_are_on_the_audit_trail_and_a_failed_a
     link.refresh_from_db()
     assert link.emailed_at is not None
     assert AuditEvent.objects.filter(object_id=str(link.pk), summary__endswith="e-mailed").count() == 1
+
+
+def test_a_link_e_mailed_through_a_logging_backend_says_logged_not_sent(
+    send, partners, settings, client_for, therapist, active_couple
+):
+    page_url = reverse("integration:couple_integration", args=[active_couple.uuid])
+    send(partners["A"])
+    assert QuestionnaireLink.objects.get().email_logged is False
+    assert "logged, not sent" not in client_for(therapist).get(page_url).content.decode()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    send(partners["B"])
+    link = QuestionnaireLink.objects.get(partner=partners["B"])
+    assert link.emailed_at is not None and link.email_logged is True
+    page = client_for(therapist).get(page_url).content.decode()
+    assert page.count("e-mail logged, not sent (no mail service configured)") == 1

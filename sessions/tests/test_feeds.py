@@ -7,6 +7,9 @@ import icalendar
 import pytest
 from django.urls import reverse
 
+from audit.choices import AuditAction
+from audit.models import AuditEvent
+from audit.sentences import audit_sentence
 from sessions import feeds, services
 from sessions.choices import Phase, Place, SessionStatus
 from sessions.models import CalendarFeed
@@ -121,11 +124,11 @@ def test_the_feed_takes_the_same_queries_however_many_sessions(
 ):
     url = new_feed_url(client_for(therapist)).removeprefix("http://127.0.0.1:8000")
     client.logout()
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # the feed, its sessions, their partners, one audit INSERT
         client.get(url)
     for day in range(9, 16):
         held(active_couple, therapist, P, at(day, 9), status=SessionStatus.SCHEDULED)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # the feed, its sessions, their partners, one audit INSERT
         assert len(events(client.get(url))) == 9
 
 
@@ -133,3 +136,32 @@ def test_only_clinicians_have_a_feed(client_for, clinic_admin):
     assert client_for(clinic_admin).get(reverse("sessions:calendar_feed_settings")).status_code == 403
     with pytest.raises(Exception, match="Only an active therapist or prescriber"):
         feeds.feed_regenerate(by=clinic_admin)
+
+
+def test_each_read_of_the_feed_is_audited_with_its_owner_and_where_it_came_from(client, client_for, therapist, booked):
+    url = new_feed_url(client_for(therapist))
+    client.logout()
+    before = AuditEvent.objects.count()
+    fetch_from = client.get(
+        url.removeprefix("http://127.0.0.1:8000"), REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT="iOS/17 dataaccessd"
+    )
+    assert fetch_from.status_code == 200
+    row = AuditEvent.objects.order_by("-id").first()
+    assert AuditEvent.objects.count() == before + 1
+    assert row.action == AuditAction.READ and row.actor == therapist
+    assert row.object_type == "clinical_sessions.calendarfeed"
+    assert row.ip_address == "203.0.113.7" and row.user_agent == "iOS/17 dataaccessd"
+    token = url.rsplit("/", 1)[1].removesuffix(".ics")
+    assert row.path.endswith(".ics") and token not in row.path  # the trail never holds the feed's secret
+    assert "calendar feed" in audit_sentence(row)
+    fetch(client, url)
+    assert AuditEvent.objects.filter(object_type="clinical_sessions.calendarfeed", action=AuditAction.READ).count() == 2
+
+
+def test_a_revoked_feed_is_404_and_its_read_is_not_recorded_as_a_read(client, client_for, therapist, booked):
+    staff = client_for(therapist)
+    url = new_feed_url(staff)
+    staff.post(reverse("sessions:calendar_feed_settings"), {"action": "revoke"})
+    staff.logout()
+    assert fetch(client, url).status_code == 404
+    assert not AuditEvent.objects.filter(object_type="clinical_sessions.calendarfeed", action=AuditAction.READ).exists()
