@@ -405,6 +405,9 @@ def session_record_past(
             couple=couple,
             summary=f"clinical_sessions.TherapySession {session.pk} entered after the fact as {outcome}",
         )
+        # After the commit: a past integration session is linked to the medicine session it followed; no reminder
+        # is planned for a session that is over, and the partners are told nothing.
+        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
         state = course.with_step(state, course.step_of_session(session))
         if outcome == SessionStatus.COMPLETED:
             if phase == Phase.PREPARATION:

@@ -11,10 +11,12 @@ from cases import services as case_services
 from cases.choices import CoupleStatus, EventKind, ScreeningOutcome
 from cases.models import CaseEvent, Couple
 from clinic.models import ClinicSettings
+from integration.models import IntegrationRecord
+from jobs.models import Reminder
 from sessions import services
 from sessions.choices import Place, SessionEventKind, SessionStatus
 from sessions.models import SessionEvent, TherapySession
-from sessions.tests.helpers import A, M, P, at, held
+from sessions.tests.helpers import A, I, M, P, at, held
 from tests.factories import make_screening_complete
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +68,21 @@ def test_held_session_entered_after_the_fact_is_completed_with_its_reason_on_the
 def test_missed_session_entered_after_the_fact_is_a_no_show(frozen, therapist, active_couple):
     change = _enter(therapist, active_couple, A, at(3), outcome=SessionStatus.NO_SHOW)
     assert TherapySession.objects.get(pk=change.session.pk).status == SessionStatus.NO_SHOW
+
+
+def test_past_integration_is_linked_to_its_medicine_session_and_plans_no_reminder(
+    frozen, settings, therapist, active_couple, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    held(active_couple, therapist, A, at(1, month=2))
+    held(active_couple, therapist, P, at(5, month=2))
+    held(active_couple, therapist, P, at(10, month=2))
+    medicine = held(active_couple, therapist, M, at(20, month=2), place=Place.HOME)
+    with django_capture_on_commit_callbacks(execute=True):
+        change = _enter(therapist, active_couple, I, at(1))
+    record = IntegrationRecord.objects.get(session=change.session)
+    assert record.follows == medicine
+    assert not Reminder.objects.filter(session=change.session).exists()
 
 
 def test_medicine_session_is_never_entered_after_the_fact(frozen, therapist, active_couple):
