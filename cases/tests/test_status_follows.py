@@ -10,6 +10,7 @@ from audit.sentences import audit_sentence
 from cases import services
 from cases.choices import Contraindication, CoupleStatus, EventKind, ScreeningOutcome
 from cases.models import CaseEvent, Couple
+from cases.selectors import therapist_todo
 from tests.factories import make_screening_complete
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,10 @@ def test_hand_made_close_still_needs_a_reason(therapist, couple):
     with pytest.raises(ValidationError) as refused:
         services.couple_transition(by=therapist, couple=couple, to_status=CoupleStatus.CLOSED)
     assert refused.value.message_dict == {"note": ["Say why the case is being closed or declined."]}
+
+
+def test_decided_screening_tells_the_therapist_what_starts_treatment(therapist, prescriber, couple):
+    services.couple_transition(by=therapist, couple=couple, to_status=CoupleStatus.SCREENING)
+    _decide_both(couple, prescriber, therapist)
+    [(_, todo)] = therapist_todo(couples=[Couple.objects.prefetch_related("partners__screening").get(pk=couple.pk)])
+    assert todo == ["Screening complete: book the first preparation session to start treatment"]
