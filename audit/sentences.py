@@ -102,6 +102,9 @@ PLAIN_ACTIONS = {
     AuditAction.RECORDS_VERIFIED: "verified the signed records",
 }
 _CHANGED = re.compile(r"^\S+ \S+ changed(?:, now (?P<status>[\w-]+))?$")
+# Rows the services write themselves: a status that followed the course, a session entered after the fact.
+_FOLLOWED = re.compile(r"^\S+ \S+ status followed the course: [\w-]+ -> (?P<status>[\w-]+)$")
+_PAST = re.compile(r"^\S+ \S+ entered after the fact as (?P<status>[\w-]+)$")
 _VIEWED = re.compile(r"^(?P<view>[\w-]+:[\w-]+) (?:viewed|refused \((?P<status>\d+)\))$")
 
 
@@ -129,6 +132,11 @@ def _page(view: str) -> str:
 
 def _record_phrase(event: AuditEvent) -> str:
     thing = noun(event.object_type)
+    followed, past = _FOLLOWED.match(event.summary), _PAST.match(event.summary)
+    if followed:
+        return f"moved the {thing} to {followed['status'].replace('_', ' ')} (it followed the course)"
+    if past and event.action == AuditAction.CREATE:
+        return f"entered a past {thing} ({past['status'].replace('_', ' ')}) after the fact"
     if event.action == AuditAction.CREATE:
         verb = CREATE_VERBS.get(event.object_type, "recorded a")
         article = "" if verb.endswith((" a", " the")) else " a"

@@ -166,7 +166,8 @@ def therapist_todo(*, couples: list[Couple]) -> list[tuple[Couple, list[str]]]:
             p.screening.outcome not in (ScreeningOutcome.PENDING, ScreeningOutcome.REVIEW) and p.screening.has_consent
             for p in couple.partners.all()
         ):
-            todo.append("Screening complete: ready to start treatment")
+            # The status follows once a preparation is booked (cases/services.py, couple_activation_follow).
+            todo.append("Screening complete: book the first preparation session to start treatment")
         result.append((couple, todo))
     return result
 

@@ -8,6 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.choices import AuditAction
+from audit.services import audit_record
 from cases import policy
 from cases.choices import (
     COUPLE_TRANSITIONS,
@@ -261,6 +263,77 @@ def couple_transition(*, by: User, couple: Couple, to_status: str, note: str = "
     return couple
 
 
+# -- the status that follows the course ------------------------------------------------------------------
+# The services that change the course move the couple's status themselves, in their own transaction
+# (docs/clinical-rules.md, "Course status"): referred -> screening at the first screening entry or questionnaire;
+# screening -> active once couple_activation_blockers() is empty (both partners decided, at least one cleared to
+# take ketamine, consent signed) and a preparation session (the first session after assessment) is booked or held;
+# active -> completed once sessions.course.course_finished() says every follow-up was held. By hand, couple_transition
+# still moves it, with a reason.
+
+
+def couple_status_follow(*, by: User | None, couple: Couple, to_status: str, because: str) -> bool:
+    """Move the couple to `to_status` because the course got there, if the lifecycle allows that move from where it
+    is now; a move that does not apply (already there, closed, or declined) is no error. Call it inside the
+    service's transaction: the status moves with the change that caused it, or not at all."""
+    couple = Couple.objects.select_for_update().get(pk=couple.pk)
+    if to_status not in COUPLE_TRANSITIONS.get(couple.status, ()):
+        return False
+    from_status = couple.status
+    couple.status = to_status
+    couple.status_changed_at = timezone.now()
+    couple.save(update_fields=["status", "status_changed_at"])
+    label = CoupleStatus(to_status).label
+    _event(
+        couple=couple,
+        kind=EventKind.STATUS,
+        actor=by,
+        note=because,
+        from_status=from_status,
+        to_status=to_status,
+        summary=f"Status changed to {label}: {because}",
+    )
+    # No PHI in the audit summary: the codes of the move and why, never names.
+    audit_record(
+        action=AuditAction.CHANGE,
+        actor=by,
+        obj=couple,
+        couple=couple,
+        summary=f"cases.Couple {couple.pk} status followed the course: {from_status} -> {to_status}",
+    )
+    return True
+
+
+def couple_screening_started(*, by: User | None, couple: Couple) -> None:
+    """The first screening entry or questionnaire of a referred couple starts its screening."""
+    if couple.status == CoupleStatus.REFERRED:
+        couple_status_follow(
+            by=by, couple=couple, to_status=CoupleStatus.SCREENING, because="the first screening entry was recorded"
+        )
+
+
+def _preparation_booked(couple: Couple) -> bool:
+    # Through the reverse relation: sessions sit above cases in the layers, so their choices are not imported here.
+    return couple.sessions.filter(phase="preparation", status__in=("scheduled", "completed")).exists()
+
+
+def couple_activation_follow(*, by: User | None, couple: Couple) -> bool:
+    """A couple in screening (or still referred) becomes active once both partners' screening is decided with one
+    cleared to take ketamine, and the first preparation session is booked; True if it moved."""
+    couple = Couple.objects.select_for_update().get(pk=couple.pk)
+    if couple.status not in (CoupleStatus.REFERRED, CoupleStatus.SCREENING):
+        return False
+    if couple_activation_blockers(couple) or not _preparation_booked(couple):
+        return False
+    couple_screening_started(by=by, couple=couple)
+    return couple_status_follow(
+        by=by,
+        couple=couple,
+        to_status=CoupleStatus.ACTIVE,
+        because="both partners' screening decided, first preparation booked",
+    )
+
+
 def _reopen_review_if_cleared(*, screening: Screening, by: User, reason: str) -> None:
     # A clearance was given on what the prescriber saw; new medical facts need a new look.
     if screening.outcome == ScreeningOutcome.CLEARED and screening.medicine_candidate:
@@ -320,6 +393,7 @@ def screening_update(*, by: User, screening: Screening, values: dict) -> Screeni
         medical = [f for f in changed if f in MEDICAL_FIELDS]
         if medical:
             _reopen_review_if_cleared(screening=screening, by=by, reason="medical details changed")
+        couple_screening_started(by=by, couple=partner.couple)
     return screening
 
 
@@ -359,6 +433,7 @@ def contraindications_record(*, by: User, screening: Screening, findings: dict[s
         )
         if newly_present:
             _reopen_review_if_cleared(screening=screening, by=by, reason="a contraindication was recorded")
+        couple_screening_started(by=by, couple=partner.couple)
 
 
 def questionnaire_record(
@@ -406,6 +481,7 @@ def questionnaire_record(
         )
         if response.suicide_risk:
             _item9_positive(response=response, by=by)
+        couple_screening_started(by=by, couple=partner.couple)
     return response
 
 
@@ -541,6 +617,7 @@ def screening_decide(*, by: User, screening: Screening, outcome: str, note: str 
             note=note,
             summary=f"{partner.get_label_display()}: screening outcome {ScreeningOutcome(outcome).label.lower()}",
         )
+        couple_activation_follow(by=by, couple=partner.couple)
         policy.audit_if_flagged(
             verdict,
             actor=by,

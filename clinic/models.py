@@ -230,6 +230,17 @@ class ClinicSettings(models.Model):
         "CLINICAL.md gives no booking horizon: 365 days is a placeholder, set what your clinic uses.",
     )
 
+    # A session entered after the fact (held or missed) is at most this old (issue 20: a missed session could not be
+    # entered at all).
+    past_entry_days = _bounded(
+        30,
+        1,
+        365,
+        "past sessions may be entered up to (days ago)",
+        "A session that already took place, held or missed, is entered with a reason within this many days. "
+        "CLINICAL.md gives no number: 30 days is a placeholder, set what your clinic uses.",
+    )
+
     # Who may act
     allow_dual_role_acts = models.BooleanField(
         "allow dual-role acts",

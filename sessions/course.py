@@ -831,3 +831,18 @@ def follow_up_schedule(state: CourseState) -> FollowUpSchedule | None:
         booked = next((s for s in follow_ups if window.holds(state.local_date(s.start))), None)
         slots.append(FollowUpDue(number=n, weeks=w, due_on=due_on, window=window, step=booked))
     return FollowUpSchedule(anchor=anchor, provisional=not in_follow_up, slots=tuple(slots), weeks=weeks)
+
+
+def course_finished(state: CourseState) -> bool:
+    """Has the course ended as planned: the last cycle's integration held, no further cycle planned, no session still
+    ahead, and as many follow-up sessions held after the last medicine session as the clinic's follow-up plan has
+    (at least one)? The couple's status then follows to Completed."""
+    schedule = follow_up_schedule(state)
+    if schedule is None or schedule.provisional:
+        return False
+    last_medicine = [s for s in state.plan if s.phase == Phase.MEDICINE][-1]
+    after = [s for s in state.plan if s.start > last_medicine.start]
+    if any(is_ahead(s.status) for s in after):
+        return False
+    held = sum(1 for s in after if s.phase == Phase.FOLLOW_UP and was_held(s.status))
+    return held >= max(1, len(schedule.slots))

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import User
-from sessions.choices import NOTE_FIELDS, Phase, Place
+from sessions.choices import NOTE_FIELDS, Phase, Place, SessionStatus
 from sessions.models import Room
 from sessions.selectors import active_rooms, bookable_couples
 
@@ -94,7 +94,36 @@ class BookingForm(SessionTimeMixin):
     therapist = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, help_text="Leave empty to book yourself."
     )
-    field_order = ["couple", "phase", "therapist", "start", "end", "place", "room", "video_url"]
+    already_took_place = forms.BooleanField(
+        label="This session already took place",
+        required=False,
+        help_text="Enter a past session, held or missed, after the fact (not a medicine session).",
+    )
+    outcome = forms.ChoiceField(
+        label="What happened",
+        choices=[("", "---------"), (SessionStatus.COMPLETED, "Held"), (SessionStatus.NO_SHOW, "Missed (no-show)")],
+        required=False,
+    )
+    reason = forms.CharField(
+        label="Why it is entered after the fact",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Goes on the couple's timeline.",
+    )
+    field_order = [
+        "couple",
+        "phase",
+        "therapist",
+        "start",
+        "end",
+        "place",
+        "room",
+        "video_url",
+        "already_took_place",
+        "outcome",
+        "reason",
+    ]
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,9 +8,12 @@ from django.db import transaction
 from django.utils import formats, timezone
 
 from accounts.models import User
+from audit.choices import AuditAction
+from audit.services import audit_record
 from cases import policy
-from cases.choices import EventKind
+from cases.choices import CoupleStatus, EventKind
 from cases.models import CaseEvent, Couple
+from cases.services import couple_activation_follow, couple_status_follow
 from clinic.services import clinic_settings_get
 from dosing.approvals import course_medicine_maximum
 from dosing.gate import Gate, medicine_gate
@@ -280,9 +283,137 @@ def session_schedule(
         if taken:
             raise ValidationError({"phase": taken})
         _case_event(session=session, by=by, summary=f"Booked: {_describe(session)} with {therapist}")
+        if phase == Phase.PREPARATION:
+            couple_activation_follow(by=by, couple=couple)
         # Plan its reminders once the booking is committed
         outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
         later = _newly_out_of_order(couple, before, course.with_step(state, course.step_of_session(session)))
+    return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
+
+
+PAST_OUTCOMES = (SessionStatus.COMPLETED, SessionStatus.NO_SHOW)
+
+
+def _check_past_timing(start: datetime.datetime, duration_minutes: int, errors: dict) -> None:
+    if timezone.is_naive(start):
+        raise ValueError("Session times must be timezone-aware.")
+    now = timezone.now()
+    days = clinic_settings_get().past_entry_days
+    if start > now:
+        errors["start"] = (
+            f"{moment_label(start)} has not come yet; a session that already took place started in the past. "
+            "Book a future session without \u201calready took place\u201d."
+        )
+    elif start < now - datetime.timedelta(days=days):
+        errors["start"] = (
+            f"Past sessions are entered at most {days} days after the fact (the clinic's setting); "
+            f"{moment_label(start)} is earlier."
+        )
+    if duration_minutes is None or not 0 < duration_minutes <= MAX_SESSION_MINUTES:
+        errors["duration_minutes"] = "The session must end after it starts (and last at most 12 hours)."
+
+
+def session_record_past(
+    *,
+    by: User,
+    couple: Couple,
+    therapist: User,
+    phase: str,
+    start: datetime.datetime,
+    place: str,
+    outcome: str,
+    reason: str,
+    room: Room | None = None,
+    duration_minutes: int | None = None,
+) -> SessionChange:
+    """Enter a session that already took place (held: completed, or missed: no-show) after the fact, with a reason on
+    the couple's timeline. It meets the same course rules as a booking (and, held, those of completing it), within
+    the clinic's past-entry window. A medicine session is never entered this way: its record is the bedside record."""
+    policy.require_may_manage_sessions(by, couple)
+    reason = (reason or "").strip()
+    if phase not in Phase.values:
+        raise ValidationError({"phase": "Choose the session's phase."})
+    if phase == Phase.MEDICINE:
+        raise ValidationError(
+            {
+                "phase": "A medicine session is not entered after the fact: its record is the bedside record "
+                "(checks, doses, vitals, discharge), kept while it happens. Book it and run it from its page."
+            }
+        )
+    errors: dict = {}
+    if outcome not in PAST_OUTCOMES:
+        errors["outcome"] = "Say whether the session was held or missed."
+    if not reason:
+        errors["reason"] = "Say why this session is entered after the fact; it goes on the couple's timeline."
+    if duration_minutes is None:
+        duration_minutes = default_duration(phase)
+    if not couple.is_open:
+        raise ValidationError(f"Case {couple} is {couple.get_status_display().lower()}; no sessions can be entered.")
+    _check_past_timing(start, duration_minutes, errors)
+    _check_place(place, room, errors, existing_room_id=getattr(room, "pk", None))
+    _check_therapist(couple, therapist, errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        couple = _lock(couple, therapist, room)
+        state = _course(couple)
+        before = _out_of_order(couple, state)
+        decision = course.decide(state, phase=phase, start=start, mode=Mode.PLAN)
+        if decision.allowed and outcome == SessionStatus.COMPLETED:
+            # Held, it also stands on what was held before it, as completing a booked session does.
+            decision = course.decide(state, phase=phase, start=start, mode=Mode.DONE)
+        if not decision.allowed:
+            raise ValidationError({"phase": decision.reasons})
+        end = start.astimezone(datetime.UTC) + datetime.timedelta(minutes=duration_minutes)  # elapsed time
+        clashes = _check_clashes(couple=couple, therapist=therapist, room=room, start=start, end=end)
+        if clashes:
+            raise ValidationError(clashes)
+        session = TherapySession(
+            couple=couple,
+            therapist=therapist,
+            phase=phase,
+            start=start,
+            duration_minutes=duration_minutes,
+            place=place,
+            room=room,
+            status=outcome,
+            created_by=by,
+            status_changed_by=by,
+        )
+        session.full_clean()
+        session.save()
+        label = SessionStatus(outcome).label
+        SessionEvent.objects.create(
+            session=session,
+            kind=SessionEventKind.BOOKED,
+            to_status=outcome,
+            actor=by,
+            note=reason,
+            summary=f"Entered after the fact as {label.lower()}, with {therapist}, {session.place_label}",
+        )
+        _case_event(
+            session=session,
+            by=by,
+            note=reason,
+            summary=f"Entered after the fact ({label.lower()}): {_describe(session)} with {therapist}",
+        )
+        # Who entered it, by name, even from the shell or a task (the row's own audit names only a page's user).
+        audit_record(
+            action=AuditAction.CREATE,
+            actor=by,
+            obj=session,
+            couple=couple,
+            summary=f"clinical_sessions.TherapySession {session.pk} entered after the fact as {outcome}",
+        )
+        # After the commit: a past integration session is linked to the medicine session it followed; no reminder
+        # is planned for a session that is over, and the partners are told nothing.
+        outbox_add(kind=OutboxKind.SESSION_CHANGED, object_id=session.pk)
+        state = course.with_step(state, course.step_of_session(session))
+        if outcome == SessionStatus.COMPLETED:
+            if phase == Phase.PREPARATION:
+                couple_activation_follow(by=by, couple=couple)
+            _course_followed(by=by, couple=couple, session=session, state=state)
+        later = _newly_out_of_order(couple, before, state)
     return SessionChange(session=session, warnings=decision.warnings, out_of_order=later)
 
 
@@ -468,7 +599,8 @@ def session_complete(*, by: User, session: TherapySession) -> TherapySession:
             raise ValidationError(
                 f"This session starts {moment_label(session.start)}; it can be completed once it has started."
             )
-        decision, approval = _held_decision(session, _course(couple))
+        state = _course(couple)
+        decision, approval = _held_decision(session, state)
         reasons = list(decision.reasons)
         if session.phase == Phase.MEDICINE:
             reasons += end_blockers(session, to=SessionStatus.COMPLETED) + medicine_completion_blockers(session)
@@ -479,7 +611,19 @@ def session_complete(*, by: User, session: TherapySession) -> TherapySession:
         if session.phase == Phase.MEDICINE:
             # Its PDF summary: approval, doses, vitals
             outbox_add(kind=OutboxKind.SUMMARY_NEEDED, object_id=session.pk, payload={"trigger": "completed"})
-        return _transition(by=by, session=session, to_status=SessionStatus.COMPLETED)
+        session = _transition(by=by, session=session, to_status=SessionStatus.COMPLETED)
+        _course_followed(by=by, couple=couple, session=session, state=state)
+        return session
+
+
+def _course_followed(*, by: User, couple: Couple, session: TherapySession, state: CourseState) -> None:
+    """After a session was held: a held follow-up may finish the course (active -> completed)."""
+    if session.phase != Phase.FOLLOW_UP:
+        return
+    if course.course_finished(course.with_step(state, course.step_of_session(session))):
+        couple_status_follow(
+            by=by, couple=couple, to_status=CoupleStatus.COMPLETED, because="the follow-up sessions are held"
+        )
 
 
 # -- notes --------------------------------------------------------------------------------------------

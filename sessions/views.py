@@ -111,22 +111,37 @@ def session_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            change = services.session_schedule(
-                by=request.user,
-                couple=data["couple"],
-                therapist=form.chosen_therapist(),
-                phase=data["phase"],
-                start=data["start"],
-                place=data["place"],
-                room=data["room"],
-                duration_minutes=form.duration_minutes(),
-                video_url=data["video_url"],
-            )
+            if data["already_took_place"]:
+                change = services.session_record_past(
+                    by=request.user,
+                    couple=data["couple"],
+                    therapist=form.chosen_therapist(),
+                    phase=data["phase"],
+                    start=data["start"],
+                    place=data["place"],
+                    room=data["room"],
+                    duration_minutes=form.duration_minutes(),
+                    outcome=data["outcome"],
+                    reason=data["reason"],
+                )
+            else:
+                change = services.session_schedule(
+                    by=request.user,
+                    couple=data["couple"],
+                    therapist=form.chosen_therapist(),
+                    phase=data["phase"],
+                    start=data["start"],
+                    place=data["place"],
+                    room=data["room"],
+                    duration_minutes=form.duration_minutes(),
+                    video_url=data["video_url"],
+                )
         except ValidationError as exc:
             forbid_refused(exc)
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Booked: {change.session}.")
+            verb = "Entered" if data["already_took_place"] else "Booked"
+            messages.success(request, f"{verb}: {change.session}.")
             _report(request, change)
             return redirect("sessions:session_detail", session_uuid=change.session.uuid)
     return render(

@@ -57,3 +57,35 @@ def test_therapist_books_preparations_is_refused_medicine_then_books_it(login, t
 
         page.goto(f"/couples/{active_couple.uuid}/")
         assert page.locator("[data-next-step]").inner_text().startswith("Next: Integration after medicine session 1")
+
+
+def test_therapist_enters_a_missed_session_after_the_fact_and_a_past_medicine_session_is_refused(
+    login, therapist, active_couple
+):
+    with time_machine.travel(NOW, tick=True):
+        history(active_couple, therapist, [(A, at(1, month=2))])
+        page = login(therapist)
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Calendar").click()
+        page.get_by_role("link", name="Book a session").click()
+        page.get_by_label("Couple").select_option(value=str(active_couple.pk))
+        page.get_by_label("Phase").select_option(label="Medicine session")
+        page.get_by_label("Starts at").fill("2030-03-01T10:00")
+        page.get_by_label("Home").check()
+        page.get_by_label("This session already took place").check()
+        page.get_by_label("What happened").select_option(label="Missed (no-show)")
+        page.get_by_label("Why it is entered after the fact").fill("The couple did not come; entered from paper.")
+        page.get_by_role("button", name="Book the session").click()
+        assert page.get_by_text("its record is the bedside record").is_visible()
+        assert not TherapySession.objects.filter(phase=Phase.MEDICINE).exists()
+
+        page.get_by_label("Phase").select_option(label="Preparation")
+        page.get_by_label("Telehealth").check()
+        page.get_by_role("button", name="Book the session").click()
+        page.wait_for_load_state()
+        assert page.get_by_role("heading", name=f"Preparation session · {active_couple.case_number}").is_visible()
+        missed = TherapySession.objects.get(phase=Phase.PREPARATION)
+        assert (missed.status, missed.start) == (SessionStatus.NO_SHOW, at(1, 10))
+        page.goto(f"/couples/{active_couple.uuid}/")
+        assert page.get_by_text(
+            "Entered after the fact (no-show): Preparation session on 1 Mar 2030"
+        ).first.is_visible()

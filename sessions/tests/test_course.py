@@ -394,3 +394,33 @@ def test_the_latest_score_is_the_last_given_then_the_last_recorded():
     assert s.latest_score(1, "GAD7") is None
     assert s.baseline_score(2, "PHQ9").context == "screening"
     assert BOOKED == "scheduled"
+
+
+# -- when the course has ended (the couple's status follows it to Completed) -----------------------------------
+
+
+def _through_integration():
+    return plan((A, 1), (P, 3), (P, 6), (M, 10), (I, 11), (I, 18), status=HELD, month=1)
+
+
+def test_course_is_finished_once_every_follow_up_of_the_plan_is_held():
+    one = step(F, at(15, month=2), HELD)
+    two = step(F, at(15, month=4), HELD)
+    assert not course.course_finished(state(*_through_integration(), one, follow_up_weeks=(4, 12)))
+    assert course.course_finished(state(*_through_integration(), one, two, follow_up_weeks=(4, 12)))
+
+
+def test_course_is_not_finished_with_a_session_still_booked_or_without_any_follow_up():
+    assert not course.course_finished(state(*_through_integration(), follow_up_weeks=()))
+    held_one = step(F, at(15, month=2), HELD)
+    assert course.course_finished(state(*_through_integration(), held_one, follow_up_weeks=()))
+    booked = step(F, at(20, month=2), BOOKED)
+    assert not course.course_finished(state(*_through_integration(), held_one, booked, follow_up_weeks=()))
+
+
+def test_course_is_not_finished_before_any_medicine_session_or_with_another_cycle_planned():
+    assert not course.course_finished(state(*plan((A, 1), (F, 3), status=HELD, month=1)))
+    next_cycle = step(P, at(1, month=2), BOOKED)
+    assert not course.course_finished(
+        state(*_through_integration(), step(F, at(15, month=2), HELD), next_cycle, follow_up_weeks=(4,))
+    )
