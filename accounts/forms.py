@@ -4,6 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from accounts import services
 from audit.choices import AuditAction
 from audit.services import audit_record, client_ip
+from kapcouples.forms import Form, TextFormMixin
 
 SIGN_IN_REFUSED = (
     "The username and password did not match an active account. Try again. "
@@ -11,7 +12,7 @@ SIGN_IN_REFUSED = (
 )
 
 
-class LockoutAuthenticationForm(AuthenticationForm):
+class LockoutAuthenticationForm(TextFormMixin, AuthenticationForm):
     """The sign-in form, with lockouts by username and by client address.
 
     Unknown usernames, wrong passwords, disabled accounts and locked usernames or addresses get the
@@ -52,7 +53,7 @@ class LockoutAuthenticationForm(AuthenticationForm):
         return self.cleaned_data
 
 
-class TOTPCodeForm(forms.Form):
+class TOTPCodeForm(Form):
     code = forms.CharField(
         label="Six-digit code from your authenticator app",
         max_length=6,
@@ -61,7 +62,7 @@ class TOTPCodeForm(forms.Form):
     )
 
 
-class TwoFactorCodeForm(forms.Form):
+class TwoFactorCodeForm(Form):
     code = forms.CharField(
         label="Code from your authenticator app, or a recovery code",
         max_length=24,
@@ -69,7 +70,7 @@ class TwoFactorCodeForm(forms.Form):
     )
 
 
-class QueuedPasswordResetForm(PasswordResetForm):
+class QueuedPasswordResetForm(TextFormMixin, PasswordResetForm):
     """Django's reset form, except that the e-mail is sent by the worker after the request: the request only
     records which user asked (an outbox row), and the worker makes the token and the message."""
 

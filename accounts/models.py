@@ -150,3 +150,22 @@ class UserSession(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
     session_key = models.CharField(max_length=40, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+
+class SubmitToken(models.Model):
+    """A form's one-time token, spent by the first submission in the transaction that saves what it creates.
+
+    A second submission of the same form (a double click, a resent POST) finds the token spent and is shown what
+    the first one saved, instead of saving a second row (accounts.submit_once)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    token = models.UUIDField()
+    purpose = models.CharField(max_length=40)
+    result_url = models.CharField(max_length=300, blank=True)
+    spent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "token"], name="submit_token_spent_once")]
+
+    def __str__(self):
+        return f"{self.purpose} {self.token}"

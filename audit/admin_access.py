@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from audit.choices import AuditAction
 from audit.services import audit_record
+from kapcouples.forms import with_text_rule
 
 
 class ClinicAdminAccess:
@@ -11,6 +12,10 @@ class ClinicAdminAccess:
 
     def _is_clinic_admin(self, request) -> bool:
         return request.user.is_active and getattr(request.user, "is_clinic_admin", False)
+
+    def get_form(self, request, obj=None, **kwargs):
+        """The admin's forms follow the product's text rule (kapcouples.forms) like every other form."""
+        return with_text_rule(super().get_form(request, obj, **kwargs))
 
     def has_module_permission(self, request):
         return self._is_clinic_admin(request)

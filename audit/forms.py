@@ -1,9 +1,10 @@
 from django import forms
 
 from audit.choices import AuditAction
+from kapcouples.forms import Form
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(Form):
     """Search the audit trail: every field optional, all given ones must match."""
 
     username = forms.CharField(

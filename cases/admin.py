@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
@@ -15,6 +14,7 @@ from cases.models import (
     QuestionnaireResponse,
     Screening,
 )
+from kapcouples.forms import ModelForm
 
 
 @admin.register(Couple)
@@ -64,7 +64,7 @@ class CaseEventAdmin(ReadOnlyClinicalAdmin):
     list_select_related = ["couple", "actor"]
 
 
-class CoverForm(forms.ModelForm):
+class CoverForm(ModelForm):
     """The admin's form for a new cover: it is saved by the service, whose refusals show next to the fields."""
 
     class Meta:

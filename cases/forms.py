@@ -18,6 +18,7 @@ from cases.choices import (
 from cases.instruments import Instrument
 from cases.models import Couple, Partner, Screening
 from cases.phones import phone_display
+from kapcouples.forms import Form, ModelForm, submit_token_field
 
 
 class DateInput(forms.DateInput):
@@ -62,7 +63,8 @@ class CareTeamFieldsMixin:
         self.fields["prescriber"].queryset = User.objects.filter(is_active=True, is_prescriber=True)
 
 
-class CoupleCreateForm(CareTeamFieldsMixin, forms.ModelForm):
+class CoupleCreateForm(CareTeamFieldsMixin, ModelForm):
+    submit_token = submit_token_field()
     therapists = forms.ModelMultipleChoiceField(
         queryset=User.objects.none(),
         required=False,
@@ -86,7 +88,7 @@ class CoupleCreateForm(CareTeamFieldsMixin, forms.ModelForm):
         return self.cleaned_data["case_number"].strip().upper()
 
 
-class CoupleEditForm(CareTeamFieldsMixin, forms.ModelForm):
+class CoupleEditForm(CareTeamFieldsMixin, ModelForm):
     therapists = forms.ModelMultipleChoiceField(queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple)
 
     class Meta:
@@ -109,7 +111,7 @@ class CoupleEditForm(CareTeamFieldsMixin, forms.ModelForm):
         return self.cleaned_data["case_number"].strip().upper()
 
 
-class PartnerForm(forms.ModelForm):
+class PartnerForm(ModelForm):
     class Meta:
         model = Partner
         fields = [
@@ -139,12 +141,12 @@ class PartnerForm(forms.ModelForm):
             )
 
 
-class CoupleTransitionForm(forms.Form):
+class CoupleTransitionForm(Form):
     to_status = forms.ChoiceField(label="New status", choices=CoupleStatus.choices)
     note = forms.CharField(label="Reason or note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ScreeningForm(forms.ModelForm):
+class ScreeningForm(ModelForm):
     conditions = forms.MultipleChoiceField(
         label="Conditions the partner seeks help with",
         choices=Condition.choices,
@@ -183,7 +185,7 @@ class ScreeningForm(forms.ModelForm):
         }
 
 
-class ContraindicationForm(forms.Form):
+class ContraindicationForm(Form):
     """The whole checklist: each item yes or no, with a note."""
 
     YES_NO = (("no", "No"), ("yes", "Yes"))
@@ -217,7 +219,7 @@ class ContraindicationForm(forms.Form):
         return [(self[code], self[f"{code}_note"]) for code in Contraindication.values]
 
 
-class QuestionnaireForm(forms.Form):
+class QuestionnaireForm(Form):
     """One questionnaire entered item by item, as the partner answered it."""
 
     administered_on = forms.DateField(label="Answered on", widget=DateInput(), initial=timezone.localdate)
@@ -244,14 +246,14 @@ class QuestionnaireForm(forms.Form):
         return [self[f"item_{n}"] for n in range(1, len(self.instrument.items) + 1)]
 
 
-class OutcomeForm(forms.Form):
+class OutcomeForm(Form):
     outcome = forms.ChoiceField(
         choices=[c for c in ScreeningOutcome.choices if c[0] != ScreeningOutcome.PENDING], widget=forms.RadioSelect
     )
     note = forms.CharField(label="Reason or note", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class Item9DecisionForm(forms.Form):
+class Item9DecisionForm(Form):
     decision = forms.ChoiceField(choices=Item9Decision.choices, widget=forms.RadioSelect)
     note = forms.CharField(
         label="What the review found",
@@ -260,7 +262,7 @@ class Item9DecisionForm(forms.Form):
     )
 
 
-class CoupleFilterForm(forms.Form):
+class CoupleFilterForm(Form):
     # Styled here and laid out by hand in the template (no crispy): the couple list is the page therapists
     # open most, and crispy's per-field templates were a fifth of its server time (docs/benchmarks.md).
     q = forms.CharField(

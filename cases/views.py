@@ -5,8 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.submit_once import AlreadySubmitted, already_submitted, submit_once
 from audit.choices import AuditAction
 from audit.services import audit_record
 from cases import services
@@ -79,16 +81,28 @@ def couple_create(request):
         "partner_a": PartnerForm(data, prefix="partner_a"),
         "partner_b": PartnerForm(data, prefix="partner_b"),
     }
+    if data is not None and (repeat := already_submitted(request.user, data.get("submit_token"))):
+        messages.info(request, "This form was sent twice; the case was opened once, the first time.")
+        return redirect(repeat.url or "cases:couple_list")
     if data is not None:
         valid = [couple_form.is_valid()] + [f.is_valid() for f in partner_forms.values()]
         if all(valid):
             try:
-                couple = services.couple_create(
-                    by=request.user,
-                    couple=couple_form.save(commit=False),
-                    therapists=couple_form.cleaned_data["therapists"],
-                    partners=[f.save(commit=False) for f in partner_forms.values()],
+                couple = submit_once(
+                    user=request.user,
+                    token=couple_form.cleaned_data.get("submit_token"),
+                    purpose="couple_create",
+                    action=lambda: services.couple_create(
+                        by=request.user,
+                        couple=couple_form.save(commit=False),
+                        therapists=couple_form.cleaned_data["therapists"],
+                        partners=[f.save(commit=False) for f in partner_forms.values()],
+                    ),
+                    result_url=lambda couple: reverse("cases:couple_detail", kwargs={"couple_uuid": couple.uuid}),
                 )
+            except AlreadySubmitted as done:
+                messages.info(request, "This form was sent twice; the case was opened once, the first time.")
+                return redirect(done.url or "cases:couple_list")
             except ValidationError as exc:
                 forbid_refused(exc)
                 split_partner_errors(exc, couple_form, partner_forms)

@@ -8,6 +8,7 @@ from cases.forms import DateInput
 from dosing.choices import APPROACHES, Approach, Route, Setting, Severity, SideEffectKind
 from dosing.doses import dose_amount_clean
 from dosing.models import MAX_SESSIONS_PAST_MAXIMUM, StockLot
+from kapcouples.forms import Form
 
 MG_FIELD = {"max_digits": 7, "decimal_places": 2, "min_value": 0}
 
@@ -23,7 +24,7 @@ def now_local():
     return timezone.localtime().replace(second=0, microsecond=0)
 
 
-class RequestForm(forms.Form):
+class RequestForm(Form):
     approach = forms.ChoiceField(choices=Approach.choices, widget=forms.RadioSelect)
     solo_partner = forms.ChoiceField(label="For solo administration: who takes ketamine", required=False)
     rationale = forms.CharField(
@@ -45,7 +46,7 @@ class RequestForm(forms.Form):
         return self.partners.get(value) if value else None
 
 
-class DoseForm(forms.Form):
+class DoseForm(Form):
     """One partner's approved dose (the partner is fixed by the form's prefix)."""
 
     takes_ketamine = forms.BooleanField(label="Takes ketamine under this approval", required=False)
@@ -89,7 +90,7 @@ class DoseForm(forms.Form):
         }
 
 
-class ApprovalForm(forms.Form):
+class ApprovalForm(Form):
     approach = forms.ChoiceField(choices=Approach.choices)
     valid_from = forms.DateField(label="In force from", widget=DateInput(), initial=timezone.localdate)
     valid_until = forms.DateField(label="In force until", widget=DateInput(), required=False)
@@ -118,11 +119,11 @@ class ApprovalForm(forms.Form):
     )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class PlanForm(forms.Form):
+class PlanForm(Form):
     setting = forms.ChoiceField(choices=Setting.choices)
     support_person = forms.CharField(required=False, max_length=120, label="Support person present (at home)")
     agenda = forms.CharField(
@@ -132,7 +133,7 @@ class PlanForm(forms.Form):
     )
 
 
-class PreDoseForm(forms.Form):
+class PreDoseForm(Form):
     at = forms.DateTimeField(
         label="Checked at", widget=DateTimeLocalInput(), initial=now_local, required=False, help_text="Now if blank."
     )
@@ -146,7 +147,7 @@ class PreDoseForm(forms.Form):
     spo2 = forms.IntegerField(label="SpO2 (%)")
 
 
-class AdministrationForm(forms.Form):
+class AdministrationForm(Form):
     at = forms.DateTimeField(label="Time given", widget=DateTimeLocalInput(), initial=now_local)
     # Parsed by the dose rules themselves (dosing.doses), so the page and a service call give the same message.
     mg = forms.CharField(
@@ -170,7 +171,7 @@ class AdministrationForm(forms.Form):
         return dose_amount_clean(self.cleaned_data.get("mg"), field=None)
 
 
-class VitalsForm(forms.Form):
+class VitalsForm(Form):
     at = forms.DateTimeField(label="Time", widget=DateTimeLocalInput(), initial=now_local)
     systolic = forms.IntegerField(label="Systolic", widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
     diastolic = forms.IntegerField(label="Diastolic", widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
@@ -178,7 +179,7 @@ class VitalsForm(forms.Form):
     spo2 = forms.IntegerField(label="SpO2", required=False, widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
 
 
-class SideEffectForm(forms.Form):
+class SideEffectForm(Form):
     at = forms.DateTimeField(label="Time", widget=DateTimeLocalInput(), initial=now_local)
     kind = forms.ChoiceField(choices=SideEffectKind.choices)
     severity = forms.ChoiceField(choices=Severity.choices)
@@ -186,7 +187,7 @@ class SideEffectForm(forms.Form):
     intervention = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class DischargeForm(forms.Form):
+class DischargeForm(Form):
     at = forms.DateTimeField(label="Discharge time", widget=DateTimeLocalInput(), initial=now_local)
     alert_and_oriented = forms.BooleanField(required=False, label="Alert and oriented")
     released_to_name = forms.CharField(label="Released to (responsible adult)", max_length=120)
@@ -196,7 +197,7 @@ class DischargeForm(forms.Form):
     )
 
 
-class StockReceiveForm(forms.Form):
+class StockReceiveForm(Form):
     lot_number = forms.CharField(max_length=40)
     product = forms.CharField(max_length=120, initial="Ketamine HCl 50 mg/mL, 10 mL vial")
     expires_on = forms.DateField(widget=DateInput())
@@ -204,7 +205,7 @@ class StockReceiveForm(forms.Form):
     supplier = forms.CharField(max_length=120, required=False)
 
 
-class WitnessedForm(forms.Form):
+class WitnessedForm(Form):
     witness = forms.ModelChoiceField(queryset=User.objects.none(), empty_label="Choose the witness...")
     witness_password = forms.CharField(label="Witness's password", widget=forms.PasswordInput, strip=False)
 

@@ -6,11 +6,12 @@ from cases.choices import QuestionnaireContext
 from cases.forms import DateInput, QuestionnaireForm
 from dosing.choices import Approach
 from integration.choices import CommitmentKind, CommitmentStatus
+from kapcouples.forms import Form
 
 BOTH = "both"
 
 
-class CommitmentForm(forms.Form):
+class CommitmentForm(Form):
     kind = forms.ChoiceField(label="Kind", choices=CommitmentKind.choices, widget=forms.RadioSelect)
     text = forms.CharField(
         label="Commitment",
@@ -33,18 +34,18 @@ class CommitmentForm(forms.Form):
         ]
 
 
-class CommitmentReviewForm(forms.Form):
+class CommitmentReviewForm(Form):
     commitment = forms.UUIDField(widget=forms.HiddenInput)
     to_status = forms.ChoiceField(label="Status", choices=CommitmentStatus.choices)
     note = forms.CharField(label="How it is going", required=False, max_length=2000)
 
 
-class SendLinkForm(forms.Form):
+class SendLinkForm(Form):
     context = forms.ChoiceField(choices=QuestionnaireContext.choices)
     session = forms.UUIDField(required=False)
 
 
-class WithdrawLinkForm(forms.Form):
+class WithdrawLinkForm(Form):
     link = forms.UUIDField()
     reason = forms.CharField(required=False, max_length=200)
 
@@ -57,7 +58,7 @@ class PublicQuestionnaireForm(QuestionnaireForm):
         del self.fields["administered_on"]
 
 
-class OutcomesFilterForm(forms.Form):
+class OutcomesFilterForm(Form):
     approach = forms.ChoiceField(
         label="Dosing approach", required=False, choices=[("", "Every approach"), *Approach.choices]
     )

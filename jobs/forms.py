@@ -5,9 +5,10 @@ from django import forms
 from accounts.models import User
 from cases.choices import CoupleStatus
 from dosing.choices import Approach
+from kapcouples.forms import Form
 
 
-class ExportFilterForm(forms.Form):
+class ExportFilterForm(Form):
     date_from = forms.DateField(label="Sessions from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(
         label="Sessions to",

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import User
+from kapcouples.forms import Form, submit_token_field
 from sessions.choices import NOTE_FIELDS, Phase, Place, SessionStatus
 from sessions.models import Room
 from sessions.selectors import active_rooms, bookable_couples
@@ -44,7 +45,7 @@ def _duration_help() -> str:
     return f"Leave empty for the clinic's usual length: {lengths}."
 
 
-class SessionTimeMixin(forms.Form):
+class SessionTimeMixin(Form):
     start = forms.DateTimeField(label="Starts at", widget=LocalDateTimeInput(), help_text="In the clinic's time zone.")
     end = forms.TimeField(label="Ends at", required=False, widget=TimeInput())
     place = forms.ChoiceField(choices=Place.choices, widget=forms.RadioSelect, initial=Place.OFFICE)
@@ -88,6 +89,8 @@ class SessionTimeMixin(forms.Form):
 
 class BookingForm(SessionTimeMixin):
     """Book a session: couple, phase, therapist (admins choose), time and place."""
+
+    submit_token = submit_token_field()
 
     couple = forms.ModelChoiceField(queryset=None, label="Couple")
     phase = forms.ChoiceField(choices=Phase.choices)
@@ -151,19 +154,19 @@ class RescheduleForm(SessionTimeMixin):
         self._setup_time_fields()
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(
         label="Reason or note", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class AcceptSuggestionForm(forms.Form):
+class AcceptSuggestionForm(Form):
     phase = forms.ChoiceField(choices=Phase.choices)
     start = forms.DateTimeField()
     anchor = forms.UUIDField()
 
 
-class NoteForm(forms.Form):
+class NoteForm(Form):
     """The labelled parts of one phase's note, with the partners' names in them."""
 
     def __init__(self, *args, phase: str, partners: dict[str, str], **kwargs):
@@ -179,7 +182,7 @@ class NoteForm(forms.Form):
             )
 
 
-class AmendmentForm(forms.Form):
+class AmendmentForm(Form):
     text = forms.CharField(
         label="Amendment",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -187,7 +190,7 @@ class AmendmentForm(forms.Form):
     )
 
 
-class CalendarFilterForm(forms.Form):
+class CalendarFilterForm(Form):
     date = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
     )

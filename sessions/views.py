@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import forbid_unless
+from accounts.submit_once import AlreadySubmitted, already_submitted, submit_once
 from audit.choices import AuditAction
 from audit.services import audit_record
 from cases import policy
@@ -107,35 +108,55 @@ def session_new(request):
         initial["couple"] = couple.pk if couple else None
     if request.GET.get("start"):
         initial["start"] = request.GET["start"]
+    if request.method == "POST" and (repeat := already_submitted(request.user, request.POST.get("submit_token"))):
+        messages.info(request, "This form was sent twice; the session was booked once, the first time.")
+        return redirect(repeat.url or "sessions:calendar_week")
     form = BookingForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             if data["already_took_place"]:
-                change = services.session_record_past(
-                    by=request.user,
-                    couple=data["couple"],
-                    therapist=form.chosen_therapist(),
-                    phase=data["phase"],
-                    start=data["start"],
-                    place=data["place"],
-                    room=data["room"],
-                    duration_minutes=form.duration_minutes(),
-                    outcome=data["outcome"],
-                    reason=data["reason"],
-                )
+
+                def action():
+                    return services.session_record_past(
+                        by=request.user,
+                        couple=data["couple"],
+                        therapist=form.chosen_therapist(),
+                        phase=data["phase"],
+                        start=data["start"],
+                        place=data["place"],
+                        room=data["room"],
+                        duration_minutes=form.duration_minutes(),
+                        outcome=data["outcome"],
+                        reason=data["reason"],
+                    )
             else:
-                change = services.session_schedule(
-                    by=request.user,
-                    couple=data["couple"],
-                    therapist=form.chosen_therapist(),
-                    phase=data["phase"],
-                    start=data["start"],
-                    place=data["place"],
-                    room=data["room"],
-                    duration_minutes=form.duration_minutes(),
-                    video_url=data["video_url"],
-                )
+
+                def action():
+                    return services.session_schedule(
+                        by=request.user,
+                        couple=data["couple"],
+                        therapist=form.chosen_therapist(),
+                        phase=data["phase"],
+                        start=data["start"],
+                        place=data["place"],
+                        room=data["room"],
+                        duration_minutes=form.duration_minutes(),
+                        video_url=data["video_url"],
+                    )
+
+            change = submit_once(
+                user=request.user,
+                token=data.get("submit_token"),
+                purpose="session_book",
+                action=action,
+                result_url=lambda change: reverse(
+                    "sessions:session_detail", kwargs={"session_uuid": change.session.uuid}
+                ),
+            )
+        except AlreadySubmitted as done:
+            messages.info(request, "This form was sent twice; the session was booked once, the first time.")
+            return redirect(done.url or "sessions:calendar_week")
         except ValidationError as exc:
             forbid_refused(exc)
             add_service_errors(form, exc)
