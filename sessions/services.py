@@ -218,6 +218,44 @@ def _newly_out_of_order(couple: Couple, before: dict, state: CourseState) -> lis
     ]
 
 
+def _session_insert(
+    *,
+    by: User,
+    couple: Couple,
+    therapist: User,
+    phase: str,
+    start: datetime.datetime,
+    duration_minutes: int,
+    place: str,
+    room: Room | None,
+    status: str = SessionStatus.SCHEDULED,
+    approval=None,
+    video_url: str = "",
+) -> TherapySession:
+    """Write a new session once nothing clashes with it (called under the couple's, therapist's and room's locks)."""
+    end = start.astimezone(datetime.UTC) + datetime.timedelta(minutes=duration_minutes)  # elapsed time
+    clashes = _check_clashes(couple=couple, therapist=therapist, room=room, start=start, end=end)
+    if clashes:
+        raise ValidationError(clashes)
+    session = TherapySession(
+        couple=couple,
+        therapist=therapist,
+        phase=phase,
+        start=start,
+        duration_minutes=duration_minutes,
+        place=place,
+        room=room,
+        status=status,
+        created_by=by,
+        status_changed_by=by,
+        approval=approval,
+        video_url=video_url,
+    )
+    session.full_clean()
+    session.save()
+    return session
+
+
 def session_schedule(
     *,
     by: User,
@@ -253,11 +291,8 @@ def session_schedule(
         decision = course.decide(state, phase=phase, start=start, mode=Mode.PLAN).adding(gate_reasons)
         if not decision.allowed:
             raise ValidationError({"phase": decision.reasons})
-        end = start.astimezone(datetime.UTC) + datetime.timedelta(minutes=duration_minutes)  # elapsed time
-        clashes = _check_clashes(couple=couple, therapist=therapist, room=room, start=start, end=end)
-        if clashes:
-            raise ValidationError(clashes)
-        session = TherapySession(
+        session = _session_insert(
+            by=by,
             couple=couple,
             therapist=therapist,
             phase=phase,
@@ -265,13 +300,9 @@ def session_schedule(
             duration_minutes=duration_minutes,
             place=place,
             room=room,
-            created_by=by,
-            status_changed_by=by,
             approval=approval,
             video_url=video_url,
         )
-        session.full_clean()
-        session.save()
         SessionEvent.objects.create(
             session=session,
             kind=SessionEventKind.BOOKED,
@@ -364,11 +395,8 @@ def session_record_past(
             decision = course.decide(state, phase=phase, start=start, mode=Mode.DONE)
         if not decision.allowed:
             raise ValidationError({"phase": decision.reasons})
-        end = start.astimezone(datetime.UTC) + datetime.timedelta(minutes=duration_minutes)  # elapsed time
-        clashes = _check_clashes(couple=couple, therapist=therapist, room=room, start=start, end=end)
-        if clashes:
-            raise ValidationError(clashes)
-        session = TherapySession(
+        session = _session_insert(
+            by=by,
             couple=couple,
             therapist=therapist,
             phase=phase,
@@ -377,11 +405,7 @@ def session_record_past(
             place=place,
             room=room,
             status=outcome,
-            created_by=by,
-            status_changed_by=by,
         )
-        session.full_clean()
-        session.save()
         label = SessionStatus(outcome).label
         SessionEvent.objects.create(
             session=session,
