@@ -455,6 +455,10 @@ def questionnaire_record(
     administered_on = administered_on or timezone.localdate()
     if administered_on > timezone.localdate():
         raise ValidationError({"administered_on": "The questionnaire cannot be dated in the future."})
+    if partner.date_of_birth and administered_on < partner.date_of_birth:
+        raise ValidationError(
+            {"administered_on": f"The questionnaire cannot be dated before {partner.first_name} was born."}
+        )
     if context not in QuestionnaireContext.values:
         raise ValidationError({"context": "Unknown questionnaire context."})
     cutoff = clinic_settings_get().pcl5_cutoff if instrument == PCL5_CODE else None

@@ -146,6 +146,11 @@ def test_a_questionnaire_is_known_dated_today_or_before_and_in_a_known_context(t
         "administered_on": ["The questionnaire cannot be dated in the future."]
     }
     assert refusal(record(context="party")).message_dict == {"context": ["Unknown questionnaire context."]}
+    before_birth = partner.date_of_birth - datetime.timedelta(days=1)
+    assert refusal(record(administered_on=before_birth)).message_dict == {
+        "administered_on": [f"The questionnaire cannot be dated before {partner.first_name} was born."]
+    }
+    assert refusal(record(administered_on=datetime.date(1, 1, 1))).message_dict["administered_on"]
     assert not QuestionnaireResponse.objects.exists()
 
 
