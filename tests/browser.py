@@ -138,3 +138,26 @@ def login(page):
         return page
 
     return sign_in
+
+
+def _shows(locator, timeout_ms: int = 2000) -> bool:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        locator.wait_for(state="visible", timeout=timeout_ms)
+    except PlaywrightTimeoutError:
+        return False
+    return True
+
+
+def sign_out(page) -> None:
+    """Sign out from the user menu, as a person would. The menu is opened again until its "Sign out" shows: on a
+    loaded machine the first click can land before the page's script has wired up the dropdown."""
+    page.wait_for_load_state("load")
+    menu, button = page.locator("#user-menu"), page.get_by_role("button", name="Sign out")
+    for _ in range(5):
+        menu.click()
+        if _shows(button):
+            break
+    button.click()
+    page.wait_for_url("**/accounts/login/")

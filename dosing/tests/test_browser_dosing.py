@@ -11,6 +11,7 @@ from dosing.tests.factories import lot, ready_couple
 from sessions.choices import Phase
 from sessions.models import TherapySession
 from sessions.tests.helpers import history
+from tests.browser import sign_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,12 +22,6 @@ NOW = datetime.datetime(2030, 3, 4, 8, 0, tzinfo=TZ)
 @pytest.fixture(autouse=True)
 def _clinic_time_zone(settings):
     settings.TIME_ZONE = "America/New_York"
-
-
-def sign_out(page):
-    page.get_by_role("button", name=page.locator("#user-menu").inner_text().strip()).click()
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url("**/accounts/login/")
 
 
 def test_psycholytic_request_approval_booking_and_the_maximum(login, therapist, prescriber, couple):

@@ -18,6 +18,7 @@ from sessions import services as session_services
 from sessions.choices import Phase, Place, SessionStatus
 from sessions.models import TherapySession
 from sessions.tests.helpers import history
+from tests.browser import sign_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,12 +36,6 @@ def _clinic(settings, monkeypatch):
 
 def at(minutes: int) -> datetime.datetime:
     return START + datetime.timedelta(minutes=minutes)
-
-
-def sign_out(page):
-    page.get_by_role("button", name=page.locator("#user-menu").inner_text().strip()).click()
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url("**/accounts/login/")
 
 
 def test_a_full_medicine_session_with_holds_an_override_a_booster_and_discharge_on_paper(
