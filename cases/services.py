@@ -247,20 +247,32 @@ def couple_transition(*, by: User, couple: Couple, to_status: str, note: str = "
                 raise ValidationError({"to_status": ["Treatment cannot start yet:", *blockers]})
         if to_status in (CoupleStatus.CLOSED, CoupleStatus.DECLINED) and not note:
             raise ValidationError({"note": "Say why the case is being closed or declined."})
-        from_status = couple.status
-        couple.status = to_status
-        couple.status_changed_at = timezone.now()
-        couple.save(update_fields=["status", "status_changed_at"])
-        _event(
+        _status_move(
             couple=couple,
-            kind=EventKind.STATUS,
-            actor=by,
-            note=note,
-            from_status=from_status,
             to_status=to_status,
-            summary=f"{CoupleStatus(from_status).label} \u2192 {CoupleStatus(to_status).label}",
+            by=by,
+            note=note,
+            summary=f"{couple.get_status_display()} \u2192 {CoupleStatus(to_status).label}",
         )
     return couple
+
+
+def _status_move(*, couple: Couple, to_status: str, by: User | None, note: str, summary: str) -> str:
+    """Write a status move on the locked couple and its timeline entry; returns the status it left."""
+    from_status = couple.status
+    couple.status = to_status
+    couple.status_changed_at = timezone.now()
+    couple.save(update_fields=["status", "status_changed_at"])
+    _event(
+        couple=couple,
+        kind=EventKind.STATUS,
+        actor=by,
+        note=note,
+        from_status=from_status,
+        to_status=to_status,
+        summary=summary,
+    )
+    return from_status
 
 
 # -- the status that follows the course ------------------------------------------------------------------
@@ -279,19 +291,12 @@ def couple_status_follow(*, by: User | None, couple: Couple, to_status: str, bec
     couple = Couple.objects.select_for_update().get(pk=couple.pk)
     if to_status not in COUPLE_TRANSITIONS.get(couple.status, ()):
         return False
-    from_status = couple.status
-    couple.status = to_status
-    couple.status_changed_at = timezone.now()
-    couple.save(update_fields=["status", "status_changed_at"])
-    label = CoupleStatus(to_status).label
-    _event(
+    from_status = _status_move(
         couple=couple,
-        kind=EventKind.STATUS,
-        actor=by,
-        note=because,
-        from_status=from_status,
         to_status=to_status,
-        summary=f"Status changed to {label}: {because}",
+        by=by,
+        note=because,
+        summary=f"Status changed to {CoupleStatus(to_status).label}: {because}",
     )
     # No PHI in the audit summary: the codes of the move and why, never names.
     audit_record(
