@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.decorators import forbid_unless
 from accounts.submit_once import AlreadySubmitted, already_submitted, submit_once
 from audit.choices import AuditAction
 from audit.services import audit_record
@@ -315,9 +316,7 @@ def screening_decide(request, couple_uuid, partner_uuid):
 def item9_review_decide(request, couple_uuid, partner_uuid):
     """The couple's prescriber decides a positive PHQ-9 item 9 recorded after the clearance (from the couple page)."""
     couple, partner = _partner_for_user(request, couple_uuid, partner_uuid)
-    verdict = may_clear_partner(request.user, couple)
-    if not verdict:
-        raise PermissionDenied(verdict.reason)  # a 403 that says why; the service decides again
+    forbid_unless(may_clear_partner(request.user, couple))  # a 403 that says why; the service decides again
     form = Item9DecisionForm(request.POST)
     if form.is_valid():
         try:
@@ -328,6 +327,7 @@ def item9_review_decide(request, couple_uuid, partner_uuid):
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
+            forbid_refused(exc)
             add_service_errors(form, exc)
         else:
             messages.success(request, f"PHQ-9 item 9 of {partner.full_name} reviewed and recorded.")
